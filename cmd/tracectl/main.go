@@ -1,0 +1,13 @@
+// Command tracectl reads, checks and converts LLM-application traces in
+// MLflow (2.x, 3.x) and OpenTelemetry JSON formats.
+package main
+
+import (
+	"os"
+
+	"tracectl/internal/render"
+)
+
+func main() {
+	os.Exit(Main(os.Args[1:], render.System()))
+}

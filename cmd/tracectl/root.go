@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"tracectl/internal/render"
+)
+
+// Exit codes, documented in `tracectl --help` and the README.
+const (
+	exitOK          = 0
+	exitError       = 1
+	exitUsage       = 2
+	exitCheckFailed = 3
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+// usageError is a bad command line: exit 2.
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+func usageErrorf(format string, a ...any) error {
+	return &usageError{fmt.Errorf(format, a...)}
+}
+
+// checkFailedError is a --fail-on check that failed: exit 3. The command has
+// already printed why.
+type checkFailedError struct{ msg string }
+
+func (e *checkFailedError) Error() string { return e.msg }
+
+// hintError carries a hint printed after the error line.
+type hintError struct {
+	err  error
+	hint string
+}
+
+func (e *hintError) Error() string { return e.err.Error() }
+func (e *hintError) Unwrap() error { return e.err }
+
+// globalOptions are the flags every command has.
+type globalOptions struct {
+	color string
+}
+
+// Main runs tracectl with args and returns the exit code.
+func Main(args []string, streams *render.IOStreams) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return run(ctx, args, streams)
+}
+
+func run(ctx context.Context, args []string, streams *render.IOStreams) int {
+	root := newRootCmd(streams)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	return reportError(streams, err)
+}
+
+// reportError prints err the house way and maps it to an exit code.
+func reportError(streams *render.IOStreams, err error) int {
+	if err == nil {
+		return exitOK
+	}
+	var check *checkFailedError
+	if errors.As(err, &check) {
+		if check.msg != "" {
+			fmt.Fprintf(streams.ErrOut, "tracectl: check failed: %s\n", check.msg)
+		}
+		return exitCheckFailed
+	}
+	fmt.Fprintf(streams.ErrOut, "tracectl: error: %s\n", strings.TrimRight(err.Error(), "\n"))
+	var hint *hintError
+	if errors.As(err, &hint) && hint.hint != "" {
+		fmt.Fprintf(streams.ErrOut, "tracectl: hint: %s\n", hint.hint)
+	}
+	var usage *usageError
+	if errors.As(err, &usage) || isCobraUsageError(err) {
+		return exitUsage
+	}
+	return exitError
+}
+
+// isCobraUsageError recognises the errors cobra and pflag return for bad
+// command lines, which are not typed.
+func isCobraUsageError(err error) bool {
+	msg := err.Error()
+	for _, prefix := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "invalid argument", "flag needs an argument", "accepts ", "requires at least", "requires at most", "required flag", "if any flags in the group"} {
+		if strings.HasPrefix(msg, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+func newRootCmd(streams *render.IOStreams) *cobra.Command {
+	opts := &globalOptions{}
+	root := &cobra.Command{
+		Use:   "tracectl",
+		Short: "Read, check and convert LLM-application traces",
+		Long: `tracectl reads MLflow (2.x and 3.x) and OpenTelemetry (OTLP JSON) trace files,
+shows what happened, converts between schema versions and gates CI pipelines.
+
+Inputs are files, "-" for stdin, or nothing (stdin). Every schema can be mixed
+in one run.
+
+Exit codes:
+  0  success
+  1  error (bad input, unreadable file)
+  2  usage error (bad flags or arguments)
+  3  a check failed (--fail-on)`,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			if err := streams.SetColorMode(opts.color); err != nil {
+				return &usageError{err}
+			}
+			return nil
+		},
+	}
+	root.PersistentFlags().StringVar(&opts.color, "color", "auto", "color output: auto, always or never")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
+	root.SetIn(streams.In)
+	root.SetOut(streams.Out)
+	root.SetErr(streams.ErrOut)
+
+	root.AddCommand(newVersionCmd(streams))
+	addReadCommands(root, streams)
+	root.AddCommand(newConvertCmd(streams))
+	root.AddCommand(newCollectCmd(streams))
+	root.AddCommand(newCompletionCmd(streams))
+	return root
+}
+
+func newVersionCmd(streams *render.IOStreams) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the tracectl version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			_, err := fmt.Fprintf(streams.Out, "tracectl %s\n", version)
+			return err
+		},
+	}
+}

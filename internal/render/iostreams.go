@@ -1,0 +1,97 @@
+package render
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+
+	"github.com/mattn/go-isatty"
+	"golang.org/x/term"
+)
+
+// IOStreams is where a command reads and writes, and what it knows about the
+// terminal. Commands never touch os.Stdout directly; tests use buffers.
+type IOStreams struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+
+	// OutTTY reports whether Out is a terminal.
+	OutTTY bool
+	// ErrTTY reports whether ErrOut is a terminal.
+	ErrTTY bool
+	// Width is the terminal width in columns (80 when unknown).
+	Width int
+	// Getenv reads the environment (os.Getenv by default; tests replace it).
+	Getenv func(string) string
+
+	color    bool
+	colorSet bool
+}
+
+// System returns streams bound to the process's stdin, stdout and stderr.
+func System() *IOStreams {
+	s := &IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr, Getenv: os.Getenv, Width: 80}
+	s.OutTTY = isTerminal(os.Stdout)
+	s.ErrTTY = isTerminal(os.Stderr)
+	if s.OutTTY {
+		if w, _, err := term.GetSize(int(os.Stdout.Fd())); err == nil && w > 0 {
+			s.Width = w
+		}
+	}
+	if c, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && c > 0 {
+		s.Width = c
+	}
+	return s
+}
+
+func isTerminal(f *os.File) bool {
+	return isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd())
+}
+
+// Test returns streams on buffers (not a TTY, no color, width 80) and the
+// buffers: stdin, stdout, stderr.
+func Test() (*IOStreams, *bytes.Buffer, *bytes.Buffer, *bytes.Buffer) {
+	in, out, errOut := &bytes.Buffer{}, &bytes.Buffer{}, &bytes.Buffer{}
+	return &IOStreams{In: in, Out: out, ErrOut: errOut, Width: 80, Getenv: func(string) string { return "" }}, in, out, errOut
+}
+
+// SetColorMode decides color for Out from --color (auto, always, never),
+// then NO_COLOR, CLICOLOR_FORCE, TERM=dumb and finally whether Out is a TTY.
+func (s *IOStreams) SetColorMode(mode string) error {
+	getenv := s.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	switch mode {
+	case "always":
+		s.color = true
+	case "never":
+		s.color = false
+	case "auto", "":
+		switch {
+		case getenv("NO_COLOR") != "":
+			s.color = false
+		case getenv("CLICOLOR_FORCE") != "" && getenv("CLICOLOR_FORCE") != "0":
+			s.color = true
+		case getenv("TERM") == "dumb":
+			s.color = false
+		default:
+			s.color = s.OutTTY
+		}
+	default:
+		return fmt.Errorf("invalid --color %q: want auto, always or never", mode)
+	}
+	s.colorSet = true
+	return nil
+}
+
+// ColorEnabled reports whether Out gets ANSI colors.
+func (s *IOStreams) ColorEnabled() bool {
+	if !s.colorSet {
+		_ = s.SetColorMode("auto")
+	}
+	return s.color
+}

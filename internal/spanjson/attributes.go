@@ -1,0 +1,186 @@
+package spanjson
+
+import (
+	"bytes"
+	"encoding/json"
+	"iter"
+	"strings"
+	"sync"
+)
+
+// ValueType records how an attribute value was typed where it came from.
+// MLflow span dicts hold every value as a JSON-encoded string (ValueJSON);
+// OTLP AnyValues carry a type, kept so that an OTLP write restores it.
+type ValueType uint8
+
+const (
+	ValueJSON   ValueType = iota // MLflow rule: Value is JSON text (or a raw string that is not JSON)
+	ValueString                  // OTLP stringValue: Value is the string itself
+	ValueBool                    // OTLP boolValue: Value is "true" or "false"
+	ValueInt                     // OTLP intValue: Value is the decimal integer
+	ValueDouble                  // OTLP doubleValue: Value is JSON number text
+	ValueBytes                   // OTLP bytesValue: Value is the JSON string of the base64
+	ValueArray                   // OTLP arrayValue: Value is a JSON array
+	ValueKVList                  // OTLP kvlistValue: Value is a JSON object
+)
+
+// Attribute is one key and its value, stored as text following MLflow's rule
+// (formats.md §3.5): the value is JSON text; a value that is not valid JSON
+// (a third-party producer's plain string) is kept as the raw string.
+type Attribute struct {
+	Key   string
+	Value string
+	Type  ValueType
+}
+
+// Attributes is an immutable, ordered attribute list with a decode cache:
+// each value is decoded at most once, and concurrent readers are safe. The
+// zero value is an empty list.
+type Attributes struct{ s *attrSet }
+
+type attrSet struct {
+	list      []Attribute
+	cacheOnce sync.Once
+	cache     []decodedValue
+}
+
+type decodedValue struct {
+	once sync.Once
+	v    any
+}
+
+// NewAttributes makes an immutable list. It takes ownership of list.
+func NewAttributes(list []Attribute) Attributes {
+	if len(list) == 0 {
+		return Attributes{}
+	}
+	return Attributes{s: &attrSet{list: list}}
+}
+
+// Len returns the number of attributes.
+func (a Attributes) Len() int {
+	if a.s == nil {
+		return 0
+	}
+	return len(a.s.list)
+}
+
+// At returns the i-th attribute in input order.
+func (a Attributes) At(i int) Attribute { return a.s.list[i] }
+
+// All yields the attributes in input order.
+func (a Attributes) All() iter.Seq[Attribute] {
+	return func(yield func(Attribute) bool) {
+		if a.s == nil {
+			return
+		}
+		for _, at := range a.s.list {
+			if !yield(at) {
+				return
+			}
+		}
+	}
+}
+
+// List returns a copy of the attributes, for building a modified list.
+func (a Attributes) List() []Attribute {
+	if a.s == nil {
+		return nil
+	}
+	return append([]Attribute(nil), a.s.list...)
+}
+
+func (a Attributes) index(key string) int {
+	if a.s == nil {
+		return -1
+	}
+	for i := range a.s.list {
+		if a.s.list[i].Key == key {
+			return i
+		}
+	}
+	return -1
+}
+
+// Lookup returns the attribute stored under key.
+func (a Attributes) Lookup(key string) (Attribute, bool) {
+	i := a.index(key)
+	if i < 0 {
+		return Attribute{}, false
+	}
+	return a.s.list[i], true
+}
+
+// Raw returns the stored (JSON-encoded) text of key.
+func (a Attributes) Raw(key string) (string, bool) {
+	at, ok := a.Lookup(key)
+	return at.Value, ok
+}
+
+// Get returns the decoded value of key: what DecodeValue makes of the
+// stored text. The result is cached, so a repeated Get does not allocate;
+// callers must not modify maps or slices in it.
+func (a Attributes) Get(key string) (any, bool) {
+	i := a.index(key)
+	if i < 0 {
+		return nil, false
+	}
+	return a.decodedAt(i), true
+}
+
+// DecodedAt returns the decoded value of the i-th attribute (cached).
+func (a Attributes) DecodedAt(i int) any { return a.decodedAt(i) }
+
+func (a Attributes) decodedAt(i int) any {
+	s := a.s
+	s.cacheOnce.Do(func() { s.cache = make([]decodedValue, len(s.list)) })
+	d := &s.cache[i]
+	d.once.Do(func() { d.v = DecodeValue(s.list[i].Value) })
+	return d.v
+}
+
+// String returns key's value as display text: a decoded JSON string as is,
+// anything else as its stored text. ok is false when key is absent.
+func (a Attributes) String(key string) (string, bool) {
+	v, ok := a.Get(key)
+	if !ok {
+		return "", false
+	}
+	if s, isStr := v.(string); isStr {
+		return s, true
+	}
+	raw, _ := a.Raw(key)
+	return raw, true
+}
+
+// DecodeValue applies MLflow's attribute rule: JSON text decodes to its
+// value (numbers as json.Number, so no digits are lost); text that is not
+// valid JSON is returned as the raw string.
+func DecodeValue(raw string) any {
+	if n := len(raw); n >= 2 && raw[0] == '"' && raw[n-1] == '"' && !strings.ContainsRune(raw[1:n-1], '\\') && !strings.ContainsRune(raw[1:n-1], '"') {
+		return raw[1 : n-1] // the common case: a plain JSON string
+	}
+	dec := json.NewDecoder(strings.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return raw
+	}
+	if strings.TrimLeft(raw[dec.InputOffset():], " \t\r\n") != "" {
+		return raw // trailing data: not one JSON value
+	}
+	return v
+}
+
+// EncodeValue JSON-encodes v the way MLflow stores attribute values. A value
+// that cannot be encoded is stored as its fmt text, quoted.
+func EncodeValue(v any) string {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		b, _ := json.Marshal(err.Error())
+		return string(b)
+	}
+	return strings.TrimSuffix(buf.String(), "\n")
+}

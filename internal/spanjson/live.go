@@ -1,0 +1,242 @@
+package spanjson
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"sync"
+	"time"
+)
+
+// ActiveSpan is what a running program holds while a span is open. It is met
+// by *LiveSpan and by NoOpSpan, so instrumented code never needs to know
+// whether tracing is on.
+type ActiveSpan interface {
+	SpanID() string  // 16 lower-case hex digits; "" for a NoOpSpan
+	TraceID() string // the MLflow id, "tr-…"; "" for a NoOpSpan
+	ParentID() string
+	Name() string
+
+	SetInputs(v any)
+	SetOutputs(v any)
+	SetAttribute(key string, v any)
+	SetAttributes(attrs map[string]any)
+	SetSpanType(spanType string)
+	SetStatus(code StatusCode, message string)
+	AddEvent(name string, attrs map[string]any)
+	RecordException(err error)
+	End()
+}
+
+var (
+	_ ActiveSpan = (*LiveSpan)(nil)
+	_ ActiveSpan = NoOpSpan{}
+)
+
+// LiveSpan is the mutable span of a running program. All methods are safe
+// for concurrent use; reads always see the latest write (no cached values).
+type LiveSpan struct {
+	mu    sync.Mutex
+	d     SpanData
+	attrs []Attribute
+}
+
+// NewLiveSpan starts a span. A zero parentID makes a root span.
+func NewLiveSpan(otelTraceID TraceID, spanID SpanID, parentID SpanID, name string, start time.Time) *LiveSpan {
+	return &LiveSpan{d: SpanData{
+		TraceID:   otelTraceID,
+		SpanID:    spanID,
+		ParentID:  parentID,
+		Name:      name,
+		StartTime: start.UnixNano(),
+		Kind:      SpanKindInternal,
+	}}
+}
+
+// LiveSpanFrom makes a live span holding everything s holds, for feeding a
+// decoded span through the manager.
+func LiveSpanFrom(s Span) *LiveSpan {
+	d := s.Data()
+	return &LiveSpan{d: d, attrs: d.Attributes.List()}
+}
+
+func (l *LiveSpan) SpanID() string  { return l.d.SpanID.String() }
+func (l *LiveSpan) TraceID() string { return l.d.TraceID.MLflowID() }
+
+// ParentID returns the parent's 16 hex digits, or "" for a root.
+func (l *LiveSpan) ParentID() string {
+	if l.d.ParentID.IsZero() {
+		return ""
+	}
+	return l.d.ParentID.String()
+}
+
+func (l *LiveSpan) Name() string { return l.d.Name }
+
+// OTelTraceID returns the OpenTelemetry trace id.
+func (l *LiveSpan) OTelTraceID() TraceID { return l.d.TraceID }
+
+// OTelSpanID returns the span id.
+func (l *LiveSpan) OTelSpanID() SpanID { return l.d.SpanID }
+
+// OTelParentID returns the parent span id (zero for a root).
+func (l *LiveSpan) OTelParentID() SpanID { return l.d.ParentID }
+
+// StartTime returns the start in unix nanoseconds.
+func (l *LiveSpan) StartTime() int64 { return l.d.StartTime }
+
+// EndTime returns the end in unix nanoseconds, 0 while running.
+func (l *LiveSpan) EndTime() int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.d.EndTime
+}
+
+// Ended reports whether End has been called.
+func (l *LiveSpan) Ended() bool { return l.EndTime() != 0 }
+
+// Status returns the current status.
+func (l *LiveSpan) Status() Status {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.d.Status
+}
+
+// Attribute returns the decoded current value of key.
+func (l *LiveSpan) Attribute(key string) (any, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i := range l.attrs {
+		if l.attrs[i].Key == key {
+			return DecodeValue(l.attrs[i].Value), true
+		}
+	}
+	return nil, false
+}
+
+// Inputs returns the decoded current inputs.
+func (l *LiveSpan) Inputs() (any, bool) { return l.Attribute(AttrInputs) }
+
+// Outputs returns the decoded current outputs.
+func (l *LiveSpan) Outputs() (any, bool) { return l.Attribute(AttrOutputs) }
+
+// SpanType returns the current span type, UNKNOWN when unset.
+func (l *LiveSpan) SpanType() string {
+	v, ok := l.Attribute(AttrSpanType)
+	if s, isStr := v.(string); ok && isStr && s != "" {
+		return s
+	}
+	return SpanTypeUnknown
+}
+
+func (l *LiveSpan) setRawLocked(key, raw string) {
+	for i := range l.attrs {
+		if l.attrs[i].Key == key {
+			l.attrs[i] = Attribute{Key: key, Value: raw}
+			return
+		}
+	}
+	l.attrs = append(l.attrs, Attribute{Key: key, Value: raw})
+}
+
+// SetAttribute JSON-encodes v and stores it under key.
+func (l *LiveSpan) SetAttribute(key string, v any) {
+	raw := EncodeValue(v)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.setRawLocked(key, raw)
+}
+
+// SetAttributes sets several attributes, in key order for determinism.
+func (l *LiveSpan) SetAttributes(attrs map[string]any) {
+	for _, k := range sortedKeys(attrs) {
+		l.SetAttribute(k, attrs[k])
+	}
+}
+
+func (l *LiveSpan) SetInputs(v any)             { l.SetAttribute(AttrInputs, v) }
+func (l *LiveSpan) SetOutputs(v any)            { l.SetAttribute(AttrOutputs, v) }
+func (l *LiveSpan) SetSpanType(spanType string) { l.SetAttribute(AttrSpanType, spanType) }
+
+// SetStatus sets the status code and message.
+func (l *LiveSpan) SetStatus(code StatusCode, message string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.d.Status = Status{Code: code, Message: message}
+}
+
+// AddEvent records an event now.
+func (l *LiveSpan) AddEvent(name string, attrs map[string]any) {
+	l.AddEventAt(name, time.Now(), attrs)
+}
+
+// AddEventAt records an event at t.
+func (l *LiveSpan) AddEventAt(name string, t time.Time, attrs map[string]any) {
+	list := make([]Attribute, 0, len(attrs))
+	for _, k := range sortedKeys(attrs) {
+		list = append(list, Attribute{Key: k, Value: EncodeValue(attrs[k])})
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.d.Events = append(l.d.Events, Event{Name: name, Time: t.UnixNano(), Attributes: NewAttributes(list)})
+}
+
+// RecordException adds an "exception" event (OTel semantic conventions) and
+// sets the status to ERROR with the error's message. A nil err is ignored.
+func (l *LiveSpan) RecordException(err error) {
+	if err == nil {
+		return
+	}
+	typ := reflect.TypeOf(err).String()
+	var unwrapped interface{ Unwrap() error }
+	if errors.As(err, &unwrapped) && unwrapped.Unwrap() != nil {
+		typ = reflect.TypeOf(unwrapped.Unwrap()).String()
+	}
+	l.AddEvent("exception", map[string]any{
+		"exception.type":    typ,
+		"exception.message": err.Error(),
+		"exception.escaped": "False",
+	})
+	l.SetStatus(StatusError, fmt.Sprintf("%s: %s", typ, err.Error()))
+}
+
+// End ends the span now; a second End keeps the first end time.
+func (l *LiveSpan) End() { l.EndAt(time.Now()) }
+
+// EndAt ends the span at t; a span that has ended stays as it was.
+func (l *LiveSpan) EndAt(t time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.d.EndTime == 0 {
+		l.d.EndTime = max(t.UnixNano(), l.d.StartTime)
+	}
+}
+
+// ToImmutable returns a snapshot of the span as an immutable Span.
+func (l *LiveSpan) ToImmutable() Span {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	d := l.d
+	d.Attributes = NewAttributes(append([]Attribute(nil), l.attrs...))
+	d.Events = append([]Event(nil), l.d.Events...)
+	return NewSpan(d)
+}
+
+// NoOpSpan is the span callers get when tracing is off or a span could not
+// be made. Its zero value is ready to use; every method does nothing and the
+// ids are empty.
+type NoOpSpan struct{}
+
+func (NoOpSpan) SpanID() string                  { return "" }
+func (NoOpSpan) TraceID() string                 { return "" }
+func (NoOpSpan) ParentID() string                { return "" }
+func (NoOpSpan) Name() string                    { return "" }
+func (NoOpSpan) SetInputs(any)                   {}
+func (NoOpSpan) SetOutputs(any)                  {}
+func (NoOpSpan) SetAttribute(string, any)        {}
+func (NoOpSpan) SetAttributes(map[string]any)    {}
+func (NoOpSpan) SetSpanType(string)              {}
+func (NoOpSpan) SetStatus(StatusCode, string)    {}
+func (NoOpSpan) AddEvent(string, map[string]any) {}
+func (NoOpSpan) RecordException(error)           {}
+func (NoOpSpan) End()                            {}
