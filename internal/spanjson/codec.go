@@ -106,5 +106,13 @@ type Loss struct {
 // AppendTrace appends t written in schema as one line of canonical compact
 // JSON (no trailing newline) and reports what the schema could not carry.
 func AppendTrace(dst []byte, schema Schema, t *Trace) ([]byte, []Loss, error) {
-	return dst, nil, ErrNotImplemented
+	switch schema {
+	case SchemaMLflowV2:
+		return appendMLflowV2(dst, t)
+	case SchemaMLflowV3:
+		return appendMLflowV3(dst, t)
+	case SchemaOTLP:
+		return appendOTLP(dst, t)
+	}
+	return dst, nil, fmt.Errorf("cannot write schema %q: want %s, %s or %s", schema, SchemaMLflowV2, SchemaMLflowV3, SchemaOTLP)
 }
