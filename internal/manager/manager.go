@@ -255,8 +255,8 @@ func liveSpanOf(s spanjson.ActiveSpan) *spanjson.LiveSpan {
 	switch v := s.(type) {
 	case *spanjson.LiveSpan:
 		return v
-	case interface{ LiveSpan() *spanjson.LiveSpan }:
-		return v.LiveSpan()
+	case interface{ AsLiveSpan() *spanjson.LiveSpan }:
+		return v.AsLiveSpan()
 	}
 	return nil
 }
@@ -264,7 +264,7 @@ func liveSpanOf(s spanjson.ActiveSpan) *spanjson.LiveSpan {
 // RegisterSpan stores a *LiveSpan under its span id in its trace (found by
 // the span's OpenTelemetry trace id); a span registered again under the same
 // id replaces the earlier one. It accepts a *LiveSpan or any ActiveSpan with
-// a `LiveSpan() *spanjson.LiveSpan` method (such as the tracer's spans).
+// an `AsLiveSpan() *spanjson.LiveSpan` method (such as the tracer's spans).
 // Anything else (a NoOpSpan, nil) is skipped with a debug log and nil error.
 // A span whose trace is not registered is an error naming the trace id.
 func (m *Manager) RegisterSpan(s spanjson.ActiveSpan) error {
@@ -541,4 +541,79 @@ func (m *Manager) removeLocked(e *traceEntry) {
 	}
 	e.prev, e.next = nil, nil
 	m.count--
+}
+
+// spanByOTel returns the live span by its OpenTelemetry ids, or nil.
+func (m *Manager) spanByOTel(tid spanjson.TraceID, sid spanjson.SpanID) *spanjson.LiveSpan {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e := m.byOTel[tid]
+	if e == nil {
+		return nil
+	}
+	if i, ok := e.index[sid]; ok {
+		return e.spans[i]
+	}
+	return nil
+}
+
+// drain removes every trace and returns them as they are, oldest first.
+func (m *Manager) drain() []*ManagerTrace {
+	m.mu.Lock()
+	out := m.takeAllLocked()
+	m.mu.Unlock()
+	mts := make([]*ManagerTrace, len(out))
+	for i, e := range out {
+		mts[i] = e.build()
+	}
+	return mts
+}
+
+// completeTrace fills in what a finished trace's info lacks from its root
+// span: the state (ERROR when the root's status is ERROR, else OK) when it
+// is still in progress or unspecified, the request time, the execution
+// duration and the trace name tag.
+func completeTrace(mt *ManagerTrace) {
+	root := rootOf(mt.Trace.Spans)
+	if root.IsZero() {
+		return
+	}
+	info := &mt.Trace.Info
+	ended := root.EndTime() != 0
+	if ended && (info.State == spanjson.StateInProgress || info.State == spanjson.StateUnspecified || info.State == "") {
+		info.State = spanjson.StateOK
+		if root.Status().Code == spanjson.StatusError {
+			info.State = spanjson.StateError
+		}
+	}
+	if info.RequestTime.IsZero() {
+		info.RequestTime = time.Unix(0, root.StartTime())
+	}
+	if ended && !info.HasDuration {
+		info.ExecutionDuration, info.HasDuration = root.Duration(), true
+	}
+	if info.Tags[spanjson.TagTraceName] == "" {
+		if info.Tags == nil {
+			info.Tags = make(map[string]string)
+		}
+		info.Tags[spanjson.TagTraceName] = root.Name()
+	}
+}
+
+// rootOf returns the first span without a parent or else the first whose
+// parent is not among spans; the zero Span when spans is empty.
+func rootOf(spans []spanjson.Span) spanjson.Span {
+	ids := make(map[spanjson.SpanID]bool, len(spans))
+	for _, s := range spans {
+		if s.IsRoot() {
+			return s
+		}
+		ids[s.SpanID()] = true
+	}
+	for _, s := range spans {
+		if !ids[s.ParentID()] {
+			return s
+		}
+	}
+	return spanjson.Span{}
 }
