@@ -6,6 +6,7 @@
 package manager
 
 import (
+	"encoding/binary"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -69,16 +70,22 @@ func (c Config) withDefaults() Config {
 }
 
 // Manager is the in-memory trace manager. All methods are safe for
-// concurrent use. One lock guards the trace map (by MLflow id), the
-// OpenTelemetry-id map and the age list, so operations touching several of
-// them are atomic.
+// concurrent use.
+//
+// Locking: the manager lock (mu) guards the trace map by MLflow id, the age
+// list and the config. The OpenTelemetry-id map is sharded by trace id so
+// that span registration, the hot path, takes only its shard's lock. An
+// entry joins or leaves a shard only while mu is held too, so every
+// operation that touches both maps (RegisterTrace, PopTrace, expiry) is
+// atomic, and either lock alone is enough to look an entry up. The spans,
+// prompts and tags of an entry are guarded by its shard's lock.
 type Manager struct {
-	clk clock
+	clk    clock
+	shards [numShards]shard
 
 	mu      sync.Mutex
 	cfg     Config
 	byID    map[string]*traceEntry
-	byOTel  map[spanjson.TraceID]*traceEntry
 	oldest  *traceEntry // age list, oldest first: expiry and eviction order
 	newest  *traceEntry
 	count   int
@@ -88,6 +95,29 @@ type Manager struct {
 	stop      chan struct{}
 	done      chan struct{}
 	closeOnce sync.Once
+}
+
+const (
+	shardBits = 5
+	numShards = 1 << shardBits
+)
+
+type shard struct {
+	mu     sync.Mutex
+	byOTel map[spanjson.TraceID]*traceEntry
+	_      [48]byte // one cache line per shard: no false sharing
+}
+
+func (m *Manager) shardOf(id spanjson.TraceID) *shard {
+	h := binary.LittleEndian.Uint64(id[:8]) ^ binary.LittleEndian.Uint64(id[8:])
+	h *= 0x9e3779b97f4a7c15 // mix all bits into the top ones
+	return &m.shards[h>>(64-shardBits)]
+}
+
+// lookupLocked returns the entry of an OpenTelemetry trace id; the caller
+// holds mu or the id's shard lock.
+func (m *Manager) lookupLocked(id spanjson.TraceID) *traceEntry {
+	return m.shardOf(id).byOTel[id]
 }
 
 // traceEntry is one trace being built. Its spans keep registration order.
@@ -108,12 +138,14 @@ func New(cfg Config) *Manager { return newManager(cfg, realClock{}) }
 
 func newManager(cfg Config, clk clock) *Manager {
 	m := &Manager{
-		clk:    clk,
-		cfg:    cfg.withDefaults(),
-		byID:   make(map[string]*traceEntry),
-		byOTel: make(map[spanjson.TraceID]*traceEntry),
-		stop:   make(chan struct{}),
-		done:   make(chan struct{}),
+		clk:  clk,
+		cfg:  cfg.withDefaults(),
+		byID: make(map[string]*traceEntry),
+		stop: make(chan struct{}),
+		done: make(chan struct{}),
+	}
+	for i := range m.shards {
+		m.shards[i].byOTel = make(map[spanjson.TraceID]*traceEntry)
 	}
 	t := clk.NewTicker(m.cfg.CheckInterval)
 	go m.cleanupLoop(t)
@@ -218,7 +250,7 @@ func (m *Manager) registerTrace(otelTraceID spanjson.TraceID, info spanjson.Trac
 		m.cfg.Timeout = d
 		m.envSeen = envTimeout
 	}
-	if old := m.byOTel[otelTraceID]; old != nil {
+	if old := m.lookupLocked(otelTraceID); old != nil {
 		if ifAbsent {
 			m.mu.Unlock()
 			m.expire(out, false)
@@ -234,7 +266,10 @@ func (m *Manager) registerTrace(otelTraceID spanjson.TraceID, info spanjson.Trac
 	now := m.clk.Now()
 	e.added = now
 	m.byID[info.TraceID] = e
-	m.byOTel[otelTraceID] = e
+	sh := m.shardOf(otelTraceID)
+	sh.mu.Lock()
+	sh.byOTel[otelTraceID] = e
+	sh.mu.Unlock()
 	m.pushLocked(e)
 	if m.cfg.Timeout == 0 {
 		out = append(out, m.takeExpiredLocked(now)...)
@@ -274,10 +309,11 @@ func (m *Manager) RegisterSpan(s spanjson.ActiveSpan) error {
 		return nil
 	}
 	sid := ls.OTelSpanID()
-	m.mu.Lock()
-	e := m.byOTel[ls.OTelTraceID()]
+	sh := m.shardOf(ls.OTelTraceID())
+	sh.mu.Lock()
+	e := sh.byOTel[ls.OTelTraceID()]
 	if e == nil {
-		m.mu.Unlock()
+		sh.mu.Unlock()
 		return fmt.Errorf("manager: cannot register span %s: trace %s is not registered", ls.SpanID(), ls.TraceID())
 	}
 	if e.index == nil {
@@ -289,7 +325,7 @@ func (m *Manager) RegisterSpan(s spanjson.ActiveSpan) error {
 		e.index[sid] = len(e.spans)
 		e.spans = append(e.spans, ls)
 	}
-	m.mu.Unlock()
+	sh.mu.Unlock()
 	return nil
 }
 
@@ -300,12 +336,11 @@ func (m *Manager) SpanFromID(traceID, spanID string) *spanjson.LiveSpan {
 	if err != nil {
 		return nil
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	e := m.byID[traceID]
+	e, sh := m.lockByID(traceID)
 	if e == nil {
 		return nil
 	}
+	defer sh.mu.Unlock()
 	i, ok := e.index[sid]
 	if !ok {
 		return nil
@@ -318,16 +353,29 @@ func (m *Manager) SpanFromID(traceID, spanID string) *spanjson.LiveSpan {
 // span without a parent or else (a trace continuing a remote parent) the
 // first whose parent is not in the trace.
 func (m *Manager) RootSpanID(traceID string) string {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	e := m.byID[traceID]
+	e, sh := m.lockByID(traceID)
 	if e == nil {
 		return ""
 	}
+	defer sh.mu.Unlock()
 	if i := e.rootIndex(); i >= 0 {
 		return e.spans[i].SpanID()
 	}
 	return ""
+}
+
+// lockByID finds the entry of an MLflow id and returns it with its shard
+// locked (the caller unlocks), or nil.
+func (m *Manager) lockByID(traceID string) (*traceEntry, *shard) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e := m.byID[traceID]
+	if e == nil {
+		return nil, nil
+	}
+	sh := m.shardOf(e.otelID)
+	sh.mu.Lock()
+	return e, sh
 }
 
 func (e *traceEntry) rootIndex() int {
@@ -351,7 +399,7 @@ func (e *traceEntry) rootIndex() int {
 // already has them. It returns nil if the trace is not registered.
 func (m *Manager) PopTrace(otelTraceID spanjson.TraceID) *ManagerTrace {
 	m.mu.Lock()
-	e := m.byOTel[otelTraceID]
+	e := m.lookupLocked(otelTraceID)
 	if e == nil {
 		m.mu.Unlock()
 		return nil
@@ -390,12 +438,11 @@ func (e *traceEntry) build() *ManagerTrace {
 // trace id is an error; so is a tag that cannot be read (logged at debug
 // level), in which case nothing changes.
 func (m *Manager) RegisterPrompt(traceID string, p spanjson.PromptVersion) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	e := m.byID[traceID]
+	e, sh := m.lockByID(traceID)
 	if e == nil {
 		return fmt.Errorf("manager: cannot link prompt %s: trace %s is not registered", p.URI(), traceID)
 	}
+	defer sh.mu.Unlock()
 	tag, err := mergeLinkedPrompts(e.info.Tags[spanjson.TagLinkedPrompts], p)
 	if err != nil {
 		slog.Debug("manager: cannot update linked prompts tag", "trace", traceID, "err", err)
@@ -521,11 +568,14 @@ func (m *Manager) pushLocked(e *traceEntry) {
 	m.count++
 }
 
-// removeLocked takes e out of both maps and the age list.
+// removeLocked takes e out of both maps and the age list; mu is held.
 func (m *Manager) removeLocked(e *traceEntry) {
-	if m.byOTel[e.otelID] == e {
-		delete(m.byOTel, e.otelID)
+	sh := m.shardOf(e.otelID)
+	sh.mu.Lock()
+	if sh.byOTel[e.otelID] == e {
+		delete(sh.byOTel, e.otelID)
 	}
+	sh.mu.Unlock()
 	if m.byID[e.info.TraceID] == e {
 		delete(m.byID, e.info.TraceID)
 	}
@@ -545,9 +595,10 @@ func (m *Manager) removeLocked(e *traceEntry) {
 
 // spanByOTel returns the live span by its OpenTelemetry ids, or nil.
 func (m *Manager) spanByOTel(tid spanjson.TraceID, sid spanjson.SpanID) *spanjson.LiveSpan {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	e := m.byOTel[tid]
+	sh := m.shardOf(tid)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	e := sh.byOTel[tid]
 	if e == nil {
 		return nil
 	}

@@ -786,7 +786,11 @@ func TestConcurrentRegisterReadPop(t *testing.T) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.count != 0 || len(m.byID) != 0 || len(m.byOTel) != 0 || m.oldest != nil || m.newest != nil {
+	inShards := 0
+	for i := range m.shards {
+		inShards += len(m.shards[i].byOTel)
+	}
+	if m.count != 0 || len(m.byID) != 0 || inShards != 0 || m.oldest != nil || m.newest != nil {
 		t.Errorf("manager not empty after every trace was popped: count %d", m.count)
 	}
 }
