@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"tracectl/internal/spanjson"
 )
@@ -49,7 +50,10 @@ func mergeLinkedPrompts(old string, p spanjson.PromptVersion) (string, error) {
 			return "", fmt.Errorf("tag %s holds %q, not a JSON list of {name, version}: %w", spanjson.TagLinkedPrompts, clip(old, 80), err)
 		}
 	}
-	list = append(list, linkedPrompt{Name: p.Name, Version: strconv.Itoa(p.Version)})
+	// JSON holds names as valid UTF-8 (bad bytes become U+FFFD); compare
+	// the new name in that form so a merge is idempotent.
+	name := strings.ToValidUTF8(p.Name, "\uFFFD")
+	list = append(list, linkedPrompt{Name: name, Version: strconv.Itoa(p.Version)})
 	seen := make(map[linkedPrompt]bool, len(list))
 	out := list[:0]
 	for _, l := range list {
