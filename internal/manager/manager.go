@@ -178,13 +178,18 @@ func Instance() *Manager {
 	return s.m
 }
 
-// Reset drops the process-wide manager (closing its cleanup goroutine; the
-// traces it held are dropped with it); the next Instance builds anew.
+// Reset drops the process-wide manager: it stops its cleanup goroutine and
+// hands the traces it still held to its OnExpire. The next Instance builds
+// anew.
 func Reset() {
 	old := instance.Swap(&instanceSlot{})
 	old.once.Do(func() {}) // wait for a build in flight, or prevent one
 	if old.m != nil {
 		_ = old.m.Close()
+		old.m.mu.Lock()
+		out := old.m.takeAllLocked()
+		old.m.mu.Unlock()
+		old.m.expire(out, false)
 	}
 }
 

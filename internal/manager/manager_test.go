@@ -794,3 +794,62 @@ func TestConcurrentRegisterReadPop(t *testing.T) {
 		t.Errorf("manager not empty after every trace was popped: count %d", m.count)
 	}
 }
+
+func TestResetHandsHeldTracesToOnExpire(t *testing.T) {
+	t.Setenv(EnvTimeout, "")
+	Reset()
+	t.Cleanup(Reset)
+	exp := &expired{}
+	m := Instance()
+	m.SetOnExpire(exp.add)
+	m.RegisterTrace(traceID(1), spanjson.TraceInfo{})
+	Reset()
+	if diff := cmp.Diff([]string{traceID(1).MLflowID()}, exp.ids()); diff != "" {
+		t.Errorf("OnExpire after Reset (-want +got):\n%s", diff)
+	}
+}
+
+// TestConcurrentEvictionLosesNothing registers far more traces than
+// MaxSize from many goroutines: every trace must leave exactly once,
+// either popped by its owner or handed to OnExpire.
+func TestConcurrentEvictionLosesNothing(t *testing.T) {
+	const workers, perWorker = 8, 200
+	m, clk, exp := newTestManager(t, Config{MaxSize: 3})
+	var mu sync.Mutex
+	popped := map[string]int{}
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			// Four traces open per worker, more than MaxSize: some are pushed out.
+			for n := 0; n < perWorker; n += 4 {
+				for k := range 4 {
+					id := w*perWorker + n + k
+					m.RegisterTrace(traceID(id), spanjson.TraceInfo{})
+					for s := range 3 {
+						// An error here means the trace was already pushed out.
+						_ = m.RegisterSpan(liveSpan(id, s+1, s, "s", clk.Now()))
+					}
+				}
+				for k := range 4 {
+					if mt := m.PopTrace(traceID(w*perWorker + n + k)); mt != nil {
+						mu.Lock()
+						popped[mt.Trace.Info.TraceID]++
+						mu.Unlock()
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if len(exp.ids()) == 0 {
+		t.Fatal("nothing was pushed out: the test does not exercise eviction")
+	}
+	for _, id := range exp.ids() {
+		popped[id]++
+	}
+	for id := range workers * perWorker {
+		if n := popped[traceID(id).MLflowID()]; n != 1 {
+			t.Errorf("trace %d left %d times, want exactly once", id, n)
+		}
+	}
+}
