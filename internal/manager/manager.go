@@ -48,8 +48,9 @@ type Config struct {
 	MaxSize       int           // TTL mode: how many traces may stay
 	// OnExpire receives every trace that leaves other than by PopTrace. It
 	// is called without the manager's lock held, from the cleanup goroutine
-	// or from the RegisterTrace call that pushed the trace out. When nil,
-	// such a trace is logged at warn level and dropped.
+	// or from the RegisterTrace call that pushed the trace out, so it must
+	// not call Close. When nil, such a trace is logged at warn level and
+	// dropped.
 	OnExpire func(*ManagerTrace)
 }
 

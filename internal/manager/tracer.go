@@ -263,12 +263,11 @@ func (t *Tracer) StartSpan(ctx context.Context, name string, opts ...SpanOption)
 		parent = nil
 		tid = newTraceID()
 		t.m.RegisterTrace(tid, spanjson.TraceInfo{
-			TraceID:      tid.MLflowID(),
-			LocationType: spanjson.ExperimentLocation,
-			RequestTime:  cfg.start,
-			State:        spanjson.StateInProgress,
-			Metadata:     map[string]string{spanjson.MetaSchemaVersion: "3"},
-			Tags:         map[string]string{spanjson.TagTraceName: name},
+			TraceID:     tid.MLflowID(),
+			RequestTime: cfg.start,
+			State:       spanjson.StateInProgress,
+			Metadata:    map[string]string{spanjson.MetaSchemaVersion: "3"},
+			Tags:        map[string]string{spanjson.TagTraceName: name},
 		})
 	}
 	ls := spanjson.NewLiveSpan(tid, newSpanID(), parentID, name, cfg.start)
