@@ -2,6 +2,7 @@ package manager
 
 import (
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -851,5 +852,75 @@ func TestConcurrentEvictionLosesNothing(t *testing.T) {
 		if n := popped[traceID(id).MLflowID()]; n != 1 {
 			t.Errorf("trace %d left %d times, want exactly once", id, n)
 		}
+	}
+}
+
+// captureLog routes slog to a buffer at debug level for the test.
+func captureLog(t *testing.T) *syncBuffer {
+	t.Helper()
+	buf := &syncBuffer{}
+	old := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	t.Cleanup(func() { slog.SetDefault(old) })
+	return buf
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestLogging(t *testing.T) {
+	buf := captureLog(t)
+	t.Setenv(EnvMaxSize, "lots")
+	_ = ConfigFromEnv()
+	if out := buf.String(); !strings.Contains(out, "level=WARN") || !strings.Contains(out, EnvMaxSize) || !strings.Contains(out, "lots") {
+		t.Errorf("bad env value log = %q", out)
+	}
+	m, _, _ := newTestManager(t, Config{})
+	_ = m.RegisterSpan(spanjson.NoOpSpan{})
+	if out := buf.String(); !strings.Contains(out, "level=DEBUG") || !strings.Contains(out, "NoOpSpan") {
+		t.Errorf("skipped span log = %q", out)
+	}
+}
+
+func TestOnExpireRunsWithoutTheLock(t *testing.T) {
+	// OnExpire calls back into the manager; under the lock this deadlocks.
+	var m *Manager
+	calls := make(chan string, 8)
+	clk := newFakeClock()
+	m = newManager(Config{MaxSize: 1, TTL: time.Minute, OnExpire: func(mt *ManagerTrace) {
+		m.RootSpanID(mt.Trace.Info.TraceID)
+		m.PopTrace(traceID(99))
+		calls <- mt.Trace.Info.TraceID
+	}}, clk)
+	defer m.Close()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		m.RegisterTrace(traceID(1), spanjson.TraceInfo{})
+		m.RegisterTrace(traceID(2), spanjson.TraceInfo{}) // pushes out 1
+		clk.Advance(time.Minute)
+		clk.Tick() // expires 2
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("deadlock: OnExpire was called with the lock held")
+	}
+	if a, b := <-calls, <-calls; a != traceID(1).MLflowID() || b != traceID(2).MLflowID() {
+		t.Errorf("OnExpire calls = %s, %s", a, b)
 	}
 }
