@@ -37,13 +37,14 @@ var errAnyValueDepth = errors.New("arrayValue/kvlistValue nested too deep")
 // camelCase or snake_case AnyValue members) into Attributes, in list order.
 // An absent or null list is empty. valueIsPlain selects the event/link rule
 // (stringValue stored JSON-quoted). Errors name the offending element as
-// "[i] (key \"k\"): …"; the caller prefixes its own path.
+// "[i] (key \"k\"): …" (or ": …" for the list itself), so the caller
+// prefixes its own path with no separator.
 func decodeKVList(list gjson.Result, valueIsPlain bool) (Attributes, error) {
 	if !list.Exists() || list.Type == gjson.Null {
 		return Attributes{}, nil
 	}
 	if !list.IsArray() {
-		return Attributes{}, fmt.Errorf("want a list of {\"key\", \"value\"} objects, got %s", describeJSONKind(list))
+		return Attributes{}, fmt.Errorf(": want a list of {\"key\", \"value\"} objects, got %s", describeJSONKind(list))
 	}
 	var attrs []Attribute
 	i := 0

@@ -2,6 +2,7 @@ package spanjson
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
@@ -758,13 +759,9 @@ func (w *otlpWriter) wrapperExtras(x Extras, prefix string) {
 		return // wrapper members are only ever kept from OTLP input
 	}
 	for _, f := range x.Fields {
-		if !strings.HasPrefix(f.Key, prefix) || !gjson.Valid(string(f.Value)) {
-			continue
+		if strings.HasPrefix(f.Key, prefix) {
+			w.member(f.Key[len(prefix):], f.Value)
 		}
-		w.byte(',')
-		w.dst = appendJSONText(w.dst, f.Key[len(prefix):])
-		w.byte(':')
-		w.dst = append(w.dst, f.Value...)
 	}
 }
 
@@ -780,14 +777,24 @@ func (w *otlpWriter) objectExtras(x Extras, object string, wrapperPrefix string)
 			w.lose(object+"."+f.Key, 1)
 			continue
 		}
-		if !gjson.Valid(string(f.Value)) {
-			continue
-		}
-		w.byte(',')
-		w.dst = appendJSONText(w.dst, f.Key)
-		w.byte(':')
-		w.dst = append(w.dst, f.Value...)
+		w.member(f.Key, f.Value)
 	}
+}
+
+// member writes a kept member with its value compacted; a value that is not
+// valid JSON (never produced by the readers) is skipped, so the output stays
+// valid.
+func (w *otlpWriter) member(key string, raw json.RawMessage) {
+	mark := len(w.dst)
+	w.byte(',')
+	w.dst = appendJSONText(w.dst, key)
+	w.byte(':')
+	buf := bytes.NewBuffer(w.dst)
+	if err := json.Compact(buf, raw); err != nil {
+		w.dst = w.dst[:mark]
+		return
+	}
+	w.dst = buf.Bytes()
 }
 
 func (w *otlpWriter) optString(key, v string) {
