@@ -21,6 +21,15 @@ var update = flag.Bool("update", false, "rewrite golden files and completions")
 // repoRoot is the module root, relative to this package's directory.
 const repoRoot = "../.."
 
+// repoAbs is repoRoot made absolute, for tests that change directory.
+var repoAbs = func() string {
+	p, err := filepath.Abs(repoRoot)
+	if err != nil {
+		panic(err)
+	}
+	return p
+}()
+
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"tracectl": func() { os.Exit(Main(os.Args[1:], render.System())) },
@@ -33,7 +42,7 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
 		Setup: func(env *testscript.Env) error {
-			samples, err := filepath.Glob(filepath.Join(repoRoot, "testdata/samples/*"))
+			samples, err := filepath.Glob(filepath.Join(repoAbs, "testdata/samples/*"))
 			if err != nil {
 				return err
 			}
@@ -90,7 +99,7 @@ func runMain(t *testing.T, stdin string, args ...string) (stdout, stderr string,
 // repository root), or rewrites it with -update.
 func checkGolden(t *testing.T, path string, got []byte) {
 	t.Helper()
-	path = filepath.Join(repoRoot, path)
+	path = filepath.Join(repoAbs, path)
 	if *update {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)
