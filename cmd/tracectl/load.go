@@ -79,7 +79,7 @@ type pendingTrace struct {
 func loadTraces(ctx context.Context, ins []inputSource, warn func(spanjson.Warning)) ([]*render.TraceView, error) {
 	var expired []*manager.ManagerTrace
 	mgr := manager.New(manager.Config{
-		TTL:           time.Duration(math.MaxInt64),
+		TTL:           10 * 365 * 24 * time.Hour, // traces leave by PopTrace, not by age
 		CheckInterval: time.Hour,
 		MaxSize:       math.MaxInt32,
 		OnExpire:      func(t *manager.ManagerTrace) { expired = append(expired, t) },
@@ -186,11 +186,11 @@ func otelTraceIDOf(t *spanjson.Trace) spanjson.TraceID {
 	return spanjson.OpaqueTraceID(t.Info.TraceID)
 }
 
-// decodeError keeps a located syntax error as it is (reportError prints the
-// offending line) and names the input in any other error.
+// decodeError keeps a located error as it is (reportError prints the
+// offending line of a syntax error) and names the input in any other.
 func decodeError(name string, err error) error {
 	var se *spanjson.SyntaxError
-	if errors.As(err, &se) {
+	if errors.As(err, &se) || strings.HasPrefix(err.Error(), name+":") {
 		return err
 	}
 	return fmt.Errorf("%s: %w", name, err)
