@@ -22,10 +22,6 @@ func addReadCommands(root *cobra.Command, _ *render.IOStreams) {
 	root.AddCommand(stubCmd("show", "Show traces: header, previews and the span tree"))
 }
 
-func newConvertCmd(_ *render.IOStreams) *cobra.Command {
-	return stubCmd("convert", "Convert traces between MLflow v2, MLflow v3 and OTLP JSON")
-}
-
 func newCollectCmd(_ *render.IOStreams) *cobra.Command {
 	return stubCmd("collect", "Receive OTLP over HTTP and write complete traces")
 }
