@@ -20,14 +20,24 @@ type atomicFile struct {
 }
 
 // createAtomic starts writing path. Nothing appears at path before Commit.
+// A symlink at path is followed, so the file it points to is replaced.
 func createAtomic(path string) (*atomicFile, error) {
+	if fi, err := os.Lstat(path); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		if target, err := filepath.EvalSymlinks(path); err == nil {
+			path = target
+		}
+	}
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
 	}
 	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
 	if err != nil {
-		return nil, err
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the temporary name means nothing to the user
+		}
+		return nil, fmt.Errorf("cannot create %s: %w", path, err)
 	}
 	return &atomicFile{path: path, tmp: f, w: f}, nil
 }

@@ -142,7 +142,33 @@ func TestAtomicFileCommitOntoDirectoryFails(t *testing.T) {
 }
 
 func TestAtomicFileInMissingDirectory(t *testing.T) {
-	if _, err := createAtomic(filepath.Join(t.TempDir(), "no", "out.json")); err == nil {
-		t.Fatal("createAtomic in a missing directory succeeded")
+	path := filepath.Join(t.TempDir(), "no", "out.json")
+	_, err := createAtomic(path)
+	if err == nil || err.Error() != "cannot create "+path+": no such file or directory" {
+		t.Fatalf("createAtomic in a missing directory: %v", err)
+	}
+}
+
+func TestAtomicFileFollowsSymlink(t *testing.T) {
+	dir := t.TempDir()
+	real := filepath.Join(dir, "real.json")
+	os.WriteFile(real, []byte("old"), 0o644)
+	link := filepath.Join(dir, "link.json")
+	if err := os.Symlink("real.json", link); err != nil {
+		t.Skip("no symlinks here:", err)
+	}
+	a, err := createAtomic(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(a, "new")
+	if err := a.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if fi, _ := os.Lstat(link); fi.Mode()&os.ModeSymlink == 0 {
+		t.Error("the symlink was replaced by a file")
+	}
+	if got, _ := os.ReadFile(real); string(got) != "new" {
+		t.Errorf("target content %q, want new", got)
 	}
 }

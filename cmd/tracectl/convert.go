@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -162,6 +163,9 @@ func runConvert(ctx context.Context, opts *convertOptions) error {
 	for _, in := range inputs {
 		if err := c.convertInput(ctx, in, opts.streams.In, newDecoder); err != nil {
 			sink.Abort()
+			if ctx.Err() != nil {
+				return errors.New("interrupted; nothing written to " + outputName(opts))
+			}
 			return err
 		}
 	}
@@ -247,14 +251,14 @@ type heldTrace struct {
 }
 
 func (c *converter) convertInput(ctx context.Context, name string, stdin io.Reader, newDecoder func(io.Reader, string) documentDecoder) error {
-	r := stdin
+	r := io.Reader(&stdinReader{ctx: ctx, r: stdin})
 	if name != "-" {
 		f, err := os.Open(name)
 		if err != nil {
 			return err
 		}
 		defer f.Close()
-		r = f
+		r = &ctxReader{ctx: ctx, r: f}
 	}
 	display := name
 	if name == "-" {
@@ -455,4 +459,56 @@ func unionMap[V any](a, b map[string]V) map[string]V {
 		out[k] = v
 	}
 	return out
+}
+
+// ctxReader stops reading a file once ctx is done (Ctrl-C), so a long
+// document does not delay the cleanup of partial output.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c *ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+// stdinReader reads stdin in a goroutine so that Ctrl-C ends a read that
+// waits for a slow producer; the blocked read is abandoned with the process.
+type stdinReader struct {
+	ctx context.Context
+	r   io.Reader
+	buf []byte
+	res chan readResult
+}
+
+type readResult struct {
+	n   int
+	err error
+}
+
+func (s *stdinReader) Read(p []byte) (int, error) {
+	if err := s.ctx.Err(); err != nil {
+		return 0, err
+	}
+	if s.res == nil {
+		s.res = make(chan readResult, 1)
+	}
+	if cap(s.buf) < len(p) {
+		s.buf = make([]byte, len(p))
+	}
+	buf := s.buf[:len(p)]
+	go func() {
+		n, err := s.r.Read(buf)
+		s.res <- readResult{n, err}
+	}()
+	select {
+	case r := <-s.res:
+		return copy(p, buf[:r.n]), r.err
+	case <-s.ctx.Done():
+		s.buf = nil // the abandoned read still owns buf
+		return 0, s.ctx.Err()
+	}
 }

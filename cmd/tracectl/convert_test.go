@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -462,4 +463,39 @@ func assertDirEntries(t *testing.T, dir string, want []string) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("entries of %s (-want +got):\n%s", dir, diff)
 	}
+}
+
+// TestConvertInterruptedWhileReadingStdin: Ctrl-C while stdin blocks ends
+// the run at once and leaves no output behind.
+func TestConvertInterruptedWhileReadingStdin(t *testing.T) {
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	streams, _, _, _ := render.Test()
+	streams.In = pr
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- runConvert(ctx, &convertOptions{Schema: "v3", Output: filepath.Join(dir, "out.json"), streams: streams,
+			newDecoder: func(r io.Reader, _ string) documentDecoder { return readingDecoder{r} }})
+	}()
+	time.Sleep(20 * time.Millisecond) // let it block in the read (the test passes either way)
+	cancel()
+	err := <-done
+	if err == nil || err.Error() != "interrupted; nothing written to "+filepath.Join(dir, "out.json") {
+		t.Errorf("error %v, want the interruption", err)
+	}
+	assertDirEntries(t, dir, nil)
+}
+
+// readingDecoder reads all of its input before failing, like a decoder
+// waiting for a document.
+type readingDecoder struct{ r io.Reader }
+
+func (d readingDecoder) Next() (*spanjson.Document, error) {
+	_, err := io.ReadAll(d.r)
+	if err == nil {
+		err = errors.New("input ended")
+	}
+	return nil, err
 }
