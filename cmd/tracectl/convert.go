@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -389,14 +390,16 @@ func traceLabel(t *spanjson.Trace) string {
 	return "(no id)"
 }
 
-// mergeHeld joins two parts of one trace from consecutive documents: the
-// spans in input order, and the trace info of the part holding the root
-// span, with fields it lacks filled from the other part.
+// mergeHeld joins two parts of one OTLP trace from consecutive documents:
+// the spans in input order, and the trace info of the part holding the
+// trace's root span, with fields it lacks filled from the other part. The
+// OTLP reader derives the info from the root span (the earliest parentless
+// span, else the earliest span), so this is the info of the whole trace.
 func mergeHeld(earlier, later heldTrace) heldTrace {
 	spans := make([]spanjson.Span, 0, len(earlier.t.Spans)+len(later.t.Spans))
 	spans = append(append(spans, earlier.t.Spans...), later.t.Spans...)
 	primary, other := earlier.t.Info, later.t.Info
-	if !hasRoot(earlier.t.Spans) && hasRoot(later.t.Spans) {
+	if rootBefore(rootCandidate(later.t.Spans), rootCandidate(earlier.t.Spans)) {
 		primary, other = other, primary
 	}
 	return heldTrace{
@@ -406,8 +409,31 @@ func mergeHeld(earlier, later heldTrace) heldTrace {
 	}
 }
 
-func hasRoot(spans []spanjson.Span) bool {
-	return slices.ContainsFunc(spans, spanjson.Span.IsRoot)
+// rootCandidate is the span a part's trace info was derived from: its
+// earliest parentless span, else its earliest span (zero if none).
+func rootCandidate(spans []spanjson.Span) spanjson.Span {
+	var best spanjson.Span
+	for _, s := range spans {
+		if rootBefore(s, best) {
+			best = s
+		}
+	}
+	return best
+}
+
+// rootBefore orders root candidates: any span before none, parentless
+// before parented, then by start time and span id.
+func rootBefore(a, b spanjson.Span) bool {
+	switch {
+	case a.IsZero() || b.IsZero():
+		return !a.IsZero()
+	case a.IsRoot() != b.IsRoot():
+		return a.IsRoot()
+	case a.StartTime() != b.StartTime():
+		return a.StartTime() < b.StartTime()
+	}
+	as, bs := a.SpanID(), b.SpanID()
+	return bytes.Compare(as[:], bs[:]) < 0
 }
 
 // mergeInfo fills the zero fields of a from b; maps are united with a

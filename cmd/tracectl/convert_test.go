@@ -239,6 +239,19 @@ func TestMergeInfoPrefersTheRootPart(t *testing.T) {
 	if diff := cmp.Diff(want, got.t.Info); diff != "" {
 		t.Errorf("info (-want +got):\n%s", diff)
 	}
+
+	// Two parts with roots: the earlier-starting root decides.
+	mk := func(start int64, state spanjson.TraceState) heldTrace {
+		t := spanjson.Trace{Info: spanjson.TraceInfo{State: state},
+			Spans: []spanjson.Span{spanjson.NewSpan(spanjson.SpanData{StartTime: start})}}
+		return heldTrace{t: t}
+	}
+	if got := mergeHeld(mk(20, spanjson.StateOK), mk(10, spanjson.StateError)).t.Info.State; got != spanjson.StateError {
+		t.Errorf("state %s, want the earlier root's ERROR", got)
+	}
+	if got := mergeHeld(mk(10, spanjson.StateOK), mk(20, spanjson.StateError)).t.Info.State; got != spanjson.StateOK {
+		t.Errorf("state %s, want the earlier root's OK", got)
+	}
 }
 
 func TestConvertLossWarnings(t *testing.T) {
