@@ -17,10 +17,6 @@ func stubCmd(use, short string) *cobra.Command {
 	return &cobra.Command{Use: use, Short: short, RunE: func(*cobra.Command, []string) error { return errNotBuilt }}
 }
 
-func newConvertCmd(_ *render.IOStreams) *cobra.Command {
-	return stubCmd("convert", "Convert traces between MLflow v2, MLflow v3 and OTLP JSON")
-}
-
 func newCollectCmd(_ *render.IOStreams) *cobra.Command {
 	return stubCmd("collect", "Receive OTLP over HTTP and write complete traces")
 }
