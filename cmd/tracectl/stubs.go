@@ -26,10 +26,6 @@ func newConvertCmd(_ *render.IOStreams) *cobra.Command {
 	return stubCmd("convert", "Convert traces between MLflow v2, MLflow v3 and OTLP JSON")
 }
 
-func newCollectCmd(_ *render.IOStreams) *cobra.Command {
-	return stubCmd("collect", "Receive OTLP over HTTP and write complete traces")
-}
-
 func newCompletionCmd(_ *render.IOStreams) *cobra.Command {
 	return stubCmd("completion", "Generate shell completions")
 }
