@@ -329,18 +329,19 @@ func (c *Collector) handleTraces(w http.ResponseWriter, r *http.Request) {
 // serveExport handles one export request and writes the success answer;
 // on failure it returns the error for the caller to answer.
 func (c *Collector) serveExport(w http.ResponseWriter, r *http.Request) (wireFormat, *httpError) {
+	// Errors are answered in the request's encoding when it has a known
+	// one, in JSON otherwise.
 	format := wireJSON
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	known := err == nil && (mt == "application/x-protobuf" || mt == "application/json")
+	if known && mt == "application/x-protobuf" {
+		format = wireProto
+	}
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", "POST")
 		return format, &httpError{http.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed: use POST", r.Method)}
 	}
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	switch {
-	case err == nil && mt == "application/x-protobuf":
-		format = wireProto
-	case err == nil && mt == "application/json":
-		format = wireJSON
-	default:
+	if !known {
 		return format, &httpError{http.StatusUnsupportedMediaType, fmt.Sprintf("unsupported content type %q: want application/x-protobuf or application/json", r.Header.Get("Content-Type"))}
 	}
 	var gz bool
