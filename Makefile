@@ -1,0 +1,60 @@
+# tracectl — see README.md. Every target works on a fresh machine with Go.
+GO       ?= go
+BIN      := bin/tracectl
+PKGS     := ./...
+FUZZTIME ?= 5s
+DEMO     := testdata/samples/mnorberg-dev-mnorberg-dev.github.io__databricks_output_trace_ok.json
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+.PHONY: all build demo test lint bench fuzz fuzz-smoke completions fmt-check tidy-check clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/tracectl
+
+demo: build
+	./$(BIN) show $(DEMO)
+
+# The whole test suite: formatting, vet, race-enabled tests (golden files and
+# the completions drift check included) and a short fuzz smoke of every target.
+test: fmt-check
+	$(GO) vet $(PKGS)
+	$(GO) test -race -count=1 $(PKGS)
+	$(MAKE) fuzz-smoke FUZZTIME=$(FUZZTIME)
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+# Runs each Fuzz* target for FUZZTIME (go test -fuzz takes one target at a time).
+fuzz-smoke:
+	@set -e; for f in $$(grep -rl --include='*_test.go' '^func Fuzz' . | sort); do \
+		dir=$$(dirname $$f); \
+		for t in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$f | sed 's/^func //'); do \
+			echo "fuzz $$dir $$t ($(FUZZTIME))"; \
+			$(GO) test -run='^$$' -fuzz="^$$t$$" -fuzztime=$(FUZZTIME) $$dir; \
+		done; \
+	done
+
+fuzz:
+	$(MAKE) fuzz-smoke FUZZTIME=2m
+
+lint: fmt-check tidy-check
+	$(GO) vet $(PKGS)
+	$(GO) run $(STATICCHECK) $(PKGS)
+
+tidy-check:
+	$(GO) mod tidy
+	git diff --exit-code go.mod go.sum
+
+# Benchmarks generate their own large inputs (TRACECTL_BENCH_SPANS, default
+# 1,000,000 spans ≈ 500 MB) and compare against jq where it is installed.
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem -timeout=60m $(PKGS)
+
+completions:
+	@echo "completions: not generated yet"
+
+clean:
+	rm -rf bin
