@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -174,6 +175,11 @@ func runCollect(ctx context.Context, opts *collectOptions) error {
 	}
 	addr := ln.Addr().String()
 	errOut := opts.streams.ErrOut
+	// A receiver allocates per span; a lazier GC buys throughput while
+	// --max-traces still bounds the heap. GOGC, when set, wins.
+	if getenv := opts.streams.Getenv; getenv == nil || getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(400))
+	}
 	c := manager.NewCollector(manager.CollectorConfig{
 		Assembler: manager.AssemblerConfig{Idle: opts.idle, TraceTimeout: opts.traceTimeout, MaxTraces: opts.maxTraces},
 		MaxBody:   maxBody,

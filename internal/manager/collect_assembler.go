@@ -106,9 +106,8 @@ func (a *Assembler) Add(spans []spanjson.Span) []*CollectedTrace {
 		return nil
 	}
 	now := a.cfg.Now()
-	var out []*CollectedTrace
+	var gone []released
 	a.mu.Lock()
-	defer a.mu.Unlock()
 	var t *heldTrace
 	for _, s := range spans {
 		id := s.TraceID()
@@ -117,12 +116,11 @@ func (a *Assembler) Add(spans []spanjson.Span) []*CollectedTrace {
 		}
 		if t == nil {
 			if a.cfg.MaxTraces > 0 && len(a.traces) >= a.cfg.MaxTraces {
-				old := a.age.front()
-				ct := a.releaseLocked(old, IncompleteEvicted)
-				ct.Evicted = true
-				out = append(out, ct)
+				r := a.releaseLocked(a.age.front(), IncompleteEvicted)
+				r.evicted = true
+				gone = append(gone, r)
 			}
-			t = &heldTrace{id: id, first: now, last: now}
+			t = &heldTrace{id: id, first: now, last: now, spans: make([]spanjson.Span, 0, 8)}
 			a.traces[id] = t
 			a.age.pushBack(t)
 			a.rootless.pushBack(t)
@@ -138,35 +136,36 @@ func (a *Assembler) Add(spans []spanjson.Span) []*CollectedTrace {
 			a.rooted.moveToBack(t)
 		}
 	}
-	return out
+	a.mu.Unlock()
+	return build(gone)
 }
 
 // Expire lets go the traces that are due at the assembler's clock: complete
 // ones idle for Idle, rootless ones older than TraceTimeout.
 func (a *Assembler) Expire() []*CollectedTrace {
 	now := a.cfg.Now()
-	var out []*CollectedTrace
+	var gone []released
 	a.mu.Lock()
-	defer a.mu.Unlock()
 	for t := a.rooted.front(); t != nil && now.Sub(t.last) >= a.cfg.Idle; t = a.rooted.front() {
-		out = append(out, a.releaseLocked(t, ""))
+		gone = append(gone, a.releaseLocked(t, ""))
 	}
 	for t := a.rootless.front(); t != nil && now.Sub(t.first) >= a.cfg.TraceTimeout; t = a.rootless.front() {
-		out = append(out, a.releaseLocked(t, IncompleteTimeout))
+		gone = append(gone, a.releaseLocked(t, IncompleteTimeout))
 	}
-	return out
+	a.mu.Unlock()
+	return build(gone)
 }
 
 // Drain lets go every trace held, oldest first: those with a root as
 // complete, the others marked incomplete (shutdown).
 func (a *Assembler) Drain() []*CollectedTrace {
 	a.mu.Lock()
-	defer a.mu.Unlock()
-	out := make([]*CollectedTrace, 0, len(a.traces))
+	gone := make([]released, 0, len(a.traces))
 	for t := a.age.front(); t != nil; t = a.age.front() {
-		out = append(out, a.releaseLocked(t, IncompleteShutdown))
+		gone = append(gone, a.releaseLocked(t, IncompleteShutdown))
 	}
-	return out
+	a.mu.Unlock()
+	return build(gone)
 }
 
 // Held returns the number of traces and spans held.
@@ -176,9 +175,29 @@ func (a *Assembler) Held() (traces, spans int) {
 	return len(a.traces), a.spans
 }
 
-// releaseLocked removes t and builds its trace; reason is used only when t
-// has no root.
-func (a *Assembler) releaseLocked(t *heldTrace, reason string) *CollectedTrace {
+// released is a trace taken out of the index, to be built outside the lock.
+type released struct {
+	id         spanjson.TraceID
+	spans      []spanjson.Span
+	incomplete string
+	evicted    bool
+}
+
+func build(gone []released) []*CollectedTrace {
+	if len(gone) == 0 {
+		return nil
+	}
+	out := make([]*CollectedTrace, len(gone))
+	for i, r := range gone {
+		out[i] = buildCollected(r.id, r.spans, r.incomplete)
+		out[i].Evicted = r.evicted
+	}
+	return out
+}
+
+// releaseLocked removes t from the index; reason is used only when t has
+// no root.
+func (a *Assembler) releaseLocked(t *heldTrace, reason string) released {
 	delete(a.traces, t.id)
 	a.age.remove(t)
 	if t.hasRoot {
@@ -188,7 +207,7 @@ func (a *Assembler) releaseLocked(t *heldTrace, reason string) *CollectedTrace {
 		a.rootless.remove(t)
 	}
 	a.spans -= len(t.spans)
-	return buildCollected(t.id, t.spans, reason)
+	return released{id: t.id, spans: t.spans, incomplete: reason}
 }
 
 // buildCollected orders the spans (start time, then span id), drops
