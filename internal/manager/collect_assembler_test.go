@@ -11,26 +11,6 @@ import (
 	"tracectl/internal/spanjson"
 )
 
-// fakeClock is a clock tests step by hand.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newFakeClock() *fakeClock { return &fakeClock{now: time.Unix(1_700_000_000, 0)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 func tid(n int) spanjson.TraceID {
 	var id spanjson.TraceID
 	id[0] = 0xab

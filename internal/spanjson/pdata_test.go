@@ -56,7 +56,7 @@ var pdataCmp = cmp.Comparer(func(a, b Attributes) bool { return cmp.Equal(a.List
 
 var (
 	pdTrace  = pcommon.TraceID{0x0a, 0xf7, 0x65, 0x19, 0x16, 0xcd, 0x43, 0xdd, 0x84, 0x48, 0xeb, 0x21, 0x1c, 0x80, 0x31, 0x9c}
-	pdSpan   = pcommon.SpanID{0xb7, 0xad, 0x6b, 0x71, 0x69, 0x20, 0x33, 0x31}
+	pdSpanID   = pcommon.SpanID{0xb7, 0xad, 0x6b, 0x71, 0x69, 0x20, 0x33, 0x31}
 	pdParent = pcommon.SpanID{0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7}
 )
 
@@ -74,7 +74,7 @@ func TestSpansFromPdata(t *testing.T) {
 
 	sp := ss.Spans().AppendEmpty()
 	sp.SetTraceID(pdTrace)
-	sp.SetSpanID(pdSpan)
+	sp.SetSpanID(pdSpanID)
 	sp.SetParentSpanID(pdParent)
 	sp.SetName("chat gpt-4o")
 	sp.SetKind(ptrace.SpanKindClient)
@@ -242,16 +242,16 @@ func TestSpansFromPdataRejectsEmptyIDs(t *testing.T) {
 	spans := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans()
 	good := spans.AppendEmpty()
 	good.SetTraceID(pdTrace)
-	good.SetSpanID(pdSpan)
+	good.SetSpanID(pdSpanID)
 	noTrace := spans.AppendEmpty()
 	noTrace.SetName("no-trace")
-	noTrace.SetSpanID(pdSpan)
+	noTrace.SetSpanID(pdSpanID)
 	noSpan := spans.AppendEmpty()
 	noSpan.SetName("no-span")
 	noSpan.SetTraceID(pdTrace)
 
 	res := SpansFromPdata(td)
-	if len(res.Spans) != 1 || res.Spans[0].SpanID() != SpanID(pdSpan) {
+	if len(res.Spans) != 1 || res.Spans[0].SpanID() != SpanID(pdSpanID) {
 		t.Errorf("kept %d spans, want only the good one", len(res.Spans))
 	}
 	if res.Rejected != 2 {
@@ -354,7 +354,7 @@ func FuzzSpansFromPdata(f *testing.F) {
 	td := ptrace.NewTraces()
 	sp := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans().AppendEmpty()
 	sp.SetTraceID(pdTrace)
-	sp.SetSpanID(pdSpan)
+	sp.SetSpanID(pdSpanID)
 	sp.Attributes().PutEmptySlice("a").AppendEmpty().SetEmptyMap().PutDouble("d", 1.5)
 	seed, err := ptraceotlp.NewExportRequestFromTraces(td).MarshalProto()
 	if err != nil {
