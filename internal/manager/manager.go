@@ -3,6 +3,19 @@
 // a trace leaves in one piece when it is complete, or through Config.OnExpire
 // when it times out or is pushed out. It also has the tracer and the
 // OpenTelemetry SDK integration.
+//
+// Three ways in:
+//   - Manager (New, Instance): register traces and spans by hand, pop a
+//     trace when it is complete.
+//   - Tracer (NewTracer): StartSpan/End in a Go program; ending a root span
+//     pops the trace and hands it to an Exporter, e.g. NewJSONLExporter,
+//     which writes MLflow v3 JSON Lines.
+//   - SpanProcessor (NewSpanProcessor): plug into an OpenTelemetry SDK
+//     TracerProvider; ending a local root exports the trace the same way.
+//
+// RegisterSpan accepts a *spanjson.LiveSpan or any ActiveSpan with an
+// AsLiveSpan() *spanjson.LiveSpan method; that is how the tracer's spans,
+// whose End must also notify the tracer, are stored.
 package manager
 
 import (
