@@ -1,6 +1,7 @@
 package manager
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -78,5 +79,23 @@ func TestJSONLExporterWritesMLflowV3Lines(t *testing.T) {
 	back := docs[0].Traces[0]
 	if back.Info.TraceID != mt.Trace.Info.TraceID || len(back.Spans) != 2 || back.Spans[1].ParentID() != mt.Trace.Spans[0].SpanID() {
 		t.Errorf("decoded trace differs: %+v", back.Info)
+	}
+}
+
+func TestJSONLExporterForceFlushFlushesBufferedWriter(t *testing.T) {
+	var out bytes.Buffer
+	w := bufio.NewWriterSize(&out, 1<<16)
+	e := NewJSONLExporter(w)
+	tr := NewTracer(e, WithTracingEnabled(true))
+	_, root := tr.StartSpan(context.Background(), "root")
+	root.End()
+	if out.Len() != 0 {
+		t.Fatalf("the line reached the buffer before a flush: %q", out.String())
+	}
+	if err := tr.Close(); err != nil { // Close flushes the exporter
+		t.Fatal(err)
+	}
+	if got := gjson.Get(out.String(), "info.trace_id").String(); got != root.TraceID() {
+		t.Errorf("after Close the output holds trace %q, want %q (output %q)", got, root.TraceID(), out.String())
 	}
 }

@@ -197,7 +197,7 @@ func TestPackageStartSpan(t *testing.T) {
 }
 
 func TestTracerCloseExportsOpenTraces(t *testing.T) {
-	exp := &fakeExporter{}
+	exp := &flushingExporter{}
 	tr := NewTracer(exp, WithTracingEnabled(true))
 	_, s := tr.StartSpan(context.Background(), "never ended")
 	if err := tr.Close(); err != nil {
@@ -206,6 +206,9 @@ func TestTracerCloseExportsOpenTraces(t *testing.T) {
 	traces := exp.all()
 	if len(traces) != 1 || traces[0].Trace.Info.TraceID != s.TraceID() || traces[0].Trace.Info.State != spanjson.StateInProgress {
 		t.Errorf("Close exported %d traces", len(traces))
+	}
+	if exp.flushes.Load() != 1 {
+		t.Errorf("Close flushed the exporter %d times, want 1", exp.flushes.Load())
 	}
 }
 
