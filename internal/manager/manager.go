@@ -265,7 +265,7 @@ func (m *Manager) registerTrace(otelTraceID spanjson.TraceID, info spanjson.Trac
 		// The process-wide cache is rebuilt with the new setting; what the
 		// old one held leaves through OnExpire.
 		out = m.takeAllLocked()
-		d, _ := envSeconds(EnvTimeout, true)
+		d, _ := parseSeconds(EnvTimeout, envTimeout, true)
 		m.cfg.Timeout = d
 		m.envSeen = envTimeout
 	}
