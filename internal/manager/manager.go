@@ -138,12 +138,36 @@ func (m *Manager) lookupLocked(id spanjson.TraceID) *traceEntry {
 type traceEntry struct {
 	otelID  spanjson.TraceID
 	info    spanjson.TraceInfo
-	spans   []*spanjson.LiveSpan
-	index   map[spanjson.SpanID]int
+	set     *spanSet // nil until the first span
 	prompts []spanjson.PromptVersion
 	added   time.Time
 
 	prev, next *traceEntry
+}
+
+// spanSet holds a trace's spans in registration order and their index by
+// span id. Sets are pooled: a popped trace gives its set back, so a busy
+// manager does not regrow a map and a slice for every trace.
+type spanSet struct {
+	spans []*spanjson.LiveSpan
+	index map[spanjson.SpanID]int
+}
+
+// maxPooledSpans keeps sets that grew for a huge trace out of the pool.
+const maxPooledSpans = 4096
+
+var spanSetPool = sync.Pool{New: func() any {
+	return &spanSet{index: make(map[spanjson.SpanID]int, 8)}
+}}
+
+func releaseSpanSet(set *spanSet) {
+	if set == nil || cap(set.spans) > maxPooledSpans {
+		return
+	}
+	clear(set.spans) // drop the span pointers for the GC
+	set.spans = set.spans[:0]
+	clear(set.index)
+	spanSetPool.Put(set)
 }
 
 // New returns an independent manager with its own cleanup goroutine; Close
@@ -335,14 +359,15 @@ func (m *Manager) RegisterSpan(s spanjson.ActiveSpan) error {
 		sh.mu.Unlock()
 		return fmt.Errorf("manager: cannot register span %s: trace %s is not registered", ls.SpanID(), ls.TraceID())
 	}
-	if e.index == nil {
-		e.index = make(map[spanjson.SpanID]int, 8)
+	if e.set == nil {
+		e.set = spanSetPool.Get().(*spanSet)
 	}
-	if i, ok := e.index[sid]; ok {
-		e.spans[i] = ls
+	set := e.set
+	if i, ok := set.index[sid]; ok {
+		set.spans[i] = ls
 	} else {
-		e.index[sid] = len(e.spans)
-		e.spans = append(e.spans, ls)
+		set.index[sid] = len(set.spans)
+		set.spans = append(set.spans, ls)
 	}
 	sh.mu.Unlock()
 	return nil
@@ -360,11 +385,7 @@ func (m *Manager) SpanFromID(traceID, spanID string) *spanjson.LiveSpan {
 		return nil
 	}
 	defer sh.mu.Unlock()
-	i, ok := e.index[sid]
-	if !ok {
-		return nil
-	}
-	return e.spans[i]
+	return e.span(sid)
 }
 
 // RootSpanID returns the id of the trace's root span, or "" if there is no
@@ -378,7 +399,7 @@ func (m *Manager) RootSpanID(traceID string) string {
 	}
 	defer sh.mu.Unlock()
 	if i := e.rootIndex(); i >= 0 {
-		return e.spans[i].SpanID()
+		return e.set.spans[i].SpanID()
 	}
 	return ""
 }
@@ -397,14 +418,37 @@ func (m *Manager) lockByID(traceID string) (*traceEntry, *shard) {
 	return e, sh
 }
 
+// span returns the span sid of e, or nil; the caller holds e's shard lock.
+func (e *traceEntry) span(sid spanjson.SpanID) *spanjson.LiveSpan {
+	if e.set == nil {
+		return nil
+	}
+	if i, ok := e.set.index[sid]; ok {
+		return e.set.spans[i]
+	}
+	return nil
+}
+
+// spans returns e's spans in registration order.
+func (e *traceEntry) spans() []*spanjson.LiveSpan {
+	if e.set == nil {
+		return nil
+	}
+	return e.set.spans
+}
+
+// rootIndex returns the index of the root span in e.spans(), or -1.
 func (e *traceEntry) rootIndex() int {
-	for i, s := range e.spans {
+	if e.set == nil {
+		return -1
+	}
+	for i, s := range e.set.spans {
 		if s.OTelParentID().IsZero() {
 			return i
 		}
 	}
-	for i, s := range e.spans {
-		if _, ok := e.index[s.OTelParentID()]; !ok {
+	for i, s := range e.set.spans {
+		if _, ok := e.set.index[s.OTelParentID()]; !ok {
 			return i
 		}
 	}
@@ -428,12 +472,13 @@ func (m *Manager) PopTrace(otelTraceID spanjson.TraceID) *ManagerTrace {
 	return e.build()
 }
 
-// build snapshots a trace that has left the maps (so no one else holds e).
+// build snapshots a trace that has left the maps (so no one else holds e)
+// and gives its span set back to the pool; it is called once per entry.
 func (e *traceEntry) build() *ManagerTrace {
 	mt := &ManagerTrace{Trace: spanjson.Trace{Info: e.info}, Prompts: e.prompts}
-	if len(e.spans) > 0 {
-		mt.Trace.Spans = make([]spanjson.Span, len(e.spans))
-		for i, ls := range e.spans {
+	if spans := e.spans(); len(spans) > 0 {
+		mt.Trace.Spans = make([]spanjson.Span, len(spans))
+		for i, ls := range spans {
 			mt.Trace.Spans[i] = ls.ToImmutable()
 		}
 	}
@@ -447,6 +492,8 @@ func (e *traceEntry) build() *ManagerTrace {
 			info.ResponsePreview = previewOf(root.Attributes(), spanjson.AttrOutputs)
 		}
 	}
+	releaseSpanSet(e.set)
+	e.set = nil
 	return mt
 }
 
@@ -559,7 +606,7 @@ func (m *Manager) expire(out []*traceEntry, timedOut bool) {
 	for _, e := range out {
 		if timedOut {
 			msg := fmt.Sprintf("trace timed out after %s", timeout)
-			for _, s := range e.spans {
+			for _, s := range e.spans() {
 				if !s.Ended() {
 					s.SetStatus(spanjson.StatusError, msg)
 					s.EndAt(now)
@@ -569,7 +616,7 @@ func (m *Manager) expire(out []*traceEntry, timedOut bool) {
 		}
 		mt := e.build()
 		if onExpire == nil {
-			slog.Warn("manager: trace dropped: no OnExpire handler", "trace", e.info.TraceID, "spans", len(e.spans))
+			slog.Warn("manager: trace dropped: no OnExpire handler", "trace", e.info.TraceID, "spans", len(mt.Trace.Spans))
 			continue
 		}
 		onExpire(mt)
@@ -621,10 +668,7 @@ func (m *Manager) spanByOTel(tid spanjson.TraceID, sid spanjson.SpanID) *spanjso
 	if e == nil {
 		return nil
 	}
-	if i, ok := e.index[sid]; ok {
-		return e.spans[i]
-	}
-	return nil
+	return e.span(sid)
 }
 
 // drain removes every trace and returns them as they are, oldest first.
