@@ -1,10 +1,15 @@
 package manager
 
 import (
+	"context"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	oteltrace "go.opentelemetry.io/otel/trace"
 
 	"tracectl/internal/spanjson"
 )
@@ -132,4 +137,56 @@ func BenchmarkRegisterSpanContention(b *testing.B) {
 	b.ReportMetric(float64(parallel.Nanoseconds())/ops, "8g-ns/span")
 	b.ReportMetric(float64(parallel)/float64(serial), "8g/1g")
 	b.ReportMetric(0, "ns/op") // an iteration is a fixed batch: ns/op says nothing
+}
+
+// BenchmarkTracerSpan: one op is one span started and ended through the
+// tracer (traces of 8 spans, exported to a no-op exporter).
+func BenchmarkTracerSpan(b *testing.B) {
+	discard := ExporterFunc(func(context.Context, *ManagerTrace) error { return nil })
+	tr := NewTracer(discard, WithTracingEnabled(true))
+	defer tr.Close()
+	ctx := context.Background()
+	var rootCtx context.Context
+	var root spanjson.ActiveSpan
+	i := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		if i == 0 {
+			rootCtx, root = tr.StartSpan(ctx, "root", WithSpanType("CHAIN"))
+		} else {
+			_, s := tr.StartSpan(rootCtx, "child", WithInputs("q"))
+			s.End()
+		}
+		if i++; i == 8 {
+			root.End()
+			i = 0
+		}
+	}
+}
+
+// BenchmarkSpanProcessor: one op is one span started and ended through an
+// OpenTelemetry SDK TracerProvider with the processor (traces of 8 spans).
+func BenchmarkSpanProcessor(b *testing.B) {
+	discard := ExporterFunc(func(context.Context, *ManagerTrace) error { return nil })
+	p := NewSpanProcessor(discard, WithTracingEnabled(true))
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(p))
+	defer tp.Shutdown(context.Background())
+	tracer := tp.Tracer("bench")
+	ctx := context.Background()
+	var rootCtx context.Context
+	var root oteltrace.Span
+	i := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		if i == 0 {
+			rootCtx, root = tracer.Start(ctx, "root")
+		} else {
+			_, s := tracer.Start(rootCtx, "child", oteltrace.WithAttributes(attribute.String("gen_ai.operation.name", "chat")))
+			s.End()
+		}
+		if i++; i == 8 {
+			root.End()
+			i = 0
+		}
+	}
 }
