@@ -20,6 +20,7 @@ package manager
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -686,13 +687,33 @@ func (m *Manager) drain() []*ManagerTrace {
 // completeTrace fills in what a finished trace's info lacks from its root
 // span: the state (ERROR when the root's status is ERROR, else OK) when it
 // is still in progress or unspecified, the request time, the execution
-// duration and the trace name tag.
+// duration and the trace name tag; and the trace token usage metadata, the
+// sum over its spans (formats.md §5.2).
 func completeTrace(mt *ManagerTrace) {
 	root := rootOf(mt.Trace.Spans)
 	if root.IsZero() {
 		return
 	}
 	info := &mt.Trace.Info
+	if _, ok := info.Metadata[spanjson.MetaTokenUsage]; !ok {
+		var sum spanjson.TokenUsage
+		found := false
+		for _, s := range mt.Trace.Spans {
+			if u, ok := s.TokenUsage(); ok {
+				sum.InputTokens += u.InputTokens
+				sum.OutputTokens += u.OutputTokens
+				sum.TotalTokens += u.TotalTokens
+				found = true
+			}
+		}
+		if found {
+			if info.Metadata == nil {
+				info.Metadata = make(map[string]string)
+			}
+			b, _ := json.Marshal(sum)
+			info.Metadata[spanjson.MetaTokenUsage] = string(b)
+		}
+	}
 	ended := root.EndTime() != 0
 	if ended && (info.State == spanjson.StateInProgress || info.State == spanjson.StateUnspecified || info.State == "") {
 		info.State = spanjson.StateOK

@@ -106,6 +106,9 @@ func TestSpanProcessorEndToEnd(t *testing.T) {
 	if info.RequestPreview != `{"question":"why?"}` || info.ResponsePreview != `{"answer":"because"}` {
 		t.Errorf("previews = %q, %q", info.RequestPreview, info.ResponsePreview)
 	}
+	if got := info.Metadata[spanjson.MetaTokenUsage]; got != `{"input_tokens":12,"output_tokens":5,"total_tokens":17}` {
+		t.Errorf("trace token usage = %q", got)
+	}
 	if len(mt.Trace.Spans) != 3 {
 		t.Fatalf("spans = %d, want 3", len(mt.Trace.Spans))
 	}

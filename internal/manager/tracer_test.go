@@ -103,6 +103,9 @@ func TestTracerNestedSpansExportOnRootEnd(t *testing.T) {
 	if info.RequestPreview != `{"question":"why?"}` || info.ResponsePreview != `{"answer":"because"}` {
 		t.Errorf("previews = %q, %q", info.RequestPreview, info.ResponsePreview)
 	}
+	if _, ok := info.Metadata[spanjson.MetaTokenUsage]; ok {
+		t.Errorf("token usage metadata set on a trace without usage: %q", info.Metadata[spanjson.MetaTokenUsage])
+	}
 	tid, _ := spanjson.ParseTraceID(root.TraceID())
 	if tr.Manager().PopTrace(tid) != nil {
 		t.Error("trace still in the manager after export")
@@ -301,3 +304,17 @@ func TestJSONLExporterReportsWriteErrors(t *testing.T) {
 type failWriter struct{}
 
 func (failWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
+
+func TestTracerSumsTokenUsage(t *testing.T) {
+	tr, exp := newTestTracer(t)
+	ctx, root := tr.StartSpan(context.Background(), "root")
+	for _, u := range []spanjson.TokenUsage{{InputTokens: 10, OutputTokens: 2, TotalTokens: 12}, {InputTokens: 5, OutputTokens: 1}} {
+		_, llm := tr.StartSpan(ctx, "llm", WithSpanType("LLM"), WithAttributes(map[string]any{spanjson.AttrTokenUsage: u}))
+		llm.End()
+	}
+	root.End()
+	// The second usage has no total: it counts as input + output (6).
+	if got := exp.all()[0].Trace.Info.Metadata[spanjson.MetaTokenUsage]; got != `{"input_tokens":15,"output_tokens":3,"total_tokens":18}` {
+		t.Errorf("token usage = %q", got)
+	}
+}
