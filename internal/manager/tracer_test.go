@@ -318,3 +318,22 @@ func TestTracerSumsTokenUsage(t *testing.T) {
 		t.Errorf("token usage = %q", got)
 	}
 }
+
+func TestTracerStartTimeAndNilExporter(t *testing.T) {
+	tr := NewTracer(nil, WithTracingEnabled(true))
+	defer tr.Close()
+	start := time.Unix(1_700_000_000, 5)
+	_, s := tr.StartSpan(context.Background(), "root", WithStartTime(start))
+	live := tr.Manager().SpanFromID(s.TraceID(), s.SpanID())
+	if live == nil || live.StartTime() != start.UnixNano() {
+		t.Fatalf("start = %v", live)
+	}
+	s.End() // no exporter: the trace is popped and dropped, without panicking
+	if tr.Manager().SpanFromID(s.TraceID(), s.SpanID()) != nil {
+		t.Error("trace still held after its root ended")
+	}
+	var nilSpan *tracerSpan
+	if nilSpan.AsLiveSpan() != nil {
+		t.Error("nil tracer span yields a live span")
+	}
+}
