@@ -231,6 +231,10 @@ func TestTracerOwnManagerExportsTimedOutTraces(t *testing.T) {
 	if mt.Trace.Info.TraceID != s.TraceID() || mt.Trace.Info.State != spanjson.StateError || mt.Trace.Spans[0].Status().Code != spanjson.StatusError {
 		t.Errorf("timed-out trace: %+v", mt.Trace.Info)
 	}
+	// The root was ended by the timeout: the info is completed from it.
+	if !mt.Trace.Info.HasDuration || mt.Trace.Info.ExecutionDuration != mt.Trace.Spans[0].Duration() {
+		t.Errorf("timed-out trace duration = %v (has %v), want the root's %v", mt.Trace.Info.ExecutionDuration, mt.Trace.Info.HasDuration, mt.Trace.Spans[0].Duration())
+	}
 	s.End() // its trace is gone: nothing more is exported
 	if n := len(exp.all()); n != 1 {
 		t.Errorf("exported %d, want 1", n)
