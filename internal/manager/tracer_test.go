@@ -3,6 +3,7 @@ package manager
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -300,8 +301,9 @@ func TestTracerConcurrentTraces(t *testing.T) {
 func TestJSONLExporterReportsWriteErrors(t *testing.T) {
 	e := NewJSONLExporter(failWriter{})
 	mt := &ManagerTrace{Trace: spanjson.Trace{Info: spanjson.TraceInfo{TraceID: "tr-1"}}}
-	if err := e.Export(context.Background(), mt); err == nil {
-		t.Error("Export to a failing writer (or with no v3 writer) returned nil")
+	err := e.Export(context.Background(), mt)
+	if err == nil || !strings.Contains(err.Error(), "disk full") || !strings.Contains(err.Error(), "tr-1") {
+		t.Errorf("Export to a failing writer = %v, want the write error naming the trace", err)
 	}
 }
 
