@@ -325,6 +325,7 @@ func (d *otlpDecoder) traceID(s, path string) (TraceID, string) {
 	id, err := ParseTraceID(s)
 	if err != nil {
 		d.warn(fmt.Sprintf("%s: %v; kept as an opaque id", path, err))
+		s = strings.ToValidUTF8(s, "\uFFFD") // as it will be written back
 		return OpaqueTraceID(s), s
 	}
 	return id, ""
@@ -342,6 +343,7 @@ func (d *otlpDecoder) spanID(s, path string, required bool) (SpanID, string) {
 	id, err := ParseSpanID(s)
 	if err != nil {
 		d.warn(fmt.Sprintf("%s: %v; kept as an opaque id", path, err))
+		s = strings.ToValidUTF8(s, "\uFFFD")
 		return OpaqueSpanID(s), s
 	}
 	return id, ""
