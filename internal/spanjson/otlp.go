@@ -904,8 +904,14 @@ func (w *otlpWriter) span(d *SpanData) {
 	w.optUint("flags", d.Flags)
 	w.str(`,"name":`)
 	w.dst = appendJSONText(w.dst, d.Name)
+	kind := d.Kind
+	if kind == SpanKindUnspecified && !otlpOrigin {
+		// MLflow span dicts carry no kind; their spans are OpenTelemetry
+		// spans of the default kind, INTERNAL.
+		kind = SpanKindInternal
+	}
 	w.str(`,"kind":`)
-	w.dst = strconv.AppendInt(w.dst, int64(d.Kind), 10)
+	w.dst = strconv.AppendInt(w.dst, int64(kind), 10)
 	w.str(`,"startTimeUnixNano":"`)
 	w.dst = strconv.AppendInt(w.dst, d.StartTime, 10)
 	w.str(`","endTimeUnixNano":"`)
