@@ -710,6 +710,10 @@ func (w *otlpWriter) lossList() []Loss {
 func (w *otlpWriter) infoLosses(t *Trace) {
 	info := &t.Info
 	derived := otlpTraceInfo(t.Spans)
+	if root := otlpRootSpan(t.Spans); !root.IsZero() && root.d.Resource == nil && root.d.Scope == nil {
+		// spans of another schema are written with their stand-in ids
+		derived.TraceID = root.d.TraceID.MLflowID()
+	}
 	if info.TraceID != "" && info.TraceID != derived.TraceID && MLflowTraceIDPrefix+info.TraceID != derived.TraceID {
 		w.lose("info.trace_id", 1)
 	}
