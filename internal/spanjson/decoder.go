@@ -8,8 +8,6 @@ import (
 	"io"
 	"unicode/utf8"
 	"unsafe"
-
-	"github.com/tidwall/gjson"
 )
 
 // Decoder reads the documents of one input one at a time, so a JSON Lines
@@ -84,11 +82,12 @@ func (d *Decoder) next() (*Document, error) {
 		}
 		return nil, d.syntaxError(raw, line, col, true)
 	}
-	if !gjson.ValidBytes(raw) {
+	_, valid, ends := validJSON(raw)
+	if !valid {
 		return nil, d.syntaxError(raw, line, col, false)
 	}
 	d.docs++
-	doc := decodeDocument(raw, d.name, line, col)
+	doc := decodeDocument(raw, ends, d.name, line, col)
 	d.advance(end)
 	if doc.err != nil {
 		return nil, doc.err

@@ -22,8 +22,9 @@ type decodedDoc struct {
 
 // decodeDocument detects the shape of one valid JSON document and decodes
 // it. raw starts at line, col of file.
-func decodeDocument(raw []byte, file string, line, col int) decodedDoc {
+func decodeDocument(raw []byte, ends map[int]int, file string, line, col int) decodedDoc {
 	p := newReader(raw, file, line, col)
+	p.ends = ends
 	out := decodedDoc{Document: Document{Line: line}}
 	root := gjson.Parse(p.json)
 	var err error
@@ -63,36 +64,46 @@ type topLevel struct {
 	keys                                                  []string
 }
 
-func scanTop(obj gjson.Result) topLevel {
+// scanTop sorts the members of a (validated) object by the keys that decide
+// the document shape. Large values are skipped in O(1) (see validJSON).
+func (p *reader) scanTop(obj gjson.Result) topLevel {
 	var t topLevel
-	obj.ForEach(func(k, v gjson.Result) bool {
+	p.members(obj.Index, func(key []byte, ks, v int) int {
+		e := p.skip(v)
+		k := p.keyResult(key, ks)
+		val := p.sub(v, e)
 		t.keys = append(t.keys, k.Str)
 		switch k.Str {
 		case "info":
-			t.info = v
+			t.info = val
 		case "data":
-			t.data = v
+			t.data = val
 		case "spans":
-			t.spans = v
+			t.spans = val
 		case "trace":
-			t.trace = v
+			t.trace = val
 		case "trace_info":
-			t.traceInfo = v
+			t.traceInfo = val
 		case "databricks_output":
-			t.databricks = v
+			t.databricks = val
 		case "resourceSpans", "resource_spans":
-			t.otlp = v
+			t.otlp = val
 		default:
-			t.others = append(t.others, k, v)
+			t.others = append(t.others, k, val)
 		}
-		return true
+		return e
 	})
 	return t
 }
 
+// keyResult makes a gjson string result of the key at ks.
+func (p *reader) keyResult(key []byte, ks int) gjson.Result {
+	return gjson.Result{Type: gjson.String, Str: p.keyString(key), Raw: p.json[ks : ks+len(key)+2], Index: ks}
+}
+
 // object decodes a top-level object document.
 func (p *reader) object(root gjson.Result, doc *Document) error {
-	t := scanTop(root)
+	t := p.scanTop(root)
 	switch {
 	case t.otlp.Exists():
 		doc.Schema, doc.Shape = SchemaOTLP, "OTLP JSON"
@@ -116,7 +127,7 @@ func (p *reader) object(root gjson.Result, doc *Document) error {
 		if !tr.IsObject() {
 			return p.shapeError(t.databricks.Index, `"databricks_output" has no "trace" object`)
 		}
-		tt := scanTop(tr)
+		tt := p.scanTop(tr)
 		if tt.traceInfo.Exists() {
 			doc.Schema, doc.Shape = SchemaMLflowREST, "Databricks serving envelope (REST v3 trace)"
 			return p.restTrace(tt, doc)
@@ -126,7 +137,7 @@ func (p *reader) object(root gjson.Result, doc *Document) error {
 		}
 		return p.mlflowTrace(tt, doc, "Databricks serving envelope")
 	case t.trace.IsObject() && !t.info.Exists():
-		tt := scanTop(t.trace)
+		tt := p.scanTop(t.trace)
 		if tt.traceInfo.Exists() {
 			doc.Schema, doc.Shape = SchemaMLflowREST, "MLflow REST v3 trace"
 			return p.restTrace(tt, doc)
@@ -270,31 +281,38 @@ func (p *reader) mlflowTrace(t topLevel, doc *Document, envelope string) error {
 		if !t.data.IsObject() {
 			return p.shapeError(t.data.Index, `"data" is not an object`)
 		}
-		t.data.ForEach(func(k, v gjson.Result) bool {
-			if k.Str == "spans" {
-				spans = v
+		p.members(t.data.Index, func(key []byte, ks, v int) int {
+			e := p.skip(v)
+			if string(key) == "spans" {
+				spans = p.sub(v, e)
 			} else {
-				dataOthers = append(dataOthers, k, v)
+				dataOthers = append(dataOthers, p.keyResult(key, ks), p.sub(v, e))
 			}
-			return true
+			return e
 		})
 	}
 	if spans.Exists() && !spans.IsArray() && spans.Type != gjson.Null {
 		return p.shapeError(spans.Index, `"spans" is not an array`)
 	}
-	items := spans.Array()
+	var first gjson.Result
+	if spans.IsArray() {
+		spans.ForEach(func(_, v gjson.Result) bool {
+			first = v
+			return false
+		})
+	}
 	var schema Schema
 	hasInfo := t.info.IsObject()
 	if hasInfo {
 		s, ok := infoSchema(t.info)
-		if !ok && len(items) > 0 {
-			s = spanSchema(items[0])
+		if !ok && first.Exists() {
+			s = spanSchema(first)
 		} else if !ok {
 			s = SchemaMLflowV3
 		}
 		schema = s
-	} else if len(items) > 0 {
-		schema = spanSchema(items[0])
+	} else if first.Exists() {
+		schema = spanSchema(first)
 	} else {
 		schema = SchemaMLflowV3
 	}
@@ -312,7 +330,10 @@ func (p *reader) mlflowTrace(t topLevel, doc *Document, envelope string) error {
 	default:
 		doc.Shape = "MLflow " + ver + " TraceData"
 	}
-	read := p.readSpans(items)
+	var read []Span
+	if spans.IsArray() {
+		read = p.readSpansAt(spans.Index)
+	}
 	var info *TraceInfo
 	if hasInfo {
 		var in TraceInfo

@@ -16,7 +16,9 @@ import (
 // many repeated keys and short values of a large trace share one string.
 type reader struct {
 	file             string
-	json             string // the document; strings kept in the model are copied out of it
+	json             string      // the document; strings kept in the model are copied out of it
+	raw              []byte      // the same bytes
+	ends             map[int]int // where large containers end (validJSON)
 	docLine, docCol  int
 	schema           Schema
 	warnings         []Warning
@@ -35,7 +37,7 @@ const (
 
 func newReader(raw []byte, file string, line, col int) *reader {
 	return &reader{
-		file: file, json: bytesString(raw), docLine: line, docCol: col,
+		file: file, json: bytesString(raw), raw: raw, docLine: line, docCol: col,
 		locLine: line, locCol: col,
 		intern: make(map[string]string, 64),
 	}
