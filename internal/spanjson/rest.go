@@ -1,9 +1,6 @@
 package spanjson
 
 import (
-	"strconv"
-	"strings"
-
 	"github.com/tidwall/gjson"
 )
 
@@ -40,134 +37,24 @@ func lookup(kv []gjson.Result, key string) gjson.Result {
 }
 
 // keyValueList decodes an OTLP KeyValue list ([{"key","value":AnyValue}],
-// camelCase or snake_case AnyValue). With mlflowValues a stringValue is
-// MLflow JSON text (REST v3 span attributes); otherwise the OTLP rules of
-// the brief apply (event values are plain, strings JSON-quoted).
-//
-// This is a small local reader: the full OTLP AnyValue codec lives in
-// otlp.go/anyvalue.go.
+// camelCase or snake_case AnyValue) with the OTLP codec's decodeKVList.
+// With mlflowValues a stringValue is MLflow JSON text (REST v3 span
+// attributes); otherwise event values are plain, strings JSON-quoted. A list
+// that cannot be decoded is dropped with a warning, never an error.
 func (p *reader) keyValueList(v gjson.Result, mlflowValues bool) Attributes {
-	var list []Attribute
-	v.ForEach(func(_, kv gjson.Result) bool {
-		if !kv.IsObject() {
-			p.warn(kv.Index, "an attribute is not a {key, value} object: skipped")
-			return true
+	attrs, err := decodeKVList(v, !mlflowValues)
+	if err != nil {
+		p.warn(v.Index, "attributes"+err.Error()+": attributes dropped")
+		return Attributes{}
+	}
+	if !mlflowValues {
+		return attrs
+	}
+	list := attrs.List()
+	for i := range list {
+		if list[i].Type == ValueString {
+			list[i].Type = ValueJSON
 		}
-		var a Attribute
-		kv.ForEach(func(k, val gjson.Result) bool {
-			switch k.Str {
-			case "key":
-				a.Key = p.str(val)
-			case "value":
-				a.Value, a.Type = p.anyValue(val, !mlflowValues)
-				if mlflowValues && a.Type == ValueString {
-					a.Type = ValueJSON
-				}
-			}
-			return true
-		})
-		list = append(list, a)
-		return true
-	})
+	}
 	return NewAttributes(list)
-}
-
-// anyValue converts an AnyValue object to attribute text and type. With
-// quoteStrings a stringValue becomes a JSON string (plain-value rule).
-func (p *reader) anyValue(v gjson.Result, quoteStrings bool) (string, ValueType) {
-	var val string
-	typ := ValueString
-	v.ForEach(func(k, x gjson.Result) bool {
-		switch k.Str {
-		case "stringValue", "string_value":
-			val, typ = p.str(x), ValueString
-			if quoteStrings {
-				val = string(appendJSONString(nil, val))
-			}
-		case "boolValue", "bool_value":
-			val, typ = "false", ValueBool
-			if x.Type == gjson.True || (x.Type == gjson.String && x.Str == "true") {
-				val = "true"
-			}
-		case "intValue", "int_value":
-			n, ok := int64Of(x)
-			if !ok {
-				p.warn(x.Index, "intValue "+clip(x.Raw)+" is not an integer: taken as 0")
-			}
-			val, typ = strconv.FormatInt(n, 10), ValueInt
-		case "doubleValue", "double_value":
-			val, typ = doubleText(x), ValueDouble
-		case "bytesValue", "bytes_value":
-			val, typ = string(appendJSONString(nil, x.Str)), ValueBytes
-		case "arrayValue", "array_value":
-			val, typ = p.plainArray(x.Get("values")), ValueArray
-		case "kvlistValue", "kvlist_value":
-			val, typ = p.plainObject(x.Get("values")), ValueKVList
-		}
-		return true
-	})
-	return val, typ
-}
-
-// doubleText renders a JSON number so that it always reads as a double.
-func doubleText(x gjson.Result) string {
-	s := x.Raw
-	if x.Type == gjson.String {
-		s = x.Str
-	}
-	if s == "" {
-		return "0.0"
-	}
-	if !strings.ContainsAny(s, ".eEnN") {
-		s += ".0"
-	}
-	return s
-}
-
-// plainJSON returns the plain JSON value of an AnyValue (for arrays and
-// kvlists).
-func (p *reader) plainJSON(v gjson.Result) string {
-	val, typ := p.anyValue(v, true)
-	switch typ {
-	case ValueString, ValueJSON:
-		return val
-	}
-	if val == "" {
-		return "null"
-	}
-	return val
-}
-
-func (p *reader) plainArray(values gjson.Result) string {
-	var b strings.Builder
-	b.WriteByte('[')
-	i := 0
-	values.ForEach(func(_, x gjson.Result) bool {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		i++
-		b.WriteString(p.plainJSON(x))
-		return true
-	})
-	b.WriteByte(']')
-	return b.String()
-}
-
-func (p *reader) plainObject(values gjson.Result) string {
-	var b strings.Builder
-	b.WriteByte('{')
-	i := 0
-	values.ForEach(func(_, kv gjson.Result) bool {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		i++
-		b.Write(appendJSONString(nil, kv.Get("key").Str))
-		b.WriteByte(':')
-		b.WriteString(p.plainJSON(kv.Get("value")))
-		return true
-	})
-	b.WriteByte('}')
-	return b.String()
 }
