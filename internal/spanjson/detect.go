@@ -22,9 +22,15 @@ type decodedDoc struct {
 
 // decodeDocument detects the shape of one valid JSON document and decodes
 // it. raw starts at line, col of file.
-func decodeDocument(raw []byte, ends map[int]int, file string, line, col int) decodedDoc {
+func decodeDocument(raw []byte, ends map[int]int, file string, line, col int, st *streamed) decodedDoc {
 	p := newReader(raw, file, line, col)
 	p.ends = ends
+	if st != nil {
+		p.stream = st
+		p.cut, p.cutLine, p.cutCol = len(st.prefix), st.cutLine, st.cutCol
+		p.intern = st.r.intern
+		p.slab, p.attrSlab, p.setSlab = st.r.slab, st.r.attrSlab, st.r.setSlab
+	}
 	out := decodedDoc{Document: Document{Line: line}}
 	root := gjson.Parse(p.json)
 	var err error
@@ -37,6 +43,10 @@ func decodeDocument(raw []byte, ends map[int]int, file string, line, col int) de
 		err = p.shapeError(0, "a bare JSON value is not a trace document")
 	}
 	out.Warnings = p.warnings
+	if st != nil {
+		// Document order: what precedes the span list, the spans, the rest.
+		out.Warnings = append(append(append([]Warning(nil), p.warnings...), st.r.warnings...), p.postWarnings...)
+	}
 	out.err = err
 	return out
 }
@@ -301,19 +311,23 @@ func (p *reader) mlflowTrace(t topLevel, doc *Document, envelope string) error {
 			return false
 		})
 	}
+	// The span format decides (formats.md §5.4); info only when there are
+	// no spans.
 	var schema Schema
 	hasInfo := t.info.IsObject()
-	if hasInfo {
-		s, ok := infoSchema(t.info)
-		if !ok && first.Exists() {
-			s = spanSchema(first)
-		} else if !ok {
-			s = SchemaMLflowV3
-		}
-		schema = s
-	} else if first.Exists() {
+	streamedSpans := p.stream != nil && p.stream.n > 0
+	switch {
+	case streamedSpans:
+		schema = p.stream.schema
+	case first.Exists():
 		schema = spanSchema(first)
-	} else {
+	case hasInfo:
+		if s, ok := infoSchema(t.info); ok {
+			schema = s
+		} else {
+			schema = SchemaMLflowV3
+		}
+	default:
 		schema = SchemaMLflowV3
 	}
 	p.schema = schema
@@ -331,7 +345,11 @@ func (p *reader) mlflowTrace(t topLevel, doc *Document, envelope string) error {
 		doc.Shape = "MLflow " + ver + " TraceData"
 	}
 	var read []Span
-	if spans.IsArray() {
+	switch {
+	case streamedSpans:
+		// The span list was decoded while the input was read.
+		read = p.stream.spans
+	case spans.IsArray():
 		read = p.readSpansAt(spans.Index)
 	}
 	var info *TraceInfo

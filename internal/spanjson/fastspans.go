@@ -45,7 +45,7 @@ func (p *reader) readSpansAt(start int) []Span {
 			} else {
 				i = p.fastSpanV3(i, &d)
 			}
-			spans = append(spans, NewSpan(d))
+			spans = append(spans, p.newSpan(d))
 		}
 		i = skipWS(b, i)
 		if i >= len(b) || b[i] == ']' {
@@ -402,7 +402,7 @@ func (p *reader) fastAttributes(v int) (Attributes, []string, int) {
 	if len(list) == 0 {
 		return Attributes{}, rawKeys, end
 	}
-	return NewAttributes(append([]Attribute(nil), list...)), rawKeys, end
+	return p.newAttributes(list), rawKeys, end
 }
 
 // unescapeJSON decodes the content of a valid JSON string with escapes.

@@ -28,7 +28,7 @@ func (p *reader) readSpans(items []gjson.Result) []Span {
 		} else {
 			p.fastSpanV3(it.Index, &d)
 		}
-		spans = append(spans, NewSpan(d))
+		spans = append(spans, p.newSpan(d))
 	}
 	return spans
 }
@@ -194,7 +194,7 @@ func (p *reader) spanAttributes(v gjson.Result) (Attributes, []string) {
 	if len(list) == 0 {
 		return Attributes{}, rawKeys
 	}
-	return NewAttributes(append([]Attribute(nil), list...)), rawKeys
+	return p.newAttributes(list), rawKeys
 }
 
 // plainAttributes decodes an event or link attribute map of plain JSON
@@ -218,7 +218,7 @@ func (p *reader) plainAttributes(v gjson.Result) Attributes {
 	if len(list) == 0 {
 		return Attributes{}
 	}
-	return NewAttributes(append([]Attribute(nil), list...))
+	return p.newAttributes(list)
 }
 
 // events decodes MLflow span events; timeKey is "timestamp" (v2) or
