@@ -29,7 +29,7 @@ func decodeDocument(raw []byte, ends map[int]int, file string, line, col int, st
 		p.stream = st
 		p.cut, p.cutLine, p.cutCol = len(st.prefix), st.cutLine, st.cutCol
 		p.intern = st.r.intern
-		p.slab, p.attrSlab, p.setSlab = st.r.slab, st.r.attrSlab, st.r.setSlab
+		p.slab, p.attrSlab, p.setSlab, p.arena = st.r.slab, st.r.attrSlab, st.r.setSlab, st.r.arena
 	}
 	out := decodedDoc{Document: Document{Line: line}}
 	root := gjson.Parse(p.json)

@@ -1,12 +1,14 @@
 package spanjson
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/tidwall/gjson"
 )
@@ -104,15 +106,14 @@ func (p *reader) keyString(key []byte) string {
 }
 
 // stringAt decodes the validated string at b[i] == '"' and returns it and
-// the index after it. The result never shares memory with the document.
+// the index after it. The result never shares memory with the document:
+// short strings are interned, others copied into the reader's string arena.
 func (p *reader) stringAt(i int) (string, int) {
 	b := p.raw
 	end := endOfString(b, i)
 	content := b[i+1 : end-1]
-	for _, c := range content {
-		if c == '\\' {
-			return unescapeJSON(content), end
-		}
+	if bytes.IndexByte(content, '\\') >= 0 {
+		return p.unescapeToArena(content), end
 	}
 	if len(content) <= maxInternSize {
 		if s, ok := p.intern[bytesString(content)]; ok {
@@ -124,7 +125,47 @@ func (p *reader) stringAt(i int) (string, int) {
 		}
 		return s, end
 	}
-	return string(content), end
+	return p.arenaString(content), end
+}
+
+const (
+	arenaChunk = 64 << 10
+	arenaMax   = 4 << 10 // larger strings get their own allocation
+)
+
+// arenaString copies b into a shared block: one allocation per arenaChunk
+// bytes of strings, and blocks hold no pointers for the GC to scan.
+func (p *reader) arenaString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if len(b) > arenaMax {
+		return string(b)
+	}
+	if cap(p.arena)-len(p.arena) < len(b) {
+		p.arena = make([]byte, 0, arenaChunk)
+	}
+	at := len(p.arena)
+	p.arena = append(p.arena, b...)
+	return unsafe.String(&p.arena[at], len(b))
+}
+
+// unescapeToArena decodes escaped string content into the arena (the
+// result is never longer than the input).
+func (p *reader) unescapeToArena(s []byte) string {
+	if len(s) > arenaMax {
+		out := appendUnescaped(make([]byte, 0, len(s)), s)
+		return unsafe.String(unsafe.SliceData(out), len(out))
+	}
+	if cap(p.arena)-len(p.arena) < len(s) {
+		p.arena = make([]byte, 0, arenaChunk)
+	}
+	at := len(p.arena)
+	p.arena = appendUnescaped(p.arena, s)
+	if len(p.arena) == at {
+		return ""
+	}
+	return unsafe.String(&p.arena[at], len(p.arena)-at)
 }
 
 // strOrRaw reads a string value (unescaped), null as "", anything else as
@@ -407,7 +448,11 @@ func (p *reader) fastAttributes(v int) (Attributes, []string, int) {
 
 // unescapeJSON decodes the content of a valid JSON string with escapes.
 func unescapeJSON(s []byte) string {
-	out := make([]byte, 0, len(s))
+	return string(appendUnescaped(make([]byte, 0, len(s)), s))
+}
+
+// appendUnescaped appends the decoded content of a valid JSON string.
+func appendUnescaped(out, s []byte) []byte {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c != '\\' {
@@ -447,7 +492,7 @@ func unescapeJSON(s []byte) string {
 			out = append(out, s[i])
 		}
 	}
-	return string(out)
+	return out
 }
 
 func hexVal(h []byte) uint32 {

@@ -26,6 +26,7 @@ type reader struct {
 	slab             []SpanData  // spans are allocated in blocks
 	attrSlab         []Attribute
 	setSlab          []attrSet
+	arena            []byte // string storage, see arenaString
 	docLine, docCol  int
 	schema           Schema
 	warnings         []Warning
@@ -39,7 +40,7 @@ type reader struct {
 
 const (
 	maxInterned   = 1 << 14
-	maxInternSize = 64
+	maxInternSize = 40
 )
 
 func newReader(raw []byte, file string, line, col int) *reader {
