@@ -90,6 +90,22 @@ func (p *reader) members(i int, fn func(key []byte, keyStart, v int) int) int {
 
 // keyString returns a member key as a string (interned; unescaped).
 func (p *reader) keyString(key []byte) string {
+	switch string(key) { // the well-known keys without a map lookup
+	case AttrTraceRequestID:
+		return AttrTraceRequestID
+	case AttrSpanType:
+		return AttrSpanType
+	case AttrInputs:
+		return AttrInputs
+	case AttrOutputs:
+		return AttrOutputs
+	case AttrFunctionName:
+		return AttrFunctionName
+	case AttrTokenUsage:
+		return AttrTokenUsage
+	case AttrMessageFormat:
+		return AttrMessageFormat
+	}
 	for _, c := range key {
 		if c == '\\' {
 			return unescapeJSON(key)
@@ -186,12 +202,31 @@ func (p *reader) strOrRaw(i int) (string, int) {
 func (p *reader) intAt(i int, what string) (int64, int) {
 	b := p.raw
 	end := p.skip(i)
+	if n, ok := digitsInt(b[i:end]); ok {
+		return n, end
+	}
 	if b[i] != '"' && b[i] != 'n' {
 		if n, err := strconv.ParseInt(p.json[i:end], 10, 64); err == nil {
 			return n, end
 		}
 	}
 	return p.int64Field(p.sub(i, end), what), end
+}
+
+// digitsInt parses 1 to 18 plain decimal digits (no sign), which cannot
+// overflow; anything else is left to strconv.
+func digitsInt(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
 }
 
 // idText returns the text of an id value at i: string content, "" for null.

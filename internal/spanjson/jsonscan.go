@@ -1,5 +1,7 @@
 package spanjson
 
+import "encoding/binary"
+
 // A strict JSON validator and a small pull scanner over validated JSON.
 // They replace generic tree walking on the hot path (span lists): one pass
 // validates a document, one pass decodes its spans.
@@ -14,6 +16,16 @@ const bigContainer = 32 << 10
 // ends maps the start of every container of at least bigContainer bytes to
 // the offset after it.
 func validJSON(b []byte) (bad int, ok bool, ends map[int]int) {
+	return validValue(b, false)
+}
+
+// validPrefix validates the JSON value at the start of b and returns the
+// index after it; bad == len(b) means b ended inside the value.
+func validPrefix(b []byte) (end int, ok bool, ends map[int]int) {
+	return validValue(b, true)
+}
+
+func validValue(b []byte, prefix bool) (bad int, ok bool, ends map[int]int) {
 	var stack []byte // '{' or '[' per open container
 	var starts []int // offset of each open container
 	i := skipWS(b, 0)
@@ -75,6 +87,9 @@ func validJSON(b []byte) (bad int, ok bool, ends map[int]int) {
 		for {
 			i = skipWS(b, i)
 			if len(stack) == 0 {
+				if prefix {
+					return i, true, ends
+				}
 				if i != len(b) {
 					return i, false, nil
 				}
@@ -162,14 +177,40 @@ var strSafe = func() (t [256]bool) {
 	return
 }()
 
+const (
+	lo7  = 0x0101010101010101
+	hi8  = 0x8080808080808080
+	quot = '"' * lo7
+	bksl = '\\' * lo7
+)
+
+// skipSafe returns the first index from i of a byte that ends or escapes
+// a string, or is a control character: eight bytes at a time.
+func skipSafe(b []byte, i int) int {
+	for i+8 <= len(b) {
+		v := binary.LittleEndian.Uint64(b[i:])
+		q := v ^ quot
+		s := v ^ bksl
+		// A byte is zero in q or s, or below 0x20 in v: the usual
+		// "has zero / has less" tricks; bytes >= 0x80 never match.
+		m := ((q - lo7) &^ q) | ((s - lo7) &^ s) | ((v - 0x20*lo7) &^ v)
+		if m&hi8 != 0 {
+			break
+		}
+		i += 8
+	}
+	for i < len(b) && strSafe[b[i]] {
+		i++
+	}
+	return i
+}
+
 // validString checks the string starting at b[i] == '"' and returns the
 // index after its closing quote.
 func validString(b []byte, i int) (int, bool) {
 	i++
 	for {
-		for i < len(b) && strSafe[b[i]] {
-			i++
-		}
+		i = skipSafe(b, i)
 		if i >= len(b) {
 			return i, false
 		}
@@ -286,9 +327,7 @@ func skipValid(b []byte, i int) int {
 func endOfString(b []byte, i int) int {
 	i++
 	for {
-		for i < len(b) && strSafe[b[i]] {
-			i++
-		}
+		i = skipSafe(b, i)
 		if i >= len(b) {
 			return i
 		}

@@ -148,18 +148,11 @@ func (d *Decoder) streamSpans(st *streamed, docLine, docCol int) error {
 			return d.badByte(c, "looking for the beginning of a span")
 		}
 		line, col := d.line, d.col
-		end, complete := d.scanElement()
+		end, ends, err := d.frameElement(line, col)
+		if err != nil {
+			return err
+		}
 		elem := d.buf[d.start:end]
-		if !complete {
-			if d.rerr != nil {
-				return fmt.Errorf("%s: %w", d.name, d.rerr)
-			}
-			return d.syntaxError(elem, line, col, true)
-		}
-		_, valid, ends := validJSON(elem)
-		if !valid {
-			return d.syntaxError(elem, line, col, false)
-		}
 		st.n++
 		p := st.r
 		p.setDoc(elem, ends, line, col)
@@ -182,6 +175,39 @@ func (d *Decoder) streamSpans(st *streamed, docLine, docCol int) error {
 			st.spans = append(st.spans, p.newSpan(sd))
 		}
 		d.advance(end)
+	}
+}
+
+// frameElement validates the span list element at buf[start] and returns
+// its end, reading more input when the element runs past the buffer. An
+// object (the usual case) is validated and framed in one pass.
+func (d *Decoder) frameElement(line, col int) (end int, ends map[int]int, err error) {
+	if d.buf[d.start] != '{' {
+		end, complete := d.scanElement()
+		elem := d.buf[d.start:end]
+		if !complete {
+			if d.rerr != nil {
+				return 0, nil, fmt.Errorf("%s: %w", d.name, d.rerr)
+			}
+			return 0, nil, d.syntaxError(elem, line, col, true)
+		}
+		if _, valid, ends := validJSON(elem); !valid {
+			return 0, nil, d.syntaxError(elem, line, col, false)
+		} else {
+			return end, ends, nil
+		}
+	}
+	for {
+		n, ok, ends := validPrefix(d.buf[d.start:d.n])
+		if ok {
+			return d.start + n, ends, nil
+		}
+		if n < d.n-d.start || !d.fill() {
+			if d.rerr != nil {
+				return 0, nil, fmt.Errorf("%s: %w", d.name, d.rerr)
+			}
+			return 0, nil, d.syntaxError(d.buf[d.start:d.n], line, col, n >= d.n-d.start)
+		}
 	}
 }
 
