@@ -339,3 +339,17 @@ func TestShowJSONShape(t *testing.T) {
 		t.Errorf("start_time_unix_nano = %v, want the exact string %d", back[0]["start_time_unix_nano"], t0)
 	}
 }
+
+func TestNameWidthMatchesNameCell(t *testing.T) {
+	v := agentTrace()
+	lines := []treeLine{
+		{members: []int{0}},
+		{members: []int{2, 3, 4}, hidden: 12, depth: 1},
+		{members: []int{1}, depth: maxIndent + 7, hidden: 1},
+	}
+	for _, l := range lines {
+		if got, want := nameWidth(v, &l), width(nameCell(v, &l)); got != want {
+			t.Errorf("nameWidth = %d, width(nameCell) = %d for %q", got, want, nameCell(v, &l))
+		}
+	}
+}

@@ -3,6 +3,7 @@ package render
 import (
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"tracectl/internal/spanjson"
 )
@@ -206,6 +207,21 @@ func nameCell(v *TraceView, l *treeLine) string {
 	return b.String()
 }
 
+// nameWidth is the width of nameCell(v, l) without building it.
+func nameWidth(v *TraceView, l *treeLine) int {
+	n := width(v.Tree.Spans[l.members[0]].Name())
+	if l.depth > maxIndent {
+		n += 2 + len(itoa(l.depth))
+	}
+	if len(l.members) > 1 {
+		n += 2 + len(itoa(len(l.members)))
+	}
+	if l.hidden > 0 {
+		n += len(" (+ nested)") + len(itoa(l.hidden))
+	}
+	return n
+}
+
 // errorText is what a failing span says about why: its exception type and
 // message, else its status message.
 func errorText(s spanjson.Span) string {
@@ -296,7 +312,7 @@ func (p *Printer) showTree(v *TraceView, o ShowOptions) {
 	nameW, typeW, statusW, durW, selfW := len("SPAN"), len("TYPE"), len("STATUS"), len("DURATION"), len("SELF")
 	w.walk(func(l *treeLine, prefix []byte) {
 		s := v.Tree.Spans[l.members[0]]
-		nameW = max(nameW, width(string(prefix))+width(nameCell(v, l)))
+		nameW = max(nameW, utf8.RuneCount(prefix)+nameWidth(v, l))
 		typeW = max(typeW, width(SpanType(s)))
 		statusW = max(statusW, width(th.statusText(s.Status().Code)))
 		durW = max(durW, len(durText(l.dur, s)))
@@ -342,7 +358,7 @@ func (p *Printer) showTree(v *TraceView, o ShowOptions) {
 		code := first.Status().Code
 		pre := string(prefix)
 		name := nameCell(v, l)
-		preW := width(pre)
+		preW := utf8.RuneCount(prefix) // box-drawing characters and spaces: one cell each
 		if p.tty && preW+width(name) > nameW {
 			name = clip(name, max(nameW-preW, 1))
 		}
