@@ -356,13 +356,16 @@ func (p *Printer) showTree(v *TraceView, o ShowOptions) {
 	w.walk(func(l *treeLine, prefix []byte) {
 		first := v.Tree.Spans[l.members[0]]
 		code := first.Status().Code
-		pre := string(prefix)
 		name := nameCell(v, l)
 		preW := utf8.RuneCount(prefix) // box-drawing characters and spaces: one cell each
 		if p.tty && preW+width(name) > nameW {
 			name = clip(name, max(nameW-preW, 1))
 		}
-		p.w.WriteString(th.paint(th.dim, pre))
+		if th.color {
+			p.w.WriteString(th.paint(th.dim, string(prefix)))
+		} else {
+			p.w.Write(prefix)
+		}
 		nameStyled := name
 		switch {
 		case code == spanjson.StatusError:
