@@ -39,7 +39,7 @@ func wideTrace(fanout int) []spanjson.Span {
 func BenchmarkShow(b *testing.B) {
 	for _, fanout := range []int{100, 500} {
 		spans := wideTrace(fanout)
-		tree := testTree(spans)
+		tree := testTree(b, spans)
 		b.Run(fmt.Sprint(len(spans), "-spans"), func(b *testing.B) {
 			streams, _, _, _ := Test()
 			streams.Out = io.Discard
