@@ -140,4 +140,3 @@ func TestInputsFrom(t *testing.T) {
 		t.Error("stdin twice: no error")
 	}
 }
-
