@@ -76,7 +76,7 @@ func newTreeWalker(v *TraceView, o ShowOptions) *treeWalker {
 
 func (w *treeWalker) similar(a, b int) bool {
 	sa, sb := w.v.Tree.Spans[a], w.v.Tree.Spans[b]
-	return sa.Name() == sb.Name() && sa.Status().Code == sb.Status().Code && SpanType(sa) == SpanType(sb)
+	return sa.Name() == sb.Name() && sa.Status().Code == sb.Status().Code && w.v.types[a] == w.v.types[b]
 }
 
 // pushGroups appends the print groups of the visible spans among kids to
@@ -313,7 +313,7 @@ func (p *Printer) showTree(v *TraceView, o ShowOptions) {
 	w.walk(func(l *treeLine, prefix []byte) {
 		s := v.Tree.Spans[l.members[0]]
 		nameW = max(nameW, utf8.RuneCount(prefix)+nameWidth(v, l))
-		typeW = max(typeW, width(SpanType(s)))
+		typeW = max(typeW, width(v.types[l.members[0]]))
 		statusW = max(statusW, width(th.statusText(s.Status().Code)))
 		durW = max(durW, len(durText(l.dur, s)))
 		selfW = max(selfW, len(durText(l.self, s)))
@@ -375,7 +375,7 @@ func (p *Printer) showTree(v *TraceView, o ShowOptions) {
 		}
 		pad(p.w, nameStyled, preW+width(name), nameW)
 		p.w.WriteString("  ")
-		typ := SpanType(first)
+		typ := v.types[l.members[0]]
 		pad(p.w, th.paint(th.label, typ), width(typ), typeW)
 		p.w.WriteString("  ")
 		st := th.statusText(code)
