@@ -359,3 +359,21 @@ func TestNameWidthMatchesNameCell(t *testing.T) {
 		}
 	}
 }
+
+func TestLongNameDoesNotWidenEveryLine(t *testing.T) {
+	long := strings.Repeat("x", 300)
+	v := viewOf(t, spanjson.TraceInfo{},
+		sp{n: 1, name: "root", start: 0, end: 10},
+		sp{n: 2, p: 1, name: long, start: 1, end: 2},
+		sp{n: 3, p: 1, name: "short", start: 3, end: 4},
+	)
+	out := renderShow(t, v, ShowOptions{}, false)
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "root ") && len(line) > 140 {
+			t.Errorf("the root line is padded to the long name: %d bytes", len(line))
+		}
+		if strings.Contains(line, long) && !strings.Contains(line, long+"  UNKNOWN") {
+			t.Errorf("the long name is clipped or misaligned in a pipe: %q", line)
+		}
+	}
+}

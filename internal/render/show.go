@@ -20,6 +20,9 @@ type ShowOptions struct {
 // foldMin is the shortest run of similar siblings that folds into one line.
 const foldMin = 3
 
+// pipeNameCap is the widest the span column grows in a pipe.
+const pipeNameCap = 80
+
 // maxIndent caps the drawn tree depth: deeper spans keep the indent of this
 // level and show their depth, so a 100,000-deep chain prints in linear time.
 const maxIndent = 24
@@ -319,6 +322,9 @@ func (p *Printer) showTree(v *TraceView, o ShowOptions) {
 		selfW = max(selfW, len(durText(l.self, s)))
 	})
 	barW := 0
+	// One long name must not pad every other line: past the cap a name
+	// pushes only its own row's columns to the right.
+	nameW = min(nameW, pipeNameCap)
 	if p.tty {
 		nameW = min(nameW, max(p.width/3, 24))
 		barW = p.width - (nameW + typeW + statusW + durW + selfW + 2*5)
