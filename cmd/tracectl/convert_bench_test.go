@@ -7,9 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
-	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
@@ -41,23 +38,14 @@ func BenchmarkConvertV3ToV2VsJQ(b *testing.B) {
 	if err != nil {
 		b.Skip("jq is not installed: the benchmark compares tracectl convert with jq")
 	}
-	spans := 1_000_000
-	if s := os.Getenv("TRACECTL_BENCH_SPANS"); s != "" {
-		if spans, err = strconv.Atoi(s); err != nil || spans <= 0 {
-			b.Fatalf("TRACECTL_BENCH_SPANS=%q: want a positive number", s)
-		}
-	}
 	dir := b.TempDir()
 	input := filepath.Join(dir, "trace.json")
-	writeBenchTrace(b, input, spans)
+	writeBenchTrace(b, input, benchSpans(b))
 	fi, err := os.Stat(input)
 	if err != nil {
 		b.Fatal(err)
 	}
-	bin := filepath.Join(dir, "tracectl")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		b.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildTracectl(b, dir)
 
 	var tracectlTime, jqTime time.Duration
 	var maxRSS int64
@@ -102,26 +90,4 @@ func writeBenchTrace(b *testing.B, path string, spans int) {
 	if err := f.Close(); err != nil {
 		b.Fatal(err)
 	}
-}
-
-// runMeasured runs cmd (excluded from the benchmark timer's setup) and
-// returns its wall time and peak RSS in bytes.
-func runMeasured(b *testing.B, cmd *exec.Cmd) (time.Duration, int64) {
-	b.Helper()
-	if cmd.Stderr == nil {
-		cmd.Stderr = os.Stderr
-	}
-	start := time.Now()
-	if err := cmd.Run(); err != nil {
-		b.Fatalf("%s: %v", cmd, err)
-	}
-	d := time.Since(start)
-	var rss int64
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		rss = int64(ru.Maxrss) * 1024 // KiB on Linux and the BSDs
-		if runtime.GOOS == "darwin" {
-			rss = int64(ru.Maxrss) // bytes on macOS
-		}
-	}
-	return d, rss
 }

@@ -1,0 +1,247 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"tracectl/internal/manager"
+	"tracectl/internal/render"
+	"tracectl/internal/spanjson"
+)
+
+// collectOptions are the flags of `tracectl collect`.
+type collectOptions struct {
+	streams      *render.IOStreams
+	listen       string
+	out          string
+	dir          string
+	schema       string
+	idle         time.Duration
+	traceTimeout time.Duration
+	maxTraces    int
+	maxBody      string
+	addrFile     string
+
+	// ready, when set, is called with the bound address once the server
+	// accepts requests (tests).
+	ready func(addr string)
+	// exit ends the process on a second signal (os.Exit by default).
+	exit func(code int)
+}
+
+func newCollectCmd(streams *render.IOStreams) *cobra.Command { return NewCollectCmd(streams) }
+
+// NewCollectCmd builds `tracectl collect`.
+func NewCollectCmd(streams *render.IOStreams) *cobra.Command {
+	opts := &collectOptions{streams: streams, exit: os.Exit}
+	cmd := &cobra.Command{
+		Use:   "collect (--out FILE.jsonl | --dir DIR) [flags]",
+		Short: "Receive OTLP over HTTP and write complete traces",
+		Long: `collect is an OpenTelemetry (OTLP/HTTP) trace receiver. Point an OTLP exporter
+or an OpenTelemetry Collector's otlphttp exporter at it: it accepts
+POST /v1/traces (application/x-protobuf or application/json, optionally gzip),
+assembles the spans of each trace, and writes each trace once, whole.
+
+A trace is complete when its root span has arrived and no span of it came for
+--idle. A trace whose root never arrives is written after --trace-timeout with
+state ERROR and the tag tracectl.incomplete saying why. At --max-traces the
+oldest trace held is written early. When the writer falls behind, requests get
+503 with Retry-After (OTLP clients retry), so nothing is lost.
+
+GET /healthz answers "ok"; GET /stats returns the counters as JSON.
+
+SIGINT or SIGTERM stops accepting, writes every trace still held, syncs the
+output, prints the counters to stderr and exits 0. A second signal exits at
+once with status 1, losing the traces still held.`,
+		Example: `  tracectl collect --out traces.jsonl
+  tracectl collect --dir traces/ --schema otlp --idle 2s
+  OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 ./my-app`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runCollect(cmd.Context(), opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.listen, "listen", "127.0.0.1:4318", "address to listen on (host:port); loopback unless told otherwise")
+	f.StringVar(&opts.out, "out", "", "append traces to this JSON Lines file, one trace per line")
+	f.StringVar(&opts.dir, "dir", "", "write each trace to its own file in this directory")
+	f.StringVar(&opts.schema, "schema", "v3", "output schema: v3, v2 or otlp")
+	f.DurationVar(&opts.idle, "idle", 5*time.Second, "a trace with its root span is complete after this long without new spans")
+	f.DurationVar(&opts.traceTimeout, "trace-timeout", 60*time.Second, "a trace without a root span is written, marked incomplete, after this long")
+	f.IntVar(&opts.maxTraces, "max-traces", 10000, "most traces held in memory; at the limit the oldest is written early")
+	f.StringVar(&opts.maxBody, "max-body", "32MiB", "largest request body, sent and decompressed (e.g. 4MiB, 1000000)")
+	f.StringVar(&opts.addrFile, "addr-file", "", "write the address listened on to this file once ready")
+	_ = f.MarkHidden("addr-file")
+	cmd.MarkFlagsMutuallyExclusive("out", "dir")
+	cmd.MarkFlagsOneRequired("out", "dir")
+	return cmd
+}
+
+// parseSchema maps the --schema values onto spanjson schemas.
+func parseSchema(s string) (spanjson.Schema, error) {
+	switch strings.ToLower(s) {
+	case "v3", "mlflow-v3":
+		return spanjson.SchemaMLflowV3, nil
+	case "v2", "mlflow-v2":
+		return spanjson.SchemaMLflowV2, nil
+	case "otlp":
+		return spanjson.SchemaOTLP, nil
+	}
+	return "", usageErrorf("invalid --schema %q: want v3, v2 or otlp", s)
+}
+
+// parseSize reads a byte count: a number with an optional unit B, KB, MB,
+// GB (powers of 1000) or KiB, MiB, GiB (powers of 1024), any case.
+func parseSize(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	i := 0
+	for i < len(t) && t[i] >= '0' && t[i] <= '9' {
+		i++
+	}
+	n, err := strconv.ParseInt(t[:i], 10, 64)
+	if err != nil || i == 0 {
+		return 0, fmt.Errorf("invalid size %q: want a number of bytes, e.g. 4MiB or 1000000", s)
+	}
+	mult := map[string]int64{
+		"": 1, "b": 1,
+		"k": 1000, "kb": 1000, "m": 1000 * 1000, "mb": 1000 * 1000, "g": 1000 * 1000 * 1000, "gb": 1000 * 1000 * 1000,
+		"kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30,
+	}[strings.ToLower(strings.TrimSpace(t[i:]))]
+	if mult == 0 {
+		return 0, fmt.Errorf("invalid size %q: unknown unit %q (use B, KB, MB, GB, KiB, MiB or GiB)", s, strings.TrimSpace(t[i:]))
+	}
+	if n <= 0 || n > (1<<62)/mult {
+		return 0, fmt.Errorf("invalid size %q: must be positive and below 4 EiB", s)
+	}
+	return n * mult, nil
+}
+
+func (o *collectOptions) validate() (spanjson.Schema, int64, error) {
+	schema, err := parseSchema(o.schema)
+	if err != nil {
+		return "", 0, err
+	}
+	maxBody, err := parseSize(o.maxBody)
+	if err != nil {
+		return "", 0, usageErrorf("--max-body: %v", err)
+	}
+	switch {
+	case (o.out == "") == (o.dir == ""):
+		return "", 0, usageErrorf("give exactly one of --out FILE or --dir DIR")
+	case o.idle <= 0:
+		return "", 0, usageErrorf("--idle must be positive, got %s", o.idle)
+	case o.traceTimeout <= 0:
+		return "", 0, usageErrorf("--trace-timeout must be positive, got %s", o.traceTimeout)
+	case o.maxTraces < 0:
+		return "", 0, usageErrorf("--max-traces must be 0 (no limit) or positive, got %d", o.maxTraces)
+	}
+	return schema, maxBody, nil
+}
+
+func runCollect(ctx context.Context, opts *collectOptions) error {
+	schema, maxBody, err := opts.validate()
+	if err != nil {
+		return err
+	}
+	var sink interface {
+		manager.TraceSink
+		Losses() []spanjson.Loss
+	}
+	dest := opts.out
+	if opts.out != "" {
+		sink, err = manager.OpenJSONLSink(opts.out, schema)
+	} else {
+		dest = opts.dir
+		sink, err = manager.OpenDirSink(opts.dir, schema)
+	}
+	if err != nil {
+		return fmt.Errorf("cannot open output: %w", err)
+	}
+	ln, err := net.Listen("tcp", opts.listen)
+	if err != nil {
+		_ = sink.Close()
+		return &hintError{fmt.Errorf("cannot listen on %s: %w", opts.listen, err), "choose another address with --listen, e.g. --listen 127.0.0.1:4319"}
+	}
+	addr := ln.Addr().String()
+	errOut := opts.streams.ErrOut
+	// A receiver allocates per span; a lazier GC buys throughput while
+	// --max-traces still bounds the heap. GOGC, when set, wins.
+	if getenv := opts.streams.Getenv; getenv == nil || getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(400))
+	}
+	c := manager.NewCollector(manager.CollectorConfig{
+		Assembler: manager.AssemblerConfig{Idle: opts.idle, TraceTimeout: opts.traceTimeout, MaxTraces: opts.maxTraces},
+		MaxBody:   maxBody,
+		Sink:      sink,
+		ErrLog:    errOut,
+	})
+	c.Start(ln)
+	if host, _, _ := net.SplitHostPort(addr); !isLoopback(host) {
+		fmt.Fprintf(errOut, "tracectl: warning: listening on %s, which is reachable from other machines\n", host)
+	}
+	fmt.Fprintf(errOut, "tracectl: collecting OTLP on http://%s/v1/traces, writing %s traces to %s\n", addr, opts.schema, dest)
+	if opts.addrFile != "" {
+		if err := os.WriteFile(opts.addrFile, []byte(addr+"\n"), 0o644); err != nil {
+			fmt.Fprintf(errOut, "tracectl: warning: cannot write --addr-file: %v\n", err)
+		}
+	}
+	if opts.ready != nil {
+		opts.ready(addr)
+	}
+
+	<-ctx.Done()
+	// A second signal ends the process at once.
+	second := make(chan os.Signal, 1)
+	signal.Notify(second, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(second)
+	stopped := make(chan struct{})
+	defer close(stopped)
+	go func() {
+		select {
+		case <-second:
+			fmt.Fprintln(errOut, "tracectl: error: second signal: exiting without writing the traces still held")
+			opts.exit(exitError)
+		case <-stopped:
+		}
+	}()
+
+	fmt.Fprintln(errOut, "tracectl: stopping: writing the traces still held")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	shutErr := c.Shutdown(shutCtx)
+	printCollectStats(errOut, c.Stats(), sink.Losses(), opts.schema)
+	if shutErr != nil {
+		return fmt.Errorf("writing %s: %w", dest, shutErr)
+	}
+	return nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func printCollectStats(w io.Writer, s manager.CollectorStats, losses []spanjson.Loss, schema string) {
+	fmt.Fprintf(w, "tracectl: collect: %d spans received, %d rejected, %d traces written (%d incomplete, %d written early at --max-traces), %d duplicate spans dropped, %d requests (%d bad, %d throttled)\n",
+		s.SpansReceived, s.SpansRejected, s.TracesWritten, s.TracesIncomplete, s.TracesEvicted, s.SpansDuplicate, s.Requests, s.RequestsBad, s.RequestsThrottled)
+	if s.WriteErrors > 0 {
+		fmt.Fprintf(w, "tracectl: error: %d traces could not be written\n", s.WriteErrors)
+	}
+	for _, l := range losses {
+		fmt.Fprintf(w, "tracectl: warning: schema %s cannot carry %s (%d times)\n", schema, l.Field, l.Count)
+	}
+}

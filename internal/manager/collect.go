@@ -1,0 +1,499 @@
+package manager
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
+	statuspb "google.golang.org/genproto/googleapis/rpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	"tracectl/internal/spanjson"
+)
+
+// Defaults of CollectorConfig.
+const (
+	DefaultMaxBody   = 32 << 20
+	DefaultQueueSize = 1024
+	retryAfter       = "1" // seconds, for 503 answers
+)
+
+// TraceSink receives every trace the collector lets go. WriteTrace is called
+// from several goroutines at once; Flush is called when the queue runs
+// empty; Close flushes and syncs what was written.
+type TraceSink interface {
+	WriteTrace(ct *CollectedTrace) error
+	Flush() error
+	Close() error
+}
+
+// CollectorConfig configures a Collector.
+type CollectorConfig struct {
+	Assembler AssemblerConfig
+	// MaxBody bounds a request body in bytes, both as sent and after gzip
+	// decompression. Default 32 MiB.
+	MaxBody int64
+	// QueueSize is how many finished traces may wait for the writers; when
+	// the queue is full, requests get 503 with Retry-After. Default 1024.
+	QueueSize int
+	// Writers is the number of goroutines feeding the sink. Default 2.
+	Writers int
+	// Tick is how often due traces are looked for. Default: a tenth of the
+	// shorter of Idle and TraceTimeout, within [10ms, 1s].
+	Tick time.Duration
+	Sink TraceSink
+	// ErrLog receives sink errors, one line each; nil discards them.
+	ErrLog io.Writer
+}
+
+// CollectorStats are the collector's counters (GET /stats, and printed at
+// exit).
+type CollectorStats struct {
+	Requests          int64 `json:"requests"`
+	RequestsBad       int64 `json:"requests_bad"`
+	RequestsThrottled int64 `json:"requests_throttled"`
+	SpansReceived     int64 `json:"spans_received"`
+	SpansRejected     int64 `json:"spans_rejected"`
+	SpansDuplicate    int64 `json:"spans_duplicate"`
+	SpansWritten      int64 `json:"spans_written"`
+	TracesWritten     int64 `json:"traces_written"`
+	TracesIncomplete  int64 `json:"traces_incomplete"`
+	TracesEvicted     int64 `json:"traces_evicted"`
+	TracesHeld        int64 `json:"traces_held"`
+	SpansHeld         int64 `json:"spans_held"`
+	QueueLength       int64 `json:"queue_length"`
+	WriteErrors       int64 `json:"write_errors"`
+}
+
+// Collector is an OTLP/HTTP trace receiver: it decodes export requests,
+// assembles their spans into traces and hands each finished trace to a
+// sink through a bounded queue, answering 503 when the sink falls behind so
+// that clients retry instead of anything being lost.
+type Collector struct {
+	cfg   CollectorConfig
+	asm   *Assembler
+	queue chan *CollectedTrace
+	srv   *http.Server
+
+	startOnce, stopOnce sync.Once
+	stopTick            chan struct{}
+	tickDone            chan struct{}
+	writers             sync.WaitGroup
+	shutdownErr         error
+
+	requests, requestsBad, requestsThrottled           atomic.Int64
+	spansReceived, spansRejected, spansDup, spansWrote atomic.Int64
+	tracesWritten, tracesIncomplete, tracesEvicted     atomic.Int64
+	writeErrors                                        atomic.Int64
+	errLogMu                                           sync.Mutex
+
+	bufPool sync.Pool // *bytes.Buffer
+	gzPool  sync.Pool // *gzip.Reader
+}
+
+// NewCollector returns a collector; Start runs it.
+func NewCollector(cfg CollectorConfig) *Collector {
+	if cfg.MaxBody <= 0 {
+		cfg.MaxBody = DefaultMaxBody
+	}
+	if cfg.QueueSize <= 0 {
+		cfg.QueueSize = DefaultQueueSize
+	}
+	if cfg.Writers <= 0 {
+		cfg.Writers = 2
+	}
+	asm := NewAssembler(cfg.Assembler)
+	cfg.Assembler = asm.Config()
+	if cfg.Tick <= 0 {
+		cfg.Tick = min(cfg.Assembler.Idle, cfg.Assembler.TraceTimeout) / 10
+		cfg.Tick = max(10*time.Millisecond, min(time.Second, cfg.Tick))
+	}
+	c := &Collector{
+		cfg:      cfg,
+		asm:      asm,
+		queue:    make(chan *CollectedTrace, cfg.QueueSize),
+		stopTick: make(chan struct{}),
+		tickDone: make(chan struct{}),
+	}
+	c.bufPool.New = func() any { return new(bytes.Buffer) }
+	c.srv = &http.Server{
+		Handler:           c.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	return c
+}
+
+// Assembler returns the collector's assembler.
+func (c *Collector) Assembler() *Assembler { return c.asm }
+
+// Start starts the writers and the expiry ticker and, when ln is not nil,
+// serves HTTP on ln in the background.
+func (c *Collector) Start(ln net.Listener) {
+	c.startOnce.Do(func() {
+		for range c.cfg.Writers {
+			c.writers.Add(1)
+			go c.writeLoop()
+		}
+		go c.tickLoop()
+	})
+	if ln != nil {
+		go func() { _ = c.srv.Serve(ln) }()
+	}
+}
+
+// Shutdown stops accepting requests, waits for those in flight, lets go of
+// every trace still held (those without a root marked incomplete), waits
+// until the sink has written them all and closes it (flush and fsync). If
+// ctx ends while requests are still in flight, their connections are closed
+// and the rest proceeds. A second call returns the first result.
+func (c *Collector) Shutdown(ctx context.Context) error {
+	c.stopOnce.Do(func() {
+		c.Start(nil) // writers must run for the drain below
+		var errs []error
+		if err := c.srv.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			_ = c.srv.Close()
+		}
+		close(c.stopTick)
+		<-c.tickDone
+		for _, ct := range c.asm.Drain() {
+			c.queue <- ct
+		}
+		close(c.queue)
+		c.writers.Wait()
+		if c.cfg.Sink != nil {
+			if err := c.cfg.Sink.Close(); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if n := c.writeErrors.Load(); n > 0 {
+			errs = append(errs, fmt.Errorf("%d traces could not be written", n))
+		}
+		c.shutdownErr = errors.Join(errs...)
+	})
+	return c.shutdownErr
+}
+
+// Stats returns the current counters.
+func (c *Collector) Stats() CollectorStats {
+	traces, spans := c.asm.Held()
+	return CollectorStats{
+		Requests:          c.requests.Load(),
+		RequestsBad:       c.requestsBad.Load(),
+		RequestsThrottled: c.requestsThrottled.Load(),
+		SpansReceived:     c.spansReceived.Load(),
+		SpansRejected:     c.spansRejected.Load(),
+		SpansDuplicate:    c.spansDup.Load(),
+		SpansWritten:      c.spansWrote.Load(),
+		TracesWritten:     c.tracesWritten.Load(),
+		TracesIncomplete:  c.tracesIncomplete.Load(),
+		TracesEvicted:     c.tracesEvicted.Load(),
+		TracesHeld:        int64(traces),
+		SpansHeld:         int64(spans),
+		QueueLength:       int64(len(c.queue)),
+		WriteErrors:       c.writeErrors.Load(),
+	}
+}
+
+func (c *Collector) tickLoop() {
+	defer close(c.tickDone)
+	t := time.NewTicker(c.cfg.Tick)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.stopTick:
+			return
+		case <-t.C:
+			c.ExpireNow()
+		}
+	}
+}
+
+// ExpireNow lets go the traces that are due and queues them for writing
+// (blocking while the queue is full). The ticker calls it; tests with a
+// fake clock call it directly.
+func (c *Collector) ExpireNow() {
+	for _, ct := range c.asm.Expire() {
+		c.queue <- ct
+	}
+}
+
+func (c *Collector) writeLoop() {
+	defer c.writers.Done()
+	for ct := range c.queue {
+		if c.cfg.Sink != nil {
+			if err := c.cfg.Sink.WriteTrace(ct); err != nil {
+				c.writeErrors.Add(1)
+				c.logf("tracectl: error: writing trace %s: %v\n", ct.Trace.Info.TraceID, err)
+				continue
+			}
+		}
+		c.tracesWritten.Add(1)
+		c.spansWrote.Add(int64(len(ct.Trace.Spans)))
+		c.spansDup.Add(int64(ct.Duplicates))
+		if ct.Incomplete != "" {
+			c.tracesIncomplete.Add(1)
+		}
+		if ct.Evicted {
+			c.tracesEvicted.Add(1)
+		}
+		if len(c.queue) == 0 && c.cfg.Sink != nil {
+			if err := c.cfg.Sink.Flush(); err != nil {
+				c.logf("tracectl: error: flushing output: %v\n", err)
+			}
+		}
+	}
+}
+
+func (c *Collector) logf(format string, a ...any) {
+	if c.cfg.ErrLog == nil {
+		return
+	}
+	c.errLogMu.Lock()
+	defer c.errLogMu.Unlock()
+	fmt.Fprintf(c.cfg.ErrLog, format, a...)
+}
+
+// Handler serves POST /v1/traces, GET /healthz and GET /stats.
+func (c *Collector) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/v1/traces", c.handleTraces)
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		if !getOrHead(w, r) {
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = io.WriteString(w, "ok\n")
+	})
+	mux.HandleFunc("/stats", func(w http.ResponseWriter, r *http.Request) {
+		if !getOrHead(w, r) {
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		b, _ := json.MarshalIndent(c.Stats(), "", "  ")
+		_, _ = w.Write(append(b, '\n'))
+	})
+	return mux
+}
+
+func getOrHead(w http.ResponseWriter, r *http.Request) bool {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return true
+	}
+	w.Header().Set("Allow", "GET, HEAD")
+	http.Error(w, fmt.Sprintf("method %s not allowed: use GET", r.Method), http.StatusMethodNotAllowed)
+	return false
+}
+
+type wireFormat int
+
+const (
+	wireProto wireFormat = iota
+	wireJSON
+)
+
+// httpError is a request that gets an error status; msg goes into the
+// google.rpc.Status body.
+type httpError struct {
+	code int
+	msg  string
+}
+
+func (c *Collector) handleTraces(w http.ResponseWriter, r *http.Request) {
+	c.requests.Add(1)
+	format, herr := c.serveExport(w, r)
+	if herr != nil {
+		if herr.code == http.StatusServiceUnavailable {
+			c.requestsThrottled.Add(1)
+			w.Header().Set("Retry-After", retryAfter)
+		} else {
+			c.requestsBad.Add(1)
+		}
+		writeRPCStatus(w, format, herr.code, herr.msg)
+	}
+}
+
+// serveExport handles one export request and writes the success answer;
+// on failure it returns the error for the caller to answer.
+func (c *Collector) serveExport(w http.ResponseWriter, r *http.Request) (wireFormat, *httpError) {
+	// Errors are answered in the request's encoding when it has a known
+	// one, in JSON otherwise.
+	format := wireJSON
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	known := err == nil && (mt == "application/x-protobuf" || mt == "application/json")
+	if known && mt == "application/x-protobuf" {
+		format = wireProto
+	}
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST")
+		return format, &httpError{http.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed: use POST", r.Method)}
+	}
+	if !known {
+		return format, &httpError{http.StatusUnsupportedMediaType, fmt.Sprintf("unsupported content type %q: want application/x-protobuf or application/json", r.Header.Get("Content-Type"))}
+	}
+	var gz bool
+	switch enc := r.Header.Get("Content-Encoding"); enc {
+	case "", "identity":
+	case "gzip":
+		gz = true
+	default:
+		return format, &httpError{http.StatusUnsupportedMediaType, fmt.Sprintf("unsupported content encoding %q: want gzip or none", enc)}
+	}
+	if len(c.queue) >= cap(c.queue) {
+		return format, &httpError{http.StatusServiceUnavailable, "the trace writer is behind: retry later"}
+	}
+	if r.ContentLength > c.cfg.MaxBody {
+		return format, &httpError{http.StatusRequestEntityTooLarge, fmt.Sprintf("body of %d bytes is over the limit of %d bytes", r.ContentLength, c.cfg.MaxBody)}
+	}
+
+	buf := c.bufPool.Get().(*bytes.Buffer)
+	defer c.putBuf(buf)
+	buf.Reset()
+	if herr := c.readBody(buf, r.Body, gz); herr != nil {
+		return format, herr
+	}
+
+	req := ptraceotlp.NewExportRequest()
+	if format == wireProto {
+		err = req.UnmarshalProto(buf.Bytes())
+	} else {
+		err = req.UnmarshalJSON(buf.Bytes())
+	}
+	if err != nil {
+		kind := "protobuf"
+		if format == wireJSON {
+			kind = "JSON"
+		}
+		return format, &httpError{http.StatusBadRequest, fmt.Sprintf("malformed %s ExportTraceServiceRequest: %v", kind, err)}
+	}
+
+	res := spanjson.SpansFromPdata(req.Traces())
+	c.spansReceived.Add(int64(len(res.Spans)))
+	c.spansRejected.Add(int64(res.Rejected))
+	for _, ct := range c.asm.Add(res.Spans) {
+		c.queue <- ct
+	}
+
+	resp := ptraceotlp.NewExportResponse()
+	if res.Rejected > 0 {
+		ps := resp.PartialSuccess()
+		ps.SetRejectedSpans(int64(res.Rejected))
+		ps.SetErrorMessage(fmt.Sprintf("%d spans rejected; first: %s", res.Rejected, res.Reason))
+	}
+	var body []byte
+	if format == wireProto {
+		body, err = resp.MarshalProto()
+		w.Header().Set("Content-Type", "application/x-protobuf")
+	} else {
+		body, err = resp.MarshalJSON()
+		w.Header().Set("Content-Type", "application/json")
+	}
+	if err != nil {
+		return format, &httpError{http.StatusInternalServerError, err.Error()}
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body)
+	return format, nil
+}
+
+func (c *Collector) putBuf(b *bytes.Buffer) {
+	if b.Cap() > 4<<20 {
+		return // do not keep huge buffers around
+	}
+	c.bufPool.Put(b)
+}
+
+// readBody reads the body, decompressing it if gz, into buf, enforcing
+// MaxBody on both the sent and the decompressed size (gzip bombs).
+func (c *Collector) readBody(buf *bytes.Buffer, body io.Reader, gz bool) *httpError {
+	limit := c.cfg.MaxBody
+	tooBig := func(what string) *httpError {
+		return &httpError{http.StatusRequestEntityTooLarge, fmt.Sprintf("%s is over the limit of %d bytes", what, limit)}
+	}
+	raw := &io.LimitedReader{R: body, N: limit + 1}
+	var src io.Reader = raw
+	var zr *gzip.Reader
+	if gz {
+		if v := c.gzPool.Get(); v != nil {
+			zr = v.(*gzip.Reader)
+			if err := zr.Reset(raw); err != nil {
+				c.gzPool.Put(zr)
+				return c.bodyReadError(err, raw, "gzip body")
+			}
+		} else {
+			var err error
+			if zr, err = gzip.NewReader(raw); err != nil {
+				return c.bodyReadError(err, raw, "gzip body")
+			}
+		}
+		defer c.gzPool.Put(zr)
+		src = &io.LimitedReader{R: zr, N: limit + 1}
+	}
+	if _, err := buf.ReadFrom(src); err != nil {
+		return c.bodyReadError(err, raw, "body")
+	}
+	if raw.N <= 0 {
+		return tooBig("body")
+	}
+	if int64(buf.Len()) > limit {
+		return tooBig("decompressed body")
+	}
+	return nil
+}
+
+func (c *Collector) bodyReadError(err error, raw *io.LimitedReader, what string) *httpError {
+	if raw.N <= 0 {
+		return &httpError{http.StatusRequestEntityTooLarge, fmt.Sprintf("body is over the limit of %d bytes", c.cfg.MaxBody)}
+	}
+	return &httpError{http.StatusBadRequest, fmt.Sprintf("cannot read %s: %v", what, err)}
+}
+
+// writeRPCStatus answers with a google.rpc.Status in the request's
+// encoding, as the OTLP/HTTP specification asks.
+func writeRPCStatus(w http.ResponseWriter, format wireFormat, code int, msg string) {
+	st := &statuspb.Status{Code: rpcCode(code), Message: msg}
+	var body []byte
+	var err error
+	if format == wireProto {
+		w.Header().Set("Content-Type", "application/x-protobuf")
+		body, err = proto.Marshal(st)
+	} else {
+		w.Header().Set("Content-Type", "application/json")
+		body, err = protojson.Marshal(st)
+	}
+	if err != nil {
+		body = nil
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(code)
+	_, _ = w.Write(body)
+}
+
+// rpcCode maps an HTTP status to the closest gRPC code.
+func rpcCode(httpCode int) int32 {
+	switch httpCode {
+	case http.StatusBadRequest:
+		return 3 // INVALID_ARGUMENT
+	case http.StatusRequestEntityTooLarge:
+		return 8 // RESOURCE_EXHAUSTED
+	case http.StatusServiceUnavailable:
+		return 14 // UNAVAILABLE
+	case http.StatusMethodNotAllowed, http.StatusUnsupportedMediaType:
+		return 12 // UNIMPLEMENTED
+	}
+	return 13 // INTERNAL
+}

@@ -1,0 +1,339 @@
+package manager
+
+import (
+	"cmp"
+	"slices"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"tracectl/internal/spanjson"
+)
+
+// TagIncomplete is the trace tag set on a trace written without its root
+// span; its value says why.
+const TagIncomplete = "tracectl.incomplete"
+
+// Reasons a trace is written without its root span (TagIncomplete values).
+const (
+	IncompleteTimeout   = "no root span within --trace-timeout"
+	IncompleteEvicted   = "no root span when --max-traces was reached"
+	IncompleteShutdown  = "no root span at shutdown"
+	defaultIdle         = 5 * time.Second
+	defaultTraceTimeout = 60 * time.Second
+)
+
+// AssemblerConfig sets when the assembler lets a trace go.
+type AssemblerConfig struct {
+	// Idle is how long a trace whose root has arrived waits for more spans
+	// (late children) before it is complete. Default 5s.
+	Idle time.Duration
+	// TraceTimeout is how long a trace without a root span is held before it
+	// is written anyway, marked incomplete. Default 60s.
+	TraceTimeout time.Duration
+	// MaxTraces bounds the traces held; at the limit the oldest is let go
+	// early (never dropped). 0: no bound.
+	MaxTraces int
+	// Now is the clock (time.Now by default); tests step a fake one.
+	Now func() time.Time
+}
+
+// CollectedTrace is a trace as it leaves the assembler.
+type CollectedTrace struct {
+	Trace spanjson.Trace
+	// Incomplete says why the trace was let go without a root span; "" for
+	// a complete trace. It is also the TagIncomplete tag.
+	Incomplete string
+	// Evicted is set when --max-traces let the trace go early.
+	Evicted bool
+	// Duplicates counts spans received twice (same span id), kept once.
+	Duplicates int
+}
+
+// Assembler groups spans that arrive in any order, across requests, into
+// traces, and lets each trace go once: when its root has arrived and no span
+// of it came for Idle; without a root after TraceTimeout; or early when
+// MaxTraces is reached. It keeps its own index rather than the Manager's,
+// because the Manager holds live spans of one running program and completes
+// a trace when its root ends, while here spans arrive finished and a trace is
+// complete only after an idle period. Safe for concurrent use.
+type Assembler struct {
+	cfg AssemblerConfig
+
+	mu     sync.Mutex
+	traces map[spanjson.TraceID]*heldTrace
+	// age holds every trace in order of its first span (eviction order).
+	age heldList
+	// rooted holds traces whose root arrived, least recently active first;
+	// rootless holds the others in order of their first span.
+	rooted, rootless heldList
+	spans            int
+}
+
+type heldTrace struct {
+	id          spanjson.TraceID
+	spans       []spanjson.Span
+	hasRoot     bool
+	first, last time.Time
+	age, wait   heldLink
+}
+
+// NewAssembler returns an empty assembler.
+func NewAssembler(cfg AssemblerConfig) *Assembler {
+	if cfg.Idle <= 0 {
+		cfg.Idle = defaultIdle
+	}
+	if cfg.TraceTimeout <= 0 {
+		cfg.TraceTimeout = defaultTraceTimeout
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	a := &Assembler{cfg: cfg, traces: make(map[spanjson.TraceID]*heldTrace)}
+	a.age.init(func(t *heldTrace) *heldLink { return &t.age })
+	a.rooted.init(func(t *heldTrace) *heldLink { return &t.wait })
+	a.rootless.init(func(t *heldTrace) *heldLink { return &t.wait })
+	return a
+}
+
+// Config returns the configuration in effect (defaults filled in).
+func (a *Assembler) Config() AssemblerConfig { return a.cfg }
+
+// Add files spans under their traces. Traces let go early because
+// MaxTraces was reached are returned; the caller must write them.
+func (a *Assembler) Add(spans []spanjson.Span) []*CollectedTrace {
+	if len(spans) == 0 {
+		return nil
+	}
+	now := a.cfg.Now()
+	var gone []released
+	a.mu.Lock()
+	var t *heldTrace
+	for _, s := range spans {
+		id := s.TraceID()
+		if t == nil || t.id != id {
+			t = a.traces[id]
+		}
+		if t == nil {
+			if a.cfg.MaxTraces > 0 && len(a.traces) >= a.cfg.MaxTraces {
+				r := a.releaseLocked(a.age.front(), IncompleteEvicted)
+				r.evicted = true
+				gone = append(gone, r)
+			}
+			t = &heldTrace{id: id, first: now, last: now, spans: make([]spanjson.Span, 0, 8)}
+			a.traces[id] = t
+			a.age.pushBack(t)
+			a.rootless.pushBack(t)
+		}
+		t.spans = append(t.spans, s)
+		a.spans++
+		t.last = now
+		if s.IsRoot() && !t.hasRoot {
+			t.hasRoot = true
+			a.rootless.remove(t)
+			a.rooted.pushBack(t)
+		} else if t.hasRoot {
+			a.rooted.moveToBack(t)
+		}
+	}
+	a.mu.Unlock()
+	return build(gone)
+}
+
+// Expire lets go the traces that are due at the assembler's clock: complete
+// ones idle for Idle, rootless ones older than TraceTimeout.
+func (a *Assembler) Expire() []*CollectedTrace {
+	now := a.cfg.Now()
+	var gone []released
+	a.mu.Lock()
+	for t := a.rooted.front(); t != nil && now.Sub(t.last) >= a.cfg.Idle; t = a.rooted.front() {
+		gone = append(gone, a.releaseLocked(t, ""))
+	}
+	for t := a.rootless.front(); t != nil && now.Sub(t.first) >= a.cfg.TraceTimeout; t = a.rootless.front() {
+		gone = append(gone, a.releaseLocked(t, IncompleteTimeout))
+	}
+	a.mu.Unlock()
+	return build(gone)
+}
+
+// Drain lets go every trace held, oldest first: those with a root as
+// complete, the others marked incomplete (shutdown).
+func (a *Assembler) Drain() []*CollectedTrace {
+	a.mu.Lock()
+	gone := make([]released, 0, len(a.traces))
+	for t := a.age.front(); t != nil; t = a.age.front() {
+		gone = append(gone, a.releaseLocked(t, IncompleteShutdown))
+	}
+	a.mu.Unlock()
+	return build(gone)
+}
+
+// Held returns the number of traces and spans held.
+func (a *Assembler) Held() (traces, spans int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.traces), a.spans
+}
+
+// released is a trace taken out of the index, to be built outside the lock.
+type released struct {
+	id         spanjson.TraceID
+	spans      []spanjson.Span
+	incomplete string
+	evicted    bool
+}
+
+func build(gone []released) []*CollectedTrace {
+	if len(gone) == 0 {
+		return nil
+	}
+	out := make([]*CollectedTrace, len(gone))
+	for i, r := range gone {
+		out[i] = buildCollected(r.id, r.spans, r.incomplete)
+		out[i].Evicted = r.evicted
+	}
+	return out
+}
+
+// releaseLocked removes t from the index; reason is used only when t has
+// no root.
+func (a *Assembler) releaseLocked(t *heldTrace, reason string) released {
+	delete(a.traces, t.id)
+	a.age.remove(t)
+	if t.hasRoot {
+		a.rooted.remove(t)
+		reason = ""
+	} else {
+		a.rootless.remove(t)
+	}
+	a.spans -= len(t.spans)
+	return released{id: t.id, spans: t.spans, incomplete: reason}
+}
+
+// buildCollected orders the spans (start time, then span id), drops
+// repeated span ids and fills in the trace info from the root span.
+func buildCollected(id spanjson.TraceID, spans []spanjson.Span, incomplete string) *CollectedTrace {
+	slices.SortStableFunc(spans, func(x, y spanjson.Span) int {
+		if c := cmp.Compare(x.StartTime(), y.StartTime()); c != 0 {
+			return c
+		}
+		xi, yi := x.SpanID(), y.SpanID()
+		return slices.Compare(xi[:], yi[:])
+	})
+	ct := &CollectedTrace{Incomplete: incomplete}
+	// A span sent twice (a client retry after a lost response) sorts next to
+	// its copy: same start, same id. Keep the first.
+	if len(spans) > 1 {
+		kept := spans[:1]
+		for _, s := range spans[1:] {
+			last := kept[len(kept)-1]
+			if s.SpanID() == last.SpanID() && s.StartTime() == last.StartTime() {
+				ct.Duplicates++
+				continue
+			}
+			kept = append(kept, s)
+		}
+		clear(spans[len(kept):])
+		spans = kept
+	}
+	info := spanjson.TraceInfo{TraceID: id.MLflowID(), State: spanjson.StateOK}
+	var root spanjson.Span
+	for _, s := range spans {
+		if s.IsRoot() {
+			root = s
+			break
+		}
+	}
+	if !root.IsZero() {
+		info.RequestTime = time.Unix(0, root.StartTime()).UTC()
+		if root.EndTime() != 0 {
+			info.ExecutionDuration = root.Duration()
+			info.HasDuration = true
+		}
+		if root.Status().Code == spanjson.StatusError {
+			info.State = spanjson.StateError
+		}
+		if raw, ok := root.Attributes().Raw(spanjson.AttrInputs); ok {
+			info.RequestPreview = truncateRunes(raw, spanjson.PreviewMaxLength)
+		}
+		if raw, ok := root.Attributes().Raw(spanjson.AttrOutputs); ok {
+			info.ResponsePreview = truncateRunes(raw, spanjson.PreviewMaxLength)
+		}
+	} else if len(spans) > 0 {
+		start, end := spans[0].StartTime(), int64(0)
+		for _, s := range spans {
+			end = max(end, s.EndTime())
+		}
+		info.RequestTime = time.Unix(0, start).UTC()
+		if end >= start {
+			info.ExecutionDuration = time.Duration(end - start)
+			info.HasDuration = true
+		}
+	}
+	if incomplete != "" {
+		info.State = spanjson.StateError
+		info.Tags = map[string]string{TagIncomplete: incomplete}
+	}
+	ct.Trace = spanjson.Trace{Info: info, Spans: spans}
+	return ct
+}
+
+func truncateRunes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	i, count := 0, 0
+	for i < len(s) && count < n {
+		_, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		count++
+	}
+	return s[:i]
+}
+
+// heldLink and heldList make an intrusive doubly linked list, so a trace
+// sits in two orders at once without extra allocations.
+type heldLink struct{ prev, next *heldTrace }
+
+type heldList struct {
+	head, tail *heldTrace
+	link       func(*heldTrace) *heldLink
+}
+
+func (l *heldList) init(link func(*heldTrace) *heldLink) { l.link = link }
+
+func (l *heldList) front() *heldTrace { return l.head }
+
+func (l *heldList) pushBack(t *heldTrace) {
+	k := l.link(t)
+	k.prev, k.next = l.tail, nil
+	if l.tail != nil {
+		l.link(l.tail).next = t
+	} else {
+		l.head = t
+	}
+	l.tail = t
+}
+
+func (l *heldList) remove(t *heldTrace) {
+	k := l.link(t)
+	if k.prev != nil {
+		l.link(k.prev).next = k.next
+	} else {
+		l.head = k.next
+	}
+	if k.next != nil {
+		l.link(k.next).prev = k.prev
+	} else {
+		l.tail = k.prev
+	}
+	k.prev, k.next = nil, nil
+}
+
+func (l *heldList) moveToBack(t *heldTrace) {
+	if l.tail == t {
+		return
+	}
+	l.remove(t)
+	l.pushBack(t)
+}

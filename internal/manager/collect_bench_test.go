@@ -1,0 +1,179 @@
+package manager
+
+import (
+	"context"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"tracectl/internal/spanjson"
+)
+
+// countSink counts what it is given and throws it away.
+type countSink struct{ spans atomic.Int64 }
+
+func (s *countSink) WriteTrace(ct *CollectedTrace) error {
+	s.spans.Add(int64(len(ct.Trace.Spans)))
+	return nil
+}
+func (s *countSink) Flush() error { return nil }
+func (s *countSink) Close() error { return nil }
+
+// benchBodies makes n protobuf export requests of spansPer spans each: 100
+// traces of 5 spans per request, shuffled within the request.
+func benchBodies(b *testing.B, n, spansPer int) [][]byte {
+	b.Helper()
+	rng := rand.New(rand.NewPCG(1, 2))
+	bodies := make([][]byte, n)
+	for i := range bodies {
+		var spans []loadSpan
+		for _, tr := range genLoadTraces(rng, i+1, spansPer/5, 1) {
+			// genLoadTraces with maxSpans 1 gives roots; add 4 children.
+			root := tr[0]
+			spans = append(spans, root)
+			for j := 1; j < 5; j++ {
+				c := root
+				c.span[5] = byte(j)
+				c.parent = root.span
+				c.name = root.name + "-child"
+				spans = append(spans, c)
+			}
+		}
+		rng.Shuffle(len(spans), func(x, y int) { spans[x], spans[y] = spans[y], spans[x] })
+		body, err := loadBody(spans, false)
+		if err != nil {
+			b.Fatal(err)
+		}
+		bodies[i] = body
+	}
+	return bodies
+}
+
+// generate posts every body once from senders goroutines, retrying 503s.
+func generate(url string, bodies [][]byte, senders int) error {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, senders)
+	for range senders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}, Timeout: time.Minute}
+			defer client.CloseIdleConnections()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(bodies) {
+					return
+				}
+				if err := sendWithRetry(client, url, "application/x-protobuf", "", bodies[i]); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	return <-errs
+}
+
+// discardServer reads each body and answers an empty 200: the upper bound
+// of what any receiver on this HTTP stack can do.
+func discardServer(b *testing.B) (string, func()) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/x-protobuf")
+		w.WriteHeader(http.StatusOK)
+	})}
+	go func() { _ = srv.Serve(ln) }()
+	return "http://" + ln.Addr().String() + "/v1/traces", func() { _ = srv.Close() }
+}
+
+// BenchmarkCollectIngest measures sustained ingest: a load generator on
+// this machine posts protobuf bodies of 500 spans (100 five-span traces
+// each) to the collector, which assembles and writes every trace; after
+// the last body the same shutdown path as SIGTERM writes what is held. The
+// spans written are checked against the spans sent. The same generator
+// against a discard-only handler gives the ratio, in the same run.
+//
+//	spans/s          collector throughput (nothing lost)
+//	discard-spans/s  the discard-only handler's throughput
+//	ratio            collector / discard
+func BenchmarkCollectIngest(b *testing.B) {
+	const (
+		bodiesPerRound = 200
+		spansPerBody   = 500
+	)
+	senders := max(4, 2*runtime.GOMAXPROCS(0))
+	bodies := benchBodies(b, bodiesPerRound, spansPerBody)
+	total := int64(bodiesPerRound * spansPerBody)
+
+	sinks := map[string]func(b *testing.B) (TraceSink, func() int64){
+		"sink=count": func(*testing.B) (TraceSink, func() int64) {
+			s := &countSink{}
+			return s, s.spans.Load
+		},
+		"sink=jsonl-v3": func(b *testing.B) (TraceSink, func() int64) {
+			s, err := OpenJSONLSink(filepath.Join(b.TempDir(), "out.jsonl"), spanjson.SchemaMLflowV3)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, _, err := spanjson.AppendTrace(nil, spanjson.SchemaMLflowV3, &spanjson.Trace{}); errors.Is(err, spanjson.ErrNotImplemented) {
+				b.Skip("the MLflow v3 writer is not built yet")
+			}
+			return s, nil
+		},
+	}
+	for _, name := range []string{"sink=count", "sink=jsonl-v3"} {
+		b.Run(name, func(b *testing.B) {
+			discardURL, stop := discardServer(b)
+			defer stop()
+			var collectTime, discardTime time.Duration
+			rounds := 0
+			for b.Loop() {
+				sink, counted := sinks[name](b)
+				ln, err := net.Listen("tcp", "127.0.0.1:0")
+				if err != nil {
+					b.Fatal(err)
+				}
+				c := NewCollector(CollectorConfig{Assembler: AssemblerConfig{Idle: 100 * time.Millisecond}, Sink: sink})
+				c.Start(ln)
+				start := time.Now()
+				if err := generate("http://"+ln.Addr().String()+"/v1/traces", bodies, senders); err != nil {
+					b.Fatal(err)
+				}
+				if err := c.Shutdown(context.Background()); err != nil {
+					b.Fatal(err)
+				}
+				collectTime += time.Since(start)
+				st := c.Stats()
+				if st.SpansReceived != total || st.SpansWritten != total || (counted != nil && counted() != total) {
+					b.Fatalf("spans sent %d, received %d, written %d: something was lost", total, st.SpansReceived, st.SpansWritten)
+				}
+
+				start = time.Now()
+				if err := generate(discardURL, bodies, senders); err != nil {
+					b.Fatal(err)
+				}
+				discardTime += time.Since(start)
+				rounds++
+			}
+			spans := float64(total) * float64(rounds)
+			b.ReportMetric(spans/collectTime.Seconds(), "spans/s")
+			b.ReportMetric(spans/discardTime.Seconds(), "discard-spans/s")
+			b.ReportMetric(discardTime.Seconds()/collectTime.Seconds(), "ratio")
+		})
+	}
+}

@@ -1,0 +1,197 @@
+package manager
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+
+	"tracectl/internal/spanjson"
+)
+
+// sinkLosses counts what the output schema could not carry, per field.
+type sinkLosses struct {
+	mu sync.Mutex
+	m  map[string]int
+}
+
+func (l *sinkLosses) add(losses []spanjson.Loss) {
+	if len(losses) == 0 {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.m == nil {
+		l.m = make(map[string]int)
+	}
+	for _, x := range losses {
+		l.m[x.Field] += x.Count
+	}
+}
+
+// Losses returns what the schema could not carry, summed, sorted by field.
+func (l *sinkLosses) Losses() []spanjson.Loss {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make([]spanjson.Loss, 0, len(l.m))
+	for f, n := range l.m {
+		out = append(out, spanjson.Loss{Field: f, Count: n})
+	}
+	slices.SortFunc(out, func(a, b spanjson.Loss) int { return strings.Compare(a.Field, b.Field) })
+	return out
+}
+
+var lineBufPool = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
+
+// JSONLSink appends each trace as one line of JSON to a file. Traces are
+// encoded concurrently; lines are written whole, one at a time.
+type JSONLSink struct {
+	schema spanjson.Schema
+	sinkLosses
+
+	mu     sync.Mutex
+	f      *os.File
+	w      *bufio.Writer
+	closed bool
+}
+
+// OpenJSONLSink opens (creating if needed) path for appending.
+func OpenJSONLSink(path string, schema spanjson.Schema) (*JSONLSink, error) {
+	if err := checkSchema(schema); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	return &JSONLSink{schema: schema, f: f, w: bufio.NewWriterSize(f, 1<<20)}, nil
+}
+
+func checkSchema(schema spanjson.Schema) error {
+	switch schema {
+	case spanjson.SchemaMLflowV2, spanjson.SchemaMLflowV3, spanjson.SchemaOTLP:
+		return nil
+	}
+	return fmt.Errorf("cannot write schema %q", schema)
+}
+
+// WriteTrace encodes ct and appends it as one line.
+func (s *JSONLSink) WriteTrace(ct *CollectedTrace) error {
+	bp := lineBufPool.Get().(*[]byte)
+	defer func() {
+		if cap(*bp) <= 4<<20 {
+			lineBufPool.Put(bp)
+		}
+	}()
+	b, losses, err := spanjson.AppendTrace((*bp)[:0], s.schema, &ct.Trace)
+	*bp = b[:0]
+	if err != nil {
+		return err
+	}
+	s.add(losses)
+	b = append(b, '\n')
+	*bp = b[:0]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return os.ErrClosed
+	}
+	_, err = s.w.Write(b)
+	return err
+}
+
+// Flush writes buffered lines to the file.
+func (s *JSONLSink) Flush() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	return s.w.Flush()
+}
+
+// Close flushes, syncs and closes the file.
+func (s *JSONLSink) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	return errors.Join(s.w.Flush(), s.f.Sync(), s.f.Close())
+}
+
+// DirSink writes each trace to its own file in a directory, named from the
+// trace id ("tr-<32 hex>.json", "-2", "-3"… added when a later trace has
+// the same id).
+type DirSink struct {
+	schema spanjson.Schema
+	dir    string
+	sinkLosses
+}
+
+// OpenDirSink creates dir if needed.
+func OpenDirSink(dir string, schema spanjson.Schema) (*DirSink, error) {
+	if err := checkSchema(schema); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	return &DirSink{schema: schema, dir: dir}, nil
+}
+
+// TraceFileName turns a trace id into a file-name stem made only of
+// [a-z0-9-], at most 64 bytes; never empty.
+func TraceFileName(traceID string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(traceID) {
+		if b.Len() >= 64 {
+			break
+		}
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' {
+			b.WriteRune(r)
+		}
+	}
+	if strings.Trim(b.String(), "-") == "" {
+		return "trace"
+	}
+	return b.String()
+}
+
+// WriteTrace writes ct to a new file.
+func (s *DirSink) WriteTrace(ct *CollectedTrace) error {
+	b, losses, err := spanjson.AppendTrace(nil, s.schema, &ct.Trace)
+	if err != nil {
+		return err
+	}
+	s.add(losses)
+	b = append(b, '\n')
+	stem := TraceFileName(ct.Trace.Info.TraceID)
+	for n := 1; ; n++ {
+		name := stem + ".json"
+		if n > 1 {
+			name = fmt.Sprintf("%s-%d.json", stem, n)
+		}
+		f, err := os.OpenFile(filepath.Join(s.dir, name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		_, werr := f.Write(b)
+		return errors.Join(werr, syncEach(f), f.Close())
+	}
+}
+
+// Flush does nothing: every file is complete when WriteTrace returns.
+func (s *DirSink) Flush() error { return nil }
+
+// Close syncs the directory's file system.
+func (s *DirSink) Close() error { return syncDir(s.dir) }
