@@ -172,6 +172,9 @@ func runConvert(ctx context.Context, opts *convertOptions) error {
 		if err := c.convertInput(ctx, in, opts.streams.In, newDecoder); err != nil {
 			sink.Abort()
 			if ctx.Err() != nil {
+				if _, streaming := sink.(*streamSink); streaming {
+					return errors.New("interrupted")
+				}
 				return errors.New("interrupted; nothing written to " + outputName(opts))
 			}
 			return err
