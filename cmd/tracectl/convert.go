@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -276,21 +277,29 @@ func (c *converter) convertInput(ctx context.Context, name string, stdin io.Read
 	if name == "-" {
 		display = "<stdin>"
 	}
-	dec := newDecoder(counted, name)
+	docs := &docStream{dec: newDecoder(counted, name), counted: counted}
 	var pending []heldTrace
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		before := counted.n
-		doc, err := dec.Next()
+		doc, size, err := docs.next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
 			return err
 		}
-		c.docBytes = counted.n - before // about the document's size, for the output buffer
+		c.docBytes = size
+		if size > bigDocument && docs.peek() {
+			// The input ended with this big document: the decoder and its
+			// read buffer, as big as the document, are gone; give their
+			// memory back before the output is built.
+			runtime.GC()
+		}
+		if docs.ahead != nil {
+			c.hold(len(docs.ahead.Traces))
+		}
 		where := fmt.Sprintf("%s:%d", display, doc.Line)
 		for _, w := range doc.Warnings {
 			if w.Where == "" {
@@ -303,6 +312,47 @@ func (c *converter) convertInput(ctx context.Context, name string, stdin io.Read
 		}
 	}
 	return c.flush(pending)
+}
+
+// docStream reads an input's documents, and can read one ahead: after a
+// big document, knowing that the input ends lets the decoder go before that
+// document is converted.
+type docStream struct {
+	dec     documentDecoder // nil once the input ended
+	counted *countingReader
+
+	peeked    bool
+	ahead     *spanjson.Document
+	aheadSize int64
+	aheadErr  error
+}
+
+// next returns the next document and about how many input bytes it took.
+func (s *docStream) next() (*spanjson.Document, int64, error) {
+	if s.peeked {
+		doc, size, err := s.ahead, s.aheadSize, s.aheadErr
+		s.peeked, s.ahead, s.aheadErr = false, nil, nil
+		return doc, size, err
+	}
+	if s.dec == nil {
+		return nil, 0, io.EOF
+	}
+	before := s.counted.n
+	doc, err := s.dec.Next()
+	if err == io.EOF {
+		s.dec = nil
+	}
+	return doc, s.counted.n - before, err
+}
+
+// peek reads the next document now and reports whether the input ended.
+func (s *docStream) peek() bool {
+	if s.peeked {
+		return s.aheadErr == io.EOF
+	}
+	s.ahead, s.aheadSize, s.aheadErr = s.next()
+	s.peeked = true
+	return s.aheadErr == io.EOF
 }
 
 // takeDocument writes what doc completes and returns what must wait. MLflow
