@@ -53,8 +53,14 @@ tidy-check:
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem -timeout=60m $(PKGS)
 
-completions:
-	@echo "completions: not generated yet"
+# Regenerates completions/ from the command tree; the completions test in
+# cmd/tracectl fails when the committed files drift from the commands.
+completions: build
+	@mkdir -p completions
+	./$(BIN) completion bash > completions/tracectl.bash
+	./$(BIN) completion zsh > completions/_tracectl
+	./$(BIN) completion fish > completions/tracectl.fish
+	./$(BIN) completion powershell > completions/tracectl.ps1
 
 clean:
 	rm -rf bin

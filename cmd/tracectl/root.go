@@ -82,6 +82,7 @@ func reportError(streams *render.IOStreams, err error) int {
 		return exitCheckFailed
 	}
 	fmt.Fprintf(streams.ErrOut, "tracectl: error: %s\n", strings.TrimRight(err.Error(), "\n"))
+	printErrorContext(streams, err)
 	var hint *hintError
 	if errors.As(err, &hint) && hint.hint != "" {
 		fmt.Fprintf(streams.ErrOut, "tracectl: hint: %s\n", hint.hint)

@@ -17,15 +17,6 @@ func stubCmd(use, short string) *cobra.Command {
 	return &cobra.Command{Use: use, Short: short, RunE: func(*cobra.Command, []string) error { return errNotBuilt }}
 }
 
-// addReadCommands adds show, roots, status, preview and spans.
-func addReadCommands(root *cobra.Command, _ *render.IOStreams) {
-	root.AddCommand(stubCmd("show", "Show traces: header, previews and the span tree"))
-}
-
 func newConvertCmd(_ *render.IOStreams) *cobra.Command {
 	return stubCmd("convert", "Convert traces between MLflow v2, MLflow v3 and OTLP JSON")
-}
-
-func newCompletionCmd(_ *render.IOStreams) *cobra.Command {
-	return stubCmd("completion", "Generate shell completions")
 }

@@ -6,13 +6,32 @@
 package manager
 
 import (
-	"errors"
+	"encoding/binary"
+	"fmt"
+	"log/slog"
+	"maps"
+	"os"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"tracectl/internal/spanjson"
 )
 
-var errNotImplemented = errors.New("manager: not implemented")
+// Defaults of the Config fields, as in MLflow.
+const (
+	DefaultCheckInterval = time.Second
+	DefaultTTL           = 3600 * time.Second
+	DefaultMaxSize       = 1000
+)
+
+// Environment variables read by ConfigFromEnv (formats.md §6).
+const (
+	EnvTimeout       = "MLFLOW_TRACE_TIMEOUT_SECONDS"
+	EnvCheckInterval = "MLFLOW_TRACE_TIMEOUT_CHECK_INTERVAL_SECONDS"
+	EnvTTL           = "MLFLOW_TRACE_BUFFER_TTL_SECONDS"
+	EnvMaxSize       = "MLFLOW_TRACE_BUFFER_MAX_SIZE"
+)
 
 // ManagerTrace is a trace as it leaves the manager.
 type ManagerTrace struct {
@@ -20,49 +39,632 @@ type ManagerTrace struct {
 	Prompts []spanjson.PromptVersion
 }
 
-// Config sets the manager's bounds (see ConfigFromEnv).
+// Config sets the manager's bounds (see ConfigFromEnv). Zero or negative
+// CheckInterval, TTL and MaxSize take the defaults.
 type Config struct {
 	Timeout       time.Duration // 0: TTL mode; >0: timeout mode
 	CheckInterval time.Duration // how often overdue traces are looked for
 	TTL           time.Duration // TTL mode: how long a trace may stay
 	MaxSize       int           // TTL mode: how many traces may stay
-	OnExpire      func(*ManagerTrace)
+	// OnExpire receives every trace that leaves other than by PopTrace. It
+	// is called without the manager's lock held, from the cleanup goroutine
+	// or from the RegisterTrace call that pushed the trace out. When nil,
+	// such a trace is logged at warn level and dropped.
+	OnExpire func(*ManagerTrace)
 }
 
-// Manager is the in-memory trace manager.
-type Manager struct{}
+func (c Config) withDefaults() Config {
+	if c.Timeout < 0 {
+		c.Timeout = 0
+	}
+	if c.CheckInterval <= 0 {
+		c.CheckInterval = DefaultCheckInterval
+	}
+	if c.TTL <= 0 {
+		c.TTL = DefaultTTL
+	}
+	if c.MaxSize <= 0 {
+		c.MaxSize = DefaultMaxSize
+	}
+	return c
+}
 
-// Instance returns the process-wide manager, built on first use.
-func Instance() *Manager { panic(errNotImplemented) }
+// Manager is the in-memory trace manager. All methods are safe for
+// concurrent use.
+//
+// Locking: the manager lock (mu) guards the trace map by MLflow id, the age
+// list and the config. The OpenTelemetry-id map is sharded by trace id so
+// that span registration, the hot path, takes only its shard's lock. An
+// entry joins or leaves a shard only while mu is held too, so every
+// operation that touches both maps (RegisterTrace, PopTrace, expiry) is
+// atomic, and either lock alone is enough to look an entry up. The spans,
+// prompts and tags of an entry are guarded by its shard's lock.
+type Manager struct {
+	clk    clock
+	shards [numShards]shard
 
-// Reset drops the process-wide manager; the next Instance builds anew.
-func Reset() {}
+	mu      sync.Mutex
+	cfg     Config
+	byID    map[string]*traceEntry
+	oldest  *traceEntry // age list, oldest first: expiry and eviction order
+	newest  *traceEntry
+	count   int
+	watch   bool   // process-wide manager: re-read EnvTimeout on RegisterTrace
+	envSeen string // the EnvTimeout text the current cache was built with
 
-// New returns an independent manager.
-func New(cfg Config) *Manager { panic(errNotImplemented) }
+	stop      chan struct{}
+	done      chan struct{}
+	closeOnce sync.Once
+}
 
-// ConfigFromEnv reads the MLFLOW_TRACE_* variables.
-func ConfigFromEnv() Config { return Config{} }
+const (
+	shardBits = 5
+	numShards = 1 << shardBits
+)
 
-// RegisterTrace stores an empty trace under info.TraceID and maps otelTraceID to it.
-func (m *Manager) RegisterTrace(otelTraceID spanjson.TraceID, info spanjson.TraceInfo) {}
+type shard struct {
+	mu     sync.Mutex
+	byOTel map[spanjson.TraceID]*traceEntry
+	_      [48]byte // one cache line per shard: no false sharing
+}
 
-// RegisterSpan stores a *LiveSpan in its trace.
-func (m *Manager) RegisterSpan(s spanjson.ActiveSpan) error { return errNotImplemented }
+func (m *Manager) shardOf(id spanjson.TraceID) *shard {
+	h := binary.LittleEndian.Uint64(id[:8]) ^ binary.LittleEndian.Uint64(id[8:])
+	h *= 0x9e3779b97f4a7c15 // mix all bits into the top ones
+	return &m.shards[h>>(64-shardBits)]
+}
 
-// SpanFromID returns the live span, or nil.
-func (m *Manager) SpanFromID(traceID, spanID string) *spanjson.LiveSpan { return nil }
+// lookupLocked returns the entry of an OpenTelemetry trace id; the caller
+// holds mu or the id's shard lock.
+func (m *Manager) lookupLocked(id spanjson.TraceID) *traceEntry {
+	return m.shardOf(id).byOTel[id]
+}
 
-// RootSpanID returns the root span's id, or "".
-func (m *Manager) RootSpanID(traceID string) string { return "" }
+// traceEntry is one trace being built. Its spans keep registration order.
+type traceEntry struct {
+	otelID  spanjson.TraceID
+	info    spanjson.TraceInfo
+	spans   []*spanjson.LiveSpan
+	index   map[spanjson.SpanID]int
+	prompts []spanjson.PromptVersion
+	added   time.Time
 
-// PopTrace removes and returns the trace, or nil.
-func (m *Manager) PopTrace(otelTraceID spanjson.TraceID) *ManagerTrace { return nil }
+	prev, next *traceEntry
+}
 
-// RegisterPrompt links a prompt version to a trace.
+// New returns an independent manager with its own cleanup goroutine; Close
+// stops it.
+func New(cfg Config) *Manager { return newManager(cfg, realClock{}) }
+
+func newManager(cfg Config, clk clock) *Manager {
+	m := &Manager{
+		clk:  clk,
+		cfg:  cfg.withDefaults(),
+		byID: make(map[string]*traceEntry),
+		stop: make(chan struct{}),
+		done: make(chan struct{}),
+	}
+	for i := range m.shards {
+		m.shards[i].byOTel = make(map[spanjson.TraceID]*traceEntry)
+	}
+	t := clk.NewTicker(m.cfg.CheckInterval)
+	go m.cleanupLoop(t)
+	return m
+}
+
+// instanceSlot holds one generation of the process-wide manager; Reset
+// installs a fresh slot so the next Instance builds anew.
+type instanceSlot struct {
+	once sync.Once
+	m    *Manager
+}
+
+var instance atomic.Pointer[instanceSlot]
+
+func init() { instance.Store(&instanceSlot{}) }
+
+// Instance returns the process-wide manager, built from ConfigFromEnv on
+// first use (once, even when many goroutines call it at the same time). It
+// re-reads MLFLOW_TRACE_TIMEOUT_SECONDS on every RegisterTrace and rebuilds
+// its cache when the value changed.
+func Instance() *Manager {
+	s := instance.Load()
+	s.once.Do(func() {
+		m := New(ConfigFromEnv())
+		m.watch = true
+		m.envSeen = os.Getenv(EnvTimeout)
+		s.m = m
+	})
+	return s.m
+}
+
+// Reset drops the process-wide manager (closing its cleanup goroutine; the
+// traces it held are dropped with it); the next Instance builds anew.
+func Reset() {
+	old := instance.Swap(&instanceSlot{})
+	old.once.Do(func() {}) // wait for a build in flight, or prevent one
+	if old.m != nil {
+		_ = old.m.Close()
+	}
+}
+
+// ConfigFromEnv reads MLFLOW_TRACE_TIMEOUT_SECONDS,
+// MLFLOW_TRACE_TIMEOUT_CHECK_INTERVAL_SECONDS, MLFLOW_TRACE_BUFFER_TTL_SECONDS
+// and MLFLOW_TRACE_BUFFER_MAX_SIZE. A value that is not a valid number keeps
+// the default and is logged at warn level. Seconds may be fractional.
+func ConfigFromEnv() Config {
+	cfg := Config{
+		CheckInterval: DefaultCheckInterval,
+		TTL:           DefaultTTL,
+		MaxSize:       DefaultMaxSize,
+	}
+	if d, ok := envSeconds(EnvTimeout, true); ok {
+		cfg.Timeout = d
+	}
+	if d, ok := envSeconds(EnvCheckInterval, false); ok {
+		cfg.CheckInterval = d
+	}
+	if d, ok := envSeconds(EnvTTL, false); ok {
+		cfg.TTL = d
+	}
+	if n, ok := envPositiveInt(EnvMaxSize); ok {
+		cfg.MaxSize = n
+	}
+	return cfg
+}
+
+// RegisterTrace stores an empty trace (no spans, no prompts) under
+// info.TraceID and maps otelTraceID to it. An empty info.TraceID becomes
+// the MLflow id of otelTraceID ("tr-" + hex) and an empty State becomes
+// IN_PROGRESS. A trace already registered under either id is replaced, and
+// the replaced one is handed to OnExpire. In TTL mode, traces past the TTL
+// and traces beyond MaxSize (oldest first) are handed to OnExpire here too.
+func (m *Manager) RegisterTrace(otelTraceID spanjson.TraceID, info spanjson.TraceInfo) {
+	m.registerTrace(otelTraceID, info, false)
+}
+
+// registerTrace is RegisterTrace; with ifAbsent it leaves an already
+// registered otelTraceID alone and reports false.
+func (m *Manager) registerTrace(otelTraceID spanjson.TraceID, info spanjson.TraceInfo, ifAbsent bool) bool {
+	if info.TraceID == "" {
+		info.TraceID = otelTraceID.MLflowID()
+	}
+	if info.State == "" {
+		info.State = spanjson.StateInProgress
+	}
+	info.Tags = maps.Clone(info.Tags)
+	info.Metadata = maps.Clone(info.Metadata)
+	e := &traceEntry{otelID: otelTraceID, info: info}
+
+	var out []*traceEntry // left the cache: handed to OnExpire after unlocking
+	var envTimeout string
+	if m.watch {
+		envTimeout = os.Getenv(EnvTimeout)
+	}
+	m.mu.Lock()
+	if m.watch && envTimeout != m.envSeen {
+		// The process-wide cache is rebuilt with the new setting; what the
+		// old one held leaves through OnExpire.
+		out = m.takeAllLocked()
+		d, _ := envSeconds(EnvTimeout, true)
+		m.cfg.Timeout = d
+		m.envSeen = envTimeout
+	}
+	if old := m.lookupLocked(otelTraceID); old != nil {
+		if ifAbsent {
+			m.mu.Unlock()
+			m.expire(out, false)
+			return false
+		}
+		m.removeLocked(old)
+		out = append(out, old)
+	}
+	if old := m.byID[info.TraceID]; old != nil {
+		m.removeLocked(old)
+		out = append(out, old)
+	}
+	now := m.clk.Now()
+	e.added = now
+	m.byID[info.TraceID] = e
+	sh := m.shardOf(otelTraceID)
+	sh.mu.Lock()
+	sh.byOTel[otelTraceID] = e
+	sh.mu.Unlock()
+	m.pushLocked(e)
+	if m.cfg.Timeout == 0 {
+		out = append(out, m.takeExpiredLocked(now)...)
+		for m.count > m.cfg.MaxSize {
+			old := m.oldest
+			m.removeLocked(old)
+			out = append(out, old)
+		}
+	}
+	m.mu.Unlock()
+	m.expire(out, false)
+	return true
+}
+
+// liveSpanOf returns the *LiveSpan behind s: s itself, or what a wrapper's
+// LiveSpan method yields (the tracer's spans). Anything else is nil.
+func liveSpanOf(s spanjson.ActiveSpan) *spanjson.LiveSpan {
+	switch v := s.(type) {
+	case *spanjson.LiveSpan:
+		return v
+	case interface{ AsLiveSpan() *spanjson.LiveSpan }:
+		return v.AsLiveSpan()
+	}
+	return nil
+}
+
+// RegisterSpan stores a *LiveSpan under its span id in its trace (found by
+// the span's OpenTelemetry trace id); a span registered again under the same
+// id replaces the earlier one. It accepts a *LiveSpan or any ActiveSpan with
+// an `AsLiveSpan() *spanjson.LiveSpan` method (such as the tracer's spans).
+// Anything else (a NoOpSpan, nil) is skipped with a debug log and nil error.
+// A span whose trace is not registered is an error naming the trace id.
+func (m *Manager) RegisterSpan(s spanjson.ActiveSpan) error {
+	ls := liveSpanOf(s)
+	if ls == nil {
+		slog.Debug("manager: span skipped: not a live span", "span", fmt.Sprintf("%T", s))
+		return nil
+	}
+	sid := ls.OTelSpanID()
+	sh := m.shardOf(ls.OTelTraceID())
+	sh.mu.Lock()
+	e := sh.byOTel[ls.OTelTraceID()]
+	if e == nil {
+		sh.mu.Unlock()
+		return fmt.Errorf("manager: cannot register span %s: trace %s is not registered", ls.SpanID(), ls.TraceID())
+	}
+	if e.index == nil {
+		e.index = make(map[spanjson.SpanID]int, 8)
+	}
+	if i, ok := e.index[sid]; ok {
+		e.spans[i] = ls
+	} else {
+		e.index[sid] = len(e.spans)
+		e.spans = append(e.spans, ls)
+	}
+	sh.mu.Unlock()
+	return nil
+}
+
+// SpanFromID returns the live span spanID (16 hex) of the trace traceID
+// (the MLflow id), or nil if either is absent.
+func (m *Manager) SpanFromID(traceID, spanID string) *spanjson.LiveSpan {
+	sid, err := spanjson.ParseSpanID(spanID)
+	if err != nil {
+		return nil
+	}
+	e, sh := m.lockByID(traceID)
+	if e == nil {
+		return nil
+	}
+	defer sh.mu.Unlock()
+	i, ok := e.index[sid]
+	if !ok {
+		return nil
+	}
+	return e.spans[i]
+}
+
+// RootSpanID returns the id of the trace's root span, or "" if there is no
+// such trace or no root registered yet. The root is the first registered
+// span without a parent or else (a trace continuing a remote parent) the
+// first whose parent is not in the trace.
+func (m *Manager) RootSpanID(traceID string) string {
+	e, sh := m.lockByID(traceID)
+	if e == nil {
+		return ""
+	}
+	defer sh.mu.Unlock()
+	if i := e.rootIndex(); i >= 0 {
+		return e.spans[i].SpanID()
+	}
+	return ""
+}
+
+// lockByID finds the entry of an MLflow id and returns it with its shard
+// locked (the caller unlocks), or nil.
+func (m *Manager) lockByID(traceID string) (*traceEntry, *shard) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e := m.byID[traceID]
+	if e == nil {
+		return nil, nil
+	}
+	sh := m.shardOf(e.otelID)
+	sh.mu.Lock()
+	return e, sh
+}
+
+func (e *traceEntry) rootIndex() int {
+	for i, s := range e.spans {
+		if s.OTelParentID().IsZero() {
+			return i
+		}
+	}
+	for i, s := range e.spans {
+		if _, ok := e.index[s.OTelParentID()]; !ok {
+			return i
+		}
+	}
+	return -1
+}
+
+// PopTrace removes the trace and its id mapping in one step and returns it
+// with every span made immutable (registration order) and with the
+// request/response previews set from the root span's inputs/outputs (JSON
+// text, at most spanjson.PreviewMaxLength characters) unless the trace info
+// already has them. It returns nil if the trace is not registered.
+func (m *Manager) PopTrace(otelTraceID spanjson.TraceID) *ManagerTrace {
+	m.mu.Lock()
+	e := m.lookupLocked(otelTraceID)
+	if e == nil {
+		m.mu.Unlock()
+		return nil
+	}
+	m.removeLocked(e)
+	m.mu.Unlock()
+	return e.build()
+}
+
+// build snapshots a trace that has left the maps (so no one else holds e).
+func (e *traceEntry) build() *ManagerTrace {
+	mt := &ManagerTrace{Trace: spanjson.Trace{Info: e.info}, Prompts: e.prompts}
+	if len(e.spans) > 0 {
+		mt.Trace.Spans = make([]spanjson.Span, len(e.spans))
+		for i, ls := range e.spans {
+			mt.Trace.Spans[i] = ls.ToImmutable()
+		}
+	}
+	if r := e.rootIndex(); r >= 0 {
+		root := mt.Trace.Spans[r]
+		info := &mt.Trace.Info
+		if info.RequestPreview == "" {
+			info.RequestPreview = previewOf(root.Attributes(), spanjson.AttrInputs)
+		}
+		if info.ResponsePreview == "" {
+			info.ResponsePreview = previewOf(root.Attributes(), spanjson.AttrOutputs)
+		}
+	}
+	return mt
+}
+
+// RegisterPrompt adds p to the trace once (a prompt with the same name and
+// version is not added twice) and rewrites the trace tag
+// mlflow.linkedPrompts as a JSON list of {"name", "version" (a string)}
+// without duplicates, merged with what the tag held before. An unknown
+// trace id is an error; so is a tag that cannot be read (logged at debug
+// level), in which case nothing changes.
 func (m *Manager) RegisterPrompt(traceID string, p spanjson.PromptVersion) error {
-	return errNotImplemented
+	e, sh := m.lockByID(traceID)
+	if e == nil {
+		return fmt.Errorf("manager: cannot link prompt %s: trace %s is not registered", p.URI(), traceID)
+	}
+	defer sh.mu.Unlock()
+	tag, err := mergeLinkedPrompts(e.info.Tags[spanjson.TagLinkedPrompts], p)
+	if err != nil {
+		slog.Debug("manager: cannot update linked prompts tag", "trace", traceID, "err", err)
+		return fmt.Errorf("manager: trace %s: %w", traceID, err)
+	}
+	if e.info.Tags == nil {
+		e.info.Tags = make(map[string]string)
+	}
+	e.info.Tags[spanjson.TagLinkedPrompts] = tag
+	for _, q := range e.prompts {
+		if q.Name == p.Name && q.Version == p.Version {
+			return nil
+		}
+	}
+	e.prompts = append(e.prompts, p)
+	return nil
 }
 
-// Close stops the cleanup goroutine and waits for it.
-func (m *Manager) Close() error { return nil }
+// SetOnExpire replaces Config.OnExpire, e.g. to give the process-wide
+// manager an exporter.
+func (m *Manager) SetOnExpire(f func(*ManagerTrace)) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.cfg.OnExpire = f
+}
+
+// Close stops the cleanup goroutine and returns after it has exited. It
+// may be called more than once. The traces held stay and can be popped.
+func (m *Manager) Close() error {
+	m.closeOnce.Do(func() { close(m.stop) })
+	<-m.done
+	return nil
+}
+
+func (m *Manager) cleanupLoop(t ticker) {
+	defer close(m.done)
+	defer t.Stop()
+	for {
+		select {
+		case <-m.stop:
+			return
+		case <-t.C():
+			m.sweep()
+		}
+	}
+}
+
+// sweep hands every overdue trace to OnExpire: in timeout mode the traces
+// in progress for Timeout or longer, in TTL mode those older than TTL.
+func (m *Manager) sweep() {
+	m.mu.Lock()
+	now := m.clk.Now()
+	out := m.takeExpiredLocked(now)
+	timedOut := m.cfg.Timeout > 0
+	m.mu.Unlock()
+	m.expire(out, timedOut)
+}
+
+// takeExpiredLocked removes and returns the traces past their time limit,
+// oldest first.
+func (m *Manager) takeExpiredLocked(now time.Time) []*traceEntry {
+	limit := m.cfg.TTL
+	if m.cfg.Timeout > 0 {
+		limit = m.cfg.Timeout
+	}
+	var out []*traceEntry
+	for e := m.oldest; e != nil && now.Sub(e.added) >= limit; e = m.oldest {
+		m.removeLocked(e)
+		out = append(out, e)
+	}
+	return out
+}
+
+func (m *Manager) takeAllLocked() []*traceEntry {
+	var out []*traceEntry
+	for e := m.oldest; e != nil; e = m.oldest {
+		m.removeLocked(e)
+		out = append(out, e)
+	}
+	return out
+}
+
+// expire hands traces that left the cache to OnExpire; it must be called
+// without the lock. Timed-out traces first get their unfinished spans ended
+// with status ERROR and the trace state ERROR.
+func (m *Manager) expire(out []*traceEntry, timedOut bool) {
+	if len(out) == 0 {
+		return
+	}
+	m.mu.Lock()
+	onExpire := m.cfg.OnExpire
+	timeout := m.cfg.Timeout
+	m.mu.Unlock()
+	now := m.clk.Now()
+	for _, e := range out {
+		if timedOut {
+			msg := fmt.Sprintf("trace timed out after %s", timeout)
+			for _, s := range e.spans {
+				if !s.Ended() {
+					s.SetStatus(spanjson.StatusError, msg)
+					s.EndAt(now)
+				}
+			}
+			e.info.State = spanjson.StateError
+		}
+		mt := e.build()
+		if onExpire == nil {
+			slog.Warn("manager: trace dropped: no OnExpire handler", "trace", e.info.TraceID, "spans", len(e.spans))
+			continue
+		}
+		onExpire(mt)
+	}
+}
+
+func (m *Manager) pushLocked(e *traceEntry) {
+	e.prev, e.next = m.newest, nil
+	if m.newest != nil {
+		m.newest.next = e
+	} else {
+		m.oldest = e
+	}
+	m.newest = e
+	m.count++
+}
+
+// removeLocked takes e out of both maps and the age list; mu is held.
+func (m *Manager) removeLocked(e *traceEntry) {
+	sh := m.shardOf(e.otelID)
+	sh.mu.Lock()
+	if sh.byOTel[e.otelID] == e {
+		delete(sh.byOTel, e.otelID)
+	}
+	sh.mu.Unlock()
+	if m.byID[e.info.TraceID] == e {
+		delete(m.byID, e.info.TraceID)
+	}
+	if e.prev != nil {
+		e.prev.next = e.next
+	} else {
+		m.oldest = e.next
+	}
+	if e.next != nil {
+		e.next.prev = e.prev
+	} else {
+		m.newest = e.prev
+	}
+	e.prev, e.next = nil, nil
+	m.count--
+}
+
+// spanByOTel returns the live span by its OpenTelemetry ids, or nil.
+func (m *Manager) spanByOTel(tid spanjson.TraceID, sid spanjson.SpanID) *spanjson.LiveSpan {
+	sh := m.shardOf(tid)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	e := sh.byOTel[tid]
+	if e == nil {
+		return nil
+	}
+	if i, ok := e.index[sid]; ok {
+		return e.spans[i]
+	}
+	return nil
+}
+
+// drain removes every trace and returns them as they are, oldest first.
+func (m *Manager) drain() []*ManagerTrace {
+	m.mu.Lock()
+	out := m.takeAllLocked()
+	m.mu.Unlock()
+	mts := make([]*ManagerTrace, len(out))
+	for i, e := range out {
+		mts[i] = e.build()
+	}
+	return mts
+}
+
+// completeTrace fills in what a finished trace's info lacks from its root
+// span: the state (ERROR when the root's status is ERROR, else OK) when it
+// is still in progress or unspecified, the request time, the execution
+// duration and the trace name tag.
+func completeTrace(mt *ManagerTrace) {
+	root := rootOf(mt.Trace.Spans)
+	if root.IsZero() {
+		return
+	}
+	info := &mt.Trace.Info
+	ended := root.EndTime() != 0
+	if ended && (info.State == spanjson.StateInProgress || info.State == spanjson.StateUnspecified || info.State == "") {
+		info.State = spanjson.StateOK
+		if root.Status().Code == spanjson.StatusError {
+			info.State = spanjson.StateError
+		}
+	}
+	if info.RequestTime.IsZero() {
+		info.RequestTime = time.Unix(0, root.StartTime())
+	}
+	if ended && !info.HasDuration {
+		info.ExecutionDuration, info.HasDuration = root.Duration(), true
+	}
+	if info.Tags[spanjson.TagTraceName] == "" {
+		if info.Tags == nil {
+			info.Tags = make(map[string]string)
+		}
+		info.Tags[spanjson.TagTraceName] = root.Name()
+	}
+}
+
+// rootOf returns the first span without a parent or else the first whose
+// parent is not among spans; the zero Span when spans is empty.
+func rootOf(spans []spanjson.Span) spanjson.Span {
+	ids := make(map[spanjson.SpanID]bool, len(spans))
+	for _, s := range spans {
+		if s.IsRoot() {
+			return s
+		}
+		ids[s.SpanID()] = true
+	}
+	for _, s := range spans {
+		if !ids[s.ParentID()] {
+			return s
+		}
+	}
+	return spanjson.Span{}
+}

@@ -7,7 +7,9 @@ import (
 	"os"
 	"strconv"
 
+	"github.com/charmbracelet/lipgloss"
 	"github.com/mattn/go-isatty"
+	"github.com/muesli/termenv"
 	"golang.org/x/term"
 )
 
@@ -94,4 +96,17 @@ func (s *IOStreams) ColorEnabled() bool {
 		_ = s.SetColorMode("auto")
 	}
 	return s.color
+}
+
+// Renderer returns a lipgloss renderer bound to Out whose color profile
+// follows ColorEnabled (ANSI colors, or none at all), so color is decided per
+// writer and never through lipgloss's package-level default renderer.
+func (s *IOStreams) Renderer() *lipgloss.Renderer {
+	r := lipgloss.NewRenderer(s.Out)
+	if s.ColorEnabled() {
+		r.SetColorProfile(termenv.ANSI256)
+	} else {
+		r.SetColorProfile(termenv.Ascii)
+	}
+	return r
 }

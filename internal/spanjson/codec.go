@@ -6,6 +6,10 @@ import (
 	"io"
 )
 
+// ErrEmptyInput is returned (wrapped, with the input name) by the first
+// Decoder.Next of an input that holds no JSON document.
+var ErrEmptyInput = errors.New("empty input: no JSON document found")
+
 // Schema names a family of trace JSON formats.
 type Schema string
 
@@ -48,7 +52,10 @@ type SyntaxError struct {
 	Line     int // 1-based
 	Col      int // 1-based, in bytes
 	Msg      string
-	LineText string // the offending line, for a caret display
+	LineText string // the offending line (clipped when very long), for a caret display
+	// LineTextCol is the 1-based byte column of the error within LineText;
+	// it differs from Col when a long line was clipped.
+	LineTextCol int
 }
 
 func (e *SyntaxError) Error() string {
@@ -57,28 +64,6 @@ func (e *SyntaxError) Error() string {
 
 // ErrNotImplemented marks a codec path that does not exist yet.
 var ErrNotImplemented = errors.New("not implemented")
-
-// Decoder reads the documents of one input one at a time, so a JSON Lines
-// input of any length is decoded in memory bounded by its largest document.
-type Decoder struct {
-	r    io.Reader
-	name string
-}
-
-// NewDecoder reads from r; name is used in errors and warnings ("-" is
-// shown as "<stdin>").
-func NewDecoder(r io.Reader, name string) *Decoder {
-	if name == "-" || name == "" {
-		name = "<stdin>"
-	}
-	return &Decoder{r: r, name: name}
-}
-
-// Next returns the next document, or io.EOF after the last. An empty input
-// is an error, not io.EOF on the first call.
-func (d *Decoder) Next() (*Document, error) {
-	return nil, ErrNotImplemented
-}
 
 // DecodeAll reads every document of r.
 func DecodeAll(r io.Reader, name string) ([]*Document, error) {

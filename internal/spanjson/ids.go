@@ -71,14 +71,21 @@ func parseID(dst []byte, s string) error {
 			return nil
 		}
 	}
-	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
-		if enc.DecodedLen(len(t)) < len(dst) || enc.DecodedLen(len(t)) > len(dst)+2 {
-			continue
+	// Base64 of the whole string first: base64 text may itself start with
+	// "0x" (bytes d3 1e… encode as "0x5b…").
+	for _, cand := range []string{s, t} {
+		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
+			if enc.DecodedLen(len(cand)) < len(dst) || enc.DecodedLen(len(cand)) > len(dst)+2 {
+				continue
+			}
+			b, err := enc.DecodeString(cand)
+			if err == nil && len(b) == len(dst) {
+				copy(dst, b)
+				return nil
+			}
 		}
-		b, err := enc.DecodeString(t)
-		if err == nil && len(b) == len(dst) {
-			copy(dst, b)
-			return nil
+		if t == s {
+			break
 		}
 	}
 	clear(dst)

@@ -88,3 +88,12 @@ func TestOpaqueIDsAreStableAndNonZero(t *testing.T) {
 		t.Fatal("opaque id is zero")
 	}
 }
+
+// Base64 text that starts with "0x" is not hex with a prefix.
+func TestParseSpanIDBase64StartingWith0x(t *testing.T) {
+	want := SpanID{0xd3, 0x1e, 0x5b, 0x1b, 0x83, 0x68, 0xdd, 0xf2}
+	got, err := ParseSpanID(want.Base64())
+	if err != nil || got != want {
+		t.Errorf("ParseSpanID(%q) = %v, %v; want %v", want.Base64(), got, err, want)
+	}
+}

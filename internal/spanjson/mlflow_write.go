@@ -1,13 +1,659 @@
 package spanjson
 
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/tidwall/gjson"
+)
+
 // appendMLflowV2 writes t as an MLflow 2 trace ({"info","data"}), canonical
-// compact form.
+// compact form: "0x" hex ids in "context", flat status_code, request_id,
+// timestamp_ms, execution_time_ms, status, request_metadata.
 func appendMLflowV2(dst []byte, t *Trace) ([]byte, []Loss, error) {
-	return dst, nil, ErrNotImplemented
+	w := mlflowWriter{schema: SchemaMLflowV2, b: dst}
+	w.traceV2(t)
+	return w.b, w.loss.list(), nil
 }
 
 // appendMLflowV3 writes t as an MLflow 3 trace ({"info","data"}), canonical
-// compact form.
+// compact form: "tr-" trace id, base64 span ids, status{code}, ISO
+// request_time with milliseconds, execution_duration_ms.
 func appendMLflowV3(dst []byte, t *Trace) ([]byte, []Loss, error) {
-	return dst, nil, ErrNotImplemented
+	w := mlflowWriter{schema: SchemaMLflowV3, b: dst}
+	w.traceV3(t)
+	return w.b, w.loss.list(), nil
 }
+
+// lossSet counts what a write could not carry.
+type lossSet struct{ m map[string]int }
+
+func (l *lossSet) add(field string, n int) {
+	if n <= 0 {
+		return
+	}
+	if l.m == nil {
+		l.m = map[string]int{}
+	}
+	l.m[field] += n
+}
+
+func (l *lossSet) list() []Loss {
+	if len(l.m) == 0 {
+		return nil
+	}
+	out := make([]Loss, 0, len(l.m))
+	for _, k := range sortedKeys(l.m) {
+		out = append(out, Loss{Field: k, Count: l.m[k]})
+	}
+	return out
+}
+
+type mlflowWriter struct {
+	schema Schema
+	b      []byte
+	loss   lossSet
+}
+
+// --- small JSON helpers ---
+
+func (w *mlflowWriter) key(k string) {
+	w.b = appendJSONString(w.b, k)
+	w.b = append(w.b, ':')
+}
+
+func (w *mlflowWriter) str(k, v string) {
+	w.key(k)
+	w.b = appendJSONString(w.b, v)
+}
+
+func (w *mlflowWriter) int(k string, n int64) {
+	w.key(k)
+	w.b = strconv.AppendInt(w.b, n, 10)
+}
+
+func (w *mlflowWriter) comma() { w.b = append(w.b, ',') }
+
+// ownExtras returns the fields of e that belong to the writer's schema
+// under prefix (stripped), and reports the others as lost under object.
+func (w *mlflowWriter) extras(e Extras, object, prefix string) []Field {
+	if len(e.Fields) == 0 {
+		return nil
+	}
+	var out []Field
+	for _, f := range e.Fields {
+		if f.Key == rawAttrsKey {
+			continue
+		}
+		if e.Schema != w.schema {
+			if prefix == "" {
+				w.loss.add(object+"."+f.Key, 1)
+			}
+			continue
+		}
+		if prefix == "" {
+			if !isPrefixedExtra(f.Key) {
+				out = append(out, f)
+			}
+			continue
+		}
+		if rest, ok := strings.CutPrefix(f.Key, prefix); ok {
+			out = append(out, Field{Key: rest, Value: f.Value})
+		}
+	}
+	return out
+}
+
+// isPrefixedExtra tells the reader's placement prefixes from plain keys
+// that happen to contain a dot.
+func isPrefixedExtra(k string) bool {
+	return strings.HasPrefix(k, "data.") || strings.HasPrefix(k, "trace.") || strings.HasPrefix(k, "context.")
+}
+
+func (w *mlflowWriter) writeFields(fs []Field) {
+	for _, f := range fs {
+		w.comma()
+		w.key(f.Key)
+		w.b = appendRawJSON(w.b, f.Value)
+	}
+}
+
+// appendRawJSON appends raw JSON, compacted; invalid text is written as a
+// JSON string so the output stays valid.
+func appendRawJSON(dst []byte, raw []byte) []byte {
+	s := bytesString(raw)
+	if len(s) == 0 || !gjson.Valid(s) {
+		return appendJSONString(dst, string(raw))
+	}
+	if needsCompact(s) {
+		return append(dst, compactJSON(s)...)
+	}
+	return append(dst, raw...)
+}
+
+// --- info ---
+
+func (w *mlflowWriter) stringMap(k string, m map[string]string, raw map[string]bool) {
+	w.key(k)
+	w.b = append(w.b, '{')
+	for i, mk := range sortedKeys(m) {
+		if i > 0 {
+			w.comma()
+		}
+		w.key(mk)
+		v := m[mk]
+		if raw[mk] && gjson.Valid(v) {
+			w.b = appendRawJSON(w.b, []byte(v))
+		} else {
+			w.b = appendJSONString(w.b, v)
+		}
+	}
+	w.b = append(w.b, '}')
+}
+
+func (w *mlflowWriter) assessments(a []json.RawMessage) {
+	if a == nil {
+		return
+	}
+	w.comma()
+	w.key("assessments")
+	w.b = append(w.b, '[')
+	for i, x := range a {
+		if i > 0 {
+			w.comma()
+		}
+		w.b = appendRawJSON(w.b, x)
+	}
+	w.b = append(w.b, ']')
+}
+
+// otelTraceID returns the OpenTelemetry trace id of t (of its first span).
+func otelTraceID(t *Trace) (TraceID, bool) {
+	for _, s := range t.Spans {
+		if s.d.Opaque == nil || s.d.Opaque.TraceID == "" {
+			return s.TraceID(), true
+		}
+	}
+	if id, err := ParseTraceID(t.Info.TraceID); err == nil && !id.IsZero() {
+		return id, true
+	}
+	return TraceID{}, false
+}
+
+func isHexID(s string, n int) bool {
+	if len(s) != n {
+		return false
+	}
+	_, err := hex.DecodeString(s)
+	return err == nil
+}
+
+func (w *mlflowWriter) traceV3(t *Trace) {
+	in := &t.Info
+	w.b = append(w.b, `{"info":{`...)
+	id := in.TraceID
+	if id == "" || isHexID(id, 32) {
+		otel, ok := otelTraceID(t)
+		if ok {
+			if id != "" && id != otel.String() {
+				w.loss.add("info.request_id", 1)
+			}
+			id = otel.MLflowID()
+		} else if id != "" {
+			id = MLflowTraceIDPrefix + id
+		}
+	}
+	w.str("trace_id", id)
+	if in.ClientRequestID != "" {
+		w.comma()
+		w.str("client_request_id", in.ClientRequestID)
+	}
+	switch {
+	case in.Location != nil:
+		w.comma()
+		w.key("trace_location")
+		w.b = appendRawJSON(w.b, in.Location)
+	case in.ExperimentID != "" || in.LocationType != "":
+		typ := in.LocationType
+		if typ == "" {
+			typ = ExperimentLocation
+		}
+		w.comma()
+		w.b = append(w.b, `"trace_location":{`...)
+		w.str("type", typ)
+		if in.ExperimentID != "" {
+			w.b = append(w.b, `,"mlflow_experiment":{`...)
+			w.str("experiment_id", in.ExperimentID)
+			w.b = append(w.b, '}')
+		}
+		w.b = append(w.b, '}')
+	}
+	if !in.RequestTime.IsZero() {
+		w.comma()
+		w.key("request_time")
+		rt := in.RequestTime.UTC()
+		if rt.Nanosecond()%int(time.Millisecond) != 0 {
+			w.loss.add("info.request_time sub-millisecond precision", 1)
+		}
+		w.b = append(w.b, '"')
+		w.b = rt.AppendFormat(w.b, "2006-01-02T15:04:05.000Z")
+		w.b = append(w.b, '"')
+	}
+	if in.HasDuration {
+		w.comma()
+		w.durationMS("execution_duration_ms", in.ExecutionDuration)
+	}
+	w.comma()
+	state := in.State
+	if state == "" {
+		state = StateUnspecified
+	}
+	w.str("state", string(state))
+	if in.RequestPreview != "" {
+		w.comma()
+		w.str("request_preview", in.RequestPreview)
+	}
+	if in.ResponsePreview != "" {
+		w.comma()
+		w.str("response_preview", in.ResponsePreview)
+	}
+	w.comma()
+	w.stringMap("trace_metadata", in.Metadata, in.RawMetadata)
+	w.comma()
+	w.stringMap("tags", in.Tags, nil)
+	w.assessments(in.Assessments)
+	w.writeFields(w.extras(in.Extra, "info", ""))
+	w.b = append(w.b, `},"data":{"spans":[`...)
+	for i, s := range t.Spans {
+		if i > 0 {
+			w.comma()
+		}
+		w.spanV3(s.d)
+	}
+	w.b = append(w.b, ']')
+	w.writeFields(w.extras(in.Extra, "info", "data."))
+	w.b = append(w.b, '}')
+	w.writeFields(w.extras(in.Extra, "info", "trace."))
+	w.b = append(w.b, '}')
+}
+
+func (w *mlflowWriter) durationMS(k string, d time.Duration) {
+	if d%time.Millisecond != 0 {
+		w.loss.add("info.execution_duration sub-millisecond precision", 1)
+	}
+	w.int(k, d.Milliseconds())
+}
+
+func (w *mlflowWriter) traceV2(t *Trace) {
+	in := &t.Info
+	w.b = append(w.b, `{"info":{`...)
+	id := in.TraceID
+	if id == "" {
+		if otel, ok := otelTraceID(t); ok {
+			id = otel.String()
+		}
+	}
+	w.str("request_id", id)
+	if in.ExperimentID != "" {
+		w.comma()
+		w.str("experiment_id", in.ExperimentID)
+	}
+	if in.Location != nil {
+		w.loss.add("info.trace_location", 1)
+	}
+	if in.ClientRequestID != "" {
+		w.loss.add("info.client_request_id", 1)
+	}
+	if !in.RequestTime.IsZero() {
+		w.comma()
+		rt := in.RequestTime
+		if rt.Nanosecond()%int(time.Millisecond) != 0 {
+			w.loss.add("info.request_time sub-millisecond precision", 1)
+		}
+		w.int("timestamp_ms", rt.UnixMilli())
+	}
+	if in.HasDuration {
+		w.comma()
+		w.durationMS("execution_time_ms", in.ExecutionDuration)
+	}
+	w.comma()
+	state := string(in.State)
+	if state == "" || in.State == StateUnspecified {
+		state = "TRACE_STATUS_UNSPECIFIED"
+	}
+	w.str("status", state)
+	if in.RequestPreview != "" {
+		w.loss.add("info.request_preview", 1)
+	}
+	if in.ResponsePreview != "" {
+		w.loss.add("info.response_preview", 1)
+	}
+	w.comma()
+	w.stringMap("request_metadata", in.Metadata, in.RawMetadata)
+	w.comma()
+	w.stringMap("tags", in.Tags, nil)
+	w.assessments(in.Assessments)
+	w.writeFields(w.extras(in.Extra, "info", ""))
+	w.b = append(w.b, `},"data":{"spans":[`...)
+	for i, s := range t.Spans {
+		if i > 0 {
+			w.comma()
+		}
+		w.spanV2(s.d)
+	}
+	w.b = append(w.b, ']')
+	w.writeFields(w.extras(in.Extra, "info", "data."))
+	w.b = append(w.b, '}')
+	w.writeFields(w.extras(in.Extra, "info", "trace."))
+	w.b = append(w.b, '}')
+}
+
+// --- spans ---
+
+// spanLosses reports the span members neither MLflow dict format carries.
+func (w *mlflowWriter) spanLosses(d *SpanData) {
+	if d.Kind != SpanKindUnspecified && d.Kind != SpanKindInternal {
+		w.loss.add("span.kind", 1)
+	}
+	if d.Flags != 0 {
+		w.loss.add("span.flags", 1)
+	}
+	if d.DroppedAttributes != 0 {
+		w.loss.add("span.dropped_attributes_count", 1)
+	}
+	if d.DroppedEvents != 0 {
+		w.loss.add("span.dropped_events_count", 1)
+	}
+	if d.DroppedLinks != 0 {
+		w.loss.add("span.dropped_links_count", 1)
+	}
+	if d.Resource != nil && (d.Resource.Attributes.Len() > 0 || d.Resource.SchemaURL != "" || len(d.Resource.Extra.Fields) > 0) {
+		w.loss.add("span.resource", 1)
+	}
+	if d.Scope != nil && (d.Scope.Name != "" || d.Scope.Version != "" || d.Scope.Attributes.Len() > 0 || d.Scope.SchemaURL != "") {
+		w.loss.add("span.scope", 1)
+	}
+}
+
+func (w *mlflowWriter) spanV3(d *SpanData) {
+	w.spanLosses(d)
+	op := d.Opaque
+	if op == nil {
+		op = &OpaqueIDs{}
+	}
+	w.b = append(w.b, '{')
+	w.key("trace_id")
+	w.b = appendIDText(w.b, op.TraceID, d.TraceID[:], false)
+	w.comma()
+	w.key("span_id")
+	w.b = appendIDText(w.b, op.SpanID, d.SpanID[:], false)
+	if d.TraceState != "" {
+		w.comma()
+		w.str("trace_state", d.TraceState)
+	}
+	w.comma()
+	w.key("parent_span_id")
+	if d.ParentID.IsZero() && op.ParentID == "" {
+		w.b = append(w.b, "null"...)
+	} else {
+		w.b = appendIDText(w.b, op.ParentID, d.ParentID[:], false)
+	}
+	w.comma()
+	w.str("name", d.Name)
+	w.comma()
+	w.int("start_time_unix_nano", d.StartTime)
+	w.comma()
+	w.endTime("end_time_unix_nano", d.EndTime)
+	w.comma()
+	w.events(d.Events, "time_unix_nano")
+	w.b = append(w.b, `,"status":{"code":"STATUS_CODE_`...)
+	w.b = append(w.b, d.Status.Code.String()...)
+	w.b = append(w.b, `","message":`...)
+	w.b = appendJSONString(w.b, d.Status.Message)
+	w.b = append(w.b, "},"...)
+	w.spanAttributes(d)
+	if len(d.Links) > 0 {
+		w.comma()
+		w.linksV3(d.Links)
+	}
+	w.writeFields(w.extras(d.Extra, "span", ""))
+	w.b = append(w.b, '}')
+}
+
+func (w *mlflowWriter) spanV2(d *SpanData) {
+	w.spanLosses(d)
+	if d.TraceState != "" {
+		w.loss.add("span.trace_state", 1)
+	}
+	if len(d.Links) > 0 {
+		w.loss.add("span.links", len(d.Links))
+	}
+	op := d.Opaque
+	if op == nil {
+		op = &OpaqueIDs{}
+	}
+	w.b = append(w.b, '{')
+	w.str("name", d.Name)
+	w.b = append(w.b, `,"context":{"span_id":`...)
+	w.b = appendIDText(w.b, op.SpanID, d.SpanID[:], true)
+	w.b = append(w.b, `,"trace_id":`...)
+	w.b = appendIDText(w.b, op.TraceID, d.TraceID[:], true)
+	w.writeFields(w.extras(d.Extra, "span", "context."))
+	w.b = append(w.b, `},"parent_id":`...)
+	if d.ParentID.IsZero() && op.ParentID == "" {
+		w.b = append(w.b, "null"...)
+	} else {
+		w.b = appendIDText(w.b, op.ParentID, d.ParentID[:], true)
+	}
+	w.comma()
+	w.int("start_time", d.StartTime)
+	w.comma()
+	w.endTime("end_time", d.EndTime)
+	w.comma()
+	w.str("status_code", d.Status.Code.String())
+	w.comma()
+	w.str("status_message", d.Status.Message)
+	w.comma()
+	w.spanAttributes(d)
+	w.comma()
+	w.events(d.Events, "timestamp")
+	w.writeFields(w.extras(d.Extra, "span", ""))
+	w.b = append(w.b, '}')
+}
+
+func (w *mlflowWriter) endTime(k string, ns int64) {
+	if ns == 0 {
+		w.key(k)
+		w.b = append(w.b, "null"...)
+		return
+	}
+	w.int(k, ns)
+}
+
+// appendIDText writes an id: the opaque text when the input id was not
+// decodable, else base64 (MLflow 3) or "0x" hex (MLflow 2).
+func appendIDText(dst []byte, opaque string, id []byte, hexForm bool) []byte {
+	if opaque != "" {
+		return appendJSONString(dst, opaque)
+	}
+	dst = append(dst, '"')
+	if hexForm {
+		dst = append(dst, "0x"...)
+		dst = hex.AppendEncode(dst, id)
+	} else {
+		dst = base64Std.AppendEncode(dst, id)
+	}
+	return append(dst, '"')
+}
+
+// spanAttributes writes the attribute map by the MLflow rule: every value a
+// JSON-encoded string. Attributes read as bare JSON values in this schema
+// are written back bare.
+func (w *mlflowWriter) spanAttributes(d *SpanData) {
+	var bare []string
+	if d.Extra.Schema == w.schema {
+		for _, f := range d.Extra.Fields {
+			if f.Key == rawAttrsKey {
+				_ = json.Unmarshal(f.Value, &bare)
+			}
+		}
+	}
+	w.b = append(w.b, `"attributes":{`...)
+	for i := range d.Attributes.Len() {
+		a := d.Attributes.At(i)
+		if i > 0 {
+			w.comma()
+		}
+		w.key(a.Key)
+		switch a.Type {
+		case ValueArray, ValueKVList, ValueBytes:
+			w.loss.add("attribute value type", 1)
+		}
+		valid := gjson.Valid(a.Value)
+		if valid && len(bare) > 0 && slices.Contains(bare, a.Key) {
+			w.b = appendRawJSON(w.b, []byte(a.Value))
+			continue
+		}
+		if valid {
+			w.b = appendJSONString(w.b, a.Value)
+		} else {
+			w.b = appendJSONString(w.b, string(appendJSONString(nil, a.Value)))
+		}
+	}
+	w.b = append(w.b, '}')
+}
+
+// plainAttributes writes event and link attributes: values are plain JSON.
+func (w *mlflowWriter) plainAttributes(a Attributes) {
+	w.b = append(w.b, `"attributes":{`...)
+	for i := range a.Len() {
+		at := a.At(i)
+		if i > 0 {
+			w.comma()
+		}
+		w.key(at.Key)
+		if at.Type == ValueString || !gjson.Valid(at.Value) {
+			w.b = appendJSONString(w.b, at.Value)
+		} else {
+			w.b = appendRawJSON(w.b, []byte(at.Value))
+		}
+	}
+	w.b = append(w.b, '}')
+}
+
+func (w *mlflowWriter) events(evs []Event, timeKey string) {
+	w.b = append(w.b, `"events":[`...)
+	for i, e := range evs {
+		if i > 0 {
+			w.comma()
+		}
+		if e.DroppedAttributes != 0 {
+			w.loss.add("event.dropped_attributes_count", 1)
+		}
+		w.b = append(w.b, '{')
+		w.str("name", e.Name)
+		w.comma()
+		w.int(timeKey, e.Time)
+		w.comma()
+		w.plainAttributes(e.Attributes)
+		w.writeFields(w.extras(e.Extra, "event", ""))
+		w.b = append(w.b, '}')
+	}
+	w.b = append(w.b, ']')
+}
+
+func (w *mlflowWriter) linksV3(ls []Link) {
+	w.b = append(w.b, `"links":[`...)
+	for i, l := range ls {
+		if i > 0 {
+			w.comma()
+		}
+		if l.Flags != 0 {
+			w.loss.add("link.flags", 1)
+		}
+		if l.DroppedAttributes != 0 {
+			w.loss.add("link.dropped_attributes_count", 1)
+		}
+		op := l.Opaque
+		if op == nil {
+			op = &OpaqueIDs{}
+		}
+		w.b = append(w.b, `{"trace_id":`...)
+		w.b = appendIDText(w.b, op.TraceID, l.TraceID[:], false)
+		w.b = append(w.b, `,"span_id":`...)
+		w.b = appendIDText(w.b, op.SpanID, l.SpanID[:], false)
+		if l.TraceState != "" {
+			w.comma()
+			w.str("trace_state", l.TraceState)
+		}
+		w.comma()
+		w.plainAttributes(l.Attributes)
+		w.writeFields(w.extras(l.Extra, "link", ""))
+		w.b = append(w.b, '}')
+	}
+	w.b = append(w.b, ']')
+}
+
+// appendJSONString appends s as a JSON string: no HTML escaping, invalid
+// UTF-8 replaced by U+FFFD, U+2028/U+2029 escaped (as encoding/json does).
+func appendJSONString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		if c < utf8.RuneSelf {
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, "\ufffd"...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+const hexDigits = "0123456789abcdef"
+
+var base64Std = base64.StdEncoding

@@ -1,17 +1,975 @@
 package spanjson
 
-import "github.com/tidwall/gjson"
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tidwall/gjson"
+)
+
+// OTLP JSON (formats.md §8): TracesData / ExportTraceServiceRequest.
+//
+// The reader is tolerant (STYLE.md §8): lowerCamelCase and snake_case
+// members, enums as numbers or names, ids as hex of any case or base64,
+// 64-bit integers as strings or numbers, the pre-1.0 instrumentationLibrary
+// spelling of scopes. The writer emits exactly one canonical compact form.
+//
+// Where MLflow trace info travels in OTLP: nowhere. OTLP has no trace-level
+// record, and hiding tags, metadata or previews in resource or span
+// attributes would make them look like something the producer reported. So
+// appendOTLP writes the spans only and reports every trace-info field it
+// cannot rebuild from them as a Loss; decodeOTLP rebuilds a TraceInfo from
+// the spans (id, request time, duration and state of the root span).
+//
+// Unknown members are kept in Extras{Schema: SchemaOTLP}: a span's, event's
+// and link's in their own Extra; the resource object's in Resource.Extra and
+// those of its ResourceSpans wrapper there too under the key prefix
+// "resourceSpans."; likewise Scope.Extra with "scopeSpans."; the document's
+// top-level members in TraceInfo.Extra.
+
+const (
+	resourceSpansExtraPrefix = "resourceSpans."
+	scopeSpansExtraPrefix    = "scopeSpans."
+)
+
+// otlpDecoder collects the spans of one document, grouped by trace id in
+// first-seen order.
+type otlpDecoder struct {
+	traces   []Trace
+	byID     map[TraceID]int
+	warnings []Warning
+
+	emptyTraceIDs, emptySpanIDs int // spans (and links) with "" ids
+}
 
 // decodeOTLP decodes one OTLP JSON document (TracesData /
 // ExportTraceServiceRequest, camelCase or snake_case) into traces grouped by
 // trace id. Warnings carry no location; the caller adds the document's.
 func decodeOTLP(doc gjson.Result) ([]Trace, []Warning, error) {
-	return nil, nil, ErrNotImplemented
+	if !doc.IsObject() {
+		return nil, nil, fmt.Errorf("OTLP: want a TracesData object, got %s", describeJSONKind(doc))
+	}
+	var (
+		rs  gjson.Result
+		top []Field
+	)
+	doc.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "resourceSpans", "resource_spans":
+			rs = v
+		default:
+			top = append(top, rawField(k.Str, v))
+		}
+		return true
+	})
+	if !rs.Exists() {
+		return nil, nil, fmt.Errorf("OTLP: no resourceSpans member")
+	}
+	d := &otlpDecoder{byID: make(map[TraceID]int)}
+	if err := forEachItem(rs, "resourceSpans", func(i int, v gjson.Result) error {
+		return d.resourceSpans(v, "resourceSpans["+strconv.Itoa(i)+"]")
+	}); err != nil {
+		return nil, nil, err
+	}
+	if d.emptyTraceIDs > 0 {
+		d.warn(fmt.Sprintf("%d span or link trace ids are empty; those spans are grouped under the zero trace id", d.emptyTraceIDs))
+	}
+	if d.emptySpanIDs > 0 {
+		d.warn(fmt.Sprintf("%d span or link span ids are empty; they are kept as the zero span id", d.emptySpanIDs))
+	}
+	for i := range d.traces {
+		t := &d.traces[i]
+		t.Info = otlpTraceInfo(t.Spans)
+		if len(top) > 0 {
+			t.Info.Extra = Extras{Schema: SchemaOTLP, Fields: slices.Clone(top)}
+		}
+	}
+	return d.traces, d.warnings, nil
+}
+
+func (d *otlpDecoder) warn(msg string) { d.warnings = append(d.warnings, Warning{Msg: msg}) }
+
+func (d *otlpDecoder) resourceSpans(v gjson.Result, path string) error {
+	if !v.IsObject() {
+		return fmt.Errorf("%s: want an object, got %s", path, describeJSONKind(v))
+	}
+	res := &Resource{}
+	var scopeLists []gjson.Result
+	var scopeListNames []string
+	var err error
+	v.ForEach(func(k, x gjson.Result) bool {
+		switch k.Str {
+		case "resource":
+			err = d.resource(x, res, path+".resource")
+		case "scopeSpans", "scope_spans", "instrumentationLibrarySpans", "instrumentation_library_spans":
+			scopeLists = append(scopeLists, x)
+			scopeListNames = append(scopeListNames, k.Str)
+		case "schemaUrl", "schema_url":
+			res.SchemaURL, err = stringField(x, path+"."+k.Str)
+		default:
+			res.Extra.Fields = append(res.Extra.Fields, rawField(resourceSpansExtraPrefix+k.Str, x))
+		}
+		return err == nil
+	})
+	if err != nil {
+		return err
+	}
+	if len(res.Extra.Fields) > 0 {
+		res.Extra.Schema = SchemaOTLP
+	}
+	for j, list := range scopeLists {
+		name := scopeListNames[j]
+		if err := forEachItem(list, path+"."+name, func(i int, x gjson.Result) error {
+			return d.scopeSpans(x, res, path+"."+name+"["+strconv.Itoa(i)+"]")
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (d *otlpDecoder) resource(v gjson.Result, res *Resource, path string) error {
+	if v.Type == gjson.Null {
+		return nil
+	}
+	if !v.IsObject() {
+		return fmt.Errorf("%s: want an object, got %s", path, describeJSONKind(v))
+	}
+	var err error
+	v.ForEach(func(k, x gjson.Result) bool {
+		switch k.Str {
+		case "attributes":
+			res.Attributes, err = decodeKVList(x, false)
+			if err != nil {
+				err = fmt.Errorf("%s.attributes%w", path, err)
+			}
+		case "droppedAttributesCount", "dropped_attributes_count":
+			res.DroppedAttributes, err = uint32Field(x, path+"."+k.Str)
+		default:
+			res.Extra.Fields = append(res.Extra.Fields, rawField(k.Str, x))
+		}
+		return err == nil
+	})
+	return err
+}
+
+func (d *otlpDecoder) scopeSpans(v gjson.Result, res *Resource, path string) error {
+	if !v.IsObject() {
+		return fmt.Errorf("%s: want an object, got %s", path, describeJSONKind(v))
+	}
+	sc := &Scope{}
+	var spans []gjson.Result
+	var spansName []string
+	var err error
+	v.ForEach(func(k, x gjson.Result) bool {
+		switch k.Str {
+		case "scope", "instrumentationLibrary", "instrumentation_library":
+			err = d.scope(x, sc, path+"."+k.Str)
+		case "spans":
+			spans = append(spans, x)
+			spansName = append(spansName, k.Str)
+		case "schemaUrl", "schema_url":
+			sc.SchemaURL, err = stringField(x, path+"."+k.Str)
+		default:
+			sc.Extra.Fields = append(sc.Extra.Fields, rawField(scopeSpansExtraPrefix+k.Str, x))
+		}
+		return err == nil
+	})
+	if err != nil {
+		return err
+	}
+	if len(sc.Extra.Fields) > 0 {
+		sc.Extra.Schema = SchemaOTLP
+	}
+	for _, list := range spans {
+		if err := forEachItem(list, path+".spans", func(i int, x gjson.Result) error {
+			return d.span(x, res, sc, path+".spans["+strconv.Itoa(i)+"]")
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (d *otlpDecoder) scope(v gjson.Result, sc *Scope, path string) error {
+	if v.Type == gjson.Null {
+		return nil
+	}
+	if !v.IsObject() {
+		return fmt.Errorf("%s: want an object, got %s", path, describeJSONKind(v))
+	}
+	var err error
+	v.ForEach(func(k, x gjson.Result) bool {
+		switch k.Str {
+		case "name":
+			sc.Name, err = stringField(x, path+".name")
+		case "version":
+			sc.Version, err = stringField(x, path+".version")
+		case "attributes":
+			sc.Attributes, err = decodeKVList(x, false)
+			if err != nil {
+				err = fmt.Errorf("%s.attributes%w", path, err)
+			}
+		case "droppedAttributesCount", "dropped_attributes_count":
+			sc.DroppedAttributes, err = uint32Field(x, path+"."+k.Str)
+		default:
+			sc.Extra.Fields = append(sc.Extra.Fields, rawField(k.Str, x))
+		}
+		return err == nil
+	})
+	if len(sc.Extra.Fields) > 0 {
+		sc.Extra.Schema = SchemaOTLP
+	}
+	return err
+}
+
+func (d *otlpDecoder) span(v gjson.Result, res *Resource, sc *Scope, path string) error {
+	if !v.IsObject() {
+		return fmt.Errorf("%s: want a span object, got %s", path, describeJSONKind(v))
+	}
+	sd := SpanData{Resource: res, Scope: sc}
+	var (
+		traceText, spanText, parentText string
+		err                             error
+	)
+	v.ForEach(func(k, x gjson.Result) bool {
+		p := path + "." + k.Str
+		switch k.Str {
+		case "traceId", "trace_id":
+			traceText, err = stringField(x, p)
+		case "spanId", "span_id":
+			spanText, err = stringField(x, p)
+		case "parentSpanId", "parent_span_id":
+			parentText, err = stringField(x, p)
+		case "traceState", "trace_state":
+			sd.TraceState, err = stringField(x, p)
+		case "flags":
+			sd.Flags, err = uint32Field(x, p)
+		case "name":
+			sd.Name, err = stringField(x, p)
+		case "kind":
+			sd.Kind = d.kind(x, p)
+		case "startTimeUnixNano", "start_time_unix_nano":
+			sd.StartTime, err = timeField(x, p)
+		case "endTimeUnixNano", "end_time_unix_nano":
+			sd.EndTime, err = timeField(x, p)
+		case "attributes":
+			sd.Attributes, err = decodeKVList(x, false)
+			if err != nil {
+				err = fmt.Errorf("%s%w", p, err)
+			}
+		case "droppedAttributesCount", "dropped_attributes_count":
+			sd.DroppedAttributes, err = uint32Field(x, p)
+		case "events":
+			err = forEachItem(x, p, func(i int, e gjson.Result) error {
+				ev, err := d.event(e, p+"["+strconv.Itoa(i)+"]")
+				sd.Events = append(sd.Events, ev)
+				return err
+			})
+		case "droppedEventsCount", "dropped_events_count":
+			sd.DroppedEvents, err = uint32Field(x, p)
+		case "links":
+			err = forEachItem(x, p, func(i int, l gjson.Result) error {
+				ln, err := d.link(l, p+"["+strconv.Itoa(i)+"]")
+				sd.Links = append(sd.Links, ln)
+				return err
+			})
+		case "droppedLinksCount", "dropped_links_count":
+			sd.DroppedLinks, err = uint32Field(x, p)
+		case "status":
+			sd.Status, err = d.status(x, p)
+		default:
+			sd.Extra.Fields = append(sd.Extra.Fields, rawField(k.Str, x))
+		}
+		return err == nil
+	})
+	if err != nil {
+		return err
+	}
+	if len(sd.Extra.Fields) > 0 {
+		sd.Extra.Schema = SchemaOTLP
+	}
+
+	var op OpaqueIDs
+	sd.TraceID, op.TraceID = d.traceID(traceText, path+".traceId")
+	sd.SpanID, op.SpanID = d.spanID(spanText, path+".spanId", true)
+	sd.ParentID, op.ParentID = d.spanID(parentText, path+".parentSpanId", false)
+	if op != (OpaqueIDs{}) {
+		sd.Opaque = &op
+	}
+
+	i, ok := d.byID[sd.TraceID]
+	if !ok {
+		i = len(d.traces)
+		d.byID[sd.TraceID] = i
+		d.traces = append(d.traces, Trace{})
+	}
+	d.traces[i].Spans = append(d.traces[i].Spans, NewSpan(sd))
+	return nil
+}
+
+// traceID decodes an OTLP trace id. An empty id is the zero id (counted for
+// one warning); an undecodable one is an opaque id, its text returned for
+// OpaqueIDs.
+func (d *otlpDecoder) traceID(s, path string) (TraceID, string) {
+	if s == "" {
+		d.emptyTraceIDs++
+		return TraceID{}, ""
+	}
+	id, err := ParseTraceID(s)
+	if err != nil {
+		d.warn(fmt.Sprintf("%s: %v; kept as an opaque id", path, err))
+		return OpaqueTraceID(s), s
+	}
+	return id, ""
+}
+
+// spanID decodes an OTLP span id like traceID. An empty parent id is a
+// root, not a problem; an empty span id is counted for a warning.
+func (d *otlpDecoder) spanID(s, path string, required bool) (SpanID, string) {
+	if s == "" {
+		if required {
+			d.emptySpanIDs++
+		}
+		return SpanID{}, ""
+	}
+	id, err := ParseSpanID(s)
+	if err != nil {
+		d.warn(fmt.Sprintf("%s: %v; kept as an opaque id", path, err))
+		return OpaqueSpanID(s), s
+	}
+	return id, ""
+}
+
+func (d *otlpDecoder) kind(v gjson.Result, path string) SpanKind {
+	text := v.Str
+	if v.Type == gjson.Number {
+		text = v.Raw
+	}
+	if v.Type == gjson.Null {
+		return SpanKindUnspecified
+	}
+	if k, ok := ParseSpanKind(text); ok && (v.Type == gjson.Number || v.Type == gjson.String) {
+		return k
+	}
+	d.warn(fmt.Sprintf("%s: unknown span kind %s; read as unspecified", path, v.Raw))
+	return SpanKindUnspecified
+}
+
+func (d *otlpDecoder) status(v gjson.Result, path string) (Status, error) {
+	var st Status
+	if v.Type == gjson.Null {
+		return st, nil
+	}
+	if !v.IsObject() {
+		return st, fmt.Errorf("%s: want an object, got %s", path, describeJSONKind(v))
+	}
+	var err error
+	v.ForEach(func(k, x gjson.Result) bool {
+		switch k.Str {
+		case "message":
+			st.Message, err = stringField(x, path+".message")
+		case "code":
+			text := x.Str
+			if x.Type == gjson.Number {
+				text = x.Raw
+			}
+			c, ok := ParseStatusCode(text)
+			if !ok || (x.Type != gjson.Number && x.Type != gjson.String && x.Type != gjson.Null) {
+				d.warn(fmt.Sprintf("%s.code: unknown status code %s; read as unset", path, x.Raw))
+			}
+			st.Code = c
+		}
+		return err == nil
+	})
+	return st, err
+}
+
+func (d *otlpDecoder) event(v gjson.Result, path string) (Event, error) {
+	var ev Event
+	if !v.IsObject() {
+		return ev, fmt.Errorf("%s: want an event object, got %s", path, describeJSONKind(v))
+	}
+	var err error
+	v.ForEach(func(k, x gjson.Result) bool {
+		p := path + "." + k.Str
+		switch k.Str {
+		case "timeUnixNano", "time_unix_nano":
+			ev.Time, err = timeField(x, p)
+		case "name":
+			ev.Name, err = stringField(x, p)
+		case "attributes":
+			ev.Attributes, err = decodeKVList(x, true)
+			if err != nil {
+				err = fmt.Errorf("%s%w", p, err)
+			}
+		case "droppedAttributesCount", "dropped_attributes_count":
+			ev.DroppedAttributes, err = uint32Field(x, p)
+		default:
+			ev.Extra.Fields = append(ev.Extra.Fields, rawField(k.Str, x))
+		}
+		return err == nil
+	})
+	if len(ev.Extra.Fields) > 0 {
+		ev.Extra.Schema = SchemaOTLP
+	}
+	return ev, err
+}
+
+func (d *otlpDecoder) link(v gjson.Result, path string) (Link, error) {
+	var ln Link
+	if !v.IsObject() {
+		return ln, fmt.Errorf("%s: want a link object, got %s", path, describeJSONKind(v))
+	}
+	var (
+		traceText, spanText string
+		err                 error
+	)
+	v.ForEach(func(k, x gjson.Result) bool {
+		p := path + "." + k.Str
+		switch k.Str {
+		case "traceId", "trace_id":
+			traceText, err = stringField(x, p)
+		case "spanId", "span_id":
+			spanText, err = stringField(x, p)
+		case "traceState", "trace_state":
+			ln.TraceState, err = stringField(x, p)
+		case "attributes":
+			ln.Attributes, err = decodeKVList(x, true)
+			if err != nil {
+				err = fmt.Errorf("%s%w", p, err)
+			}
+		case "droppedAttributesCount", "dropped_attributes_count":
+			ln.DroppedAttributes, err = uint32Field(x, p)
+		case "flags":
+			ln.Flags, err = uint32Field(x, p)
+		default:
+			ln.Extra.Fields = append(ln.Extra.Fields, rawField(k.Str, x))
+		}
+		return err == nil
+	})
+	if err != nil {
+		return ln, err
+	}
+	if len(ln.Extra.Fields) > 0 {
+		ln.Extra.Schema = SchemaOTLP
+	}
+	var op OpaqueIDs
+	ln.TraceID, op.TraceID = d.traceID(traceText, path+".traceId")
+	ln.SpanID, op.SpanID = d.spanID(spanText, path+".spanId", true)
+	if op != (OpaqueIDs{}) {
+		ln.Opaque = &op
+	}
+	return ln, nil
+}
+
+// forEachItem calls fn for each element of a JSON list; an absent or null
+// member is an empty list.
+func forEachItem(list gjson.Result, path string, fn func(i int, v gjson.Result) error) error {
+	if !list.Exists() || list.Type == gjson.Null {
+		return nil
+	}
+	if !list.IsArray() {
+		return fmt.Errorf("%s: want a list, got %s", path, describeJSONKind(list))
+	}
+	i := 0
+	var err error
+	list.ForEach(func(_, v gjson.Result) bool {
+		err = fn(i, v)
+		i++
+		return err == nil
+	})
+	return err
+}
+
+func stringField(v gjson.Result, path string) (string, error) {
+	switch v.Type {
+	case gjson.String:
+		return v.Str, nil
+	case gjson.Null:
+		return "", nil
+	}
+	return "", fmt.Errorf("%s: want a string, got %s", path, describeJSONKind(v))
+}
+
+// timeField reads unix nanoseconds (a proto fixed64) written as a decimal
+// string or a bare number, never through float64.
+func timeField(v gjson.Result, path string) (int64, error) {
+	if v.Type == gjson.Null {
+		return 0, nil
+	}
+	n, err := int64Member(path, v)
+	if err != nil {
+		return 0, err
+	}
+	if n < 0 {
+		return 0, fmt.Errorf("%s: negative time %d", path, n)
+	}
+	return n, nil
+}
+
+// uint32Field reads a count or flags value written as a number or a decimal
+// string.
+func uint32Field(v gjson.Result, path string) (uint32, error) {
+	var text string
+	switch v.Type {
+	case gjson.Null:
+		return 0, nil
+	case gjson.Number:
+		text = v.Raw
+	case gjson.String:
+		text = v.Str
+	default:
+		return 0, fmt.Errorf("%s: want a number, got %s", path, describeJSONKind(v))
+	}
+	n, err := strconv.ParseUint(text, 10, 32)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %q is not an unsigned 32-bit integer", path, text)
+	}
+	return uint32(n), nil
+}
+
+func rawField(key string, v gjson.Result) Field {
+	return Field{Key: key, Value: []byte(v.Raw)}
+}
+
+// otlpTraceInfo builds the trace info OTLP does not carry from the spans:
+// MLflow id, request time = the root span's start, duration = the root
+// span's, state from the root span (IN_PROGRESS while it runs, ERROR if it
+// failed, OK otherwise). The root is the earliest parentless span (then the
+// lowest span id); a trace without one uses its earliest span.
+func otlpTraceInfo(spans []Span) TraceInfo {
+	var info TraceInfo
+	root := otlpRootSpan(spans)
+	if root.IsZero() {
+		info.State = StateUnspecified
+		return info
+	}
+	d := root.d
+	info.TraceID = d.TraceID.MLflowID()
+	if d.Opaque != nil && d.Opaque.TraceID != "" {
+		info.TraceID = d.Opaque.TraceID
+	}
+	info.RequestTime = time.Unix(0, d.StartTime).UTC()
+	switch {
+	case d.EndTime == 0:
+		info.State = StateInProgress
+	case d.Status.Code == StatusError:
+		info.State = StateError
+	default:
+		info.State = StateOK
+	}
+	if d.EndTime != 0 {
+		info.HasDuration = true
+		if d.EndTime > d.StartTime {
+			info.ExecutionDuration = time.Duration(d.EndTime - d.StartTime)
+		}
+	}
+	return info
+}
+
+func otlpRootSpan(spans []Span) Span {
+	var best Span
+	better := func(s Span) bool {
+		if best.IsZero() {
+			return true
+		}
+		if s.d.StartTime != best.d.StartTime {
+			return s.d.StartTime < best.d.StartTime
+		}
+		return bytes.Compare(s.d.SpanID[:], best.d.SpanID[:]) < 0
+	}
+	for _, s := range spans {
+		if s.IsRoot() && better(s) {
+			best = s
+		}
+	}
+	if best.IsZero() {
+		for _, s := range spans {
+			if better(s) {
+				best = s
+			}
+		}
+	}
+	return best
 }
 
 // appendOTLP writes t as one OTLP JSON TracesData object, canonical compact
 // form: hex ids, numeric enums, int64 as strings, spans grouped by resource
-// and scope.
+// and scope (both in first-seen order), members in proto field order,
+// empty optional members omitted. MLflow trace info does not travel (see the
+// comment at the top of this file): each field OTLP cannot rebuild from the
+// spans is reported as a Loss, as are unknown members kept from another
+// schema and undecodable ids of non-OTLP spans (written as their stand-ins).
 func appendOTLP(dst []byte, t *Trace) ([]byte, []Loss, error) {
-	return dst, nil, ErrNotImplemented
+	w := otlpWriter{dst: dst, losses: map[string]int{}}
+	w.infoLosses(t)
+
+	type scopeGroup struct {
+		scope *Scope
+		spans []int
+	}
+	type resourceGroup struct {
+		res    *Resource
+		scopes []scopeGroup
+	}
+	var groups []resourceGroup
+	for i, s := range t.Spans {
+		if s.IsZero() {
+			continue
+		}
+		g := slices.IndexFunc(groups, func(g resourceGroup) bool { return g.res == s.d.Resource })
+		if g < 0 {
+			g = len(groups)
+			groups = append(groups, resourceGroup{res: s.d.Resource})
+		}
+		sg := slices.IndexFunc(groups[g].scopes, func(sg scopeGroup) bool { return sg.scope == s.d.Scope })
+		if sg < 0 {
+			sg = len(groups[g].scopes)
+			groups[g].scopes = append(groups[g].scopes, scopeGroup{scope: s.d.Scope})
+		}
+		groups[g].scopes[sg].spans = append(groups[g].scopes[sg].spans, i)
+	}
+
+	w.str(`{"resourceSpans":[`)
+	for gi, g := range groups {
+		if gi > 0 {
+			w.byte(',')
+		}
+		w.str(`{"resource":`)
+		w.resource(g.res)
+		w.str(`,"scopeSpans":[`)
+		for si, sg := range g.scopes {
+			if si > 0 {
+				w.byte(',')
+			}
+			w.str(`{"scope":`)
+			w.scope(sg.scope)
+			w.str(`,"spans":[`)
+			for k, i := range sg.spans {
+				if k > 0 {
+					w.byte(',')
+				}
+				w.span(t.Spans[i].d)
+			}
+			w.byte(']')
+			if sg.scope != nil {
+				w.optString("schemaUrl", sg.scope.SchemaURL)
+				w.wrapperExtras(sg.scope.Extra, scopeSpansExtraPrefix)
+			}
+			w.byte('}')
+		}
+		w.byte(']')
+		if g.res != nil {
+			w.optString("schemaUrl", g.res.SchemaURL)
+			w.wrapperExtras(g.res.Extra, resourceSpansExtraPrefix)
+		}
+		w.byte('}')
+	}
+	w.byte(']')
+	w.objectExtras(t.Info.Extra, "info", "")
+	w.byte('}')
+	return w.dst, w.lossList(), nil
+}
+
+type otlpWriter struct {
+	dst    []byte
+	losses map[string]int
+}
+
+func (w *otlpWriter) str(s string) { w.dst = append(w.dst, s...) }
+func (w *otlpWriter) byte(c byte)  { w.dst = append(w.dst, c) }
+
+func (w *otlpWriter) lose(field string, n int) {
+	if n > 0 {
+		w.losses[field] += n
+	}
+}
+
+func (w *otlpWriter) lossList() []Loss {
+	if len(w.losses) == 0 {
+		return nil
+	}
+	out := make([]Loss, 0, len(w.losses))
+	for _, k := range sortedKeys(w.losses) {
+		out = append(out, Loss{Field: k, Count: w.losses[k]})
+	}
+	return out
+}
+
+// infoLosses reports the trace-info fields that differ from what a reader of
+// the OTLP output would rebuild from the spans (otlpTraceInfo).
+func (w *otlpWriter) infoLosses(t *Trace) {
+	info := &t.Info
+	derived := otlpTraceInfo(t.Spans)
+	if info.TraceID != "" && info.TraceID != derived.TraceID && MLflowTraceIDPrefix+info.TraceID != derived.TraceID {
+		w.lose("info.trace_id", 1)
+	}
+	if info.ClientRequestID != "" {
+		w.lose("info.client_request_id", 1)
+	}
+	if info.ExperimentID != "" {
+		w.lose("info.experiment_id", 1)
+	}
+	if len(info.Location) > 0 || info.LocationType != "" && info.LocationType != ExperimentLocation {
+		w.lose("info.trace_location", 1)
+	}
+	// MLflow keeps times to the millisecond: a difference below 1ms is
+	// rounding, not loss.
+	if !info.RequestTime.IsZero() && (derived.RequestTime.IsZero() || absDuration(info.RequestTime.Sub(derived.RequestTime)) >= time.Millisecond) {
+		w.lose("info.request_time", 1)
+	}
+	if info.HasDuration && (!derived.HasDuration || absDuration(info.ExecutionDuration-derived.ExecutionDuration) > time.Millisecond) {
+		w.lose("info.execution_duration", 1)
+	}
+	if info.State != "" && info.State != StateUnspecified && info.State != derived.State {
+		w.lose("info.state", 1)
+	}
+	if info.RequestPreview != "" {
+		w.lose("info.request_preview", 1)
+	}
+	if info.ResponsePreview != "" {
+		w.lose("info.response_preview", 1)
+	}
+	w.lose("info.trace_metadata", len(info.Metadata))
+	w.lose("info.tags", len(info.Tags))
+	w.lose("info.assessments", len(info.Assessments))
+}
+
+func absDuration(d time.Duration) time.Duration {
+	if d < 0 {
+		if d == math.MinInt64 {
+			return math.MaxInt64
+		}
+		return -d
+	}
+	return d
+}
+
+// wrapperExtras writes the kept members of a ResourceSpans or ScopeSpans
+// wrapper: the fields of x under prefix, with the prefix removed.
+func (w *otlpWriter) wrapperExtras(x Extras, prefix string) {
+	if x.Schema != SchemaOTLP {
+		return // wrapper members are only ever kept from OTLP input
+	}
+	for _, f := range x.Fields {
+		if strings.HasPrefix(f.Key, prefix) {
+			w.member(f.Key[len(prefix):], f.Value)
+		}
+	}
+}
+
+// objectExtras writes the kept members of an object (skipping those kept for
+// its wrapper under wrapperPrefix) when they came from OTLP, and reports
+// another schema's as lost under "<object>.<key>".
+func (w *otlpWriter) objectExtras(x Extras, object string, wrapperPrefix string) {
+	for _, f := range x.Fields {
+		if wrapperPrefix != "" && strings.HasPrefix(f.Key, wrapperPrefix) {
+			continue
+		}
+		if x.Schema != SchemaOTLP {
+			w.lose(object+"."+f.Key, 1)
+			continue
+		}
+		w.member(f.Key, f.Value)
+	}
+}
+
+// member writes a kept member with its value compacted; a value that is not
+// valid JSON (never produced by the readers) is skipped, so the output stays
+// valid.
+func (w *otlpWriter) member(key string, raw json.RawMessage) {
+	mark := len(w.dst)
+	w.byte(',')
+	w.dst = appendJSONText(w.dst, key)
+	w.byte(':')
+	buf := bytes.NewBuffer(w.dst)
+	if err := json.Compact(buf, raw); err != nil {
+		w.dst = w.dst[:mark]
+		return
+	}
+	w.dst = buf.Bytes()
+}
+
+func (w *otlpWriter) optString(key, v string) {
+	if v == "" {
+		return
+	}
+	w.str(`,"`)
+	w.str(key)
+	w.str(`":`)
+	w.dst = appendJSONText(w.dst, v)
+}
+
+func (w *otlpWriter) optUint(key string, v uint32) {
+	if v == 0 {
+		return
+	}
+	w.str(`,"`)
+	w.str(key)
+	w.str(`":`)
+	w.dst = strconv.AppendUint(w.dst, uint64(v), 10)
+}
+
+func (w *otlpWriter) optAttrs(a Attributes, plain bool) {
+	if a.Len() == 0 {
+		return
+	}
+	w.str(`,"attributes":`)
+	w.dst = appendKVList(w.dst, a, plain)
+}
+
+// openOptional opens an object whose members are all optional (each written
+// with a leading comma); closeOptional drops the first member's comma.
+func (w *otlpWriter) openOptional() int { w.byte('{'); return len(w.dst) }
+
+func (w *otlpWriter) closeOptional(start int) {
+	if len(w.dst) > start && w.dst[start] == ',' {
+		w.dst = append(w.dst[:start], w.dst[start+1:]...)
+	}
+	w.byte('}')
+}
+
+func (w *otlpWriter) resource(r *Resource) {
+	start := w.openOptional()
+	if r != nil {
+		w.optAttrs(r.Attributes, false)
+		w.optUint("droppedAttributesCount", r.DroppedAttributes)
+		w.objectExtras(r.Extra, "resource", resourceSpansExtraPrefix)
+	}
+	w.closeOptional(start)
+}
+
+func (w *otlpWriter) scope(s *Scope) {
+	start := w.openOptional()
+	if s != nil {
+		w.optString("name", s.Name)
+		w.optString("version", s.Version)
+		w.optAttrs(s.Attributes, false)
+		w.optUint("droppedAttributesCount", s.DroppedAttributes)
+		w.objectExtras(s.Extra, "scope", scopeSpansExtraPrefix)
+	}
+	w.closeOptional(start)
+}
+
+// traceIDText and spanIDText return the id text to write: lower-case hex, "" for the zero id.
+// An OTLP-read span writes an undecodable id back as it was; a span of
+// another schema writes the stand-in id (valid OTLP) and reports the loss.
+func (w *otlpWriter) traceIDText(id TraceID, opaque string, otlpOrigin bool) string {
+	if opaque != "" {
+		if otlpOrigin {
+			return opaque
+		}
+		w.lose("span.opaque_id", 1)
+	}
+	if id.IsZero() {
+		return ""
+	}
+	return id.String()
+}
+
+func (w *otlpWriter) spanIDText(id SpanID, opaque string, otlpOrigin bool) string {
+	if opaque != "" {
+		if otlpOrigin {
+			return opaque
+		}
+		w.lose("span.opaque_id", 1)
+	}
+	if id.IsZero() {
+		return ""
+	}
+	return id.String()
+}
+
+func (w *otlpWriter) span(d *SpanData) {
+	otlpOrigin := d.Resource != nil || d.Scope != nil
+	var op OpaqueIDs
+	if d.Opaque != nil {
+		op = *d.Opaque
+	}
+	w.str(`{"traceId":`)
+	w.dst = appendJSONText(w.dst, w.traceIDText(d.TraceID, op.TraceID, otlpOrigin))
+	w.str(`,"spanId":`)
+	w.dst = appendJSONText(w.dst, w.spanIDText(d.SpanID, op.SpanID, otlpOrigin))
+	w.optString("traceState", d.TraceState)
+	w.optString("parentSpanId", w.spanIDText(d.ParentID, op.ParentID, otlpOrigin))
+	w.optUint("flags", d.Flags)
+	w.str(`,"name":`)
+	w.dst = appendJSONText(w.dst, d.Name)
+	w.str(`,"kind":`)
+	w.dst = strconv.AppendInt(w.dst, int64(d.Kind), 10)
+	w.str(`,"startTimeUnixNano":"`)
+	w.dst = strconv.AppendInt(w.dst, d.StartTime, 10)
+	w.str(`","endTimeUnixNano":"`)
+	w.dst = strconv.AppendInt(w.dst, d.EndTime, 10)
+	w.byte('"')
+	w.optAttrs(d.Attributes, false)
+	w.optUint("droppedAttributesCount", d.DroppedAttributes)
+	if len(d.Events) > 0 {
+		w.str(`,"events":[`)
+		for i := range d.Events {
+			if i > 0 {
+				w.byte(',')
+			}
+			w.event(&d.Events[i])
+		}
+		w.byte(']')
+	}
+	w.optUint("droppedEventsCount", d.DroppedEvents)
+	if len(d.Links) > 0 {
+		w.str(`,"links":[`)
+		for i := range d.Links {
+			if i > 0 {
+				w.byte(',')
+			}
+			w.link(&d.Links[i], otlpOrigin)
+		}
+		w.byte(']')
+	}
+	w.optUint("droppedLinksCount", d.DroppedLinks)
+	w.str(`,"status":{`)
+	if d.Status.Message != "" {
+		w.str(`"message":`)
+		w.dst = appendJSONText(w.dst, d.Status.Message)
+		w.byte(',')
+	}
+	w.str(`"code":`)
+	w.dst = strconv.AppendInt(w.dst, int64(d.Status.Code), 10)
+	w.byte('}')
+	w.objectExtras(d.Extra, "span", "")
+	w.byte('}')
+}
+
+func (w *otlpWriter) event(e *Event) {
+	w.str(`{"timeUnixNano":"`)
+	w.dst = strconv.AppendInt(w.dst, e.Time, 10)
+	w.str(`","name":`)
+	w.dst = appendJSONText(w.dst, e.Name)
+	w.optAttrs(e.Attributes, true)
+	w.optUint("droppedAttributesCount", e.DroppedAttributes)
+	w.objectExtras(e.Extra, "event", "")
+	w.byte('}')
+}
+
+func (w *otlpWriter) link(l *Link, otlpOrigin bool) {
+	var op OpaqueIDs
+	if l.Opaque != nil {
+		op = *l.Opaque
+	}
+	w.str(`{"traceId":`)
+	w.dst = appendJSONText(w.dst, w.traceIDText(l.TraceID, op.TraceID, otlpOrigin))
+	w.str(`,"spanId":`)
+	w.dst = appendJSONText(w.dst, w.spanIDText(l.SpanID, op.SpanID, otlpOrigin))
+	w.optString("traceState", l.TraceState)
+	w.optAttrs(l.Attributes, true)
+	w.optUint("droppedAttributesCount", l.DroppedAttributes)
+	w.optUint("flags", l.Flags)
+	w.objectExtras(l.Extra, "link", "")
+	w.byte('}')
 }

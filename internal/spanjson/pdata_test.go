@@ -55,9 +55,9 @@ func pdataPlain(s Span) pdataPlainSpan {
 var pdataCmp = cmp.Comparer(func(a, b Attributes) bool { return cmp.Equal(a.List(), b.List()) })
 
 var (
-	pdTrace  = pcommon.TraceID{0x0a, 0xf7, 0x65, 0x19, 0x16, 0xcd, 0x43, 0xdd, 0x84, 0x48, 0xeb, 0x21, 0x1c, 0x80, 0x31, 0x9c}
-	pdSpan   = pcommon.SpanID{0xb7, 0xad, 0x6b, 0x71, 0x69, 0x20, 0x33, 0x31}
-	pdParent = pcommon.SpanID{0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7}
+	pdataTestTrace  = pcommon.TraceID{0x0a, 0xf7, 0x65, 0x19, 0x16, 0xcd, 0x43, 0xdd, 0x84, 0x48, 0xeb, 0x21, 0x1c, 0x80, 0x31, 0x9c}
+	pdataTestSpan   = pcommon.SpanID{0xb7, 0xad, 0x6b, 0x71, 0x69, 0x20, 0x33, 0x31}
+	pdataTestParent = pcommon.SpanID{0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7}
 )
 
 func TestSpansFromPdata(t *testing.T) {
@@ -73,9 +73,9 @@ func TestSpansFromPdata(t *testing.T) {
 	ss.SetSchemaUrl("scope-schema")
 
 	sp := ss.Spans().AppendEmpty()
-	sp.SetTraceID(pdTrace)
-	sp.SetSpanID(pdSpan)
-	sp.SetParentSpanID(pdParent)
+	sp.SetTraceID(pdataTestTrace)
+	sp.SetSpanID(pdataTestSpan)
+	sp.SetParentSpanID(pdataTestParent)
 	sp.SetName("chat gpt-4o")
 	sp.SetKind(ptrace.SpanKindClient)
 	sp.SetStartTimestamp(1735689600123456789)
@@ -116,8 +116,8 @@ func TestSpansFromPdata(t *testing.T) {
 	ev.SetDroppedAttributesCount(5)
 
 	ln := sp.Links().AppendEmpty()
-	ln.SetTraceID(pdTrace)
-	ln.SetSpanID(pdParent)
+	ln.SetTraceID(pdataTestTrace)
+	ln.SetSpanID(pdataTestParent)
 	ln.TraceState().FromRaw("x=y")
 	ln.SetFlags(1)
 	ln.Attributes().PutStr("link.kind", "follows")
@@ -130,9 +130,9 @@ func TestSpansFromPdata(t *testing.T) {
 	got := pdataPlain(res.Spans[0])
 	want := pdataPlainSpan{
 		D: SpanData{
-			TraceID:           mustTraceID(t, "0af7651916cd43dd8448eb211c80319c"),
-			SpanID:            mustSpanID(t, "b7ad6b7169203331"),
-			ParentID:          mustSpanID(t, "00f067aa0ba902b7"),
+			TraceID:           pdataMustTraceID(t, "0af7651916cd43dd8448eb211c80319c"),
+			SpanID:            pdataMustSpanID(t, "b7ad6b7169203331"),
+			ParentID:          pdataMustSpanID(t, "00f067aa0ba902b7"),
 			Name:              "chat gpt-4o",
 			StartTime:         1735689600123456789,
 			EndTime:           1735689600223456789,
@@ -145,7 +145,7 @@ func TestSpansFromPdata(t *testing.T) {
 			DroppedLinks:      4,
 			Events:            []Event{{Name: "exception", Time: 1735689600220000000, DroppedAttributes: 5}},
 			Links: []Link{{
-				TraceID: mustTraceID(t, "0af7651916cd43dd8448eb211c80319c"), SpanID: mustSpanID(t, "00f067aa0ba902b7"),
+				TraceID: pdataMustTraceID(t, "0af7651916cd43dd8448eb211c80319c"), SpanID: pdataMustSpanID(t, "00f067aa0ba902b7"),
 				TraceState: "x=y", Flags: 1, DroppedAttributes: 6,
 			}},
 			Resource: &Resource{DroppedAttributes: 1, SchemaURL: "https://opentelemetry.io/schemas/1.26.0"},
@@ -183,7 +183,7 @@ func TestSpansFromPdata(t *testing.T) {
 	}
 }
 
-func mustTraceID(t *testing.T, s string) TraceID {
+func pdataMustTraceID(t *testing.T, s string) TraceID {
 	t.Helper()
 	id, err := ParseTraceID(s)
 	if err != nil {
@@ -192,7 +192,7 @@ func mustTraceID(t *testing.T, s string) TraceID {
 	return id
 }
 
-func mustSpanID(t *testing.T, s string) SpanID {
+func pdataMustSpanID(t *testing.T, s string) SpanID {
 	t.Helper()
 	id, err := ParseSpanID(s)
 	if err != nil {
@@ -210,7 +210,7 @@ func TestSpansFromPdataSharesResourceAndScope(t *testing.T) {
 			ss := rs.ScopeSpans().AppendEmpty()
 			for k := range 2 {
 				sp := ss.Spans().AppendEmpty()
-				sp.SetTraceID(pdTrace)
+				sp.SetTraceID(pdataTestTrace)
 				sp.SetSpanID(pcommon.SpanID{byte(r), byte(k), 1})
 			}
 		}
@@ -241,17 +241,17 @@ func TestSpansFromPdataRejectsEmptyIDs(t *testing.T) {
 	td := ptrace.NewTraces()
 	spans := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans()
 	good := spans.AppendEmpty()
-	good.SetTraceID(pdTrace)
-	good.SetSpanID(pdSpan)
+	good.SetTraceID(pdataTestTrace)
+	good.SetSpanID(pdataTestSpan)
 	noTrace := spans.AppendEmpty()
 	noTrace.SetName("no-trace")
-	noTrace.SetSpanID(pdSpan)
+	noTrace.SetSpanID(pdataTestSpan)
 	noSpan := spans.AppendEmpty()
 	noSpan.SetName("no-span")
-	noSpan.SetTraceID(pdTrace)
+	noSpan.SetTraceID(pdataTestTrace)
 
 	res := SpansFromPdata(td)
-	if len(res.Spans) != 1 || res.Spans[0].SpanID() != SpanID(pdSpan) {
+	if len(res.Spans) != 1 || res.Spans[0].SpanID() != SpanID(pdataTestSpan) {
 		t.Errorf("kept %d spans, want only the good one", len(res.Spans))
 	}
 	if res.Rejected != 2 {
@@ -353,8 +353,8 @@ func TestPdataAppendStringMatchesEncodeValue(t *testing.T) {
 func FuzzSpansFromPdata(f *testing.F) {
 	td := ptrace.NewTraces()
 	sp := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans().AppendEmpty()
-	sp.SetTraceID(pdTrace)
-	sp.SetSpanID(pdSpan)
+	sp.SetTraceID(pdataTestTrace)
+	sp.SetSpanID(pdataTestSpan)
 	sp.Attributes().PutEmptySlice("a").AppendEmpty().SetEmptyMap().PutDouble("d", 1.5)
 	seed, err := ptraceotlp.NewExportRequestFromTraces(td).MarshalProto()
 	if err != nil {

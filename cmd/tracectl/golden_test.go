@@ -1,0 +1,91 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"tracectl/internal/render"
+)
+
+// goldenSamples names each bundled sample for its golden files.
+var goldenSamples = []struct{ name, file string }{
+	{"databricks", "mnorberg-dev-mnorberg-dev.github.io__databricks_output_trace_ok.json"},
+	{"bedrock-v2", "mlflow-mlflow-website__bedrock-chat-model-part-1_trace_excerpt.json"},
+	{"otlp-proto", "open-telemetry-opentelemetry-proto__examples_trace.json"},
+	{"otlp-jsonl", "open-telemetry-opentelemetry-specification__file-exporter_traces_example.jsonl"},
+	{"prompt", "mlflow-mlflow-export-import__samples_oss_mlflow_bulk_prompts_my-greeting-prompt_v1_prompt.json"},
+}
+
+// goldenCommands are the command lines run over every sample.
+var goldenCommands = []struct {
+	name string
+	args []string
+}{
+	{"show", []string{"show"}},
+	{"show-errors-only", []string{"show", "--errors-only"}},
+	{"show-attributes-events", []string{"show", "--attributes", "--events", "--no-fold"}},
+	{"show.json", []string{"show", "-o", "json", "--attributes", "--events"}},
+	{"roots", []string{"roots"}},
+	{"roots.json", []string{"roots", "-o", "json"}},
+	{"status", []string{"status"}},
+	{"status.jsonl", []string{"status", "-o", "jsonl"}},
+	{"preview", []string{"preview"}},
+	{"preview.json", []string{"preview", "-o", "json"}},
+	{"spans", []string{"spans"}},
+	{"spans.json", []string{"spans", "-o", "json"}},
+}
+
+// goldenRun runs tracectl from the repository root (so sources print as
+// testdata/samples/…) and returns stdout, then stderr and the exit code.
+func goldenRun(t *testing.T, tty bool, args ...string) []byte {
+	t.Helper()
+	t.Chdir(repoAbs)
+	streams, _, out, errOut := render.Test()
+	if tty {
+		streams.OutTTY = true
+		streams.Width = 120
+		args = append([]string{"--color", "always"}, args...)
+	}
+	code := Main(args, streams)
+	var b strings.Builder
+	b.WriteString(out.String())
+	if errOut.Len() > 0 || code != 0 {
+		fmt.Fprintf(&b, "-- stderr --\n%s-- exit %d --\n", errOut.String(), code)
+	}
+	return []byte(b.String())
+}
+
+func TestGoldenSamples(t *testing.T) {
+	for _, s := range goldenSamples {
+		for _, c := range goldenCommands {
+			t.Run(s.name+"/"+c.name, func(t *testing.T) {
+				args := append(append([]string(nil), c.args...), filepath.Join("testdata/samples", s.file))
+				checkGolden(t, filepath.Join("testdata/golden", s.name, c.name), goldenRun(t, false, args...))
+			})
+		}
+		t.Run(s.name+"/show.tty", func(t *testing.T) {
+			checkGolden(t, filepath.Join("testdata/golden", s.name, "show.tty"), goldenRun(t, true, "show", filepath.Join("testdata/samples", s.file)))
+		})
+	}
+}
+
+// TestGoldenMixedInputs reads every trace sample in one run: every schema
+// mixed, in argument order.
+func TestGoldenMixedInputs(t *testing.T) {
+	var files []string
+	for _, s := range goldenSamples {
+		if s.name != "prompt" {
+			files = append(files, filepath.Join("testdata/samples", s.file))
+		}
+	}
+	for _, c := range []string{"roots", "status", "preview"} {
+		t.Run(c, func(t *testing.T) {
+			checkGolden(t, filepath.Join("testdata/golden/mixed", c), goldenRun(t, false, append([]string{c}, files...)...))
+		})
+	}
+	t.Run("spans", func(t *testing.T) {
+		checkGolden(t, "testdata/golden/mixed/spans-sorted-by-duration", goldenRun(t, false, append([]string{"spans", "--sort", "duration"}, files...)...))
+	})
+}

@@ -1,0 +1,302 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/spf13/cobra"
+
+	"tracectl/internal/manager"
+	"tracectl/internal/render"
+	"tracectl/internal/spanjson"
+)
+
+// inputSource is one input: its display name and how to open it.
+type inputSource struct {
+	name string // "<stdin>" for standard input
+	open func() (io.ReadCloser, error)
+}
+
+// inputsFrom turns command-line arguments into inputs: each file, "-" for
+// stdin, and stdin when there is no argument.
+func inputsFrom(args []string, stdin io.Reader) []inputSource {
+	if len(args) == 0 {
+		args = []string{"-"}
+	}
+	ins := make([]inputSource, 0, len(args))
+	for _, a := range args {
+		if a == "-" {
+			ins = append(ins, inputSource{name: "<stdin>", open: func() (io.ReadCloser, error) { return io.NopCloser(stdin), nil }})
+			continue
+		}
+		ins = append(ins, inputSource{name: a, open: func() (io.ReadCloser, error) {
+			f, err := os.Open(a)
+			if err != nil {
+				return nil, &hintError{err: fmt.Errorf("cannot read %s: %w", a, unwrapPathError(err)), hint: "check the file name; use - to read standard input"}
+			}
+			return f, nil
+		}})
+	}
+	return ins
+}
+
+func unwrapPathError(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// pendingTrace is a trace registered with the manager while inputs are
+// read: where it was first seen and the spans the manager cannot hold
+// (a repeated span id would replace the first; the tree reports them).
+type pendingTrace struct {
+	otelID  spanjson.TraceID
+	source  string
+	schema  spanjson.Schema
+	shape   string
+	info    spanjson.TraceInfo
+	seen    map[spanjson.SpanID]struct{}
+	extra   []spanjson.Span
+	noSpans bool
+}
+
+// loadTraces reads every input, feeds each trace through the trace manager
+// (register the trace, register its spans, pop it whole once all inputs are
+// read, so traces split over several documents come out complete) and
+// builds the span tree of each. Decode and tree warnings go to warn; they
+// never stop the output. Traces come out in the order they were first seen.
+func loadTraces(ctx context.Context, ins []inputSource, warn func(spanjson.Warning)) ([]*render.TraceView, error) {
+	var expired []*manager.ManagerTrace
+	mgr := manager.New(manager.Config{
+		TTL:           10 * 365 * 24 * time.Hour, // traces leave by PopTrace, not by age
+		CheckInterval: time.Hour,
+		MaxSize:       math.MaxInt32,
+		OnExpire:      func(t *manager.ManagerTrace) { expired = append(expired, t) },
+	})
+	defer mgr.Close()
+
+	var order []*pendingTrace
+	byID := map[spanjson.TraceID]*pendingTrace{}
+	for _, in := range ins {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if err := loadInput(ctx, mgr, in, byID, &order, warn); err != nil {
+			return nil, err
+		}
+	}
+
+	views := make([]*render.TraceView, 0, len(order))
+	for _, p := range order {
+		t := spanjson.Trace{Info: p.info}
+		var prompts []spanjson.PromptVersion
+		if mt := mgr.PopTrace(p.otelID); mt != nil {
+			t, prompts = mt.Trace, mt.Prompts
+		} else if mt := takeExpired(&expired, p.info.TraceID); mt != nil {
+			t, prompts = mt.Trace, mt.Prompts
+		}
+		t.Spans = append(t.Spans, p.extra...)
+		tree, warnings := spanjson.BuildTree(t.Spans)
+		for _, w := range warnings {
+			warn(w)
+		}
+		v := render.NewTraceView(p.source, p.schema, p.shape, &t, tree)
+		v.Prompts = prompts
+		views = append(views, v)
+	}
+	return views, nil
+}
+
+func takeExpired(list *[]*manager.ManagerTrace, traceID string) *manager.ManagerTrace {
+	for k, mt := range *list {
+		if mt.Trace.Info.TraceID == traceID {
+			*list = append((*list)[:k], (*list)[k+1:]...)
+			return mt
+		}
+	}
+	return nil
+}
+
+func loadInput(ctx context.Context, mgr *manager.Manager, in inputSource, byID map[spanjson.TraceID]*pendingTrace, order *[]*pendingTrace, warn func(spanjson.Warning)) error {
+	rc, err := in.open()
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	dec := spanjson.NewDecoder(rc, in.name)
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		doc, err := dec.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return decodeError(in.name, err)
+		}
+		for _, w := range doc.Warnings {
+			warn(w)
+		}
+		for ti := range doc.Traces {
+			t := &doc.Traces[ti]
+			otelID := otelTraceIDOf(t)
+			p := byID[otelID]
+			if p == nil {
+				p = &pendingTrace{otelID: otelID, source: in.name, schema: doc.Schema, shape: doc.Shape, info: t.Info, seen: map[spanjson.SpanID]struct{}{}}
+				byID[otelID] = p
+				*order = append(*order, p)
+				mgr.RegisterTrace(otelID, t.Info)
+			}
+			for si, s := range t.Spans {
+				if _, dup := p.seen[s.SpanID()]; dup {
+					p.extra = append(p.extra, s)
+					continue
+				}
+				p.seen[s.SpanID()] = struct{}{}
+				if err := mgr.RegisterSpan(spanjson.LiveSpanFrom(s)); err != nil {
+					return fmt.Errorf("%s: trace %s: %w", in.name, t.Info.TraceID, err)
+				}
+				t.Spans[si] = spanjson.Span{} // the manager holds it now
+			}
+		}
+	}
+}
+
+// otelTraceIDOf is the OpenTelemetry id the trace's spans carry, else one
+// derived from the info's trace id.
+func otelTraceIDOf(t *spanjson.Trace) spanjson.TraceID {
+	if len(t.Spans) > 0 {
+		return t.Spans[0].TraceID()
+	}
+	if id, err := spanjson.ParseTraceID(t.Info.TraceID); err == nil {
+		return id
+	}
+	return spanjson.OpaqueTraceID(t.Info.TraceID)
+}
+
+// decodeError keeps a located error as it is (reportError prints the
+// offending line of a syntax error) and names the input in any other.
+func decodeError(name string, err error) error {
+	var se *spanjson.SyntaxError
+	if errors.As(err, &se) || strings.HasPrefix(err.Error(), name+":") {
+		return err
+	}
+	return fmt.Errorf("%s: %w", name, err)
+}
+
+// Output formats of the read commands.
+const (
+	outputText  = "text"
+	outputJSON  = "json"
+	outputJSONL = "jsonl"
+)
+
+var outputFormats = []string{outputText, outputJSON, outputJSONL}
+
+// addOutputFlag binds -o/--output with its completions.
+func addOutputFlag(cmd *cobra.Command, dst *string) {
+	cmd.Flags().StringVarP(dst, "output", "o", outputText, "output format: text, json or jsonl")
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(outputFormats, cobra.ShellCompDirectiveNoFileComp))
+}
+
+func checkOutput(o string) error {
+	if slices.Contains(outputFormats, o) {
+		return nil
+	}
+	return usageErrorf("invalid --output %q: want text, json or jsonl", o)
+}
+
+// warnTo prints warnings the house way on stderr.
+func warnTo(streams *render.IOStreams) func(spanjson.Warning) {
+	return func(w spanjson.Warning) {
+		fmt.Fprintf(streams.ErrOut, "tracectl: warning: %s\n", w)
+	}
+}
+
+// loadArgs loads the traces named by a read command's arguments.
+func loadArgs(ctx context.Context, streams *render.IOStreams, args []string) ([]*render.TraceView, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	return loadTraces(ctx, inputsFrom(args, streams.In), warnTo(streams))
+}
+
+// writeJSON writes one value per trace (or span) as a JSON array or JSON
+// Lines.
+func writeJSON[T any](streams *render.IOStreams, output string, items []T) error {
+	bw := bufio.NewWriterSize(streams.Out, 64<<10)
+	jw := render.NewJSONWriter(bw, output == outputJSONL)
+	for _, it := range items {
+		if err := jw.Write(it); err != nil {
+			return err
+		}
+	}
+	if err := jw.Close(); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+// addReadCommands adds show, roots, status, preview and spans.
+func addReadCommands(root *cobra.Command, streams *render.IOStreams) {
+	root.AddCommand(
+		NewShowCmd(streams),
+		NewRootsCmd(streams),
+		NewStatusCmd(streams),
+		NewPreviewCmd(streams),
+		NewSpansCmd(streams),
+	)
+}
+
+// printErrorContext shows the spot of a JSON syntax error: the offending
+// line, clipped around the column, and a caret under the column.
+func printErrorContext(streams *render.IOStreams, err error) {
+	var se *spanjson.SyntaxError
+	if !errors.As(err, &se) || se.LineText == "" || se.Col < 1 {
+		return
+	}
+	line, col := se.LineText, se.Col-1
+	const room = 72
+	if col > len(line) {
+		col = len(line)
+	}
+	start := 0
+	if col > room/2 {
+		start = col - room/2
+	}
+	end := min(len(line), start+room)
+	// Keep whole UTF-8 sequences at both cuts.
+	for start > 0 && start < len(line) && !utf8.RuneStart(line[start]) {
+		start--
+	}
+	for end < len(line) && !utf8.RuneStart(line[end]) {
+		end++
+	}
+	clipped := strings.Map(func(r rune) rune {
+		if r == '\t' {
+			return ' '
+		}
+		return r
+	}, line[start:end])
+	caret := utf8.RuneCountInString(line[start:col])
+	if start > 0 {
+		clipped = "…" + clipped
+		caret++
+	}
+	if end < len(line) {
+		clipped += "…"
+	}
+	fmt.Fprintf(streams.ErrOut, "    %s\n    %s^\n", clipped, strings.Repeat(" ", caret))
+}

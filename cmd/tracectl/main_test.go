@@ -1,0 +1,214 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	gocmp "github.com/google/go-cmp/cmp"
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"tracectl/internal/render"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files and completions")
+
+// repoRoot is the module root, relative to this package's directory.
+const repoRoot = "../.."
+
+// repoAbs is repoRoot made absolute, for tests that change directory.
+var repoAbs = func() string {
+	p, err := filepath.Abs(repoRoot)
+	if err != nil {
+		panic(err)
+	}
+	return p
+}()
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"tracectl": func() { os.Exit(Main(os.Args[1:], render.System())) },
+	})
+}
+
+// TestScripts runs the end-to-end scripts in testdata/script. Each script
+// finds the sample traces under $WORK/samples.
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir: "testdata/script",
+		Setup: func(env *testscript.Env) error {
+			samples, err := filepath.Glob(filepath.Join(repoAbs, "testdata/samples/*"))
+			if err != nil {
+				return err
+			}
+			dir := filepath.Join(env.WorkDir, "samples")
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return err
+			}
+			for _, s := range samples {
+				b, err := os.ReadFile(s)
+				if err != nil {
+					return err
+				}
+				if err := os.WriteFile(filepath.Join(dir, filepath.Base(s)), b, 0o644); err != nil {
+					return err
+				}
+			}
+			env.Setenv("NO_COLOR", "")
+			env.Setenv("CLICOLOR_FORCE", "")
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			// exitcode N CMD ARGS... runs CMD and checks its exit code is N.
+			"exitcode": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) < 2 {
+					ts.Fatalf("usage: exitcode N command [args...]")
+				}
+				err := ts.Exec(args[1], args[2:]...)
+				got := 0
+				var exitErr *exec.ExitError
+				if errors.As(err, &exitErr) {
+					got = exitErr.ExitCode()
+				} else if err != nil {
+					ts.Fatalf("%v", err)
+				}
+				if strconv.Itoa(got) != args[0] {
+					ts.Fatalf("exit code %d, want %s", got, args[0])
+				}
+			},
+		},
+		RequireExplicitExec: true,
+	})
+}
+
+// runMain runs tracectl in-process on buffers (not a terminal).
+func runMain(t *testing.T, stdin string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	streams, in, out, errOut := render.Test()
+	in.WriteString(stdin)
+	code = Main(args, streams)
+	return out.String(), errOut.String(), code
+}
+
+// checkGolden compares got with the golden file at path (relative to the
+// repository root), or rewrites it with -update.
+func checkGolden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	path = filepath.Join(repoAbs, path)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./cmd/tracectl -update to create it)", err)
+	}
+	if diff := gocmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("%s differs (-want +got):\n%s", path, diff)
+	}
+}
+
+// TestCompletionsMatchCommands fails when the committed completion scripts
+// in completions/ drift from what the command tree generates; run
+// `make completions` (or go test -update) to refresh them.
+func TestCompletionsMatchCommands(t *testing.T) {
+	for _, s := range completionShells {
+		t.Run(s.shell, func(t *testing.T) {
+			out, errOut, code := runMain(t, "", "completion", s.shell)
+			if code != 0 {
+				t.Fatalf("completion %s: exit %d: %s", s.shell, code, errOut)
+			}
+			if !strings.Contains(out, "tracectl") {
+				t.Fatalf("completion %s does not mention tracectl", s.shell)
+			}
+			checkGolden(t, filepath.Join("completions", s.file), []byte(out))
+		})
+	}
+}
+
+// TestCompletionOffersCommandsAndFlags checks what the scripts ask tracectl
+// for at completion time: every command, and each read command's flags.
+func TestCompletionOffersCommandsAndFlags(t *testing.T) {
+	out, _, code := runMain(t, "", "__complete", "")
+	if code != 0 {
+		t.Fatalf("__complete: exit %d", code)
+	}
+	for _, c := range []string{"show", "roots", "status", "preview", "spans", "completion", "version", "convert", "collect"} {
+		if !strings.Contains(out, c+"\t") {
+			t.Errorf("command %q not offered:\n%s", c, out)
+		}
+	}
+	tests := map[string][]string{
+		"show":    {"--depth", "--errors-only", "--attributes", "--events", "--no-fold", "--output", "--color"},
+		"status":  {"--fail-on"},
+		"preview": {"--width"},
+		"spans":   {"--type", "--status", "--name", "--min-duration", "--sort"},
+	}
+	for cmd, flags := range tests {
+		out, _, _ := runMain(t, "", "__complete", cmd, "--")
+		for _, f := range flags {
+			if !strings.Contains(out, f+"\t") && !strings.Contains(out, f+"\n") {
+				t.Errorf("%s: flag %s not offered:\n%s", cmd, f, out)
+			}
+		}
+	}
+	out, _, _ = runMain(t, "", "__complete", "spans", "--sort", "")
+	if got := strings.Fields(strings.Split(out, ":")[0]); gocmp.Diff([]string{"start", "duration", "name"}, got) != "" {
+		t.Errorf("--sort completions = %q", got)
+	}
+}
+
+func TestUsageErrorsExit2(t *testing.T) {
+	tests := [][]string{
+		{"show", "--depth", "-1"},
+		{"show", "--bogus"},
+		{"show", "-o", "yaml"},
+		{"status", "--fail-on", "warning"},
+		{"spans", "--sort", "size"},
+		{"spans", "--status", "fine"},
+		{"spans", "--name", "[a-"},
+		{"spans", "--min-duration", "soon"},
+		{"preview", "--width", "-3"},
+		{"completion", "tcsh"},
+		{"completion"},
+		{"--color", "sometimes", "roots"},
+	}
+	for _, args := range tests {
+		_, errOut, code := runMain(t, "", args...)
+		if code != exitUsage {
+			t.Errorf("%q: exit %d, want %d (stderr %q)", args, code, exitUsage, errOut)
+		}
+		if !strings.HasPrefix(errOut, "tracectl: error: ") {
+			t.Errorf("%q: stderr %q lacks the error prefix", args, errOut)
+		}
+	}
+}
+
+func TestMissingFileExits1WithHint(t *testing.T) {
+	_, errOut, code := runMain(t, "", "show", filepath.Join(t.TempDir(), "nope.json"))
+	if code != exitError {
+		t.Fatalf("exit %d, want %d", code, exitError)
+	}
+	if !strings.Contains(errOut, "nope.json: no such file or directory") || !strings.Contains(errOut, "tracectl: hint: ") {
+		t.Errorf("stderr = %q", errOut)
+	}
+}
+
+func TestHelpHasExamples(t *testing.T) {
+	for _, c := range []string{"show", "roots", "status", "preview", "spans", "completion"} {
+		out, _, code := runMain(t, "", c, "--help")
+		if code != 0 || !strings.Contains(out, "Examples:") || !strings.Contains(out, "tracectl "+c) {
+			t.Errorf("%s --help (exit %d) has no examples:\n%s", c, code, out)
+		}
+	}
+}

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+
+	"github.com/spf13/cobra"
+
+	"tracectl/internal/render"
+)
+
+type previewOptions struct {
+	streams *render.IOStreams
+	ctx     context.Context
+	inputs  []string
+	output  string
+	width   int
+}
+
+// NewPreviewCmd builds `tracectl preview`.
+func NewPreviewCmd(streams *render.IOStreams) *cobra.Command {
+	opts := &previewOptions{streams: streams}
+	cmd := &cobra.Command{
+		Use:   "preview [FILE|-]...",
+		Short: "Print each trace's request and response previews",
+		Long: `Print each trace's request and response previews. They come from the root
+span's inputs and outputs, or from the trace info. Chat-shaped payloads show
+the words, not the JSON: the last user message of "messages" or of a
+Responses-API "input", and "choices[0].message.content" or the Responses-API
+"output[].content[].text". A plain-text preview in the trace info is kept.
+
+--width clips each preview to that many columns (default: the terminal width,
+or 200 in a pipe); with -o json the previews are whole unless --width is set.`,
+		Example: `  tracectl preview trace.json
+  tracectl preview --width 60 traces/*.json
+  tracectl preview -o jsonl dump.jsonl | jq -r .request`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.ctx = cmd.Context()
+			opts.inputs = args
+			return runPreview(opts)
+		},
+	}
+	cmd.Flags().IntVar(&opts.width, "width", 0, "clip previews to this many columns (0: automatic)")
+	addOutputFlag(cmd, &opts.output)
+	return cmd
+}
+
+func runPreview(opts *previewOptions) error {
+	if err := checkOutput(opts.output); err != nil {
+		return err
+	}
+	if opts.width < 0 {
+		return usageErrorf("invalid --width %d: want 0 (automatic) or more", opts.width)
+	}
+	views, err := loadArgs(opts.ctx, opts.streams, opts.inputs)
+	if err != nil {
+		return err
+	}
+	if opts.output != outputText {
+		items := make([]render.PreviewJSON, 0, len(views))
+		for _, v := range views {
+			items = append(items, v.PreviewJSON(opts.width))
+		}
+		return writeJSON(opts.streams, opts.output, items)
+	}
+	p := render.NewPrinter(opts.streams)
+	p.Preview(views, opts.width)
+	return p.Flush()
+}

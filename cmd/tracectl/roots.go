@@ -1,0 +1,57 @@
+package main
+
+import (
+	"context"
+
+	"github.com/spf13/cobra"
+
+	"tracectl/internal/render"
+)
+
+type rootsOptions struct {
+	streams *render.IOStreams
+	ctx     context.Context
+	inputs  []string
+	output  string
+}
+
+// NewRootsCmd builds `tracectl roots`.
+func NewRootsCmd(streams *render.IOStreams) *cobra.Command {
+	opts := &rootsOptions{streams: streams}
+	cmd := &cobra.Command{
+		Use:   "roots [FILE|-]...",
+		Short: "List traces: one line per trace with its root span",
+		Long: `List one line per trace: the trace id, the root span's id and name, the
+trace state, its duration and its span count. A trace with several roots
+(spans whose parent is missing) names the first and counts the others.`,
+		Example: `  tracectl roots traces/*.json
+  cat dump.jsonl | tracectl roots -o jsonl`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.ctx = cmd.Context()
+			opts.inputs = args
+			return runRoots(opts)
+		},
+	}
+	addOutputFlag(cmd, &opts.output)
+	return cmd
+}
+
+func runRoots(opts *rootsOptions) error {
+	if err := checkOutput(opts.output); err != nil {
+		return err
+	}
+	views, err := loadArgs(opts.ctx, opts.streams, opts.inputs)
+	if err != nil {
+		return err
+	}
+	if opts.output != outputText {
+		items := make([]render.RootJSON, 0, len(views))
+		for _, v := range views {
+			items = append(items, v.RootJSON())
+		}
+		return writeJSON(opts.streams, opts.output, items)
+	}
+	p := render.NewPrinter(opts.streams)
+	p.Roots(views)
+	return p.Flush()
+}

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+
+	"github.com/spf13/cobra"
+
+	"tracectl/internal/render"
+)
+
+type showOptions struct {
+	streams *render.IOStreams
+	ctx     context.Context
+	inputs  []string
+	output  string
+	render.ShowOptions
+}
+
+// NewShowCmd builds `tracectl show`.
+func NewShowCmd(streams *render.IOStreams) *cobra.Command {
+	opts := &showOptions{streams: streams}
+	cmd := &cobra.Command{
+		Use:   "show [FILE|-]...",
+		Short: "Show traces: header, previews and the span tree",
+		Long: `Show each trace: a header (trace id, name, state, duration, span count,
+detected schema), the request and response previews, and the span tree with
+each span's type, status, duration and self time. Failing spans stand out
+with their exception type and message. On a terminal each span also gets a
+waterfall bar on the trace's time axis.
+
+Runs of three or more similar siblings (same name, type and status) fold into
+one line with a count; --no-fold prints them one by one. "(+N nested)" counts
+the spans under a line that are not printed.
+
+With -o json, each trace is an object with its spans in tree order (never
+folded); -o jsonl writes one trace per line.`,
+		Example: `  tracectl show trace.json
+  tracectl show --errors-only traces/*.json
+  tracectl show --depth 2 --attributes trace.json
+  cat dump.jsonl | tracectl show -o jsonl | jq .state`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.ctx = cmd.Context()
+			opts.inputs = args
+			return runShow(opts)
+		},
+	}
+	f := cmd.Flags()
+	f.IntVar(&opts.Depth, "depth", 0, "print this many levels of spans (1: roots only; 0: all)")
+	f.BoolVar(&opts.ErrorsOnly, "errors-only", false, "print only the paths from a root to failing spans")
+	f.BoolVar(&opts.Attributes, "attributes", false, "print each span's attributes")
+	f.BoolVar(&opts.Events, "events", false, "print each span's events")
+	f.BoolVar(&opts.NoFold, "no-fold", false, "do not fold runs of similar sibling spans")
+	addOutputFlag(cmd, &opts.output)
+	return cmd
+}
+
+func runShow(opts *showOptions) error {
+	if err := checkOutput(opts.output); err != nil {
+		return err
+	}
+	if opts.Depth < 0 {
+		return usageErrorf("invalid --depth %d: want 0 (all levels) or more", opts.Depth)
+	}
+	views, err := loadArgs(opts.ctx, opts.streams, opts.inputs)
+	if err != nil {
+		return err
+	}
+	if opts.output != outputText {
+		items := make([]render.TraceJSON, 0, len(views))
+		for _, v := range views {
+			items = append(items, v.ShowJSON(opts.ShowOptions))
+		}
+		return writeJSON(opts.streams, opts.output, items)
+	}
+	p := render.NewPrinter(opts.streams)
+	for _, v := range views {
+		p.Show(v, opts.ShowOptions)
+	}
+	return p.Flush()
+}

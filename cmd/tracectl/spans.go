@@ -1,0 +1,189 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"tracectl/internal/render"
+	"tracectl/internal/spanjson"
+)
+
+const (
+	sortStart    = "start"
+	sortDuration = "duration"
+	sortName     = "name"
+)
+
+type spansOptions struct {
+	streams     *render.IOStreams
+	ctx         context.Context
+	inputs      []string
+	output      string
+	types       []string
+	statuses    []string
+	name        string
+	minDuration time.Duration
+	sort        string
+}
+
+// NewSpansCmd builds `tracectl spans`.
+func NewSpansCmd(streams *render.IOStreams) *cobra.Command {
+	opts := &spansOptions{streams: streams}
+	cmd := &cobra.Command{
+		Use:   "spans [FILE|-]...",
+		Short: "List spans in a flat table, filtered and sorted",
+		Long: `List spans one per line: span id, parent id, name, span type, status, start
+(relative to the trace's first span), duration and self time. With several
+traces a TRACE column comes first.
+
+Filters combine with AND; --type and --status take several values (comma
+separated or repeated), any of which matches. --name is a glob (*, ?, [a-z])
+matched against the whole span name.
+
+--sort start (default: by start time), duration (longest first) or name.`,
+		Example: `  tracectl spans trace.json
+  tracectl spans --type LLM,CHAT_MODEL --sort duration trace.json
+  tracectl spans --status error --name 'retriever*' traces/*.json
+  tracectl spans --min-duration 1s -o jsonl dump.jsonl`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.ctx = cmd.Context()
+			opts.inputs = args
+			return runSpans(opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringSliceVar(&opts.types, "type", nil, "only spans of these span types (e.g. LLM,TOOL)")
+	f.StringSliceVar(&opts.statuses, "status", nil, "only spans with these statuses: ok, error, unset")
+	f.StringVar(&opts.name, "name", "", "only spans whose name matches this glob")
+	f.DurationVar(&opts.minDuration, "min-duration", 0, "only spans that took at least this long (e.g. 250ms)")
+	f.StringVar(&opts.sort, "sort", sortStart, "sort by start, duration or name")
+	_ = cmd.RegisterFlagCompletionFunc("sort", cobra.FixedCompletions([]string{sortStart, sortDuration, sortName}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("status", cobra.FixedCompletions([]string{"ok", "error", "unset"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("type", cobra.FixedCompletions([]string{"LLM", "CHAT_MODEL", "CHAIN", "AGENT", "TOOL", "RETRIEVER", "EMBEDDING", "RERANKER", "PARSER", "MEMORY", "UNKNOWN"}, cobra.ShellCompDirectiveNoFileComp))
+	addOutputFlag(cmd, &opts.output)
+	return cmd
+}
+
+// spanFilter is the parsed set of filters of `spans`.
+type spanFilter struct {
+	types       map[string]bool
+	statuses    map[spanjson.StatusCode]bool
+	name        string
+	minDuration time.Duration
+}
+
+func (o *spansOptions) filter() (*spanFilter, error) {
+	f := &spanFilter{name: o.name, minDuration: o.minDuration}
+	if len(o.types) > 0 {
+		f.types = map[string]bool{}
+		for _, t := range o.types {
+			f.types[strings.ToUpper(strings.TrimSpace(t))] = true
+		}
+	}
+	if len(o.statuses) > 0 {
+		f.statuses = map[spanjson.StatusCode]bool{}
+		for _, s := range o.statuses {
+			code, ok := spanjson.ParseStatusCode(strings.TrimSpace(s))
+			if !ok || strings.TrimSpace(s) == "" {
+				return nil, usageErrorf("invalid --status %q: want ok, error or unset", s)
+			}
+			f.statuses[code] = true
+		}
+	}
+	if f.name != "" {
+		if _, err := path.Match(f.name, ""); err != nil {
+			return nil, usageErrorf("invalid --name pattern %q: %v", f.name, err)
+		}
+	}
+	if f.minDuration < 0 {
+		return nil, usageErrorf("invalid --min-duration %s: want 0 or more", f.minDuration)
+	}
+	return f, nil
+}
+
+func (f *spanFilter) match(s spanjson.Span) bool {
+	if f.types != nil && !f.types[strings.ToUpper(render.SpanType(s))] {
+		return false
+	}
+	if f.statuses != nil && !f.statuses[s.Status().Code] {
+		return false
+	}
+	if f.minDuration > 0 && s.Duration() < f.minDuration {
+		return false
+	}
+	if f.name != "" {
+		if ok, _ := path.Match(f.name, s.Name()); !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func runSpans(opts *spansOptions) error {
+	if err := checkOutput(opts.output); err != nil {
+		return err
+	}
+	if opts.sort != sortStart && opts.sort != sortDuration && opts.sort != sortName {
+		return usageErrorf("invalid --sort %q: want start, duration or name", opts.sort)
+	}
+	filter, err := opts.filter()
+	if err != nil {
+		return err
+	}
+	views, err := loadArgs(opts.ctx, opts.streams, opts.inputs)
+	if err != nil {
+		return err
+	}
+	refs := selectSpans(views, filter)
+	sortSpans(refs, opts.sort)
+	if opts.output != outputText {
+		items := make([]render.SpanJSON, 0, len(refs))
+		for _, r := range refs {
+			j := r.View.SpanJSONOf(r.Index, false, false)
+			j.TraceID = r.View.TraceID()
+			items = append(items, j)
+		}
+		return writeJSON(opts.streams, opts.output, items)
+	}
+	p := render.NewPrinter(opts.streams)
+	p.Spans(refs, len(views) > 1)
+	return p.Flush()
+}
+
+// selectSpans returns the matching spans of every trace in tree order.
+func selectSpans(views []*render.TraceView, f *spanFilter) []render.SpanRef {
+	var refs []render.SpanRef
+	for _, v := range views {
+		spans := v.Spans()
+		for _, i := range v.Order() {
+			if f.match(spans[i]) {
+				refs = append(refs, render.SpanRef{View: v, Index: i})
+			}
+		}
+	}
+	return refs
+}
+
+// sortSpans orders refs stably; ties keep the traces' and the tree's order.
+func sortSpans(refs []render.SpanRef, by string) {
+	switch by {
+	case sortStart:
+		slices.SortStableFunc(refs, func(a, b render.SpanRef) int {
+			return cmp.Compare(a.Span().StartTime(), b.Span().StartTime())
+		})
+	case sortDuration:
+		slices.SortStableFunc(refs, func(a, b render.SpanRef) int {
+			return cmp.Compare(b.Span().Duration(), a.Span().Duration())
+		})
+	case sortName:
+		slices.SortStableFunc(refs, func(a, b render.SpanRef) int {
+			return strings.Compare(a.Span().Name(), b.Span().Name())
+		})
+	}
+}

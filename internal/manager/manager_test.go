@@ -1,0 +1,796 @@
+package manager
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/go-cmp/cmp"
+	"go.uber.org/goleak"
+
+	"tracectl/internal/spanjson"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// fakeClock is a manual clock: Advance moves time, Tick fires the cleanup
+// ticker and returns once the sweep it caused has finished.
+type fakeClock struct {
+	mu   sync.Mutex
+	now  time.Time
+	tick chan time.Time
+}
+
+func newFakeClock() *fakeClock {
+	return &fakeClock{now: time.Unix(1_700_000_000, 0), tick: make(chan time.Time)}
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+func (c *fakeClock) NewTicker(time.Duration) ticker { return fakeTicker{c.tick} }
+
+// Tick delivers two ticks: the second is received only after the sweep of
+// the first has returned, so the caller sees its effects.
+func (c *fakeClock) Tick() {
+	c.tick <- c.Now()
+	c.tick <- c.Now()
+}
+
+type fakeTicker struct{ c chan time.Time }
+
+func (f fakeTicker) C() <-chan time.Time { return f.c }
+func (f fakeTicker) Stop()               {}
+
+// expired collects what OnExpire received.
+type expired struct {
+	mu     sync.Mutex
+	traces []*ManagerTrace
+}
+
+func (e *expired) add(mt *ManagerTrace) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.traces = append(e.traces, mt)
+}
+
+func (e *expired) ids() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var ids []string
+	for _, mt := range e.traces {
+		ids = append(ids, mt.Trace.Info.TraceID)
+	}
+	return ids
+}
+
+func newTestManager(t *testing.T, cfg Config) (*Manager, *fakeClock, *expired) {
+	t.Helper()
+	clk := newFakeClock()
+	exp := &expired{}
+	if cfg.OnExpire == nil {
+		cfg.OnExpire = exp.add
+	}
+	m := newManager(cfg, clk)
+	t.Cleanup(func() { _ = m.Close() })
+	return m, clk, exp
+}
+
+func traceID(n int) spanjson.TraceID {
+	var id spanjson.TraceID
+	id[0] = 0xab
+	id[14] = byte(n >> 8)
+	id[15] = byte(n)
+	return id
+}
+
+func spanID(n int) spanjson.SpanID {
+	var id spanjson.SpanID
+	id[0] = 0xcd
+	id[6] = byte(n >> 8)
+	id[7] = byte(n)
+	return id
+}
+
+func liveSpan(trace, span, parent int, name string, start time.Time) *spanjson.LiveSpan {
+	var p spanjson.SpanID
+	if parent >= 0 {
+		p = spanID(parent)
+	}
+	return spanjson.NewLiveSpan(traceID(trace), spanID(span), p, name, start)
+}
+
+func TestRegisterSpanFromIDRootAndPop(t *testing.T) {
+	m, clk, _ := newTestManager(t, Config{})
+	t0 := clk.Now()
+	m.RegisterTrace(traceID(1), spanjson.TraceInfo{Tags: map[string]string{"k": "v"}})
+	root := liveSpan(1, 1, -1, "root", t0)
+	child := liveSpan(1, 2, 1, "child", t0.Add(time.Millisecond))
+	// The child is registered first: the root is found by its missing parent.
+	for _, s := range []*spanjson.LiveSpan{child, root} {
+		if err := m.RegisterSpan(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mlflowID := traceID(1).MLflowID()
+	if got := m.SpanFromID(mlflowID, child.SpanID()); got != child {
+		t.Errorf("SpanFromID(child) = %v, want the child span", got)
+	}
+	if got := m.SpanFromID(mlflowID, "0000000000000009"); got != nil {
+		t.Errorf("SpanFromID(absent span) = %v, want nil", got)
+	}
+	if got := m.SpanFromID("tr-nope", child.SpanID()); got != nil {
+		t.Errorf("SpanFromID(absent trace) = %v, want nil", got)
+	}
+	if got, want := m.RootSpanID(mlflowID), root.SpanID(); got != want {
+		t.Errorf("RootSpanID = %q, want %q", got, want)
+	}
+	if got := m.RootSpanID("tr-nope"); got != "" {
+		t.Errorf("RootSpanID(absent) = %q, want empty", got)
+	}
+
+	root.SetInputs(map[string]any{"q": "hi"})
+	root.SetOutputs("answer")
+	child.End()
+	root.End()
+	mt := m.PopTrace(traceID(1))
+	if mt == nil {
+		t.Fatal("PopTrace = nil")
+	}
+	var names []string
+	for _, s := range mt.Trace.Spans {
+		names = append(names, s.Name())
+	}
+	if diff := cmp.Diff([]string{"child", "root"}, names); diff != "" {
+		t.Errorf("span order (-want +got):\n%s", diff)
+	}
+	info := mt.Trace.Info
+	if info.TraceID != mlflowID || info.State != spanjson.StateInProgress || info.Tags["k"] != "v" {
+		t.Errorf("info = %+v, want id %s, state IN_PROGRESS, tag k=v", info, mlflowID)
+	}
+	if info.RequestPreview != `{"q":"hi"}` || info.ResponsePreview != `"answer"` {
+		t.Errorf("previews = %q, %q", info.RequestPreview, info.ResponsePreview)
+	}
+	// Immutable: later changes to the live span do not reach the popped span.
+	root.SetOutputs("changed")
+	if v, _ := mt.Trace.Spans[1].Outputs(); v != "answer" {
+		t.Errorf("popped span outputs = %v, want the value at pop time", v)
+	}
+	if m.PopTrace(traceID(1)) != nil {
+		t.Error("second PopTrace returned a trace")
+	}
+	if m.SpanFromID(mlflowID, root.SpanID()) != nil || m.RootSpanID(mlflowID) != "" {
+		t.Error("trace still reachable by MLflow id after PopTrace")
+	}
+	if err := m.RegisterSpan(liveSpan(1, 3, 1, "late", t0)); err == nil {
+		t.Error("RegisterSpan after PopTrace: want error, the otel id mapping should be gone")
+	}
+}
+
+func TestRegisterSpanReplacesSameID(t *testing.T) {
+	m, clk, _ := newTestManager(t, Config{})
+	m.RegisterTrace(traceID(1), spanjson.TraceInfo{})
+	a := liveSpan(1, 1, -1, "first", clk.Now())
+	b := liveSpan(1, 1, -1, "second", clk.Now())
+	_ = m.RegisterSpan(a)
+	_ = m.RegisterSpan(b)
+	mt := m.PopTrace(traceID(1))
+	if len(mt.Trace.Spans) != 1 || mt.Trace.Spans[0].Name() != "second" {
+		t.Errorf("spans = %v, want only the second registration", mt.Trace.Spans)
+	}
+}
+
+func TestRegisterSpanSkipsNonLive(t *testing.T) {
+	m, _, _ := newTestManager(t, Config{})
+	m.RegisterTrace(traceID(1), spanjson.TraceInfo{})
+	for _, s := range []spanjson.ActiveSpan{nil, spanjson.NoOpSpan{}, (*spanjson.LiveSpan)(nil)} {
+		if err := m.RegisterSpan(s); err != nil {
+			t.Errorf("RegisterSpan(%T) = %v, want nil", s, err)
+		}
+	}
+	if mt := m.PopTrace(traceID(1)); len(mt.Trace.Spans) != 0 {
+		t.Errorf("spans = %d, want 0", len(mt.Trace.Spans))
+	}
+}
+
+func TestRegisterSpanUnknownTraceNamesIt(t *testing.T) {
+	m, clk, _ := newTestManager(t, Config{})
+	s := liveSpan(7, 1, -1, "orphan", clk.Now())
+	err := m.RegisterSpan(s)
+	if err == nil {
+		t.Fatal("RegisterSpan of an unregistered trace: nil error")
+	}
+	if want := "tr-ab000000000000000000000000000007"; !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q does not name trace %s", err, want)
+	}
+}
+
+func TestRegisterTraceCustomMLflowID(t *testing.T) {
+	// An MLflow 2 style request id that is not "tr-"+otel hex still works:
+	// spans are found through the otel id mapping.
+	m, clk, _ := newTestManager(t, Config{})
+	m.RegisterTrace(traceID(1), spanjson.TraceInfo{TraceID: "abc123"})
+	s := liveSpan(1, 1, -1, "root", clk.Now())
+	if err := m.RegisterSpan(s); err != nil {
+		t.Fatal(err)
+	}
+	if m.SpanFromID("abc123", s.SpanID()) != s || m.RootSpanID("abc123") != s.SpanID() {
+		t.Error("span not reachable by the custom MLflow id")
+	}
+	if mt := m.PopTrace(traceID(1)); mt == nil || mt.Trace.Info.TraceID != "abc123" {
+		t.Errorf("PopTrace = %+v", mt)
+	}
+}
+
+func TestRegisterTraceAgainHandsOldToOnExpire(t *testing.T) {
+	m, clk, exp := newTestManager(t, Config{})
+	m.RegisterTrace(traceID(1), spanjson.TraceInfo{ClientRequestID: "old"})
+	_ = m.RegisterSpan(liveSpan(1, 1, -1, "root", clk.Now()))
+	m.RegisterTrace(traceID(1), spanjson.TraceInfo{ClientRequestID: "new"})
+	if len(exp.traces) != 1 || exp.traces[0].Trace.Info.ClientRequestID != "old" || len(exp.traces[0].Trace.Spans) != 1 {
+		t.Fatalf("OnExpire got %v, want the old trace with its span", exp.ids())
+	}
+	if mt := m.PopTrace(traceID(1)); mt.Trace.Info.ClientRequestID != "new" {
+		t.Errorf("registered trace = %+v, want the new one", mt.Trace.Info)
+	}
+	// registerTrace(ifAbsent) keeps what is there.
+	m.RegisterTrace(traceID(2), spanjson.TraceInfo{ClientRequestID: "first"})
+	if m.registerTrace(traceID(2), spanjson.TraceInfo{ClientRequestID: "second"}, true) {
+		t.Error("registerTrace(ifAbsent) replaced a registered trace")
+	}
+	if mt := m.PopTrace(traceID(2)); mt.Trace.Info.ClientRequestID != "first" {
+		t.Errorf("got %q, want first", mt.Trace.Info.ClientRequestID)
+	}
+}
+
+func TestPreviews(t *testing.T) {
+	long := strings.Repeat("é", 600) + strings.Repeat("字", 600) // 1,200 runes
+	longJSON := `"` + long + `"`
+	tests := []struct {
+		name         string
+		inputs       *spanjson.Attribute // nil: not set
+		info         spanjson.TraceInfo
+		wantRequest  string
+		wantRunes    int
+		wantResponse string
+	}{
+		{name: "object", inputs: &spanjson.Attribute{Key: spanjson.AttrInputs, Value: `{"a":[1,2]}`}, wantRequest: `{"a":[1,2]}`},
+		{name: "absent", wantRequest: ""},
+		{name: "plain string stored raw is JSON-encoded", inputs: &spanjson.Attribute{Key: spanjson.AttrInputs, Value: "hello world", Type: spanjson.ValueString}, wantRequest: `"hello world"`},
+		{name: "multi-byte text cut at 1000 characters", inputs: &spanjson.Attribute{Key: spanjson.AttrInputs, Value: longJSON}, wantRequest: longJSON[:len(`"`)+600*2+399*3], wantRunes: 1000},
+		{name: "exactly 1000 characters kept", inputs: &spanjson.Attribute{Key: spanjson.AttrInputs, Value: `"` + strings.Repeat("ü", 998) + `"`}, wantRequest: `"` + strings.Repeat("ü", 998) + `"`, wantRunes: 1000},
+		{name: "info preview kept", inputs: &spanjson.Attribute{Key: spanjson.AttrInputs, Value: `"x"`}, info: spanjson.TraceInfo{RequestPreview: "mine", ResponsePreview: "theirs"}, wantRequest: "mine", wantResponse: "theirs"},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, _, _ := newTestManager(t, Config{})
+			m.RegisterTrace(traceID(i), tt.info)
+			var attrs []spanjson.Attribute
+			if tt.inputs != nil {
+				attrs = append(attrs, *tt.inputs)
+			}
+			root := spanjson.LiveSpanFrom(spanjson.NewSpan(spanjson.SpanData{
+				TraceID: traceID(i), SpanID: spanID(1), Name: "root", Attributes: spanjson.NewAttributes(attrs),
+			}))
+			_ = m.RegisterSpan(liveSpan(i, 2, 1, "child", time.Unix(1, 0))) // child inputs never used
+			m.SpanFromID(traceID(i).MLflowID(), spanID(2).String()).SetInputs("child")
+			_ = m.RegisterSpan(root)
+			mt := m.PopTrace(traceID(i))
+			if got := mt.Trace.Info.RequestPreview; got != tt.wantRequest {
+				t.Errorf("request preview = %.60q… (%d runes), want %.60q… (%d runes)", got, utf8.RuneCountInString(got), tt.wantRequest, utf8.RuneCountInString(tt.wantRequest))
+			}
+			if tt.wantRunes != 0 && utf8.RuneCountInString(mt.Trace.Info.RequestPreview) != tt.wantRunes {
+				t.Errorf("request preview has %d runes, want %d", utf8.RuneCountInString(mt.Trace.Info.RequestPreview), tt.wantRunes)
+			}
+			if got := mt.Trace.Info.ResponsePreview; got != tt.wantResponse {
+				t.Errorf("response preview = %q, want %q", got, tt.wantResponse)
+			}
+		})
+	}
+}
+
+func TestClip(t *testing.T) {
+	tests := []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"", 3, ""},
+		{"abc", 3, "abc"},
+		{"abcd", 3, "abc"},
+		{"ééé", 3, "ééé"},
+		{"éééé", 3, "ééé"},
+		{"a字b字", 2, "a字"},
+	}
+	for _, tt := range tests {
+		if got := clip(tt.in, tt.n); got != tt.want {
+			t.Errorf("clip(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
+		}
+	}
+}
+
+func TestRegisterPrompt(t *testing.T) {
+	tests := []struct {
+		name    string
+		oldTag  string // "" = no tag
+		add     []spanjson.PromptVersion
+		wantTag string
+		wantErr string
+		prompts int
+	}{
+		{
+			name:    "first prompt",
+			add:     []spanjson.PromptVersion{{Name: "qa", Version: 3}},
+			wantTag: `[{"name":"qa","version":"3"}]`,
+			prompts: 1,
+		},
+		{
+			name:    "same prompt twice is linked once",
+			add:     []spanjson.PromptVersion{{Name: "qa", Version: 3}, {Name: "qa", Version: 3, Template: "t"}},
+			wantTag: `[{"name":"qa","version":"3"}]`,
+			prompts: 1,
+		},
+		{
+			name:    "two versions of one prompt",
+			add:     []spanjson.PromptVersion{{Name: "qa", Version: 3}, {Name: "qa", Version: 4}},
+			wantTag: `[{"name":"qa","version":"3"},{"name":"qa","version":"4"}]`,
+			prompts: 2,
+		},
+		{
+			name:    "merged with the old tag, numeric versions accepted, duplicates dropped",
+			oldTag:  `[{"name": "customer-support", "version": 12}, {"name": "qa", "version": "3"}, {"name": "qa", "version": "3"}]`,
+			add:     []spanjson.PromptVersion{{Name: "qa", Version: 3}, {Name: "new", Version: 1}},
+			wantTag: `[{"name":"customer-support","version":"12"},{"name":"qa","version":"3"},{"name":"new","version":"1"}]`,
+			prompts: 2,
+		},
+		{
+			name:    "unreadable tag is an error and left alone",
+			oldTag:  `not json`,
+			add:     []spanjson.PromptVersion{{Name: "qa", Version: 3}},
+			wantTag: `not json`,
+			wantErr: "mlflow.linkedPrompts",
+			prompts: 0,
+		},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, _, _ := newTestManager(t, Config{})
+			info := spanjson.TraceInfo{}
+			if tt.oldTag != "" {
+				info.Tags = map[string]string{spanjson.TagLinkedPrompts: tt.oldTag}
+			}
+			m.RegisterTrace(traceID(i), info)
+			var err error
+			for _, p := range tt.add {
+				if e := m.RegisterPrompt(traceID(i).MLflowID(), p); e != nil {
+					err = e
+				}
+			}
+			if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Errorf("err = %v, want containing %q", err, tt.wantErr)
+			}
+			mt := m.PopTrace(traceID(i))
+			if diff := cmp.Diff(tt.wantTag, mt.Trace.Info.Tags[spanjson.TagLinkedPrompts]); diff != "" {
+				t.Errorf("tag (-want +got):\n%s", diff)
+			}
+			if len(mt.Prompts) != tt.prompts {
+				t.Errorf("prompts = %v, want %d", mt.Prompts, tt.prompts)
+			}
+		})
+	}
+}
+
+func TestRegisterPromptUnknownTrace(t *testing.T) {
+	m, _, _ := newTestManager(t, Config{})
+	err := m.RegisterPrompt("tr-missing", spanjson.PromptVersion{Name: "qa", Version: 1})
+	if err == nil || !strings.Contains(err.Error(), "tr-missing") {
+		t.Errorf("err = %v, want an error naming tr-missing", err)
+	}
+}
+
+func TestRegisterTraceDoesNotAliasCallerTags(t *testing.T) {
+	m, _, _ := newTestManager(t, Config{})
+	tags := map[string]string{}
+	m.RegisterTrace(traceID(1), spanjson.TraceInfo{Tags: tags})
+	_ = m.RegisterPrompt(traceID(1).MLflowID(), spanjson.PromptVersion{Name: "p", Version: 1})
+	if len(tags) != 0 {
+		t.Errorf("caller's tag map was modified: %v", tags)
+	}
+}
+
+func TestTimeoutMode(t *testing.T) {
+	m, clk, exp := newTestManager(t, Config{Timeout: 5 * time.Second})
+	t0 := clk.Now()
+	m.RegisterTrace(traceID(1), spanjson.TraceInfo{})
+	root := liveSpan(1, 1, -1, "root", t0)
+	done := liveSpan(1, 2, 1, "done", t0)
+	_ = m.RegisterSpan(root)
+	_ = m.RegisterSpan(done)
+	done.SetStatus(spanjson.StatusOK, "")
+	done.EndAt(t0.Add(time.Second))
+
+	clk.Advance(3 * time.Second)
+	m.RegisterTrace(traceID(2), spanjson.TraceInfo{})
+	clk.Advance(time.Second) // t0+4s: nothing overdue
+	clk.Tick()
+	if ids := exp.ids(); len(ids) != 0 {
+		t.Fatalf("expired at 4s: %v", ids)
+	}
+	clk.Advance(time.Second) // t0+5s: trace 1 is overdue, trace 2 is not
+	clk.Tick()
+	if diff := cmp.Diff([]string{traceID(1).MLflowID()}, exp.ids()); diff != "" {
+		t.Fatalf("expired (-want +got):\n%s", diff)
+	}
+	mt := exp.traces[0]
+	if mt.Trace.Info.State != spanjson.StateError {
+		t.Errorf("trace state = %s, want ERROR", mt.Trace.Info.State)
+	}
+	r, d := mt.Trace.Spans[0], mt.Trace.Spans[1]
+	if r.Status().Code != spanjson.StatusError || !strings.Contains(r.Status().Message, "timed out") || r.EndTime() != clk.Now().UnixNano() {
+		t.Errorf("unfinished root: status %+v end %d, want ERROR ended at %d", r.Status(), r.EndTime(), clk.Now().UnixNano())
+	}
+	if d.Status().Code != spanjson.StatusOK || d.EndTime() != t0.Add(time.Second).UnixNano() {
+		t.Errorf("finished span changed: status %+v end %d", d.Status(), d.EndTime())
+	}
+	if m.PopTrace(traceID(1)) != nil {
+		t.Error("expired trace still held")
+	}
+	if m.PopTrace(traceID(2)) == nil {
+		t.Error("trace 2 was dropped before its timeout")
+	}
+}
+
+func TestTimeoutModeHasNoSizeBound(t *testing.T) {
+	m, _, exp := newTestManager(t, Config{Timeout: time.Minute, MaxSize: 2})
+	for i := range 5 {
+		m.RegisterTrace(traceID(i), spanjson.TraceInfo{})
+	}
+	if len(exp.ids()) != 0 {
+		t.Errorf("timeout mode evicted %v", exp.ids())
+	}
+}
+
+func TestTTLMode(t *testing.T) {
+	m, clk, exp := newTestManager(t, Config{TTL: 10 * time.Second})
+	t0 := clk.Now()
+	m.RegisterTrace(traceID(1), spanjson.TraceInfo{})
+	running := liveSpan(1, 1, -1, "root", t0)
+	_ = m.RegisterSpan(running)
+	clk.Advance(4 * time.Second)
+	m.RegisterTrace(traceID(2), spanjson.TraceInfo{})
+	clk.Advance(6 * time.Second) // t0+10s: trace 1 reached the TTL
+	clk.Tick()
+	if diff := cmp.Diff([]string{traceID(1).MLflowID()}, exp.ids()); diff != "" {
+		t.Fatalf("expired (-want +got):\n%s", diff)
+	}
+	// TTL expiry hands the trace over as it is: no span is ended.
+	if mt := exp.traces[0]; mt.Trace.Spans[0].EndTime() != 0 || mt.Trace.Info.State != spanjson.StateInProgress {
+		t.Errorf("TTL-expired trace changed: end %d state %s", mt.Trace.Spans[0].EndTime(), mt.Trace.Info.State)
+	}
+	// Expiry also happens on RegisterTrace, without waiting for a tick.
+	clk.Advance(4 * time.Second) // trace 2 is 10s old
+	m.RegisterTrace(traceID(3), spanjson.TraceInfo{})
+	if diff := cmp.Diff([]string{traceID(1).MLflowID(), traceID(2).MLflowID()}, exp.ids()); diff != "" {
+		t.Fatalf("expired (-want +got):\n%s", diff)
+	}
+	if m.PopTrace(traceID(3)) == nil {
+		t.Error("trace 3 dropped")
+	}
+}
+
+func TestMaxSizeEvictsOldestFirst(t *testing.T) {
+	m, clk, exp := newTestManager(t, Config{MaxSize: 3})
+	for i := 1; i <= 6; i++ {
+		m.RegisterTrace(traceID(i), spanjson.TraceInfo{})
+		clk.Advance(time.Millisecond)
+	}
+	// Popping 5 makes room: registering 7 pushes out nothing more.
+	if m.PopTrace(traceID(5)) == nil {
+		t.Fatal("trace 5 missing")
+	}
+	m.RegisterTrace(traceID(7), spanjson.TraceInfo{})
+	want := []string{traceID(1).MLflowID(), traceID(2).MLflowID(), traceID(3).MLflowID()}
+	if diff := cmp.Diff(want, exp.ids()); diff != "" {
+		t.Errorf("evicted (-want +got):\n%s", diff)
+	}
+	for _, n := range []int{4, 6, 7} {
+		if m.PopTrace(traceID(n)) == nil {
+			t.Errorf("trace %d was evicted", n)
+		}
+	}
+}
+
+func TestNilOnExpireDropsWithWarning(t *testing.T) {
+	clk := newFakeClock()
+	m := newManager(Config{MaxSize: 1}, clk)
+	defer m.Close()
+	m.RegisterTrace(traceID(1), spanjson.TraceInfo{})
+	m.RegisterTrace(traceID(2), spanjson.TraceInfo{}) // must not panic
+	if m.PopTrace(traceID(1)) != nil || m.PopTrace(traceID(2)) == nil {
+		t.Error("eviction with nil OnExpire went wrong")
+	}
+}
+
+func TestEnvTimeoutChangeRebuildsCache(t *testing.T) {
+	t.Setenv(EnvTimeout, "")
+	m, clk, exp := newTestManager(t, Config{})
+	m.watch = true // as Instance does
+	m.envSeen = ""
+	m.RegisterTrace(traceID(1), spanjson.TraceInfo{})
+	m.RegisterTrace(traceID(2), spanjson.TraceInfo{})
+	if len(exp.ids()) != 0 {
+		t.Fatalf("unchanged env expired %v", exp.ids())
+	}
+
+	t.Setenv(EnvTimeout, "30")
+	m.RegisterTrace(traceID(3), spanjson.TraceInfo{})
+	if diff := cmp.Diff([]string{traceID(1).MLflowID(), traceID(2).MLflowID()}, exp.ids()); diff != "" {
+		t.Fatalf("old cache (-want +got):\n%s", diff)
+	}
+	if exp.traces[0].Trace.Info.State != spanjson.StateInProgress {
+		t.Errorf("rebuilt-out trace state = %s, want IN_PROGRESS (handed over as is)", exp.traces[0].Trace.Info.State)
+	}
+	// The new cache is in timeout mode: trace 3 times out after 30s.
+	clk.Advance(30 * time.Second)
+	clk.Tick()
+	if got := exp.ids(); len(got) != 3 || got[2] != traceID(3).MLflowID() || exp.traces[2].Trace.Info.State != spanjson.StateError {
+		t.Errorf("after 30s expired %v, want trace 3 timed out with ERROR", got)
+	}
+	// The same value again: no rebuild.
+	m.RegisterTrace(traceID(4), spanjson.TraceInfo{})
+	m.RegisterTrace(traceID(5), spanjson.TraceInfo{})
+	if len(exp.ids()) != 3 {
+		t.Errorf("unchanged env expired %v", exp.ids()[3:])
+	}
+	// Back to unset: TTL mode again, 4 and 5 are handed over.
+	t.Setenv(EnvTimeout, "")
+	m.RegisterTrace(traceID(6), spanjson.TraceInfo{})
+	if got := exp.ids(); len(got) != 5 {
+		t.Errorf("expired %v, want traces 4 and 5 added", got)
+	}
+	m.mu.Lock()
+	timeout := m.cfg.Timeout
+	m.mu.Unlock()
+	if timeout != 0 {
+		t.Errorf("timeout = %s after unsetting the variable, want 0", timeout)
+	}
+}
+
+func TestInstanceBuiltOnceAndReset(t *testing.T) {
+	t.Setenv(EnvTimeout, "")
+	Reset()
+	t.Cleanup(Reset)
+	var wg sync.WaitGroup
+	got := make([]*Manager, 32)
+	for i := range got {
+		wg.Go(func() { got[i] = Instance() })
+	}
+	wg.Wait()
+	for i, m := range got {
+		if m == nil || m != got[0] {
+			t.Fatalf("Instance()[%d] = %p, want %p for every caller", i, m, got[0])
+		}
+	}
+	if !got[0].watch {
+		t.Error("process-wide manager does not watch the environment")
+	}
+	Reset()
+	if Instance() == got[0] {
+		t.Error("Instance after Reset returned the old manager")
+	}
+	// The old manager was closed: its goroutine is gone (goleak checks too).
+	select {
+	case <-got[0].done:
+	default:
+		t.Error("Reset left the old manager's cleanup goroutine running")
+	}
+}
+
+func TestInstanceReadsEnv(t *testing.T) {
+	t.Setenv(EnvTimeout, "7")
+	t.Setenv(EnvMaxSize, "5")
+	Reset()
+	t.Cleanup(Reset)
+	m := Instance()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.cfg.Timeout != 7*time.Second || m.cfg.MaxSize != 5 || m.envSeen != "7" {
+		t.Errorf("cfg = %+v envSeen %q", m.cfg, m.envSeen)
+	}
+}
+
+func TestConfigFromEnv(t *testing.T) {
+	def := Config{CheckInterval: time.Second, TTL: 3600 * time.Second, MaxSize: 1000}
+	tests := []struct {
+		name string
+		env  map[string]string
+		want Config
+	}{
+		{name: "defaults", want: def},
+		{
+			name: "all set",
+			env:  map[string]string{EnvTimeout: "30", EnvCheckInterval: "0.5", EnvTTL: "60", EnvMaxSize: "10"},
+			want: Config{Timeout: 30 * time.Second, CheckInterval: 500 * time.Millisecond, TTL: time.Minute, MaxSize: 10},
+		},
+		{
+			name: "bad values keep the defaults",
+			env:  map[string]string{EnvTimeout: "soon", EnvCheckInterval: "0", EnvTTL: "-1", EnvMaxSize: "1.5"},
+			want: def,
+		},
+		{
+			name: "zero timeout is TTL mode",
+			env:  map[string]string{EnvTimeout: "0", EnvMaxSize: "0"},
+			want: def,
+		},
+		{
+			name: "NaN and huge values are rejected",
+			env:  map[string]string{EnvTimeout: "NaN", EnvTTL: "1e300"},
+			want: def,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, k := range []string{EnvTimeout, EnvCheckInterval, EnvTTL, EnvMaxSize} {
+				t.Setenv(k, tt.env[k])
+			}
+			if diff := cmp.Diff(tt.want, ConfigFromEnv(), cmp.Comparer(func(a, b func(*ManagerTrace)) bool { return a == nil && b == nil })); diff != "" {
+				t.Errorf("ConfigFromEnv (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestCloseIsIdempotentAndStopsGoroutine(t *testing.T) {
+	m := New(Config{CheckInterval: time.Hour})
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-m.done:
+	default:
+		t.Fatal("cleanup goroutine still running after Close")
+	}
+	// The manager still works without its goroutine.
+	m.RegisterTrace(traceID(1), spanjson.TraceInfo{})
+	if m.PopTrace(traceID(1)) == nil {
+		t.Error("PopTrace after Close")
+	}
+}
+
+func TestRealTickerSweeps(t *testing.T) {
+	// The real clock path: a short interval and a timeout already passed.
+	got := make(chan *ManagerTrace, 1)
+	m := New(Config{Timeout: time.Nanosecond, CheckInterval: time.Millisecond, OnExpire: func(mt *ManagerTrace) { got <- mt }})
+	defer m.Close()
+	m.RegisterTrace(traceID(1), spanjson.TraceInfo{})
+	select {
+	case mt := <-got:
+		if mt.Trace.Info.State != spanjson.StateError {
+			t.Errorf("state = %s", mt.Trace.Info.State)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no expiry within 10s with a 1ms check interval")
+	}
+}
+
+func TestNoOpSpanMethods(t *testing.T) {
+	var s spanjson.ActiveSpan = spanjson.NoOpSpan{}
+	s.SetInputs(map[string]any{"a": 1})
+	s.SetOutputs(nil)
+	s.SetAttribute("k", []int{1})
+	s.SetAttributes(map[string]any{"x": 1})
+	s.SetAttributes(nil)
+	s.SetSpanType("LLM")
+	s.SetStatus(spanjson.StatusError, "boom")
+	s.AddEvent("e", nil)
+	s.RecordException(fmt.Errorf("boom"))
+	s.RecordException(nil)
+	s.End()
+	s.End()
+	if s.SpanID() != "" || s.TraceID() != "" || s.ParentID() != "" || s.Name() != "" {
+		t.Errorf("NoOpSpan ids = %q %q %q %q, want empty", s.SpanID(), s.TraceID(), s.ParentID(), s.Name())
+	}
+}
+
+func TestConcurrentRegisterReadPop(t *testing.T) {
+	const (
+		workers        = 16
+		tracesPerWork  = 50
+		spansPerTrace  = 20
+		maxSizeForTest = 1 << 20
+	)
+	m, clk, exp := newTestManager(t, Config{MaxSize: maxSizeForTest})
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for w := range workers {
+		wg.Go(func() {
+			for n := range tracesPerWork {
+				id := w*tracesPerWork + n
+				m.RegisterTrace(traceID(id), spanjson.TraceInfo{})
+				mlflowID := traceID(id).MLflowID()
+				for s := range spansPerTrace {
+					parent := s - 1
+					if s == 0 {
+						parent = -1
+					}
+					ls := liveSpan(id, s+1, parent, "s", clk.Now())
+					if err := m.RegisterSpan(ls); err != nil {
+						errs <- err
+						return
+					}
+					if m.SpanFromID(mlflowID, ls.SpanID()) != ls {
+						errs <- fmt.Errorf("trace %d: span %d not found after registering", id, s)
+						return
+					}
+					if m.RootSpanID(mlflowID) != spanID(1).String() {
+						errs <- fmt.Errorf("trace %d: wrong root", id)
+						return
+					}
+				}
+				_ = m.RegisterPrompt(mlflowID, spanjson.PromptVersion{Name: "p", Version: n})
+				mt := m.PopTrace(traceID(id))
+				if mt == nil || len(mt.Trace.Spans) != spansPerTrace || len(mt.Prompts) != 1 {
+					errs <- fmt.Errorf("trace %d: popped %+v", id, mt)
+					return
+				}
+			}
+		})
+	}
+	// A sweeper and a reader of absent ids run alongside.
+	stop := make(chan struct{})
+	var side sync.WaitGroup
+	side.Go(func() {
+		for {
+			select {
+			case <-stop:
+				return
+			case clk.tick <- clk.Now():
+			}
+		}
+	})
+	side.Go(func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				m.PopTrace(traceID(1 << 15))
+				m.SpanFromID("tr-none", "0000000000000001")
+			}
+		}
+	})
+	wg.Wait()
+	close(stop)
+	side.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if len(exp.ids()) != 0 {
+		t.Errorf("traces expired during the run: %d", len(exp.ids()))
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	inShards := 0
+	for i := range m.shards {
+		inShards += len(m.shards[i].byOTel)
+	}
+	if m.count != 0 || len(m.byID) != 0 || inShards != 0 || m.oldest != nil || m.newest != nil {
+		t.Errorf("manager not empty after every trace was popped: count %d", m.count)
+	}
+}

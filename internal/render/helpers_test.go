@@ -1,0 +1,132 @@
+package render
+
+import (
+	"bytes"
+	"cmp"
+	"flag"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	gocmp "github.com/google/go-cmp/cmp"
+
+	"tracectl/internal/spanjson"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// goldenDir holds this package's golden files (shared testdata/golden tree).
+const goldenDir = "../../testdata/golden/render"
+
+func checkGolden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join(goldenDir, name)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if diff := gocmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("%s mismatch (-want +got):\n%s", name, diff)
+	}
+}
+
+// t0 is the start of every hand-made trace.
+const t0 = int64(1_700_000_000_000_000_000)
+
+var testTraceID = spanjson.TraceID{0xab, 0xcd, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14}
+
+func sid(n int) spanjson.SpanID {
+	return spanjson.SpanID{0, 0, 0, 0, 0, 0, byte(n >> 8), byte(n)}
+}
+
+// sp is a hand-made span: id n, parent p (0: root), from start to end
+// milliseconds after t0.
+type sp struct {
+	n, p       int
+	name, typ  string
+	start, end float64 // ms after t0
+	status     spanjson.StatusCode
+	exc        [2]string // exception type and message
+	attrs      []spanjson.Attribute
+}
+
+func (s sp) span() spanjson.Span {
+	d := spanjson.SpanData{
+		TraceID:   testTraceID,
+		SpanID:    sid(s.n),
+		Name:      s.name,
+		StartTime: t0 + int64(s.start*1e6),
+		EndTime:   t0 + int64(s.end*1e6),
+		Status:    spanjson.Status{Code: s.status},
+	}
+	if s.p != 0 {
+		d.ParentID = sid(s.p)
+	}
+	attrs := append([]spanjson.Attribute(nil), s.attrs...)
+	if s.typ != "" {
+		attrs = append(attrs, spanjson.Attribute{Key: spanjson.AttrSpanType, Value: `"` + s.typ + `"`})
+	}
+	d.Attributes = spanjson.NewAttributes(attrs)
+	if s.exc[0] != "" {
+		d.Status.Message = s.exc[0] + ": " + s.exc[1]
+		d.Events = []spanjson.Event{{Name: "exception", Time: d.EndTime, Attributes: spanjson.NewAttributes([]spanjson.Attribute{
+			{Key: "exception.type", Value: `"` + s.exc[0] + `"`},
+			{Key: "exception.message", Value: `"` + s.exc[1] + `"`},
+		})}}
+	}
+	return spanjson.NewSpan(d)
+}
+
+// testTree arranges spans the way spanjson.BuildTree documents it (children
+// by start time, then span id), for traces without repairs to make.
+func testTree(spans []spanjson.Span) *spanjson.Tree {
+	t := &spanjson.Tree{Spans: spans, Children: make([][]int, len(spans)), Parent: make([]int, len(spans))}
+	byID := map[spanjson.SpanID]int{}
+	for i, s := range spans {
+		byID[s.SpanID()] = i
+	}
+	for i, s := range spans {
+		p, ok := byID[s.ParentID()]
+		if s.IsRoot() || !ok {
+			t.Parent[i] = -1
+			t.Roots = append(t.Roots, i)
+			continue
+		}
+		t.Parent[i] = p
+		t.Children[p] = append(t.Children[p], i)
+	}
+	order := func(a, b int) int {
+		if c := cmp.Compare(spans[a].StartTime(), spans[b].StartTime()); c != 0 {
+			return c
+		}
+		ia, ib := spans[a].SpanID(), spans[b].SpanID()
+		return bytes.Compare(ia[:], ib[:])
+	}
+	slices.SortFunc(t.Roots, order)
+	for i := range t.Children {
+		slices.SortFunc(t.Children[i], order)
+	}
+	return t
+}
+
+func viewOf(info spanjson.TraceInfo, spans ...sp) *TraceView {
+	list := make([]spanjson.Span, len(spans))
+	for i, s := range spans {
+		list[i] = s.span()
+	}
+	tr := &spanjson.Trace{Info: info, Spans: list}
+	return NewTraceView("test.json", spanjson.SchemaMLflowV3, "MLflow 3 trace", tr, testTree(list))
+}
+
+func ms(x float64) time.Duration { return time.Duration(x * 1e6) }

@@ -1,0 +1,293 @@
+package render
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"strconv"
+
+	"tracectl/internal/spanjson"
+)
+
+// The JSON shapes below are the stable, documented output of `-o json`
+// (an array) and `-o jsonl` (one object per line). Times are unix
+// nanoseconds as decimal strings, as in OTLP JSON, so no digit is lost;
+// durations are integer nanoseconds. Fields are only ever added.
+
+// TraceJSON is one trace in `tracectl show -o json`.
+type TraceJSON struct {
+	TraceID         string       `json:"trace_id"`
+	OTelTraceID     string       `json:"otel_trace_id"`
+	Name            string       `json:"name"`
+	State           string       `json:"state"`
+	StartTime       string       `json:"start_time_unix_nano"`
+	EndTime         string       `json:"end_time_unix_nano"`
+	DurationNS      int64        `json:"duration_ns"`
+	SpanCount       int          `json:"span_count"`
+	StatusCounts    StatusCounts `json:"status_counts"`
+	Schema          string       `json:"schema"`
+	Shape           string       `json:"shape"`
+	Source          string       `json:"source"`
+	RequestPreview  string       `json:"request_preview"`
+	ResponsePreview string       `json:"response_preview"`
+	Spans           []SpanJSON   `json:"spans"`
+}
+
+// SpanJSON is one span in `show -o json` (in tree pre-order) and in
+// `spans -o json` (with trace_id set).
+type SpanJSON struct {
+	TraceID      string         `json:"trace_id,omitempty"`
+	SpanID       string         `json:"span_id"`
+	ParentSpanID string         `json:"parent_span_id"`
+	Name         string         `json:"name"`
+	SpanType     string         `json:"span_type"`
+	Status       StatusJSON     `json:"status"`
+	StartTime    string         `json:"start_time_unix_nano"`
+	EndTime      string         `json:"end_time_unix_nano"`
+	DurationNS   int64          `json:"duration_ns"`
+	SelfNS       int64          `json:"self_ns"`
+	Depth        int            `json:"depth"`
+	Exception    *ExceptionJSON `json:"exception,omitempty"`
+	Attributes   map[string]any `json:"attributes,omitempty"`
+	Events       []EventJSON    `json:"events,omitempty"`
+}
+
+// StatusJSON is a span status.
+type StatusJSON struct {
+	Code    string `json:"code"` // UNSET, OK or ERROR
+	Message string `json:"message"`
+}
+
+// ExceptionJSON is a failing span's first exception event.
+type ExceptionJSON struct {
+	Type    string `json:"type"`
+	Message string `json:"message"`
+}
+
+// EventJSON is a span event.
+type EventJSON struct {
+	Name       string         `json:"name"`
+	Time       string         `json:"time_unix_nano"`
+	Attributes map[string]any `json:"attributes,omitempty"`
+}
+
+// RootJSON is one line of `tracectl roots`.
+type RootJSON struct {
+	TraceID    string `json:"trace_id"`
+	RootSpanID string `json:"root_span_id"`
+	RootName   string `json:"root_name"`
+	RootCount  int    `json:"root_count"`
+	State      string `json:"state"`
+	DurationNS int64  `json:"duration_ns"`
+	SpanCount  int    `json:"span_count"`
+	Source     string `json:"source"`
+}
+
+// StatusReportJSON is one trace in `tracectl status`.
+type StatusReportJSON struct {
+	TraceID      string       `json:"trace_id"`
+	State        string       `json:"state"`
+	SpanCount    int          `json:"span_count"`
+	StatusCounts StatusCounts `json:"status_counts"`
+	Failed       bool         `json:"failed"` // state ERROR or an ERROR span
+	Source       string       `json:"source"`
+}
+
+// PreviewJSON is one trace in `tracectl preview`.
+type PreviewJSON struct {
+	TraceID  string `json:"trace_id"`
+	Request  string `json:"request"`
+	Response string `json:"response"`
+	Source   string `json:"source"`
+}
+
+func nsText(t int64) string { return strconv.FormatInt(t, 10) }
+
+// SpanIDText is how a span id is shown: the original text of an id that
+// could not be decoded (such as "<redacted>"), else 16 hex digits.
+func SpanIDText(s spanjson.Span) string {
+	if d := s.Data(); d.Opaque != nil && d.Opaque.SpanID != "" {
+		return d.Opaque.SpanID
+	}
+	return s.SpanID().String()
+}
+
+// ParentIDText is the parent's id as shown, "" for a root.
+func ParentIDText(s spanjson.Span) string {
+	if s.IsRoot() {
+		return ""
+	}
+	if d := s.Data(); d.Opaque != nil && d.Opaque.ParentID != "" {
+		return d.Opaque.ParentID
+	}
+	return s.ParentID().String()
+}
+
+// SpanJSONOf describes span i of v.
+func (v *TraceView) SpanJSONOf(i int, attributes, events bool) SpanJSON {
+	s := v.Tree.Spans[i]
+	st := s.Status()
+	out := SpanJSON{
+		SpanID:       SpanIDText(s),
+		ParentSpanID: ParentIDText(s),
+		Name:         s.Name(),
+		SpanType:     SpanType(s),
+		Status:       StatusJSON{Code: st.Code.String(), Message: st.Message},
+		StartTime:    nsText(s.StartTime()),
+		EndTime:      nsText(s.EndTime()),
+		DurationNS:   int64(s.Duration()),
+		SelfNS:       int64(v.self[i]),
+		Depth:        v.depth[i],
+	}
+	if typ, msg, ok := s.Exception(); ok {
+		out.Exception = &ExceptionJSON{Type: typ, Message: msg}
+	}
+	if attributes && s.Attributes().Len() > 0 {
+		out.Attributes = attrMap(s.Attributes())
+	}
+	if events {
+		for _, e := range s.Events() {
+			out.Events = append(out.Events, EventJSON{Name: e.Name, Time: nsText(e.Time), Attributes: attrMap(e.Attributes)})
+		}
+	}
+	return out
+}
+
+func attrMap(a spanjson.Attributes) map[string]any {
+	if a.Len() == 0 {
+		return nil
+	}
+	m := make(map[string]any, a.Len())
+	for i := 0; i < a.Len(); i++ {
+		m[a.At(i).Key] = a.DecodedAt(i)
+	}
+	return m
+}
+
+// ShowJSON describes the trace for `show -o json`: the spans that the text
+// tree would print, never folded.
+func (v *TraceView) ShowJSON(o ShowOptions) TraceJSON {
+	req, resp := v.Previews()
+	t0, t1 := v.Bounds()
+	out := TraceJSON{
+		TraceID:         v.TraceID(),
+		OTelTraceID:     v.OTelTraceID(),
+		Name:            v.Name(),
+		State:           string(v.State()),
+		StartTime:       nsText(t0),
+		EndTime:         nsText(t1),
+		DurationNS:      int64(v.Duration()),
+		SpanCount:       len(v.Tree.Spans),
+		StatusCounts:    v.Counts(),
+		Schema:          string(v.Schema),
+		Shape:           v.Shape,
+		Source:          v.Source,
+		RequestPreview:  req,
+		ResponsePreview: resp,
+		Spans:           []SpanJSON{},
+	}
+	w := newTreeWalker(v, ShowOptions{Depth: o.Depth, ErrorsOnly: o.ErrorsOnly, NoFold: true})
+	w.walk(func(l *treeLine, _ []byte) {
+		out.Spans = append(out.Spans, v.SpanJSONOf(l.members[0], o.Attributes, o.Events))
+	})
+	if o.ErrorsOnly && !anyTrue(w.hasErr) {
+		out.Spans = []SpanJSON{}
+	}
+	return out
+}
+
+// RootJSON describes the trace for `roots`.
+func (v *TraceView) RootJSON() RootJSON {
+	out := RootJSON{
+		TraceID:    v.TraceID(),
+		RootCount:  len(v.Tree.Roots),
+		State:      string(v.State()),
+		DurationNS: int64(v.Duration()),
+		SpanCount:  len(v.Tree.Spans),
+		Source:     v.Source,
+	}
+	if r := v.Root(); r >= 0 {
+		out.RootSpanID = SpanIDText(v.Tree.Spans[r])
+		out.RootName = v.Tree.Spans[r].Name()
+	}
+	return out
+}
+
+// StatusJSON describes the trace for `status`.
+func (v *TraceView) StatusJSON() StatusReportJSON {
+	c := v.Counts()
+	return StatusReportJSON{
+		TraceID:      v.TraceID(),
+		State:        string(v.State()),
+		SpanCount:    c.Total(),
+		StatusCounts: c,
+		Failed:       v.Failed(),
+		Source:       v.Source,
+	}
+}
+
+// PreviewJSON describes the trace for `preview`; width > 0 clips the texts.
+func (v *TraceView) PreviewJSON(width int) PreviewJSON {
+	req, resp := v.Previews()
+	if width > 0 {
+		req, resp = clip(req, width), clip(resp, width)
+	}
+	return PreviewJSON{TraceID: v.TraceID(), Request: req, Response: resp, Source: v.Source}
+}
+
+// JSONWriter writes values as one indented JSON array (json) or as one
+// compact object per line (jsonl), streaming either way.
+type JSONWriter struct {
+	w     io.Writer
+	lines bool
+	n     int
+	enc   *json.Encoder // jsonl: compact
+	ind   *json.Encoder // json: indented, into buf
+	buf   bytes.Buffer
+}
+
+// NewJSONWriter starts output on w; lines selects JSON Lines.
+func NewJSONWriter(w io.Writer, lines bool) *JSONWriter {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	j := &JSONWriter{w: w, lines: lines, enc: enc}
+	j.ind = json.NewEncoder(&j.buf)
+	j.ind.SetEscapeHTML(false)
+	j.ind.SetIndent("  ", "  ")
+	return j
+}
+
+// Write adds one value.
+func (j *JSONWriter) Write(v any) error {
+	if j.lines {
+		return j.enc.Encode(v)
+	}
+	j.buf.Reset()
+	if err := j.ind.Encode(v); err != nil {
+		return err
+	}
+	b := bytes.TrimSuffix(j.buf.Bytes(), []byte("\n"))
+	sep := ",\n  "
+	if j.n == 0 {
+		sep = "[\n  "
+	}
+	j.n++
+	if _, err := io.WriteString(j.w, sep); err != nil {
+		return err
+	}
+	_, err := j.w.Write(b)
+	return err
+}
+
+// Close ends the array.
+func (j *JSONWriter) Close() error {
+	if j.lines {
+		return nil
+	}
+	end := "\n]\n"
+	if j.n == 0 {
+		end = "[]\n"
+	}
+	_, err := io.WriteString(j.w, end)
+	return err
+}

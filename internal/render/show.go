@@ -1,0 +1,486 @@
+package render
+
+import (
+	"strings"
+	"time"
+
+	"tracectl/internal/spanjson"
+)
+
+// ShowOptions selects what Show prints.
+type ShowOptions struct {
+	Depth      int  // levels of spans to print (roots are level 1); 0 prints all
+	ErrorsOnly bool // only the paths from a root to failing spans
+	Attributes bool // each span's attributes
+	Events     bool // each span's events
+	NoFold     bool // print runs of similar siblings one by one
+}
+
+// foldMin is the shortest run of similar siblings that folds into one line.
+const foldMin = 3
+
+// maxIndent caps the drawn tree depth: deeper spans keep the indent of this
+// level and show their depth, so a 100,000-deep chain prints in linear time.
+const maxIndent = 24
+
+// treeLine is one printed line of a span tree: a span, or a run of similar
+// sibling spans folded together.
+type treeLine struct {
+	members  []int // span indices on this line: one, or a folded run
+	hidden   int   // descendants not printed (folded away or below --depth)
+	depth    int
+	last     bool // last of its siblings
+	kidsNext bool // its children are printed next
+	dur      time.Duration
+	self     time.Duration
+	start    int64
+	end      int64
+}
+
+// spanGroup is a run of sibling span indices that print as one line.
+type spanGroup []int
+
+type treeWalker struct {
+	v       *TraceView
+	o       ShowOptions
+	hasErr  []bool // errors-only: span is or leads to a failing span
+	slab    []spanGroup
+	prefix  []byte
+	visible []int
+}
+
+// isError reports whether span i failed.
+func (v *TraceView) isError(i int) bool {
+	return v.Tree.Spans[i].Status().Code == spanjson.StatusError
+}
+
+func newTreeWalker(v *TraceView, o ShowOptions) *treeWalker {
+	w := &treeWalker{v: v, o: o}
+	if o.ErrorsOnly {
+		w.hasErr = make([]bool, len(v.Tree.Spans))
+		for k := len(v.order) - 1; k >= 0; k-- {
+			i := v.order[k]
+			if v.isError(i) {
+				w.hasErr[i] = true
+			}
+			if w.hasErr[i] {
+				if p := v.Tree.Parent[i]; p >= 0 {
+					w.hasErr[p] = true
+				}
+			}
+		}
+	}
+	return w
+}
+
+func (w *treeWalker) similar(a, b int) bool {
+	sa, sb := w.v.Tree.Spans[a], w.v.Tree.Spans[b]
+	return sa.Name() == sb.Name() && sa.Status().Code == sb.Status().Code && SpanType(sa) == SpanType(sb)
+}
+
+// pushGroups appends the print groups of the visible spans among kids to
+// the slab and returns their range.
+func (w *treeWalker) pushGroups(kids []int) (lo, hi int) {
+	vis := kids
+	if w.hasErr != nil {
+		vis = nil
+		for _, k := range kids {
+			if w.hasErr[k] {
+				vis = append(vis, k)
+			}
+		}
+	}
+	lo = len(w.slab)
+	for a := 0; a < len(vis); {
+		b := a + 1
+		if !w.o.NoFold {
+			for b < len(vis) && w.similar(vis[a], vis[b]) {
+				b++
+			}
+			if b-a < foldMin {
+				b = a + 1
+			}
+		}
+		w.slab = append(w.slab, spanGroup(vis[a:b:b]))
+		a = b
+	}
+	return lo, len(w.slab)
+}
+
+func (w *treeWalker) hasVisibleKids(i int) bool {
+	kids := w.v.childrenOf(i)
+	if w.hasErr == nil {
+		return len(kids) > 0
+	}
+	for _, k := range kids {
+		if w.hasErr[k] {
+			return true
+		}
+	}
+	return false
+}
+
+// walk calls fn for each printed line in order; prefix is the tree drawing
+// before the span name, valid during the call only.
+func (w *treeWalker) walk(fn func(l *treeLine, prefix []byte)) {
+	type frame struct{ lo, hi, pos, prefixLen int }
+	spans := w.v.Tree.Spans
+	lo, hi := w.pushGroups(w.v.Tree.Roots)
+	stack := []frame{{lo: lo, hi: hi, pos: lo}}
+	var line treeLine
+	var linePrefix []byte
+	for len(stack) > 0 {
+		f := &stack[len(stack)-1]
+		if f.pos == f.hi {
+			w.slab = w.slab[:f.lo]
+			w.prefix = w.prefix[:f.prefixLen]
+			stack = stack[:len(stack)-1]
+			continue
+		}
+		g := w.slab[f.pos]
+		f.pos++
+		depth := len(stack) - 1
+		last := f.pos == f.hi
+		first := g[0]
+
+		line = treeLine{members: g, depth: depth, last: last}
+		line.start, line.end = spans[first].StartTime(), spans[first].EndTime()
+		for _, m := range g {
+			line.dur += spans[m].Duration()
+			line.self += w.v.self[m]
+			line.start = min(line.start, spans[m].StartTime())
+			line.end = max(line.end, spans[m].EndTime())
+		}
+		depthOK := w.o.Depth <= 0 || depth+1 < w.o.Depth
+		line.kidsNext = len(g) == 1 && depthOK && w.hasVisibleKids(first)
+		if !line.kidsNext {
+			for _, m := range g {
+				line.hidden += w.v.size[m] - 1
+			}
+		}
+
+		linePrefix = append(linePrefix[:0], w.prefix...)
+		if depth > 0 {
+			if last {
+				linePrefix = append(linePrefix, "└─ "...)
+			} else {
+				linePrefix = append(linePrefix, "├─ "...)
+			}
+		}
+		fn(&line, linePrefix)
+
+		if line.kidsNext {
+			prefixLen := len(w.prefix)
+			if depth > 0 && depth <= maxIndent {
+				if last {
+					w.prefix = append(w.prefix, "   "...)
+				} else {
+					w.prefix = append(w.prefix, "│  "...)
+				}
+			}
+			lo, hi := w.pushGroups(w.v.childrenOf(first))
+			stack = append(stack, frame{lo: lo, hi: hi, pos: lo, prefixLen: prefixLen})
+		}
+	}
+}
+
+// nameCell is the span column of a line: the name, a fold count and how
+// many spans below it are not printed.
+func nameCell(v *TraceView, l *treeLine) string {
+	var b strings.Builder
+	if l.depth > maxIndent {
+		b.WriteString("⋯")
+		b.WriteString(itoa(l.depth))
+		b.WriteString(" ")
+	}
+	b.WriteString(v.Tree.Spans[l.members[0]].Name())
+	if len(l.members) > 1 {
+		b.WriteString(" ×")
+		b.WriteString(itoa(len(l.members)))
+	}
+	if l.hidden > 0 {
+		b.WriteString(" (+")
+		b.WriteString(itoa(l.hidden))
+		b.WriteString(" nested)")
+	}
+	return b.String()
+}
+
+// errorText is what a failing span says about why: its exception type and
+// message, else its status message.
+func errorText(s spanjson.Span) string {
+	if typ, msg, ok := s.Exception(); ok {
+		switch {
+		case typ != "" && msg != "":
+			return typ + ": " + msg
+		case typ != "":
+			return typ
+		case msg != "":
+			return msg
+		}
+	}
+	if m := s.Status().Message; m != "" {
+		return m
+	}
+	return "failed"
+}
+
+// Show writes the trace's header, previews and span tree.
+func (p *Printer) Show(v *TraceView, o ShowOptions) {
+	p.showHeader(v)
+	p.showTree(v, o)
+}
+
+func (p *Printer) showHeader(v *TraceView) {
+	th := p.th
+	field := func(label, value string) {
+		p.w.WriteString(th.paint(th.label, label))
+		for k := len(label); k < 10; k++ {
+			p.w.WriteByte(' ')
+		}
+		p.w.WriteString(value)
+		p.w.WriteByte('\n')
+	}
+	field("trace", th.paint(th.bold, v.TraceID()))
+	if name := v.Name(); name != "" {
+		field("name", name)
+	}
+	state := v.State()
+	field("state", th.paint(th.stateStyle(state), string(state)))
+	field("duration", FormatDuration(v.Duration()))
+	c := v.Counts()
+	counts := itoa(c.Total())
+	var parts []string
+	if c.Error > 0 {
+		parts = append(parts, th.paint(th.fail, itoa(c.Error)+" error"))
+	}
+	if c.OK > 0 {
+		parts = append(parts, itoa(c.OK)+" ok")
+	}
+	if c.Unset > 0 {
+		parts = append(parts, itoa(c.Unset)+" unset")
+	}
+	if len(parts) > 0 {
+		counts += " (" + strings.Join(parts, ", ") + ")"
+	}
+	field("spans", counts)
+	schema := string(v.Schema)
+	if v.Shape != "" {
+		schema += " (" + v.Shape + ")"
+	}
+	field("schema", schema)
+	field("source", v.Source)
+	req, resp := v.Previews()
+	if req != "" {
+		field("request", clip(req, p.clipWidth(10)))
+	}
+	if resp != "" {
+		field("response", clip(resp, p.clipWidth(10)))
+	}
+	p.w.WriteByte('\n')
+}
+
+func (p *Printer) showTree(v *TraceView, o ShowOptions) {
+	th := p.th
+	if len(v.Tree.Spans) == 0 {
+		p.w.WriteString(th.paint(th.dim, "(no spans)") + "\n\n")
+		return
+	}
+	w := newTreeWalker(v, o)
+	if o.ErrorsOnly && !anyTrue(w.hasErr) {
+		p.w.WriteString(th.paint(th.ok, "no failing spans") + "\n\n")
+		return
+	}
+
+	// First pass: column widths.
+	nameW, typeW, statusW, durW, selfW := len("SPAN"), len("TYPE"), len("STATUS"), len("DURATION"), len("SELF")
+	w.walk(func(l *treeLine, prefix []byte) {
+		s := v.Tree.Spans[l.members[0]]
+		nameW = max(nameW, width(string(prefix))+width(nameCell(v, l)))
+		typeW = max(typeW, width(SpanType(s)))
+		statusW = max(statusW, width(th.statusText(s.Status().Code)))
+		durW = max(durW, len(durText(l.dur, s)))
+		selfW = max(selfW, len(durText(l.self, s)))
+	})
+	barW := 0
+	if p.tty {
+		nameW = min(nameW, max(p.width/3, 24))
+		barW = p.width - (nameW + typeW + statusW + durW + selfW + 2*5)
+		barW = min(max(barW, 10), 60)
+	}
+	t0, t1 := v.Bounds()
+
+	// Header row.
+	hdr := func(s string, n int, right bool) {
+		cell := th.paint(th.dim, s)
+		if right {
+			for k := len(s); k < n; k++ {
+				p.w.WriteByte(' ')
+			}
+			p.w.WriteString(cell)
+		} else {
+			pad(p.w, cell, len(s), n)
+		}
+	}
+	hdr("SPAN", nameW, false)
+	p.w.WriteString("  ")
+	hdr("TYPE", typeW, false)
+	p.w.WriteString("  ")
+	hdr("STATUS", statusW, false)
+	p.w.WriteString("  ")
+	hdr("DURATION", durW, true)
+	p.w.WriteString("  ")
+	hdr("SELF", selfW, true)
+	if barW > 0 {
+		p.w.WriteString("  ")
+		p.w.WriteString(th.paint(th.dim, "TIMELINE"))
+	}
+	p.w.WriteByte('\n')
+
+	w.walk(func(l *treeLine, prefix []byte) {
+		first := v.Tree.Spans[l.members[0]]
+		code := first.Status().Code
+		pre := string(prefix)
+		name := nameCell(v, l)
+		preW := width(pre)
+		if p.tty && preW+width(name) > nameW {
+			name = clip(name, max(nameW-preW, 1))
+		}
+		p.w.WriteString(th.paint(th.dim, pre))
+		nameStyled := name
+		switch {
+		case code == spanjson.StatusError:
+			nameStyled = th.paint(th.fail, name)
+		case len(l.members) > 1:
+			nameStyled = th.paint(th.folded, name)
+		}
+		pad(p.w, nameStyled, preW+width(name), nameW)
+		p.w.WriteString("  ")
+		typ := SpanType(first)
+		pad(p.w, th.paint(th.label, typ), width(typ), typeW)
+		p.w.WriteString("  ")
+		st := th.statusText(code)
+		pad(p.w, th.paint(th.statusStyle(code), st), width(st), statusW)
+		p.w.WriteString("  ")
+		d := durText(l.dur, first)
+		for k := len(d); k < durW; k++ {
+			p.w.WriteByte(' ')
+		}
+		p.w.WriteString(d)
+		p.w.WriteString("  ")
+		sf := durText(l.self, first)
+		for k := len(sf); k < selfW; k++ {
+			p.w.WriteByte(' ')
+		}
+		p.w.WriteString(th.paint(th.dim, sf))
+		if barW > 0 {
+			p.w.WriteString("  ")
+			p.writeBar(l, t0, t1, barW, code == spanjson.StatusError)
+		}
+		p.w.WriteByte('\n')
+		p.showDetails(v, l, prefix, o)
+	})
+	p.w.WriteByte('\n')
+}
+
+func anyTrue(b []bool) bool {
+	for _, x := range b {
+		if x {
+			return true
+		}
+	}
+	return false
+}
+
+// durText is a duration cell; a span that has not ended shows "running".
+func durText(d time.Duration, s spanjson.Span) string {
+	if s.EndTime() == 0 {
+		return "running"
+	}
+	return FormatDuration(d)
+}
+
+// writeBar draws the line's interval on the trace's time axis [t0, t1].
+func (p *Printer) writeBar(l *treeLine, t0, t1 int64, n int, failed bool) {
+	span := t1 - t0
+	from, to := 0, n
+	if span > 0 {
+		end := l.end
+		if end == 0 {
+			end = t1
+		}
+		from = int(float64(l.start-t0) / float64(span) * float64(n))
+		to = int(float64(end-t0)/float64(span)*float64(n) + 0.999)
+	}
+	from = min(max(from, 0), n-1)
+	to = min(max(to, from+1), n)
+	glyph := "█"
+	if len(l.members) > 1 {
+		glyph = "▒"
+	}
+	st := p.th.bar
+	if failed {
+		st = p.th.errBar
+	}
+	p.w.WriteString(strings.Repeat(" ", from))
+	p.w.WriteString(p.th.paint(st, strings.Repeat(glyph, to-from)))
+}
+
+// showDetails writes the lines under a span: why it failed, its attributes
+// and its events.
+func (p *Printer) showDetails(v *TraceView, l *treeLine, prefix []byte, o ShowOptions) {
+	first := v.Tree.Spans[l.members[0]]
+	failed := first.Status().Code == spanjson.StatusError
+	if !failed && !o.Attributes && !o.Events {
+		return
+	}
+	th := p.th
+	// The detail indent continues the tree lines beside the span.
+	indent := string(prefix[:len(prefix)-min(len(prefix), len("└─ "))])
+	if l.depth > 0 {
+		if l.last {
+			indent += "   "
+		} else {
+			indent += "│  "
+		}
+	}
+	if l.kidsNext {
+		indent += "│ "
+	} else {
+		indent += "  "
+	}
+	used := width(indent) + 4
+	if failed {
+		p.w.WriteString(th.paint(th.dim, indent))
+		p.w.WriteString(th.paint(th.fail, "! "+clip(errorText(first), p.clipWidth(used))))
+		p.w.WriteByte('\n')
+	}
+	if o.Attributes {
+		for a := range first.Attributes().All() {
+			p.w.WriteString(th.paint(th.dim, indent))
+			p.w.WriteString("  ")
+			p.w.WriteString(th.paint(th.label, a.Key))
+			p.w.WriteString(" = ")
+			p.w.WriteString(clip(a.Value, p.clipWidth(used+width(a.Key)+3)))
+			p.w.WriteByte('\n')
+		}
+	}
+	if o.Events {
+		for _, e := range first.Events() {
+			p.w.WriteString(th.paint(th.dim, indent))
+			p.w.WriteString("  @")
+			p.w.WriteString(FormatDuration(time.Duration(e.Time - first.StartTime())))
+			p.w.WriteString(" ")
+			p.w.WriteString(th.paint(th.bold, e.Name))
+			var kv []string
+			for a := range e.Attributes.All() {
+				kv = append(kv, a.Key+"="+a.Value)
+			}
+			if len(kv) > 0 {
+				p.w.WriteString(" ")
+				p.w.WriteString(clip(strings.Join(kv, " "), p.clipWidth(used+width(e.Name)+12)))
+			}
+			p.w.WriteByte('\n')
+		}
+	}
+}

@@ -1,0 +1,171 @@
+package render
+
+import (
+	"time"
+
+	"tracectl/internal/spanjson"
+)
+
+// Roots writes one line per trace: trace id, root span id and name, state,
+// duration and span count.
+func (p *Printer) Roots(views []*TraceView) {
+	th := p.th
+	cols := []column{
+		{header: "TRACE"}, {header: "ROOT SPAN"}, {header: "NAME"},
+		{header: "STATE"}, {header: "DURATION", right: true}, {header: "SPANS", right: true},
+	}
+	states := make([]spanjson.TraceState, len(views))
+	for r, v := range views {
+		j := v.RootJSON()
+		states[r] = v.State()
+		name := j.RootName
+		if j.RootCount > 1 {
+			name += " (+" + itoa(j.RootCount-1) + " roots)"
+		}
+		cols[0].cells = append(cols[0].cells, j.TraceID)
+		cols[1].cells = append(cols[1].cells, orDash(j.RootSpanID))
+		cols[2].cells = append(cols[2].cells, orDash(name))
+		cols[3].cells = append(cols[3].cells, j.State)
+		cols[4].cells = append(cols[4].cells, FormatDuration(v.Duration()))
+		cols[5].cells = append(cols[5].cells, itoa(j.SpanCount))
+	}
+	cols[0].paint = func(_ int, s string) string { return th.paint(th.bold, s) }
+	cols[3].paint = func(r int, s string) string { return th.paint(th.stateStyle(states[r]), s) }
+	p.writeTable(cols)
+}
+
+// Status writes per trace its state and span counts by status, then a
+// summary line.
+func (p *Printer) Status(views []*TraceView) {
+	th := p.th
+	cols := []column{
+		{header: "TRACE"}, {header: "STATE"}, {header: "SPANS", right: true},
+		{header: "OK", right: true}, {header: "ERROR", right: true}, {header: "UNSET", right: true},
+	}
+	states := make([]spanjson.TraceState, len(views))
+	failed := 0
+	for r, v := range views {
+		j := v.StatusJSON()
+		states[r] = v.State()
+		if j.Failed {
+			failed++
+		}
+		cols[0].cells = append(cols[0].cells, j.TraceID)
+		cols[1].cells = append(cols[1].cells, j.State)
+		cols[2].cells = append(cols[2].cells, itoa(j.SpanCount))
+		cols[3].cells = append(cols[3].cells, itoa(j.StatusCounts.OK))
+		cols[4].cells = append(cols[4].cells, itoa(j.StatusCounts.Error))
+		cols[5].cells = append(cols[5].cells, itoa(j.StatusCounts.Unset))
+	}
+	cols[0].paint = func(_ int, s string) string { return th.paint(th.bold, s) }
+	cols[1].paint = func(r int, s string) string { return th.paint(th.stateStyle(states[r]), s) }
+	cols[4].paint = func(_ int, s string) string {
+		if s != "0" {
+			return th.paint(th.fail, s)
+		}
+		return s
+	}
+	p.writeTable(cols)
+	summary := itoa(len(views)) + plural(len(views), " trace", " traces") + ", " + itoa(failed) + " failed"
+	if failed > 0 {
+		summary = th.paint(th.fail, summary)
+	} else {
+		summary = th.paint(th.ok, summary)
+	}
+	p.w.WriteString(summary + "\n")
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// Preview writes each trace's request and response previews clipped to
+// limit cells (0: the default for the writer).
+func (p *Printer) Preview(views []*TraceView, limit int) {
+	th := p.th
+	if limit <= 0 {
+		limit = p.clipWidth(10)
+	}
+	for k, v := range views {
+		if k > 0 {
+			p.w.WriteByte('\n')
+		}
+		j := v.PreviewJSON(limit)
+		for _, f := range [][2]string{{"trace", th.paint(th.bold, j.TraceID)}, {"request", orDash(j.Request)}, {"response", orDash(j.Response)}} {
+			p.w.WriteString(th.paint(th.label, f[0]))
+			for n := len(f[0]); n < 10; n++ {
+				p.w.WriteByte(' ')
+			}
+			p.w.WriteString(f[1])
+			p.w.WriteByte('\n')
+		}
+	}
+}
+
+// SpanRef is one span of a trace, for flat span listings.
+type SpanRef struct {
+	View  *TraceView
+	Index int
+}
+
+// Span returns the span.
+func (r SpanRef) Span() spanjson.Span { return r.View.Tree.Spans[r.Index] }
+
+// Spans writes a flat table of spans; withTrace adds the trace id column.
+func (p *Printer) Spans(refs []SpanRef, withTrace bool) {
+	th := p.th
+	var cols []column
+	add := func(header string, right bool) *column {
+		cols = append(cols, column{header: header, right: right, cells: make([]string, 0, len(refs))})
+		return &cols[len(cols)-1]
+	}
+	if withTrace {
+		add("TRACE", false)
+	}
+	add("SPAN ID", false)
+	add("PARENT", false)
+	add("NAME", false)
+	add("TYPE", false)
+	add("STATUS", false)
+	add("START", true)
+	add("DURATION", true)
+	add("SELF", true)
+	codes := make([]spanjson.StatusCode, len(refs))
+	for r, ref := range refs {
+		s := ref.Span()
+		codes[r] = s.Status().Code
+		t0, _ := ref.View.Bounds()
+		c := 0
+		next := func(v string) { cols[c].cells = append(cols[c].cells, v); c++ }
+		if withTrace {
+			next(ref.View.TraceID())
+		}
+		next(SpanIDText(s))
+		next(orDash(ParentIDText(s)))
+		next(s.Name())
+		next(SpanType(s))
+		next(th.statusText(codes[r]))
+		next("+" + FormatDuration(time.Duration(s.StartTime()-t0)))
+		next(durText(s.Duration(), s))
+		next(durText(ref.View.self[ref.Index], s))
+	}
+	nameCol, statusCol := len(cols)-6, len(cols)-4
+	cols[nameCol].paint = func(r int, s string) string {
+		if codes[r] == spanjson.StatusError {
+			return th.paint(th.fail, s)
+		}
+		return s
+	}
+	cols[statusCol].paint = func(r int, s string) string { return th.paint(th.statusStyle(codes[r]), s) }
+	p.writeTable(cols)
+}

@@ -1,0 +1,282 @@
+package render
+
+import (
+	"time"
+
+	"tracectl/internal/spanjson"
+)
+
+// TraceView is one loaded trace ready to render: the trace, its span tree,
+// where it came from, and per-span figures computed once (self time, subtree
+// size) so that every renderer stays linear in the number of spans.
+type TraceView struct {
+	Source  string // input name ("<stdin>" for standard input)
+	Schema  spanjson.Schema
+	Shape   string // what the input document looked like, e.g. "MLflow 3 trace"
+	Trace   *spanjson.Trace
+	Tree    *spanjson.Tree
+	Prompts []spanjson.PromptVersion
+
+	start, end int64           // time axis: earliest start, latest end (unix ns)
+	self       []time.Duration // self time per span index
+	size       []int           // number of spans in the subtree of each index, itself included
+	order      []int           // span indices in tree pre-order
+	depth      []int           // depth per span index (roots are 0)
+}
+
+// NewTraceView prepares t, arranged as tree, for rendering.
+func NewTraceView(source string, schema spanjson.Schema, shape string, t *spanjson.Trace, tree *spanjson.Tree) *TraceView {
+	v := &TraceView{Source: source, Schema: schema, Shape: shape, Trace: t, Tree: tree}
+	v.analyse()
+	return v
+}
+
+// Spans returns the tree's spans (normalised: duplicate ids repaired).
+func (v *TraceView) Spans() []spanjson.Span { return v.Tree.Spans }
+
+func (v *TraceView) analyse() {
+	spans := v.Tree.Spans
+	n := len(spans)
+	v.self = make([]time.Duration, n)
+	v.size = make([]int, n)
+	v.depth = make([]int, n)
+	v.order = make([]int, 0, n)
+	for _, s := range spans {
+		if st := s.StartTime(); st != 0 && (v.start == 0 || st < v.start) {
+			v.start = st
+		}
+		if e := s.EndTime(); e > v.end {
+			v.end = e
+		}
+	}
+	// Pre-order without recursion: any depth works.
+	stack := make([]int, 0, 64)
+	for r := len(v.Tree.Roots) - 1; r >= 0; r-- {
+		stack = append(stack, v.Tree.Roots[r])
+	}
+	for len(stack) > 0 {
+		i := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		v.order = append(v.order, i)
+		kids := v.childrenOf(i)
+		for c := len(kids) - 1; c >= 0; c-- {
+			v.depth[kids[c]] = v.depth[i] + 1
+			stack = append(stack, kids[c])
+		}
+	}
+	// Subtree sizes and self times bottom-up: reverse pre-order visits every
+	// child before its parent.
+	for k := len(v.order) - 1; k >= 0; k-- {
+		i := v.order[k]
+		v.size[i] = 1
+		kids := v.childrenOf(i)
+		for _, c := range kids {
+			v.size[i] += v.size[c]
+		}
+		v.self[i] = selfTime(spans, i, kids)
+	}
+}
+
+func (v *TraceView) childrenOf(i int) []int {
+	if i < len(v.Tree.Children) {
+		return v.Tree.Children[i]
+	}
+	return nil
+}
+
+// selfTime is the span's duration minus the union of its children's
+// intervals clipped to the span; children come ordered by start time, so
+// one sweep merges them.
+func selfTime(spans []spanjson.Span, i int, kids []int) time.Duration {
+	p := spans[i]
+	dur := p.Duration()
+	if dur == 0 || len(kids) == 0 {
+		return dur
+	}
+	ps, pe := p.StartTime(), p.EndTime()
+	var covered int64
+	curS, curE := int64(0), int64(0)
+	open := false
+	for _, c := range kids {
+		cs, ce := spans[c].StartTime(), spans[c].EndTime()
+		if ce == 0 {
+			ce = pe // a child still running covers the rest of its parent
+		}
+		cs, ce = max(cs, ps), min(ce, pe)
+		if ce <= cs {
+			continue
+		}
+		switch {
+		case !open:
+			curS, curE, open = cs, ce, true
+		case cs <= curE:
+			curE = max(curE, ce)
+		default:
+			covered += curE - curS
+			curS, curE = cs, ce
+		}
+	}
+	if open {
+		covered += curE - curS
+	}
+	return max(dur-time.Duration(covered), 0)
+}
+
+// SelfTime returns span i's time not covered by its children.
+func (v *TraceView) SelfTime(i int) time.Duration { return v.self[i] }
+
+// SubtreeSize returns the number of spans under span i, itself included.
+func (v *TraceView) SubtreeSize(i int) int { return v.size[i] }
+
+// Depth returns span i's depth in the tree (roots are 0).
+func (v *TraceView) Depth(i int) int { return v.depth[i] }
+
+// Order returns the span indices in tree pre-order (a parent before its
+// children, siblings by start time).
+func (v *TraceView) Order() []int { return v.order }
+
+// Bounds returns the trace's time axis: the earliest span start and the
+// latest span end, in unix nanoseconds.
+func (v *TraceView) Bounds() (start, end int64) { return v.start, v.end }
+
+// TraceID returns the MLflow trace id of the trace: the info's, else derived
+// from the spans' OpenTelemetry trace id.
+func (v *TraceView) TraceID() string {
+	if id := v.Trace.Info.TraceID; id != "" {
+		return id
+	}
+	if len(v.Tree.Spans) > 0 {
+		return v.Tree.Spans[0].TraceID().MLflowID()
+	}
+	return ""
+}
+
+// OTelTraceID returns the OpenTelemetry trace id in hex, "" without spans.
+func (v *TraceView) OTelTraceID() string {
+	if len(v.Tree.Spans) > 0 {
+		return v.Tree.Spans[0].TraceID().String()
+	}
+	return ""
+}
+
+// Name returns the trace name tag, else the first root span's name.
+func (v *TraceView) Name() string {
+	if n := v.Trace.Info.Tags[spanjson.TagTraceName]; n != "" {
+		return n
+	}
+	if len(v.Tree.Roots) > 0 {
+		return v.Tree.Spans[v.Tree.Roots[0]].Name()
+	}
+	return v.Trace.Name()
+}
+
+// Root returns the index of the first root span, -1 when there is none.
+func (v *TraceView) Root() int {
+	if len(v.Tree.Roots) == 0 {
+		return -1
+	}
+	return v.Tree.Roots[0]
+}
+
+// State returns the trace state from the info, or, when the info does not
+// say, derived from the spans: ERROR when a root failed, IN_PROGRESS when a
+// span has not ended, OK otherwise.
+func (v *TraceView) State() spanjson.TraceState {
+	if s := v.Trace.Info.State; s != "" && s != spanjson.StateUnspecified {
+		return s
+	}
+	if len(v.Tree.Spans) == 0 {
+		return spanjson.StateUnspecified
+	}
+	for _, r := range v.Tree.Roots {
+		if v.Tree.Spans[r].Status().Code == spanjson.StatusError {
+			return spanjson.StateError
+		}
+	}
+	for _, s := range v.Tree.Spans {
+		if s.EndTime() == 0 {
+			return spanjson.StateInProgress
+		}
+	}
+	return spanjson.StateOK
+}
+
+// Duration returns the trace's execution duration from the info, else the
+// span time axis.
+func (v *TraceView) Duration() time.Duration {
+	if v.Trace.Info.HasDuration || v.Trace.Info.ExecutionDuration > 0 {
+		return v.Trace.Info.ExecutionDuration
+	}
+	if v.end > v.start {
+		return time.Duration(v.end - v.start)
+	}
+	return 0
+}
+
+// StatusCounts counts the trace's spans by status.
+type StatusCounts struct {
+	OK    int `json:"ok"`
+	Error int `json:"error"`
+	Unset int `json:"unset"`
+}
+
+// Total is the number of spans counted.
+func (c StatusCounts) Total() int { return c.OK + c.Error + c.Unset }
+
+// Counts counts the trace's spans by status.
+func (v *TraceView) Counts() StatusCounts {
+	var c StatusCounts
+	for _, s := range v.Tree.Spans {
+		switch s.Status().Code {
+		case spanjson.StatusOK:
+			c.OK++
+		case spanjson.StatusError:
+			c.Error++
+		default:
+			c.Unset++
+		}
+	}
+	return c
+}
+
+// Failed reports whether the trace or any of its spans failed.
+func (v *TraceView) Failed() bool {
+	if v.State() == spanjson.StateError {
+		return true
+	}
+	for _, s := range v.Tree.Spans {
+		if s.Status().Code == spanjson.StatusError {
+			return true
+		}
+	}
+	return false
+}
+
+// SpanType returns the span's mlflow.spanType without going through the
+// attribute decode cache (which would allocate per span on big traces).
+func SpanType(s spanjson.Span) string {
+	raw, ok := s.Attributes().Raw(spanjson.AttrSpanType)
+	if !ok {
+		return spanjson.SpanTypeUnknown
+	}
+	if n := len(raw); n >= 2 && raw[0] == '"' && raw[n-1] == '"' {
+		if t := raw[1 : n-1]; t != "" && !containsAny(t, `"\`) {
+			return t
+		}
+	}
+	if t := s.SpanType(); t != "" {
+		return t
+	}
+	return spanjson.SpanTypeUnknown
+}
+
+func containsAny(s, chars string) bool {
+	for i := 0; i < len(s); i++ {
+		for j := 0; j < len(chars); j++ {
+			if s[i] == chars[j] {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,451 @@
+package spanjson
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tidwall/gjson"
+)
+
+// acceptedShapes lists the document shapes the reader knows, for errors.
+const acceptedShapes = `accepted shapes: MLflow 2 or 3 trace {"info":…,"data":{"spans":[…]}}, ` +
+	`MLflow TraceData {"spans":[…]}, Databricks serving output {"databricks_output":{"trace":…}}, ` +
+	`MLflow REST v3 {"trace":{"trace_info":…}}, OTLP JSON {"resourceSpans":[…]}, ` +
+	`JSON Lines or concatenated documents of these, a bare array of traces or of spans`
+
+type decodedDoc struct {
+	Document
+	err error
+}
+
+// decodeDocument detects the shape of one valid JSON document and decodes
+// it. raw starts at line, col of file.
+func decodeDocument(raw []byte, file string, line, col int) decodedDoc {
+	p := newReader(raw, file, line, col)
+	out := decodedDoc{Document: Document{Line: line}}
+	root := gjson.Parse(p.json)
+	var err error
+	switch {
+	case root.IsObject():
+		err = p.object(root, &out.Document)
+	case root.IsArray():
+		err = p.array(root, &out.Document)
+	default:
+		err = p.shapeError(0, "a bare JSON value is not a trace document")
+	}
+	out.Warnings = p.warnings
+	out.err = err
+	return out
+}
+
+func (p *reader) shapeError(index int, msg string) error {
+	l, c := p.position(index)
+	e := &SyntaxError{File: p.file, Line: l, Col: c, Msg: msg + "; " + acceptedShapes}
+	// The line text of the document start.
+	lineEnd := strings.IndexByte(p.json[index:], '\n')
+	if lineEnd < 0 {
+		lineEnd = len(p.json) - index
+	}
+	e.LineText = p.json[index : index+min(lineEnd, maxLineText)]
+	e.LineTextCol = 1
+	if index == 0 {
+		e.LineTextCol = 1
+	}
+	return e
+}
+
+// topLevel holds the members of a document object that decide its shape.
+type topLevel struct {
+	info, data, spans, trace, traceInfo, databricks, otlp gjson.Result
+	others                                                []gjson.Result // key, value pairs
+	keys                                                  []string
+}
+
+func scanTop(obj gjson.Result) topLevel {
+	var t topLevel
+	obj.ForEach(func(k, v gjson.Result) bool {
+		t.keys = append(t.keys, k.Str)
+		switch k.Str {
+		case "info":
+			t.info = v
+		case "data":
+			t.data = v
+		case "spans":
+			t.spans = v
+		case "trace":
+			t.trace = v
+		case "trace_info":
+			t.traceInfo = v
+		case "databricks_output":
+			t.databricks = v
+		case "resourceSpans", "resource_spans":
+			t.otlp = v
+		default:
+			t.others = append(t.others, k, v)
+		}
+		return true
+	})
+	return t
+}
+
+// object decodes a top-level object document.
+func (p *reader) object(root gjson.Result, doc *Document) error {
+	t := scanTop(root)
+	switch {
+	case t.otlp.Exists():
+		doc.Schema, doc.Shape = SchemaOTLP, "OTLP JSON"
+		traces, warns, err := decodeOTLP(root)
+		where := p.where(0)
+		for _, w := range warns {
+			if w.Where == "" {
+				w.Where = where
+			} else if !strings.HasPrefix(w.Where, p.file) {
+				w.Where = where + " " + w.Where
+			}
+			p.warnings = append(p.warnings, w)
+		}
+		if err != nil {
+			return fmt.Errorf("%s: OTLP document: %w", where, err)
+		}
+		doc.Traces = traces
+		return nil
+	case t.databricks.IsObject():
+		tr := t.databricks.Get("trace")
+		if !tr.IsObject() {
+			return p.shapeError(t.databricks.Index, `"databricks_output" has no "trace" object`)
+		}
+		tt := scanTop(tr)
+		if tt.traceInfo.Exists() {
+			doc.Schema, doc.Shape = SchemaMLflowREST, "Databricks serving envelope (REST v3 trace)"
+			return p.restTrace(tt, doc)
+		}
+		if !tt.info.Exists() && !tt.spans.Exists() && !tt.data.Exists() {
+			return p.shapeError(tr.Index, `"databricks_output.trace" is not an MLflow trace`)
+		}
+		return p.mlflowTrace(tt, doc, "Databricks serving envelope")
+	case t.trace.IsObject() && !t.info.Exists():
+		tt := scanTop(t.trace)
+		if tt.traceInfo.Exists() {
+			doc.Schema, doc.Shape = SchemaMLflowREST, "MLflow REST v3 trace"
+			return p.restTrace(tt, doc)
+		}
+		if tt.info.Exists() {
+			return p.mlflowTrace(tt, doc, "wrapped")
+		}
+	case t.traceInfo.IsObject():
+		doc.Schema, doc.Shape = SchemaMLflowREST, "MLflow REST v3 trace"
+		return p.restTrace(t, doc)
+	case t.info.IsObject() || t.spans.IsArray() || t.data.IsObject():
+		return p.mlflowTrace(t, doc, "")
+	case looksLikeSpan(root):
+		return p.spanArray([]gjson.Result{root}, doc)
+	}
+	keys := t.keys
+	if len(keys) > 8 {
+		keys = append(keys[:8:8], "…")
+	}
+	return p.shapeError(0, fmt.Sprintf("unknown document shape (an object with keys %s)", quoteList(keys)))
+}
+
+func quoteList(keys []string) string {
+	if len(keys) == 0 {
+		return "none"
+	}
+	q := make([]string, len(keys))
+	for i, k := range keys {
+		q[i] = fmt.Sprintf("%q", k)
+	}
+	return strings.Join(q, ", ")
+}
+
+// looksLikeSpan reports whether an object is a span dict of a known schema.
+func looksLikeSpan(v gjson.Result) bool {
+	if !v.IsObject() {
+		return false
+	}
+	found := false
+	v.ForEach(func(k, _ gjson.Result) bool {
+		switch k.Str {
+		case "context", "span_id", "start_time_unix_nano", "spanId", "startTimeUnixNano", "parent_span_id":
+			found = true
+			return false
+		}
+		return true
+	})
+	return found
+}
+
+// array decodes a top-level array: of traces or of spans.
+func (p *reader) array(root gjson.Result, doc *Document) error {
+	items := root.Array()
+	if len(items) == 0 {
+		doc.Shape = "empty array"
+		return nil
+	}
+	if looksLikeSpan(items[0]) {
+		return p.spanArray(items, doc)
+	}
+	for _, it := range items {
+		if !it.IsObject() {
+			return p.shapeError(it.Index, "an array item is not a trace or span object")
+		}
+		var sub Document
+		if err := p.object(it, &sub); err != nil {
+			return err
+		}
+		if doc.Schema == SchemaUnknown {
+			doc.Schema = sub.Schema
+		}
+		if sub.Schema != doc.Schema && sub.Schema != SchemaUnknown && !strings.HasPrefix(doc.Shape, "array of mixed") {
+			doc.Shape = "array of mixed traces"
+		}
+		if doc.Shape == "" {
+			doc.Shape = "array of " + sub.Shape
+		}
+		doc.Traces = append(doc.Traces, sub.Traces...)
+	}
+	return nil
+}
+
+// spanArray decodes a bare list of span dicts (MLflow 2 or 3, told apart by
+// the first span) into traces with derived infos.
+func (p *reader) spanArray(items []gjson.Result, doc *Document) error {
+	schema := spanSchema(items[0])
+	p.schema = schema
+	doc.Schema = schema
+	doc.Shape = "array of " + schemaSpanName(schema)
+	spans := p.readSpans(items)
+	doc.Traces = p.groupTraces(spans, nil)
+	return nil
+}
+
+func schemaSpanName(s Schema) string {
+	if s == SchemaMLflowV2 {
+		return "MLflow 2 spans"
+	}
+	return "MLflow 3 spans"
+}
+
+// spanSchema tells an MLflow 2 span dict (context.span_id) from an MLflow 3
+// one.
+func spanSchema(v gjson.Result) Schema {
+	schema := SchemaMLflowV3
+	v.ForEach(func(k, _ gjson.Result) bool {
+		switch k.Str {
+		case "context", "parent_id", "start_time", "status_code":
+			schema = SchemaMLflowV2
+			return false
+		case "span_id", "start_time_unix_nano", "parent_span_id":
+			return false
+		}
+		return true
+	})
+	return schema
+}
+
+// infoSchema tells MLflow 2 trace info from MLflow 3 info by its keys.
+func infoSchema(info gjson.Result) (Schema, bool) {
+	var s Schema
+	info.ForEach(func(k, _ gjson.Result) bool {
+		switch k.Str {
+		case "request_id", "timestamp_ms", "execution_time_ms", "request_metadata", "experiment_id", "status":
+			s = SchemaMLflowV2
+			return false
+		case "trace_id", "trace_location", "request_time", "state", "trace_metadata", "execution_duration_ms", "client_request_id":
+			s = SchemaMLflowV3
+			return false
+		}
+		return true
+	})
+	return s, s != SchemaUnknown
+}
+
+// mlflowTrace decodes {"info","data":{"spans"}} or a bare {"spans"}.
+func (p *reader) mlflowTrace(t topLevel, doc *Document, envelope string) error {
+	spans := t.spans
+	var dataOthers []gjson.Result
+	if t.data.Exists() {
+		if !t.data.IsObject() {
+			return p.shapeError(t.data.Index, `"data" is not an object`)
+		}
+		t.data.ForEach(func(k, v gjson.Result) bool {
+			if k.Str == "spans" {
+				spans = v
+			} else {
+				dataOthers = append(dataOthers, k, v)
+			}
+			return true
+		})
+	}
+	if spans.Exists() && !spans.IsArray() && spans.Type != gjson.Null {
+		return p.shapeError(spans.Index, `"spans" is not an array`)
+	}
+	items := spans.Array()
+	var schema Schema
+	hasInfo := t.info.IsObject()
+	if hasInfo {
+		s, ok := infoSchema(t.info)
+		if !ok && len(items) > 0 {
+			s = spanSchema(items[0])
+		} else if !ok {
+			s = SchemaMLflowV3
+		}
+		schema = s
+	} else if len(items) > 0 {
+		schema = spanSchema(items[0])
+	} else {
+		schema = SchemaMLflowV3
+	}
+	p.schema = schema
+	doc.Schema = schema
+	ver := "3"
+	if schema == SchemaMLflowV2 {
+		ver = "2"
+	}
+	switch {
+	case envelope == "Databricks serving envelope":
+		doc.Shape = envelope
+	case hasInfo:
+		doc.Shape = "MLflow " + ver + " trace"
+	default:
+		doc.Shape = "MLflow " + ver + " TraceData"
+	}
+	read := p.readSpans(items)
+	var info *TraceInfo
+	if hasInfo {
+		var in TraceInfo
+		if schema == SchemaMLflowV2 {
+			in = p.infoV2(t.info)
+		} else {
+			in = p.infoV3(t.info)
+		}
+		// Members beside "spans" in "data", and beside "info"/"data" at the
+		// top, are kept with a prefix so a same-schema write restores them.
+		in.Extra.Fields = p.keepPrefixed(in.Extra.Fields, "data.", dataOthers)
+		if envelope == "" {
+			in.Extra.Fields = p.keepPrefixed(in.Extra.Fields, "trace.", t.others)
+		}
+		if len(in.Extra.Fields) > 0 {
+			in.Extra.Schema = schema
+		}
+		info = &in
+	}
+	doc.Traces = p.groupTraces(read, info)
+	return nil
+}
+
+func (p *reader) keepPrefixed(dst []Field, prefix string, kv []gjson.Result) []Field {
+	for i := 0; i+1 < len(kv); i += 2 {
+		dst = append(dst, Field{Key: prefix + kv[i].Str, Value: p.rawJSON(kv[i+1])})
+	}
+	return dst
+}
+
+// groupTraces splits spans by trace id (in order of first appearance). info,
+// when given, belongs to the group it names (else the first); the other
+// groups get an info derived from their spans.
+func (p *reader) groupTraces(spans []Span, info *TraceInfo) []Trace {
+	var order []TraceID
+	groups := map[TraceID][]Span{}
+	for _, s := range spans {
+		id := s.TraceID()
+		if _, ok := groups[id]; !ok {
+			order = append(order, id)
+		}
+		groups[id] = append(groups[id], s)
+	}
+	if len(order) == 0 {
+		if info == nil {
+			return nil
+		}
+		return []Trace{{Info: *info}}
+	}
+	owner := 0
+	if info != nil {
+		for i, id := range order {
+			if info.TraceID == id.MLflowID() || info.TraceID == id.String() {
+				owner = i
+				break
+			}
+		}
+	}
+	traces := make([]Trace, 0, len(order))
+	for i, id := range order {
+		t := Trace{Spans: groups[id]}
+		if info != nil && i == owner {
+			t.Info = *info
+		} else {
+			t.Info = p.deriveInfo(t.Spans)
+			if info != nil {
+				p.warn(0, fmt.Sprintf("spans of trace %s in a document whose info is for %s: kept as a separate trace", t.Info.TraceID, info.TraceID))
+			}
+		}
+		traces = append(traces, t)
+	}
+	return traces
+}
+
+// deriveInfo builds the info of a bare TraceData from its spans: id, request
+// time, duration and state from the root span.
+func (p *reader) deriveInfo(spans []Span) TraceInfo {
+	var in TraceInfo
+	if len(spans) == 0 {
+		return in
+	}
+	root := spans[0]
+	found := false
+	for _, s := range spans {
+		if s.IsRoot() && (!found || s.StartTime() < root.StartTime()) {
+			root, found = s, true
+		}
+	}
+	if !found {
+		for _, s := range spans {
+			if s.StartTime() < root.StartTime() {
+				root = s
+			}
+		}
+	}
+	reqID, _ := root.Attributes().String(AttrTraceRequestID)
+	sd := root.d
+	switch {
+	case p.schema == SchemaMLflowV2 && reqID != "":
+		in.TraceID = reqID
+	case sd.Opaque != nil && sd.Opaque.TraceID != "":
+		if reqID != "" {
+			in.TraceID = reqID
+		} else {
+			in.TraceID = sd.Opaque.TraceID
+		}
+	case p.schema == SchemaMLflowV2:
+		in.TraceID = root.TraceID().String()
+	default:
+		in.TraceID = root.TraceID().MLflowID()
+	}
+	// MLflow trace info keeps milliseconds.
+	if sd.StartTime != 0 {
+		in.RequestTime = unixNanoTime(sd.StartTime).Truncate(time.Millisecond)
+	}
+	switch {
+	case sd.EndTime == 0:
+		in.State = StateInProgress
+	case sd.Status.Code == StatusError:
+		in.State = StateError
+	default:
+		in.State = StateOK
+	}
+	if sd.EndTime != 0 && sd.EndTime >= sd.StartTime {
+		in.ExecutionDuration = root.Duration().Truncate(time.Millisecond)
+		in.HasDuration = true
+	}
+	return in
+}
+
+// sortedFields returns fields ordered by key (stable for equal keys).
+func sortedFields(f []Field) []Field {
+	out := slices.Clone(f)
+	slices.SortStableFunc(out, func(a, b Field) int { return strings.Compare(a.Key, b.Key) })
+	return out
+}

@@ -1,0 +1,55 @@
+package spanjson
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/tidwall/gjson"
+)
+
+// FuzzDecode feeds arbitrary input to DecodeAll: it must never panic, every
+// trace it returns must hold only spans of one trace id, and whatever it
+// decodes must write back (v3 and v2) as valid JSON that decodes again.
+func FuzzDecode(f *testing.F) {
+	for _, pat := range []string{samplesDir + "/*.json*", fixturesDir + "/*.json*"} {
+		files, _ := filepath.Glob(pat)
+		for _, p := range files {
+			b, err := os.ReadFile(p)
+			if err == nil {
+				f.Add(b)
+			}
+		}
+	}
+	f.Add([]byte(`[{"span_id":"AAAAAAAAAAE=","trace_id":"x"}]`))
+	f.Add([]byte("{\"spans\":[{\"context\":{\"span_id\":\"0x01\"},\"start_time\":1e3}]}\n{}"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		docs, err := DecodeAll(bytes.NewReader(data), "fuzz")
+		if err != nil {
+			return
+		}
+		for _, d := range docs {
+			for i := range d.Traces {
+				tr := &d.Traces[i]
+				for _, s := range tr.Spans {
+					if s.TraceID() != tr.Spans[0].TraceID() {
+						t.Fatalf("trace %q holds spans of %s and %s", tr.Info.TraceID, tr.Spans[0].TraceID(), s.TraceID())
+					}
+				}
+				for _, schema := range []Schema{SchemaMLflowV3, SchemaMLflowV2} {
+					out, _, err := AppendTrace(nil, schema, tr)
+					if err != nil {
+						t.Fatalf("write %s: %v", schema, err)
+					}
+					if !gjson.ValidBytes(out) {
+						t.Fatalf("write %s: invalid JSON %q", schema, out)
+					}
+					if _, err := DecodeAll(bytes.NewReader(out), "rewritten"); err != nil {
+						t.Fatalf("re-decoding the %s write: %v\n%s", schema, err, out)
+					}
+				}
+			}
+		}
+	})
+}

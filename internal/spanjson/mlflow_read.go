@@ -1,0 +1,541 @@
+package spanjson
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/tidwall/gjson"
+)
+
+// rawAttrsKey is the Extras member that lists the span attributes whose
+// value was a bare JSON value instead of a JSON-encoded string (tolerated on
+// read), so that a same-schema write emits them unquoted again.
+const rawAttrsKey = "@unquoted_attributes"
+
+// readSpans decodes MLflow span dicts of p.schema (v2, v3 or REST).
+func (p *reader) readSpans(items []gjson.Result) []Span {
+	spans := make([]Span, 0, len(items))
+	for _, it := range items {
+		if !it.IsObject() {
+			p.warn(it.Index, "a span is not a JSON object: skipped")
+			continue
+		}
+		var d SpanData
+		if p.schema == SchemaMLflowV2 {
+			d = p.spanV2(it)
+		} else {
+			d = p.spanV3(it)
+		}
+		spans = append(spans, NewSpan(d))
+	}
+	return spans
+}
+
+// spanV3 decodes an MLflow 3 span dict (formats.md §3.2); REST v3 spans
+// (snake_case OTLP, §3.3) use the same reader.
+func (p *reader) spanV3(v gjson.Result) SpanData {
+	var d SpanData
+	var extras []Field
+	var rawKeys []string
+	v.ForEach(func(k, val gjson.Result) bool {
+		switch k.Str {
+		case "trace_id", "traceId":
+			d.TraceID = p.traceID(val, &d.Opaque)
+		case "span_id", "spanId":
+			d.SpanID = p.spanID(val, &d.Opaque, false)
+		case "parent_span_id", "parentSpanId":
+			d.ParentID = p.spanID(val, &d.Opaque, true)
+		case "name":
+			d.Name = p.str(val)
+		case "start_time_unix_nano", "startTimeUnixNano":
+			d.StartTime = p.int64Field(val, "start time")
+		case "end_time_unix_nano", "endTimeUnixNano":
+			d.EndTime = p.int64Field(val, "end time")
+		case "trace_state", "traceState":
+			d.TraceState = p.str(val)
+		case "status":
+			d.Status = p.statusV3(val)
+		case "attributes":
+			d.Attributes, rawKeys = p.spanAttributes(val)
+		case "events":
+			d.Events = p.events(val, "time_unix_nano")
+		case "links":
+			d.Links = p.links(val)
+		case "kind":
+			d.Kind = p.kind(val)
+		case "flags":
+			d.Flags = uint32(p.int64Field(val, "flags"))
+		case "dropped_attributes_count", "droppedAttributesCount":
+			d.DroppedAttributes = uint32(p.int64Field(val, "dropped attributes count"))
+		case "dropped_events_count", "droppedEventsCount":
+			d.DroppedEvents = uint32(p.int64Field(val, "dropped events count"))
+		case "dropped_links_count", "droppedLinksCount":
+			d.DroppedLinks = uint32(p.int64Field(val, "dropped links count"))
+		default:
+			extras = append(extras, Field{Key: p.key(k), Value: p.rawJSON(val)})
+		}
+		return true
+	})
+	p.finishSpan(&d, extras, rawKeys)
+	return d
+}
+
+// spanV2 decodes an MLflow 2 span dict (formats.md §3.1).
+func (p *reader) spanV2(v gjson.Result) SpanData {
+	var d SpanData
+	var extras []Field
+	var rawKeys []string
+	v.ForEach(func(k, val gjson.Result) bool {
+		switch k.Str {
+		case "name":
+			d.Name = p.str(val)
+		case "context":
+			if !val.IsObject() {
+				extras = append(extras, Field{Key: "context", Value: p.rawJSON(val)})
+				return true
+			}
+			val.ForEach(func(ck, cv gjson.Result) bool {
+				switch ck.Str {
+				case "span_id":
+					d.SpanID = p.spanID(cv, &d.Opaque, false)
+				case "trace_id":
+					d.TraceID = p.traceID(cv, &d.Opaque)
+				default:
+					extras = append(extras, Field{Key: "context." + ck.Str, Value: p.rawJSON(cv)})
+				}
+				return true
+			})
+		case "parent_id":
+			d.ParentID = p.spanID(val, &d.Opaque, true)
+		case "start_time":
+			d.StartTime = p.int64Field(val, "start time")
+		case "end_time":
+			d.EndTime = p.int64Field(val, "end time")
+		case "status_code":
+			code, ok := ParseStatusCode(p.idText(val))
+			if !ok {
+				p.warn(val.Index, fmt.Sprintf("unknown status code %s: taken as UNSET", clip(val.Raw)))
+			}
+			d.Status.Code = code
+		case "status_message":
+			d.Status.Message = p.str(val)
+		case "attributes":
+			d.Attributes, rawKeys = p.spanAttributes(val)
+		case "events":
+			d.Events = p.events(val, "timestamp")
+		default:
+			extras = append(extras, Field{Key: p.key(k), Value: p.rawJSON(val)})
+		}
+		return true
+	})
+	p.finishSpan(&d, extras, rawKeys)
+	return d
+}
+
+func (p *reader) finishSpan(d *SpanData, extras []Field, rawKeys []string) {
+	if len(rawKeys) > 0 {
+		b, _ := json.Marshal(rawKeys)
+		extras = append(extras, Field{Key: rawAttrsKey, Value: b})
+	}
+	if len(extras) > 0 {
+		d.Extra = Extras{Schema: p.schema, Fields: extras}
+	}
+}
+
+func (p *reader) statusV3(v gjson.Result) Status {
+	var st Status
+	if v.Type == gjson.String || v.Type == gjson.Number {
+		code, ok := ParseStatusCode(p.idText(v))
+		if !ok {
+			p.warn(v.Index, fmt.Sprintf("unknown status code %s: taken as UNSET", clip(v.Raw)))
+		}
+		st.Code = code
+		return st
+	}
+	v.ForEach(func(k, val gjson.Result) bool {
+		switch k.Str {
+		case "code", "status_code":
+			code, ok := ParseStatusCode(p.idText(val))
+			if !ok {
+				p.warn(val.Index, fmt.Sprintf("unknown status code %s: taken as UNSET", clip(val.Raw)))
+			}
+			st.Code = code
+		case "message", "description":
+			st.Message = p.str(val)
+		}
+		return true
+	})
+	return st
+}
+
+func (p *reader) kind(v gjson.Result) SpanKind {
+	k, ok := ParseSpanKind(p.idText(v))
+	if !ok {
+		p.warn(v.Index, fmt.Sprintf("unknown span kind %s: taken as UNSPECIFIED", clip(v.Raw)))
+	}
+	return k
+}
+
+// spanAttributes decodes an MLflow span attribute map, whose values are
+// JSON-encoded strings; bare JSON values are tolerated and listed in
+// rawKeys. A KeyValue list (REST v3) is accepted too.
+func (p *reader) spanAttributes(v gjson.Result) (Attributes, []string) {
+	if v.IsArray() {
+		return p.keyValueList(v, true), nil
+	}
+	if !v.IsObject() {
+		if v.Type != gjson.Null {
+			p.warn(v.Index, "span attributes are not an object: ignored")
+		}
+		return Attributes{}, nil
+	}
+	list := p.spanScratch[:0]
+	var rawKeys []string
+	v.ForEach(func(k, val gjson.Result) bool {
+		a := Attribute{Key: p.key(k), Type: ValueJSON}
+		if val.Type == gjson.String {
+			a.Value = p.str(val)
+		} else {
+			a.Value = p.rawText(val)
+			rawKeys = append(rawKeys, a.Key)
+		}
+		list = append(list, a)
+		return true
+	})
+	p.spanScratch = list
+	if len(list) == 0 {
+		return Attributes{}, rawKeys
+	}
+	return NewAttributes(append([]Attribute(nil), list...)), rawKeys
+}
+
+// plainAttributes decodes an event or link attribute map of plain JSON
+// values: each Value is the value's JSON text.
+func (p *reader) plainAttributes(v gjson.Result) Attributes {
+	if v.IsArray() {
+		return p.keyValueList(v, false)
+	}
+	if !v.IsObject() {
+		if v.Type != gjson.Null {
+			p.warn(v.Index, "attributes are not an object: ignored")
+		}
+		return Attributes{}
+	}
+	list := p.eventAttrScratch[:0]
+	v.ForEach(func(k, val gjson.Result) bool {
+		list = append(list, Attribute{Key: p.key(k), Value: p.rawText(val), Type: ValueJSON})
+		return true
+	})
+	p.eventAttrScratch = list
+	if len(list) == 0 {
+		return Attributes{}
+	}
+	return NewAttributes(append([]Attribute(nil), list...))
+}
+
+// events decodes MLflow span events; timeKey is "timestamp" (v2) or
+// "time_unix_nano" (v3). Times are converted to nanoseconds by magnitude.
+func (p *reader) events(v gjson.Result, timeKey string) []Event {
+	if !v.IsArray() {
+		if v.Type != gjson.Null {
+			p.warn(v.Index, "span events are not an array: ignored")
+		}
+		return nil
+	}
+	var out []Event
+	v.ForEach(func(_, ev gjson.Result) bool {
+		if !ev.IsObject() {
+			p.warn(ev.Index, "a span event is not an object: skipped")
+			return true
+		}
+		var e Event
+		var extras []Field
+		ev.ForEach(func(k, val gjson.Result) bool {
+			switch k.Str {
+			case "name":
+				e.Name = p.str(val)
+			case timeKey, "time_unix_nano", "timeUnixNano", "timestamp":
+				e.Time = eventTime(p.int64Field(val, "event time"))
+			case "attributes":
+				e.Attributes = p.plainAttributes(val)
+			case "dropped_attributes_count", "droppedAttributesCount":
+				e.DroppedAttributes = uint32(p.int64Field(val, "dropped attributes count"))
+			default:
+				extras = append(extras, Field{Key: p.key(k), Value: p.rawJSON(val)})
+			}
+			return true
+		})
+		if len(extras) > 0 {
+			e.Extra = Extras{Schema: p.schema, Fields: extras}
+		}
+		out = append(out, e)
+		return true
+	})
+	if out == nil {
+		out = []Event{}
+	}
+	return out
+}
+
+// links decodes MLflow 3 span links (shape as OTLP links, snake_case).
+func (p *reader) links(v gjson.Result) []Link {
+	if !v.IsArray() {
+		if v.Type != gjson.Null {
+			p.warn(v.Index, "span links are not an array: ignored")
+		}
+		return nil
+	}
+	out := []Link{}
+	v.ForEach(func(_, lv gjson.Result) bool {
+		if !lv.IsObject() {
+			p.warn(lv.Index, "a span link is not an object: skipped")
+			return true
+		}
+		var l Link
+		var extras []Field
+		lv.ForEach(func(k, val gjson.Result) bool {
+			switch k.Str {
+			case "trace_id", "traceId":
+				l.TraceID = p.traceID(val, &l.Opaque)
+			case "span_id", "spanId":
+				l.SpanID = p.spanID(val, &l.Opaque, false)
+			case "trace_state", "traceState":
+				l.TraceState = p.str(val)
+			case "flags":
+				l.Flags = uint32(p.int64Field(val, "flags"))
+			case "attributes":
+				l.Attributes = p.plainAttributes(val)
+			case "dropped_attributes_count", "droppedAttributesCount":
+				l.DroppedAttributes = uint32(p.int64Field(val, "dropped attributes count"))
+			default:
+				extras = append(extras, Field{Key: p.key(k), Value: p.rawJSON(val)})
+			}
+			return true
+		})
+		if len(extras) > 0 {
+			l.Extra = Extras{Schema: p.schema, Fields: extras}
+		}
+		out = append(out, l)
+		return true
+	})
+	return out
+}
+
+// stringMap decodes metadata or tags: an object (to_json form) or a list of
+// {"key","value"} (REST wire form). Non-string values are kept as JSON text
+// and named in raw.
+func (p *reader) stringMap(v gjson.Result, what string, raw *map[string]bool) map[string]string {
+	m := map[string]string{}
+	put := func(k string, val gjson.Result) {
+		if val.Type == gjson.String {
+			m[k] = p.str(val)
+			return
+		}
+		m[k] = p.rawText(val)
+		if raw != nil {
+			if *raw == nil {
+				*raw = map[string]bool{}
+			}
+			(*raw)[k] = true
+		}
+	}
+	switch {
+	case v.IsObject():
+		v.ForEach(func(k, val gjson.Result) bool {
+			put(p.key(k), val)
+			return true
+		})
+	case v.IsArray():
+		v.ForEach(func(_, kv gjson.Result) bool {
+			put(p.str(kv.Get("key")), kv.Get("value"))
+			return true
+		})
+	case v.Type == gjson.Null:
+	default:
+		p.warn(v.Index, what+" is not an object: ignored")
+	}
+	return m
+}
+
+// infoV3 decodes MLflow 3 trace info (formats.md §2.3); the REST v3
+// trace_info (§2.4) is the same but for the duration and time encodings,
+// which both are accepted.
+func (p *reader) infoV3(v gjson.Result) TraceInfo {
+	var in TraceInfo
+	var extras []Field
+	v.ForEach(func(k, val gjson.Result) bool {
+		switch k.Str {
+		case "trace_id":
+			in.TraceID = p.str(val)
+		case "client_request_id":
+			in.ClientRequestID = p.str(val)
+		case "trace_location":
+			p.location(val, &in)
+		case "request_time":
+			in.RequestTime = p.timeValue(val, "request_time")
+		case "execution_duration_ms":
+			ms := p.int64Field(val, "execution_duration_ms")
+			in.ExecutionDuration, in.HasDuration = time.Duration(ms)*time.Millisecond, val.Type != gjson.Null
+		case "execution_duration":
+			in.ExecutionDuration, in.HasDuration = p.durationValue(val)
+		case "state":
+			in.State = p.state(val)
+		case "request_preview":
+			in.RequestPreview = p.str(val)
+		case "response_preview":
+			in.ResponsePreview = p.str(val)
+		case "trace_metadata":
+			in.Metadata = p.stringMap(val, "trace_metadata", &in.RawMetadata)
+		case "tags":
+			in.Tags = p.stringMap(val, "tags", nil)
+		case "assessments":
+			in.Assessments = p.rawList(val)
+		default:
+			extras = append(extras, Field{Key: p.key(k), Value: p.rawJSON(val)})
+		}
+		return true
+	})
+	if len(extras) > 0 {
+		in.Extra = Extras{Schema: p.schema, Fields: extras}
+	}
+	return in
+}
+
+// infoV2 decodes MLflow 2 trace info (formats.md §2.2).
+func (p *reader) infoV2(v gjson.Result) TraceInfo {
+	var in TraceInfo
+	var extras []Field
+	v.ForEach(func(k, val gjson.Result) bool {
+		switch k.Str {
+		case "request_id":
+			in.TraceID = p.str(val)
+		case "experiment_id":
+			in.ExperimentID = p.str(val)
+			in.LocationType = ExperimentLocation
+		case "timestamp_ms":
+			if val.Type != gjson.Null {
+				in.RequestTime = time.UnixMilli(p.int64Field(val, "timestamp_ms")).UTC()
+			}
+		case "execution_time_ms":
+			ms := p.int64Field(val, "execution_time_ms")
+			in.ExecutionDuration, in.HasDuration = time.Duration(ms)*time.Millisecond, val.Type != gjson.Null
+		case "status":
+			in.State = p.state(val)
+		case "request_metadata":
+			in.Metadata = p.stringMap(val, "request_metadata", &in.RawMetadata)
+		case "tags":
+			in.Tags = p.stringMap(val, "tags", nil)
+		case "assessments":
+			in.Assessments = p.rawList(val)
+		default:
+			extras = append(extras, Field{Key: p.key(k), Value: p.rawJSON(val)})
+		}
+		return true
+	})
+	if len(extras) > 0 {
+		in.Extra = Extras{Schema: p.schema, Fields: extras}
+	}
+	return in
+}
+
+func (p *reader) rawList(v gjson.Result) []json.RawMessage {
+	if !v.IsArray() {
+		if v.Type != gjson.Null {
+			p.warn(v.Index, "assessments are not an array: ignored")
+		}
+		return nil
+	}
+	out := []json.RawMessage{}
+	v.ForEach(func(_, it gjson.Result) bool {
+		out = append(out, p.rawJSON(it))
+		return true
+	})
+	return out
+}
+
+// location reads trace_location: a plain experiment location fills
+// ExperimentID; anything else is kept whole in Location.
+func (p *reader) location(v gjson.Result, in *TraceInfo) {
+	if !v.IsObject() {
+		if v.Type != gjson.Null {
+			in.Location = p.rawJSON(v)
+		}
+		return
+	}
+	plain := true
+	v.ForEach(func(k, val gjson.Result) bool {
+		switch k.Str {
+		case "type":
+			in.LocationType = p.str(val)
+		case "mlflow_experiment":
+			n := 0
+			val.ForEach(func(ek, ev gjson.Result) bool {
+				n++
+				if ek.Str == "experiment_id" && ev.Type == gjson.String {
+					in.ExperimentID = p.str(ev)
+				} else {
+					plain = false
+				}
+				return true
+			})
+			if n != 1 {
+				plain = false
+			}
+		default:
+			plain = false
+		}
+		return true
+	})
+	if !plain || in.LocationType != ExperimentLocation {
+		in.Location = p.rawJSON(v)
+	}
+}
+
+// timeValue reads an ISO-8601 string or an int of milliseconds.
+func (p *reader) timeValue(v gjson.Result, what string) time.Time {
+	switch v.Type {
+	case gjson.String:
+		t, err := time.Parse(time.RFC3339Nano, v.Str)
+		if err != nil {
+			p.warn(v.Index, fmt.Sprintf("%s %q is not an ISO-8601 time: ignored", what, clip(v.Str)))
+			return time.Time{}
+		}
+		return t.UTC()
+	case gjson.Number:
+		return time.UnixMilli(p.int64Field(v, what)).UTC()
+	case gjson.Null:
+		return time.Time{}
+	}
+	p.warn(v.Index, what+" is not a time: ignored")
+	return time.Time{}
+}
+
+// durationValue reads a protobuf Duration string ("1.500s") or an int of ms.
+func (p *reader) durationValue(v gjson.Result) (time.Duration, bool) {
+	switch v.Type {
+	case gjson.String:
+		s := strings.TrimSpace(v.Str)
+		if !strings.HasSuffix(s, "s") {
+			s += "s"
+		}
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			p.warn(v.Index, fmt.Sprintf("execution_duration %q is not a duration: ignored", clip(v.Str)))
+			return 0, false
+		}
+		return d, true
+	case gjson.Number:
+		return time.Duration(p.int64Field(v, "execution_duration")) * time.Millisecond, true
+	}
+	return 0, false
+}
+
+func (p *reader) state(v gjson.Result) TraceState {
+	s, ok := ParseTraceState(p.idText(v))
+	if !ok {
+		p.warn(v.Index, fmt.Sprintf("unknown trace state %s: taken as %s", clip(v.Raw), StateUnspecified))
+	}
+	return s
+}

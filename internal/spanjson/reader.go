@@ -1,0 +1,311 @@
+package spanjson
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tidwall/gjson"
+)
+
+// reader holds the state of decoding one document: where it is in its file
+// (for warnings), the schema being read, and a small intern table so the
+// many repeated keys and short values of a large trace share one string.
+type reader struct {
+	file             string
+	json             string // the document; strings kept in the model are copied out of it
+	docLine, docCol  int
+	schema           Schema
+	warnings         []Warning
+	intern           map[string]string
+	locIdx, locLine  int // incremental offset → line cache for warnings
+	locCol           int
+	spanScratch      []Attribute
+	rawKeysScratch   []string
+	eventAttrScratch []Attribute
+}
+
+const (
+	maxInterned   = 1 << 14
+	maxInternSize = 64
+)
+
+func newReader(raw []byte, file string, line, col int) *reader {
+	return &reader{
+		file: file, json: bytesString(raw), docLine: line, docCol: col,
+		locLine: line, locCol: col,
+		intern: make(map[string]string, 64),
+	}
+}
+
+// position converts a byte index of the document into a 1-based line and
+// column of the file. Indexes mostly grow, so it counts newlines from the
+// last answer.
+func (p *reader) position(index int) (line, col int) {
+	if index < 0 || index > len(p.json) {
+		index = 0
+	}
+	if index < p.locIdx {
+		p.locIdx, p.locLine, p.locCol = 0, p.docLine, p.docCol
+	}
+	seg := p.json[p.locIdx:index]
+	if nl := strings.Count(seg, "\n"); nl > 0 {
+		p.locLine += nl
+		p.locCol = len(seg) - strings.LastIndexByte(seg, '\n')
+	} else {
+		p.locCol += len(seg)
+	}
+	p.locIdx = index
+	return p.locLine, p.locCol
+}
+
+func (p *reader) where(index int) string {
+	l, c := p.position(index)
+	return fmt.Sprintf("%s:%d:%d", p.file, l, c)
+}
+
+func (p *reader) warn(index int, msg string) {
+	p.warnings = append(p.warnings, Warning{Where: p.where(index), Msg: msg})
+}
+
+// str returns a JSON string's content, copied out of the document (short
+// strings interned). A non-string value gives its JSON text; null gives "".
+func (p *reader) str(v gjson.Result) string {
+	switch v.Type {
+	case gjson.String:
+		s := v.Str
+		if len(s) != len(v.Raw)-2 {
+			return s // unescaped: already a fresh string
+		}
+		return p.copyStr(s)
+	case gjson.Null:
+		return ""
+	default:
+		return p.copyStr(v.Raw)
+	}
+}
+
+func (p *reader) copyStr(s string) string {
+	if len(s) <= maxInternSize {
+		if t, ok := p.intern[s]; ok {
+			return t
+		}
+		t := strings.Clone(s)
+		if len(p.intern) < maxInterned {
+			p.intern[t] = t
+		}
+		return t
+	}
+	return strings.Clone(s)
+}
+
+// key returns an object key, interned.
+func (p *reader) key(k gjson.Result) string {
+	s := k.Str
+	if len(s) != len(k.Raw)-2 {
+		return s
+	}
+	if t, ok := p.intern[s]; ok {
+		return t
+	}
+	t := strings.Clone(s)
+	if len(p.intern) < maxInterned {
+		p.intern[t] = t
+	}
+	return t
+}
+
+// rawJSON returns v's JSON text, compacted and copied.
+func (p *reader) rawJSON(v gjson.Result) json.RawMessage {
+	return json.RawMessage(compactJSON(v.Raw))
+}
+
+// rawText is rawJSON as a string (attribute values are strings).
+func (p *reader) rawText(v gjson.Result) string {
+	if v.Type == gjson.String || v.Type == gjson.Number || v.Type == gjson.True || v.Type == gjson.False || v.Type == gjson.Null {
+		return p.copyStr(v.Raw)
+	}
+	return string(compactJSON(v.Raw))
+}
+
+// compactJSON returns a compact copy of valid JSON text.
+func compactJSON(raw string) []byte {
+	if !needsCompact(raw) {
+		return []byte(raw)
+	}
+	var b bytes.Buffer
+	b.Grow(len(raw))
+	if err := json.Compact(&b, []byte(raw)); err != nil {
+		return []byte(raw)
+	}
+	return b.Bytes()
+}
+
+// needsCompact reports whether raw has whitespace outside strings.
+func needsCompact(raw string) bool {
+	inStr := false
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		if inStr {
+			if c == '\\' {
+				i++
+			} else if c == '"' {
+				inStr = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inStr = true
+		case ' ', '\t', '\n', '\r':
+			return true
+		}
+	}
+	return false
+}
+
+// int64Of parses an integer written as a JSON number or a decimal string,
+// without going through float64.
+func int64Of(v gjson.Result) (int64, bool) {
+	var s string
+	switch v.Type {
+	case gjson.Number:
+		s = v.Raw
+	case gjson.String:
+		s = strings.TrimSpace(v.Str)
+	case gjson.Null:
+		return 0, true
+	default:
+		return 0, false
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err == nil {
+		return n, true
+	}
+	// Exponent or fraction forms ("1.7e18"): exact when integral.
+	if f, ok := exactInt(s); ok {
+		return f, true
+	}
+	return 0, false
+}
+
+// exactInt parses a decimal number with fraction or exponent that denotes
+// an integer exactly (e.g. "1.5e3", "12.0").
+func exactInt(s string) (int64, bool) {
+	mant, exp := s, 0
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		e, err := strconv.Atoi(s[i+1:])
+		if err != nil {
+			return 0, false
+		}
+		mant, exp = s[:i], e
+	}
+	neg := strings.HasPrefix(mant, "-")
+	mant = strings.TrimPrefix(mant, "-")
+	intPart, frac, _ := strings.Cut(mant, ".")
+	digits := intPart + frac
+	exp -= len(frac)
+	for exp < 0 && strings.HasSuffix(digits, "0") {
+		digits = digits[:len(digits)-1]
+		exp++
+	}
+	if exp < 0 || exp > 20 {
+		return 0, false
+	}
+	digits += strings.Repeat("0", exp)
+	if neg {
+		digits = "-" + digits
+	}
+	n, err := strconv.ParseInt(digits, 10, 64)
+	return n, err == nil
+}
+
+func (p *reader) int64Field(v gjson.Result, what string) int64 {
+	n, ok := int64Of(v)
+	if !ok {
+		p.warn(v.Index, fmt.Sprintf("%s %s is not an integer; taken as 0", what, clip(v.Raw)))
+	}
+	return n
+}
+
+func clip(s string) string {
+	if len(s) > 60 {
+		return s[:57] + "..."
+	}
+	return s
+}
+
+// eventTime converts an MLflow event timestamp to nanoseconds, inferring
+// its unit from its magnitude (formats.md §10.1).
+func eventTime(n int64) int64 {
+	a := n
+	if a < 0 {
+		a = -a
+	}
+	switch {
+	case a >= 1e18:
+		return n
+	case a >= 1e15:
+		return n * 1e3
+	case a >= 1e12:
+		return n * 1e6
+	default:
+		return n * 1e9
+	}
+}
+
+func unixNanoTime(ns int64) time.Time { return time.Unix(0, ns).UTC() }
+
+// traceID decodes a span's trace id; an undecodable id becomes an opaque id
+// with a warning.
+func (p *reader) traceID(v gjson.Result, opaque **OpaqueIDs) TraceID {
+	s := p.idText(v)
+	id, err := ParseTraceID(s)
+	if err != nil {
+		p.warn(v.Index, fmt.Sprintf("trace id %q cannot be decoded: kept as an opaque id", clip(s)))
+		opaqueOf(opaque).TraceID = p.copyStr(s)
+		return OpaqueTraceID(s)
+	}
+	return id
+}
+
+// spanID decodes a span or parent id like traceID.
+func (p *reader) spanID(v gjson.Result, opaque **OpaqueIDs, parent bool) SpanID {
+	s := p.idText(v)
+	id, err := ParseSpanID(s)
+	if err != nil {
+		what := "span id"
+		if parent {
+			what = "parent span id"
+		}
+		p.warn(v.Index, fmt.Sprintf("%s %q cannot be decoded: kept as an opaque id", what, clip(s)))
+		o := opaqueOf(opaque)
+		if parent {
+			o.ParentID = p.copyStr(s)
+		} else {
+			o.SpanID = p.copyStr(s)
+		}
+		return OpaqueSpanID(s)
+	}
+	return id
+}
+
+func (p *reader) idText(v gjson.Result) string {
+	switch v.Type {
+	case gjson.String:
+		return v.Str
+	case gjson.Null:
+		return ""
+	}
+	return v.Raw
+}
+
+func opaqueOf(o **OpaqueIDs) *OpaqueIDs {
+	if *o == nil {
+		*o = &OpaqueIDs{}
+	}
+	return *o
+}

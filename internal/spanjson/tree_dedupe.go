@@ -1,0 +1,49 @@
+package spanjson
+
+// dedupeIDs gives every span a unique, non-zero id: a later span with the
+// id of an earlier one (or a span with no id) gets a fresh id derived from
+// its old id and position, so the result is the same on every run. Parent
+// references to a duplicated id resolve to its first holder.
+func (b *treeBuild) dedupeIDs() {
+	taken := make(map[SpanID]struct{}, len(b.spans))
+	for _, s := range b.spans {
+		taken[s.SpanID()] = struct{}{}
+	}
+	b.index = make(map[SpanID]int, len(b.spans))
+	for i, s := range b.spans {
+		id := s.SpanID()
+		if _, dup := b.index[id]; !dup && !id.IsZero() {
+			b.index[id] = i
+			continue
+		}
+		fresh := freshSpanID(id, i, taken)
+		taken[fresh] = struct{}{}
+		d := s.Data()
+		d.SpanID = fresh
+		b.spans[i] = NewSpan(d)
+		b.index[fresh] = i
+		if id.IsZero() {
+			b.warn(i, "span %q has no span id: given id %s", s.Name(), fresh)
+		} else {
+			b.warn(i, "span %q repeats span id %s: given id %s", s.Name(), id, fresh)
+		}
+	}
+}
+
+// freshSpanID derives an unused id from (id, position) by hashing.
+func freshSpanID(id SpanID, pos int, taken map[SpanID]struct{}) SpanID {
+	var seed [8 + 8 + 8]byte
+	copy(seed[:8], id[:])
+	for k := range 8 {
+		seed[8+k] = byte(pos >> (8 * k))
+	}
+	for attempt := 0; ; attempt++ {
+		for k := range 8 {
+			seed[16+k] = byte(attempt >> (8 * k))
+		}
+		fresh := OpaqueSpanID(string(seed[:]))
+		if _, used := taken[fresh]; !used && !fresh.IsZero() {
+			return fresh
+		}
+	}
+}
