@@ -1,17 +1,17 @@
+//go:build unix
+
 package main
 
 import (
-	"bufio"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"syscall"
 	"testing"
 	"time"
-
-	"tracectl/internal/spanjson/spanjsontest"
 )
 
 // jqCountByStatus is the reference: jq counting the spans by status.
@@ -31,23 +31,30 @@ func benchSpans(b *testing.B) int {
 	return n
 }
 
-// runMeasured runs a command with its output into a pipe that is drained
-// and thrown away, and returns the wall time and the peak RSS in bytes.
-func runMeasured(b *testing.B, name string, args ...string) (time.Duration, int64) {
+// runMeasured runs cmd and returns its wall time and peak RSS in bytes.
+// Output the caller did not redirect goes into a pipe that is drained and
+// thrown away, as in `tracectl show | …`.
+func runMeasured(b *testing.B, cmd *exec.Cmd) (time.Duration, int64) {
 	b.Helper()
-	cmd := exec.Command(name, args...)
-	cmd.Stdout = io.Discard // exec copies from a pipe: the command writes into a pipe
-	cmd.Stderr = io.Discard
+	if cmd.Stdout == nil {
+		cmd.Stdout = io.Discard // exec copies from a pipe: the command writes into a pipe
+	}
+	if cmd.Stderr == nil {
+		cmd.Stderr = os.Stderr
+	}
 	start := time.Now()
 	if err := cmd.Run(); err != nil {
-		b.Fatalf("%s: %v", name, err)
+		b.Fatalf("%s: %v", cmd, err)
 	}
-	elapsed := time.Since(start)
+	d := time.Since(start)
 	var rss int64
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		rss = ru.Maxrss * 1024 // Linux reports kilobytes
+		rss = int64(ru.Maxrss) * 1024 // KiB on Linux and the BSDs
+		if runtime.GOOS == "darwin" {
+			rss = int64(ru.Maxrss) // bytes on macOS
+		}
 	}
-	return elapsed, rss
+	return d, rss
 }
 
 // BenchmarkShowVsJQ compares `tracectl show` on a generated MLflow v3 trace
@@ -55,23 +62,9 @@ func runMeasured(b *testing.B, name string, args ...string) (time.Duration, int6
 // Targets: ours <= 1/8 of jq's time (ours/jq <= 0.125), peak RSS <= 1.5x
 // the file size.
 func BenchmarkShowVsJQ(b *testing.B) {
-	n := benchSpans(b)
 	dir := b.TempDir()
 	file := filepath.Join(dir, "trace.json")
-	f, err := os.Create(file)
-	if err != nil {
-		b.Fatal(err)
-	}
-	bw := bufio.NewWriterSize(f, 1<<20)
-	if err := spanjsontest.WriteV3Trace(bw, n, 1); err != nil {
-		b.Fatalf("generating %d spans: %v", n, err)
-	}
-	if err := bw.Flush(); err != nil {
-		b.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		b.Fatal(err)
-	}
+	writeBenchTrace(b, file, benchSpans(b))
 	st, err := os.Stat(file)
 	if err != nil {
 		b.Fatal(err)
@@ -86,11 +79,11 @@ func BenchmarkShowVsJQ(b *testing.B) {
 	var peak int64
 	runs := 0
 	for b.Loop() {
-		d, rss := runMeasured(b, bin, "show", file)
+		d, rss := runMeasured(b, exec.Command(bin, "show", file))
 		ours += d
 		peak = max(peak, rss)
 		if jqErr == nil {
-			d, _ := runMeasured(b, jq, jqCountByStatus, file)
+			d, _ := runMeasured(b, exec.Command(jq, jqCountByStatus, file))
 			theirs += d
 		}
 		runs++

@@ -59,6 +59,7 @@ func TestScripts(t *testing.T) {
 					return err
 				}
 			}
+			env.Setenv("SAMPLES", dir)
 			env.Setenv("NO_COLOR", "")
 			env.Setenv("CLICOLOR_FORCE", "")
 			return nil

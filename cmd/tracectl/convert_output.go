@@ -1,0 +1,245 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// traceSink receives converted traces, each one compact JSON document, and
+// makes them visible on Commit. Abort discards what can still be discarded.
+type traceSink interface {
+	WriteTrace(traceID string, doc []byte) error
+	Commit() error
+	Abort()
+}
+
+const outputBufferSize = 256 << 10
+
+// streamSink writes JSON Lines to a stream as traces come (stdout).
+type streamSink struct{ w *bufio.Writer }
+
+func newStreamSink(w io.Writer) *streamSink {
+	return &streamSink{w: bufio.NewWriterSize(w, outputBufferSize)}
+}
+
+func (s *streamSink) WriteTrace(_ string, doc []byte) error { return writeLine(s.w, doc) }
+func (s *streamSink) Commit() error                         { return s.w.Flush() }
+
+// Abort still flushes: every trace handed over so far is complete, and a
+// stream cannot take back what it already sent.
+func (s *streamSink) Abort() { _ = s.w.Flush() }
+
+func writeLine(w *bufio.Writer, doc []byte) error {
+	if _, err := w.Write(doc); err != nil {
+		return err
+	}
+	return w.WriteByte('\n')
+}
+
+// fileSink writes JSON Lines to -o FILE atomically.
+type fileSink struct {
+	f *atomicFile
+	w *bufio.Writer
+}
+
+func newFileSink(path string) (*fileSink, error) {
+	f, err := createAtomic(path)
+	if err != nil {
+		return nil, err
+	}
+	return &fileSink{f: f, w: bufio.NewWriterSize(f, outputBufferSize)}, nil
+}
+
+func (s *fileSink) WriteTrace(_ string, doc []byte) error { return writeLine(s.w, doc) }
+
+func (s *fileSink) Commit() error {
+	if err := s.w.Flush(); err != nil {
+		s.f.Abort()
+		return err
+	}
+	return s.f.Commit()
+}
+
+func (s *fileSink) Abort() { s.f.Abort() }
+
+// spoolSink holds stdout output in an unnamed temporary file until Commit,
+// so --strict prints nothing before it knows no trace lost anything, while
+// memory stays bounded by the largest trace.
+type spoolSink struct {
+	out  io.Writer
+	f    *os.File
+	w    *bufio.Writer
+	done bool
+}
+
+func newSpoolSink(out io.Writer) (*spoolSink, error) {
+	f, err := os.CreateTemp("", "tracectl-convert-*.jsonl")
+	if err != nil {
+		return nil, fmt.Errorf("cannot create a spool file for --strict: %w", err)
+	}
+	return &spoolSink{out: out, f: f, w: bufio.NewWriterSize(f, outputBufferSize)}, nil
+}
+
+func (s *spoolSink) WriteTrace(_ string, doc []byte) error { return writeLine(s.w, doc) }
+
+func (s *spoolSink) Commit() error {
+	defer s.Abort()
+	if err := s.w.Flush(); err != nil {
+		return err
+	}
+	if _, err := s.f.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	_, err := io.Copy(s.out, s.f)
+	return err
+}
+
+func (s *spoolSink) Abort() {
+	if s.done {
+		return
+	}
+	s.done = true
+	s.f.Close()
+	os.Remove(s.f.Name())
+}
+
+// dirSink writes one file per trace into a hidden staging directory inside
+// DIR and moves them into DIR on Commit, so a failed run adds nothing.
+type dirSink struct {
+	dir        string
+	staging    string
+	createdDir bool
+	names      []string // staged file names, in write order
+	done       bool
+}
+
+func newDirSink(dir string) (*dirSink, error) {
+	created := false
+	if fi, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, err
+		}
+		created = true
+	} else if err != nil {
+		return nil, err
+	} else if !fi.IsDir() {
+		return nil, fmt.Errorf("--dir %s: not a directory", dir)
+	}
+	staging, err := os.MkdirTemp(dir, ".tracectl-convert-*")
+	if err != nil {
+		return nil, err
+	}
+	return &dirSink{dir: dir, staging: staging, createdDir: created}, nil
+}
+
+func (s *dirSink) WriteTrace(traceID string, doc []byte) error {
+	name := traceFileName(traceID, func(name string) bool {
+		_, err := os.Lstat(filepath.Join(s.staging, name))
+		return err == nil
+	})
+	f, err := os.OpenFile(filepath.Join(s.staging, name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(append(doc, '\n'))
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	s.names = append(s.names, name)
+	return nil
+}
+
+func (s *dirSink) Commit() error {
+	if s.done {
+		return fs.ErrClosed
+	}
+	for i, name := range s.names {
+		if err := os.Rename(filepath.Join(s.staging, name), filepath.Join(s.dir, name)); err != nil {
+			s.Abort()
+			return fmt.Errorf("%w (%d of %d trace files were moved into %s)", err, i, len(s.names), s.dir)
+		}
+	}
+	s.done = true
+	err := os.Remove(s.staging)
+	_ = syncDir(s.dir)
+	return err
+}
+
+func (s *dirSink) Abort() {
+	if s.done {
+		return
+	}
+	s.done = true
+	os.RemoveAll(s.staging)
+	if s.createdDir {
+		os.Remove(s.dir) // only succeeds if still empty
+	}
+}
+
+// maxNameLen keeps trace file names well under every filesystem's limit.
+const maxNameLen = 120
+
+// traceFileName names the --dir file of a trace: the trace id if it is made
+// only of [A-Za-z0-9._-] (and is not "." or ".."), else the id with every
+// other byte replaced by "_" plus 8 hex digits of a hash of the id, so that
+// distinct ids keep distinct names and no id can reach outside DIR. taken
+// reports names already used in this run; a repeated name gets "-2", "-3"…
+func traceFileName(traceID string, taken func(string) bool) string {
+	base, changed := sanitizeName(traceID)
+	if changed {
+		h := fnv.New32a()
+		h.Write([]byte(traceID))
+		base = fmt.Sprintf("%s-%08x", base, h.Sum32())
+	}
+	name := base + ".json"
+	for n := 2; taken(name); n++ {
+		name = fmt.Sprintf("%s-%d.json", base, n)
+	}
+	return name
+}
+
+// windowsReserved are device names Windows refuses as file names, whatever
+// the extension.
+var windowsReserved = map[string]bool{
+	"CON": true, "PRN": true, "AUX": true, "NUL": true,
+	"COM1": true, "COM2": true, "COM3": true, "COM4": true, "COM5": true, "COM6": true, "COM7": true, "COM8": true, "COM9": true,
+	"LPT1": true, "LPT2": true, "LPT3": true, "LPT4": true, "LPT5": true, "LPT6": true, "LPT7": true, "LPT8": true, "LPT9": true,
+}
+
+func sanitizeName(id string) (string, bool) {
+	var b strings.Builder
+	changed := false
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-'
+		if !ok || (c == '.' && b.Len() == 0) { // no hidden files, no "." or ".."
+			c = '_'
+			changed = true
+		}
+		b.WriteByte(c)
+	}
+	s := b.String()
+	if s == "" {
+		s, changed = "trace", true
+	}
+	if len(s) > maxNameLen {
+		s, changed = s[:maxNameLen], true
+	}
+	if windowsReserved[strings.ToUpper(strings.SplitN(s, ".", 2)[0])] {
+		s, changed = "_"+s, true
+	}
+	return s, changed
+}
