@@ -101,6 +101,20 @@ func colDiscardServer(b *testing.B) (string, func()) {
 	return "http://" + ln.Addr().String() + "/v1/traces", func() { _ = srv.Close() }
 }
 
+// jsonlBenchSink writes schema into a JSON Lines file under b.TempDir().
+func jsonlBenchSink(schema spanjson.Schema) func(b *testing.B) (TraceSink, func() int64) {
+	return func(b *testing.B) (TraceSink, func() int64) {
+		if _, _, err := spanjson.AppendTrace(nil, schema, &spanjson.Trace{}); errors.Is(err, spanjson.ErrNotImplemented) {
+			b.Skipf("the %s writer is not built yet", schema)
+		}
+		s, err := OpenJSONLSink(filepath.Join(b.TempDir(), "out.jsonl"), schema)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return s, nil
+	}
+}
+
 // BenchmarkCollectIngest measures sustained ingest: a load generator on
 // this machine posts protobuf bodies of 500 spans (100 five-span traces
 // each) to the collector, which assembles and writes every trace; after
@@ -125,18 +139,10 @@ func BenchmarkCollectIngest(b *testing.B) {
 			s := &colCountSink{}
 			return s, s.spans.Load
 		},
-		"sink=jsonl-v3": func(b *testing.B) (TraceSink, func() int64) {
-			s, err := OpenJSONLSink(filepath.Join(b.TempDir(), "out.jsonl"), spanjson.SchemaMLflowV3)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if _, _, err := spanjson.AppendTrace(nil, spanjson.SchemaMLflowV3, &spanjson.Trace{}); errors.Is(err, spanjson.ErrNotImplemented) {
-				b.Skip("the MLflow v3 writer is not built yet")
-			}
-			return s, nil
-		},
+		"sink=jsonl-v3":   jsonlBenchSink(spanjson.SchemaMLflowV3),
+		"sink=jsonl-otlp": jsonlBenchSink(spanjson.SchemaOTLP),
 	}
-	for _, name := range []string{"sink=count", "sink=jsonl-v3"} {
+	for _, name := range []string{"sink=count", "sink=jsonl-v3", "sink=jsonl-otlp"} {
 		b.Run(name, func(b *testing.B) {
 			discardURL, stop := colDiscardServer(b)
 			defer stop()

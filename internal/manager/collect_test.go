@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
+	"go.uber.org/goleak"
 	statuspb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -467,5 +468,30 @@ func TestCollectorTickerWritesIdleTraces(t *testing.T) {
 			t.Fatal("trace not written 10s after it went idle")
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// A collector that was started, served and shut down leaves no goroutine
+// behind.
+func TestCollectorShutdownLeavesNoGoroutines(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	sink := &colMemSink{}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := NewCollector(CollectorConfig{Assembler: AssemblerConfig{Idle: 10 * time.Millisecond}, Sink: sink})
+	c.Start(ln)
+	client := &http.Client{Timeout: 10 * time.Second}
+	r := colPost(t, client, "http://"+ln.Addr().String()+"/v1/traces", "application/x-protobuf", "", bytes.NewReader(colProtoBody(t, colTestSpan{1, 1, 0, "a"})))
+	if r.status != 200 {
+		t.Fatalf("status %d", r.status)
+	}
+	client.CloseIdleConnections()
+	if err := c.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(sink.all()) != 1 {
+		t.Errorf("%d traces written, want 1", len(sink.all()))
 	}
 }
