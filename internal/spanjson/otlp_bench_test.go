@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/tidwall/gjson"
+	"go.opentelemetry.io/collector/pdata/ptrace"
 )
 
 // benchOTLPTrace is one trace of n generated spans (the generator's span
@@ -42,6 +43,20 @@ func BenchmarkDecodeOTLP(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, _, err := decodeOTLP(gjson.ParseBytes(doc)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkDecodeOTLPCollector decodes the same bytes with the collector's
+// pdata JSON unmarshaler, as a yardstick for BenchmarkDecodeOTLP.
+func BenchmarkDecodeOTLPCollector(b *testing.B) {
+	doc, _, _ := appendOTLP(nil, benchOTLPTrace(10_000))
+	b.SetBytes(int64(len(doc)))
+	b.ReportAllocs()
+	u := ptrace.JSONUnmarshaler{}
+	for b.Loop() {
+		if _, err := u.UnmarshalTraces(doc); err != nil {
 			b.Fatal(err)
 		}
 	}
