@@ -47,6 +47,11 @@ type otlpDecoder struct {
 	warnings []Warning
 
 	emptyTraceIDs, emptySpanIDs int // spans (and links) with "" ids
+
+	// repeated problems (the same undecodable id text, the same unknown
+	// enum) give one warning, at their first place, with a count
+	repeats map[string]int // problem key → index in warnings
+	counts  []int          // per warning: how many times it occurred
 }
 
 // decodeOTLP decodes one OTLP JSON document (TracesData /
@@ -84,6 +89,7 @@ func decodeOTLP(doc gjson.Result) ([]Trace, []Warning, error) {
 	if d.emptySpanIDs > 0 {
 		d.warn(fmt.Sprintf("%d span or link span ids are empty; they are kept as the zero span id", d.emptySpanIDs))
 	}
+	d.finishWarnings()
 	for i := range d.traces {
 		t := &d.traces[i]
 		t.Info = otlpTraceInfo(t.Spans)
@@ -94,7 +100,32 @@ func decodeOTLP(doc gjson.Result) ([]Trace, []Warning, error) {
 	return d.traces, d.warnings, nil
 }
 
-func (d *otlpDecoder) warn(msg string) { d.warnings = append(d.warnings, Warning{Msg: msg}) }
+func (d *otlpDecoder) warn(msg string) {
+	d.warnings = append(d.warnings, Warning{Msg: msg})
+	d.counts = append(d.counts, 1)
+}
+
+// warnRepeated warns about a problem once per key, counting repeats.
+func (d *otlpDecoder) warnRepeated(key string, msg func() string) {
+	if i, ok := d.repeats[key]; ok {
+		d.counts[i]++
+		return
+	}
+	if d.repeats == nil {
+		d.repeats = map[string]int{}
+	}
+	d.repeats[key] = len(d.warnings)
+	d.warn(msg())
+}
+
+// finishWarnings appends the repeat counts.
+func (d *otlpDecoder) finishWarnings() {
+	for i, n := range d.counts {
+		if n > 1 {
+			d.warnings[i].Msg += fmt.Sprintf(" (%d times in this document)", n)
+		}
+	}
+}
 
 func (d *otlpDecoder) resourceSpans(v gjson.Result, path string) error {
 	if !v.IsObject() {
@@ -325,7 +356,7 @@ func (d *otlpDecoder) traceID(s, path string) (TraceID, string) {
 	}
 	id, err := ParseTraceID(s)
 	if err != nil {
-		d.warn(fmt.Sprintf("%s: %v; kept as an opaque id", path, err))
+		d.warnRepeated("traceId\x00"+s, func() string { return fmt.Sprintf("%s: %v; kept as an opaque id", path, err) })
 		s = strings.ToValidUTF8(s, "\uFFFD") // as it will be written back
 		return OpaqueTraceID(s), s
 	}
@@ -343,7 +374,9 @@ func (d *otlpDecoder) spanID(s, path string, required bool) (SpanID, string) {
 	}
 	id, err := ParseSpanID(s)
 	if err != nil {
-		d.warn(fmt.Sprintf("%s: %v; kept as an opaque id", path, err))
+		d.warnRepeated(path[strings.LastIndexByte(path, '.')+1:]+"\x00"+s, func() string {
+			return fmt.Sprintf("%s: %v; kept as an opaque id", path, err)
+		})
 		s = strings.ToValidUTF8(s, "\uFFFD")
 		return OpaqueSpanID(s), s
 	}
@@ -361,7 +394,7 @@ func (d *otlpDecoder) kind(v gjson.Result, path string) SpanKind {
 	if k, ok := ParseSpanKind(text); ok && (v.Type == gjson.Number || v.Type == gjson.String) {
 		return k
 	}
-	d.warn(fmt.Sprintf("%s: unknown span kind %s; read as unspecified", path, v.Raw))
+	d.warnRepeated("kind\x00"+v.Raw, func() string { return fmt.Sprintf("%s: unknown span kind %s; read as unspecified", path, v.Raw) })
 	return SpanKindUnspecified
 }
 
@@ -385,7 +418,9 @@ func (d *otlpDecoder) status(v gjson.Result, path string) (Status, error) {
 			}
 			c, ok := ParseStatusCode(text)
 			if !ok || (x.Type != gjson.Number && x.Type != gjson.String && x.Type != gjson.Null) {
-				d.warn(fmt.Sprintf("%s.code: unknown status code %s; read as unset", path, x.Raw))
+				d.warnRepeated("status\x00"+x.Raw, func() string {
+					return fmt.Sprintf("%s.code: unknown status code %s; read as unset", path, x.Raw)
+				})
 			}
 			st.Code = c
 		}
