@@ -285,6 +285,11 @@ func (m *Manager) registerTrace(otelTraceID spanjson.TraceID, info spanjson.Trac
 	if m.watch {
 		envTimeout = os.Getenv(EnvTimeout)
 	}
+	// Read the clock before locking: the age list may then be out of order
+	// by the few nanoseconds two racing registrations differ, which only
+	// delays an expiry by one check.
+	now := m.clk.Now()
+	e.added = now
 	m.mu.Lock()
 	if m.watch && envTimeout != m.envSeen {
 		// The process-wide cache is rebuilt with the new setting; what the
@@ -307,8 +312,6 @@ func (m *Manager) registerTrace(otelTraceID spanjson.TraceID, info spanjson.Trac
 		m.removeLocked(old)
 		out = append(out, old)
 	}
-	now := m.clk.Now()
-	e.added = now
 	m.byID[info.TraceID] = e
 	sh := m.shardOf(otelTraceID)
 	sh.mu.Lock()
@@ -560,8 +563,8 @@ func (m *Manager) cleanupLoop(t ticker) {
 // sweep hands every overdue trace to OnExpire: in timeout mode the traces
 // in progress for Timeout or longer, in TTL mode those older than TTL.
 func (m *Manager) sweep() {
-	m.mu.Lock()
 	now := m.clk.Now()
+	m.mu.Lock()
 	out := m.takeExpiredLocked(now)
 	timedOut := m.cfg.Timeout > 0
 	m.mu.Unlock()
