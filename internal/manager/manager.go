@@ -259,8 +259,8 @@ func ConfigFromEnv() Config {
 
 // RegisterTrace stores an empty trace (no spans, no prompts) under
 // info.TraceID and maps otelTraceID to it. An empty info.TraceID becomes
-// the MLflow id of otelTraceID ("tr-" + hex) and an empty State becomes
-// IN_PROGRESS. A trace already registered under either id is replaced, and
+// the MLflow id of otelTraceID ("tr-" + hex); the rest of info is kept as
+// given (the tags and metadata maps are copied). A trace already registered under either id is replaced, and
 // the replaced one is handed to OnExpire. In TTL mode, traces past the TTL
 // and traces beyond MaxSize (oldest first) are handed to OnExpire here too.
 func (m *Manager) RegisterTrace(otelTraceID spanjson.TraceID, info spanjson.TraceInfo) {
@@ -272,9 +272,6 @@ func (m *Manager) RegisterTrace(otelTraceID spanjson.TraceID, info spanjson.Trac
 func (m *Manager) registerTrace(otelTraceID spanjson.TraceID, info spanjson.TraceInfo, ifAbsent bool) bool {
 	if info.TraceID == "" {
 		info.TraceID = otelTraceID.MLflowID()
-	}
-	if info.State == "" {
-		info.State = spanjson.StateInProgress
 	}
 	info.Tags = maps.Clone(info.Tags)
 	info.Metadata = maps.Clone(info.Metadata)
