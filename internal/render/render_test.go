@@ -377,3 +377,31 @@ func TestLongNameDoesNotWidenEveryLine(t *testing.T) {
 		}
 	}
 }
+
+// TestFormatDurationMatchesFloatRounding checks the integer formatter
+// against the float formula it replaces, over many magnitudes.
+func TestFormatDurationMatchesFloatRounding(t *testing.T) {
+	float := func(x float64) string {
+		switch {
+		case x >= 99.95:
+			return fmt.Sprintf("%.0f", x)
+		case x >= 9.995:
+			return fmt.Sprintf("%.1f", x)
+		}
+		return fmt.Sprintf("%.2f", x)
+	}
+	for d := time.Duration(1000); d < 59*time.Second; d = d*7/5 + 13 {
+		var want string
+		switch {
+		case d < 999_500:
+			want = float(float64(d)/1e3) + "µs"
+		case d < 999_500_000:
+			want = float(float64(d)/1e6) + "ms"
+		default:
+			want = float(float64(d)/1e9) + "s"
+		}
+		if got := FormatDuration(d); got != want {
+			t.Errorf("FormatDuration(%d) = %q, want %q", d, got, want)
+		}
+	}
+}

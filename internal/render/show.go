@@ -311,6 +311,7 @@ func (p *Printer) showTree(v *TraceView, o ShowOptions) {
 		return
 	}
 
+	scratch := make([]byte, 0, 32)
 	// First pass: column widths.
 	nameW, typeW, statusW, durW, selfW := len("SPAN"), len("TYPE"), len("STATUS"), len("DURATION"), len("SELF")
 	w.walk(func(l *treeLine, prefix []byte) {
@@ -318,8 +319,8 @@ func (p *Printer) showTree(v *TraceView, o ShowOptions) {
 		nameW = max(nameW, utf8.RuneCount(prefix)+nameWidth(v, l))
 		typeW = max(typeW, width(v.types[l.members[0]]))
 		statusW = max(statusW, width(th.statusText(s.Status().Code)))
-		durW = max(durW, len(durText(l.dur, s)))
-		selfW = max(selfW, len(durText(l.self, s)))
+		durW = max(durW, len(appendDurText(scratch[:0], l.dur, s)))
+		selfW = max(selfW, len(appendDurText(scratch[:0], l.self, s)))
 	})
 	barW := 0
 	// One long name must not pad every other line: past the cap a name
@@ -387,17 +388,21 @@ func (p *Printer) showTree(v *TraceView, o ShowOptions) {
 		st := th.statusText(code)
 		pad(p.w, th.paint(th.statusStyle(code), st), width(st), statusW)
 		p.w.WriteString("  ")
-		d := durText(l.dur, first)
-		for k := len(d); k < durW; k++ {
+		scratch = appendDurText(scratch[:0], l.dur, first)
+		for k := len(scratch); k < durW; k++ {
 			p.w.WriteByte(' ')
 		}
-		p.w.WriteString(d)
+		p.w.Write(scratch)
 		p.w.WriteString("  ")
-		sf := durText(l.self, first)
-		for k := len(sf); k < selfW; k++ {
+		scratch = appendDurText(scratch[:0], l.self, first)
+		for k := len(scratch); k < selfW; k++ {
 			p.w.WriteByte(' ')
 		}
-		p.w.WriteString(th.paint(th.dim, sf))
+		if th.color {
+			p.w.WriteString(th.paint(th.dim, string(scratch)))
+		} else {
+			p.w.Write(scratch)
+		}
 		if barW > 0 {
 			p.w.WriteString("  ")
 			p.writeBar(l, t0, t1, barW, code == spanjson.StatusError)
@@ -419,10 +424,14 @@ func anyTrue(b []bool) bool {
 
 // durText is a duration cell; a span that has not ended shows "running".
 func durText(d time.Duration, s spanjson.Span) string {
+	return string(appendDurText(nil, d, s))
+}
+
+func appendDurText(dst []byte, d time.Duration, s spanjson.Span) []byte {
 	if s.EndTime() == 0 {
-		return "running"
+		return append(dst, "running"...)
 	}
-	return FormatDuration(d)
+	return AppendDuration(dst, d)
 }
 
 // writeBar draws the line's interval on the trace's time axis [t0, t1].
