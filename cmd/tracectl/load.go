@@ -223,10 +223,27 @@ func checkOutput(o string) error {
 	return usageErrorf("invalid --output %q: want text, json or jsonl", o)
 }
 
-// warnTo prints warnings the house way on stderr.
-func warnTo(streams *render.IOStreams) func(spanjson.Warning) {
-	return func(w spanjson.Warning) {
-		fmt.Fprintf(streams.ErrOut, "tracectl: warning: %s\n", w)
+// maxWarnings is how many warnings one run prints; a broken million-span
+// file must not bury its output under a million warning lines.
+const maxWarnings = 100
+
+// warner prints warnings the house way on stderr, up to maxWarnings, and
+// then how many it held back.
+type warner struct {
+	streams *render.IOStreams
+	n       int
+}
+
+func (w *warner) warn(wn spanjson.Warning) {
+	w.n++
+	if w.n <= maxWarnings {
+		fmt.Fprintf(w.streams.ErrOut, "tracectl: warning: %s\n", wn)
+	}
+}
+
+func (w *warner) finish() {
+	if extra := w.n - maxWarnings; extra > 0 {
+		fmt.Fprintf(w.streams.ErrOut, "tracectl: warning: %d more warnings not shown\n", extra)
 	}
 }
 
@@ -239,7 +256,9 @@ func loadArgs(ctx context.Context, streams *render.IOStreams, args []string) ([]
 	if err != nil {
 		return nil, err
 	}
-	return loadTraces(ctx, ins, warnTo(streams))
+	w := &warner{streams: streams}
+	defer w.finish()
+	return loadTraces(ctx, ins, w.warn)
 }
 
 // writeJSON writes one value per trace (or span) as a JSON array or JSON
