@@ -252,6 +252,9 @@ func loadArgs(ctx context.Context, streams *render.IOStreams, args []string) ([]
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	if len(args) == 0 && streams.InTTY {
+		return nil, &hintError{err: usageErrorf("no input: standard input is a terminal"), hint: "name trace files, or pipe traces in: cat trace.json | tracectl show"}
+	}
 	ins, err := inputsFrom(args, streams.In)
 	if err != nil {
 		return nil, err
