@@ -140,43 +140,59 @@ func loadInput(ctx context.Context, mgr *manager.Manager, in inputSource, byID m
 	}
 	defer rc.Close()
 	dec := spanjson.NewDecoder(rc, in.name)
+	doc, err := dec.Next()
 	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		doc, err := dec.Next()
 		if err == io.EOF {
 			return nil
 		}
 		if err != nil {
 			return decodeError(in.name, err)
 		}
-		for _, w := range doc.Warnings {
-			warn(w)
+		if err := ctx.Err(); err != nil {
+			return err
 		}
-		for ti := range doc.Traces {
-			t := &doc.Traces[ti]
-			otelID := otelTraceIDOf(t)
-			p := byID[otelID]
-			if p == nil {
-				p = &pendingTrace{otelID: otelID, source: in.name, schema: doc.Schema, shape: doc.Shape, info: t.Info, seen: map[spanjson.SpanID]struct{}{}}
-				byID[otelID] = p
-				*order = append(*order, p)
-				mgr.RegisterTrace(otelID, t.Info)
+		// Read one document ahead: when doc was the input's last (a single
+		// big trace), the decoder and its document-sized buffer become
+		// garbage before doc's spans are copied into the manager.
+		next, nextErr := dec.Next()
+		if nextErr == io.EOF {
+			dec = nil
+		}
+		if err := registerDocument(mgr, in.name, doc, byID, order, warn); err != nil {
+			return err
+		}
+		doc, err = next, nextErr
+	}
+}
+
+// registerDocument feeds a document's traces and spans to the manager.
+func registerDocument(mgr *manager.Manager, name string, doc *spanjson.Document, byID map[spanjson.TraceID]*pendingTrace, order *[]*pendingTrace, warn func(spanjson.Warning)) error {
+	for _, w := range doc.Warnings {
+		warn(w)
+	}
+	for ti := range doc.Traces {
+		t := &doc.Traces[ti]
+		otelID := otelTraceIDOf(t)
+		p := byID[otelID]
+		if p == nil {
+			p = &pendingTrace{otelID: otelID, source: name, schema: doc.Schema, shape: doc.Shape, info: t.Info, seen: map[spanjson.SpanID]struct{}{}}
+			byID[otelID] = p
+			*order = append(*order, p)
+			mgr.RegisterTrace(otelID, t.Info)
+		}
+		for si, s := range t.Spans {
+			if _, dup := p.seen[s.SpanID()]; dup {
+				p.extra = append(p.extra, s)
+				continue
 			}
-			for si, s := range t.Spans {
-				if _, dup := p.seen[s.SpanID()]; dup {
-					p.extra = append(p.extra, s)
-					continue
-				}
-				p.seen[s.SpanID()] = struct{}{}
-				if err := mgr.RegisterSpan(spanjson.LiveSpanFrom(s)); err != nil {
-					return fmt.Errorf("%s: trace %s: %w", in.name, t.Info.TraceID, err)
-				}
-				t.Spans[si] = spanjson.Span{} // the manager holds it now
+			p.seen[s.SpanID()] = struct{}{}
+			if err := mgr.RegisterSpan(spanjson.LiveSpanFrom(s)); err != nil {
+				return fmt.Errorf("%s: trace %s: %w", name, t.Info.TraceID, err)
 			}
+			t.Spans[si] = spanjson.Span{} // the manager holds it now
 		}
 	}
+	return nil
 }
 
 // otelTraceIDOf is the OpenTelemetry id the trace's spans carry, else one
