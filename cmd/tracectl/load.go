@@ -66,14 +66,13 @@ func unwrapPathError(err error) error {
 // read: where it was first seen and the spans the manager cannot hold
 // (a repeated span id would replace the first; the tree reports them).
 type pendingTrace struct {
-	otelID  spanjson.TraceID
-	source  string
-	schema  spanjson.Schema
-	shape   string
-	info    spanjson.TraceInfo
-	seen    map[spanjson.SpanID]struct{}
-	extra   []spanjson.Span
-	noSpans bool
+	otelID spanjson.TraceID
+	source string
+	schema spanjson.Schema
+	shape  string
+	info   spanjson.TraceInfo
+	seen   map[spanjson.SpanID]struct{}
+	extra  []spanjson.Span
 }
 
 // loadTraces reads every input, feeds each trace through the trace manager

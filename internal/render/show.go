@@ -45,12 +45,11 @@ type treeLine struct {
 type spanGroup []int
 
 type treeWalker struct {
-	v       *TraceView
-	o       ShowOptions
-	hasErr  []bool // errors-only: span is or leads to a failing span
-	slab    []spanGroup
-	prefix  []byte
-	visible []int
+	v      *TraceView
+	o      ShowOptions
+	hasErr []bool // errors-only: span is or leads to a failing span
+	slab   []spanGroup
+	prefix []byte
 }
 
 // isError reports whether span i failed.
