@@ -240,7 +240,7 @@ func errorText(s spanjson.Span) string {
 	if m := s.Status().Message; m != "" {
 		return m
 	}
-	return "failed"
+	return "no exception or message recorded"
 }
 
 // Show writes the trace's header, previews and span tree.
