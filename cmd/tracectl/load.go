@@ -103,6 +103,7 @@ func loadTraces(ctx context.Context, ins []inputSource, warn func(spanjson.Warni
 
 	views := make([]*render.TraceView, 0, len(order))
 	for _, p := range order {
+		p.seen = nil // every input is read: free the id set before the trace is copied out
 		t := spanjson.Trace{Info: p.info}
 		var prompts []spanjson.PromptVersion
 		if mt := mgr.PopTrace(p.otelID); mt != nil {
