@@ -101,9 +101,11 @@ func loadTraces(ctx context.Context, ins []inputSource, warn func(spanjson.Warni
 		}
 	}
 
+	for _, p := range order {
+		p.seen = nil // every input is read: free the id sets before traces are copied out
+	}
 	views := make([]*render.TraceView, 0, len(order))
 	for _, p := range order {
-		p.seen = nil // every input is read: free the id set before the trace is copied out
 		t := spanjson.Trace{Info: p.info}
 		var prompts []spanjson.PromptVersion
 		if mt := mgr.PopTrace(p.otelID); mt != nil {
