@@ -405,3 +405,21 @@ func TestFormatDurationMatchesFloatRounding(t *testing.T) {
 		}
 	}
 }
+
+func TestDurationColumnsAlignWithMicroseconds(t *testing.T) {
+	v := viewOf(t, spanjson.TraceInfo{},
+		sp{n: 1, name: "root", start: 0, end: 100},
+		sp{n: 2, p: 1, name: "fast", start: 1, end: 1.5}, // 500µs: "µ" is two bytes, one cell
+		sp{n: 3, p: 1, name: "slow", start: 2, end: 50},
+	)
+	out := renderShow(t, v, ShowOptions{}, false)
+	ends := map[int]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		if strings.Contains(line, "UNSET") {
+			ends[width(line)] = true
+		}
+	}
+	if len(ends) != 1 {
+		t.Errorf("span lines end at different columns %v:\n%s", ends, out)
+	}
+}

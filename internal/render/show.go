@@ -318,8 +318,8 @@ func (p *Printer) showTree(v *TraceView, o ShowOptions) {
 		nameW = max(nameW, utf8.RuneCount(prefix)+nameWidth(v, l))
 		typeW = max(typeW, width(v.types[l.members[0]]))
 		statusW = max(statusW, width(th.statusText(s.Status().Code)))
-		durW = max(durW, len(appendDurText(scratch[:0], l.dur, s)))
-		selfW = max(selfW, len(appendDurText(scratch[:0], l.self, s)))
+		durW = max(durW, utf8.RuneCount(appendDurText(scratch[:0], l.dur, s)))
+		selfW = max(selfW, utf8.RuneCount(appendDurText(scratch[:0], l.self, s)))
 	})
 	barW := 0
 	// One long name must not pad every other line: past the cap a name
@@ -388,13 +388,13 @@ func (p *Printer) showTree(v *TraceView, o ShowOptions) {
 		pad(p.w, th.paint(th.statusStyle(code), st), width(st), statusW)
 		p.w.WriteString("  ")
 		scratch = appendDurText(scratch[:0], l.dur, first)
-		for k := len(scratch); k < durW; k++ {
+		for k := utf8.RuneCount(scratch); k < durW; k++ {
 			p.w.WriteByte(' ')
 		}
 		p.w.Write(scratch)
 		p.w.WriteString("  ")
 		scratch = appendDurText(scratch[:0], l.self, first)
-		for k := len(scratch); k < selfW; k++ {
+		for k := utf8.RuneCount(scratch); k < selfW; k++ {
 			p.w.WriteByte(' ')
 		}
 		if th.color {
