@@ -423,3 +423,32 @@ func TestDurationColumnsAlignWithMicroseconds(t *testing.T) {
 		t.Errorf("span lines end at different columns %v:\n%s", ends, out)
 	}
 }
+
+// TestWriteShowStreamsTheSameJSON checks the span-at-a-time writer against
+// encoding the whole ShowJSON value, in both output modes.
+func TestWriteShowStreamsTheSameJSON(t *testing.T) {
+	healthy := viewOf(t, spanjson.TraceInfo{TraceID: "tr-ok"}, sp{n: 1, name: "only", start: 0, end: 1, status: spanjson.StatusOK})
+	for _, lines := range []bool{false, true} {
+		for _, o := range []ShowOptions{{}, {ErrorsOnly: true}, {Attributes: true, Events: true, Depth: 2}} {
+			var want, got bytes.Buffer
+			wj, gj := NewJSONWriter(&want, lines), NewJSONWriter(&got, lines)
+			for _, v := range []*TraceView{agentTrace(t), healthy, agentTrace(t)} {
+				if err := wj.Write(v.ShowJSON(o)); err != nil {
+					t.Fatal(err)
+				}
+				if err := gj.WriteShow(v, o); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := wj.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if err := gj.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if diff := gocmp.Diff(want.String(), got.String()); diff != "" {
+				t.Errorf("lines=%v %+v: streamed JSON differs (-want +got):\n%s", lines, o, diff)
+			}
+		}
+	}
+}
