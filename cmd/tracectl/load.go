@@ -285,10 +285,16 @@ func loadArgs(ctx context.Context, streams *render.IOStreams, args []string) ([]
 // writeJSON writes one value per trace (or span) as a JSON array or JSON
 // Lines.
 func writeJSON[T any](streams *render.IOStreams, output string, items []T) error {
+	return writeJSONEach(streams, output, len(items), func(k int) any { return items[k] })
+}
+
+// writeJSONEach writes n values made one at a time by item, so a long list
+// never exists whole in memory.
+func writeJSONEach(streams *render.IOStreams, output string, n int, item func(k int) any) error {
 	bw := bufio.NewWriterSize(streams.Out, 64<<10)
 	jw := render.NewJSONWriter(bw, output == outputJSONL)
-	for _, it := range items {
-		if err := jw.Write(it); err != nil {
+	for k := 0; k < n; k++ {
+		if err := jw.Write(item(k)); err != nil {
 			return err
 		}
 	}
