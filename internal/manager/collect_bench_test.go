@@ -7,8 +7,10 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -130,6 +132,10 @@ func BenchmarkCollectIngest(b *testing.B) {
 		bodiesPerRound = 200
 		spansPerBody   = 500
 	)
+	// tracectl collect runs with GOGC=400 unless GOGC is set; so does this.
+	if os.Getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(400))
+	}
 	senders := max(4, 2*runtime.GOMAXPROCS(0))
 	bodies := colBenchBodies(b, bodiesPerRound, spansPerBody)
 	total := int64(bodiesPerRound * spansPerBody)
