@@ -57,9 +57,12 @@ assembles the spans of each trace, and writes each trace once, whole.
 
 A trace is complete when its root span has arrived and no span of it came for
 --idle. A trace whose root never arrives is written after --trace-timeout with
-state ERROR and the tag tracectl.incomplete saying why. At --max-traces the
-oldest trace held is written early. When the writer falls behind, requests get
-503 with Retry-After (OTLP clients retry), so nothing is lost.
+state ERROR and the tag tracectl.incomplete saying why (in OTLP output, a
+resource attribute of that name); spans that arrive after their trace was
+written form such a trace too. At --max-traces the oldest trace held is
+written early. When the writer falls behind, requests get 503 with
+Retry-After (OTLP clients retry), so nothing is lost. Bodies over --max-body,
+sent or decompressed, get 413; malformed ones 400.
 
 GET /healthz answers "ok"; GET /stats returns the counters as JSON.
 
