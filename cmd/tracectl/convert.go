@@ -92,6 +92,7 @@ any error nothing is written and an existing file is left untouched. On
 stdout traces are printed as they are converted, so a bad input found later
 ends the stream with an error; with --strict the stdout output is held in a
 temporary file (in $TMPDIR, not in memory) and printed only at the end.`,
+		DisableFlagsInUseLine: true,
 		Example: `  tracectl convert --schema v2 new.json > old.json
   tracectl convert --schema otlp -o traces.jsonl dump/*.json
   tracectl convert --schema v3 --dir out/ otel.jsonl
@@ -102,10 +103,14 @@ temporary file (in $TMPDIR, not in memory) and printed only at the end.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&opts.Schema, "schema", "", "target schema: v2, v3 or otlp (required)")
+	f.StringVar(&opts.Schema, "schema", "", "target `SCHEMA`: v2, v3 or otlp (required)")
 	f.StringVarP(&opts.Output, "output", "o", "", "write to `FILE` (atomically) instead of stdout")
 	f.StringVar(&opts.Dir, "dir", "", "write one file per trace into `DIR`, named from the trace id")
 	f.BoolVar(&opts.Strict, "strict", false, "fail (exit 1, nothing written) if any trace would lose data")
+	_ = cmd.RegisterFlagCompletionFunc("schema", cobra.FixedCompletions([]string{"v2", "v3", "otlp"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("dir", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return nil, cobra.ShellCompDirectiveFilterDirs
+	})
 	return cmd
 }
 
@@ -204,18 +209,20 @@ func countStdin(inputs []string) int {
 	return n
 }
 
+// checkReadable fails the way the read commands do for a file that cannot
+// be read.
 func checkReadable(path string) error {
 	f, err := os.Open(path)
 	if err != nil {
-		return err
+		return &hintError{fmt.Errorf("cannot read %s: %w", path, unwrapPathError(err)), "check the file name; use - to read standard input"}
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return err
+		return fmt.Errorf("cannot read %s: %w", path, unwrapPathError(err))
 	}
 	if fi.IsDir() {
-		return fmt.Errorf("%s: is a directory", path)
+		return fmt.Errorf("cannot read %s: is a directory", path)
 	}
 	return nil
 }

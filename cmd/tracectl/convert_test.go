@@ -154,6 +154,11 @@ func TestConvertUsageErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			streams, _, out, errOut := render.Test()
+			defer func() {
+				if t.Failed() {
+					t.Logf("stderr: %s", errOut)
+				}
+			}()
 			code := run(context.Background(), tt.args, streams)
 			if code != exitUsage {
 				t.Errorf("exit %d, want %d", code, exitUsage)
@@ -176,7 +181,7 @@ func TestConvertMissingInputWritesNothing(t *testing.T) {
 	if code != exitError {
 		t.Errorf("exit %d, want 1", code)
 	}
-	if !strings.Contains(errOut.String(), "nope.json: no such file") {
+	if !strings.HasPrefix(errOut.String(), "tracectl: error: cannot read "+filepath.Join(dir, "nope.json")+": no such file or directory\ntracectl: hint: ") {
 		t.Errorf("stderr %q does not name the missing file", errOut)
 	}
 	assertDirEntries(t, dir, nil)
@@ -575,5 +580,15 @@ func TestConvertReadsAheadAfterBigDocument(t *testing.T) {
 				t.Errorf("calls (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestConvertCompletesSchema(t *testing.T) {
+	streams, _, out, _ := render.Test()
+	if code := run(context.Background(), []string{"__complete", "convert", "--schema", ""}, streams); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	if got := strings.Fields(strings.Split(out.String(), ":")[0]); !slices.Equal(got, []string{"v2", "v3", "otlp"}) {
+		t.Errorf("--schema completions %q", got)
 	}
 }
