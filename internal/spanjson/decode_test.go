@@ -319,6 +319,13 @@ func TestDecodeErrors(t *testing.T) {
 		{name: "inline:second doc on a line", input: `{"spans":[]} {"spans":[1,]}`, wantDocs: 1, line: 1, col: 26, msg: "invalid character ']'"},
 		{name: "inline:unclosed string", input: "{\"spans\": [\"abc\n", line: 1, col: 16, msg: "invalid character '\\n' in string literal"},
 		{name: "inline:cut", input: `{"spans": [`, line: 1, col: 12, msg: "unexpected end of input"},
+		// Span lists are decoded while they are read: errors between spans,
+		// before and after the list keep exact positions.
+		{name: "inline:missing comma between spans", input: "{\"spans\": [{}\n {}]}", line: 2, col: 2, msg: "invalid character '{' after a span"},
+		{name: "inline:trailing comma", input: `{"spans": [{},]}`, line: 1, col: 15, msg: "invalid character ']' looking for the beginning of a span"},
+		{name: "inline:error before the list", input: "{\"info\": nul,\n \"data\": {\"spans\": [{}]}}", line: 1, col: 13, msg: "invalid character ','"},
+		{name: "inline:error after the list", input: "{\"data\": {\"spans\": [{}\n]},\n \"info\": tru}", line: 3, col: 13, msg: "invalid character '}'", lineText: ` "info": tru}`},
+		{name: "inline:cut inside a span", input: "{\"data\": {\"spans\": [{}, {\"name\": \"x", line: 1, col: 36, msg: "unexpected end of input"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -356,6 +363,22 @@ func TestDecodeErrors(t *testing.T) {
 				t.Errorf("LineTextCol %d outside line text %q", se.LineTextCol, se.LineText)
 			}
 		})
+	}
+}
+
+// Warnings after a streamed span list point at the right line.
+func TestDecodeWarningAfterSpanList(t *testing.T) {
+	in := "{\"data\": {\"spans\": [\n{\"span_id\": \"zz\"}\n]},\n\"info\": {\"trace_id\": \"tr-1\", \"state\": \"WEIRD\"}}"
+	docs, err := DecodeAll(strings.NewReader(in), "w.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		`w.json:2:13: span id "zz" cannot be decoded: kept as an opaque id`,
+		`w.json:4:39: unknown trace state "WEIRD": taken as STATE_UNSPECIFIED`,
+	}
+	if diff := cmp.Diff(want, summarize(docs)[0].Warnings); diff != "" {
+		t.Errorf("warnings (-want +got):\n%s", diff)
 	}
 }
 

@@ -6,10 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"os"
 	"unicode/utf8"
 	"unsafe"
-
-	"github.com/tidwall/gjson"
 )
 
 // Decoder reads the documents of one input one at a time, so a JSON Lines
@@ -29,7 +29,8 @@ type Decoder struct {
 	eof   bool
 	rerr  error // a read error other than io.EOF
 
-	line, col int // position of buf[start]
+	line, col int   // position of buf[start]
+	remaining int64 // bytes left in a regular file (-1: unknown), so buf never outgrows the input
 	docs      int
 	failed    error // sticky error: Next keeps returning it
 }
@@ -42,7 +43,25 @@ func NewDecoder(r io.Reader, name string) *Decoder {
 	if name == "-" || name == "" {
 		name = "<stdin>"
 	}
-	return &Decoder{r: r, name: name, line: 1, col: 1}
+	return &Decoder{r: r, name: name, line: 1, col: 1, remaining: remainingBytes(r)}
+}
+
+// remainingBytes is how much a regular file has left to read, -1 when r is
+// not one: a 500 MB document then costs one 500 MB buffer, not a doubled one.
+func remainingBytes(r io.Reader) int64 {
+	f, ok := r.(*os.File)
+	if !ok {
+		return -1
+	}
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() {
+		return -1
+	}
+	off, err := f.Seek(0, io.SeekCurrent)
+	if err != nil || off > st.Size() {
+		return -1
+	}
+	return st.Size() - off
 }
 
 // Next returns the next document, or io.EOF after the last. An empty input
@@ -76,19 +95,23 @@ func (d *Decoder) next() (*Document, error) {
 	if c != '{' && c != '[' {
 		return nil, d.badStart(c, line, col)
 	}
-	end, complete := d.scanValue()
-	raw := d.buf[d.start:end]
-	if !complete {
-		if d.rerr != nil {
-			return nil, fmt.Errorf("%s: %w", d.name, d.rerr)
-		}
-		return nil, d.syntaxError(raw, line, col, true)
+	end, st, err := d.scanDoc(line, col)
+	if err != nil {
+		return nil, err
 	}
-	if !gjson.ValidBytes(raw) {
+	raw := d.buf[d.start:end]
+	if st != nil {
+		raw = append(st.prefix, raw...)
+	}
+	_, valid, ends := validJSON(raw)
+	if !valid {
+		if st != nil {
+			return nil, d.skeletonError(st, raw, line, col, d.start)
+		}
 		return nil, d.syntaxError(raw, line, col, false)
 	}
 	d.docs++
-	doc := decodeDocument(raw, d.name, line, col)
+	doc := decodeDocument(raw, ends, d.name, line, col, st)
 	d.advance(end)
 	if doc.err != nil {
 		return nil, doc.err
@@ -124,6 +147,10 @@ func (d *Decoder) fill() bool {
 			d.start = 0
 		} else {
 			size := max(2*len(d.buf), readChunk)
+			if d.remaining > 0 {
+				// +1 leaves room for the read that reports EOF.
+				size = min(size, max(d.n-d.start+int(min(d.remaining, int64(math.MaxInt-1)))+1, readChunk))
+			}
 			nb := make([]byte, size)
 			d.n = copy(nb, d.buf[d.start:d.n])
 			d.start = 0
@@ -133,6 +160,9 @@ func (d *Decoder) fill() bool {
 	for tries := 0; tries < 100; tries++ {
 		m, err := d.r.Read(d.buf[d.n:])
 		d.n += m
+		if d.remaining >= 0 {
+			d.remaining = max(d.remaining-int64(m), 0)
+		}
 		if err != nil {
 			d.eof = true
 			if err != io.EOF {
@@ -241,92 +271,90 @@ func (d *Decoder) badStart(c byte, line, col int) error {
 	return e
 }
 
-// syntaxError locates the first JSON error in raw (a document starting at
-// line, col). truncated says the input ended inside the document.
+// syntaxError locates the first JSON error in raw, which is buf[start:…]
+// and starts at line, col. truncated says the input ended inside it.
 func (d *Decoder) syntaxError(raw []byte, line, col int, truncated bool) error {
 	off := len(raw)
-	msg := ""
-	var dec = json.NewDecoder(bytes.NewReader(raw))
-	var v json.RawMessage
-	err := dec.Decode(&v)
-	var se *json.SyntaxError
-	switch {
-	case errors.As(err, &se):
-		// Offset counts the bytes read including the offending one.
-		off = int(se.Offset) - 1
-		if off < 0 {
-			off = 0
-		}
-		if off >= len(raw) {
-			off = len(raw)
-			msg = "unexpected end of input: the document is incomplete (truncated file?)"
-		} else {
-			msg = se.Error()
-		}
-	case err == nil || truncated:
-		if truncated || dec.InputOffset() >= int64(len(raw)) {
-			msg = "unexpected end of input: the document is incomplete (truncated file?)"
-		} else {
-			off = int(dec.InputOffset())
-			msg = "invalid JSON"
-		}
-	default:
-		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-			msg = "unexpected end of input: the document is incomplete (truncated file?)"
-		} else {
-			off = 0
-			msg = "invalid JSON: " + err.Error()
-		}
+	if !truncated {
+		off = errorOffset(raw)
+	} else if o := errorOffset(raw); o < len(raw) {
+		off = o // a real error before the end: a broken line of JSON Lines
 	}
-	if err == nil && !truncated {
-		// encoding/json accepted what gjson rejected (e.g. a lone surrogate);
-		// point at the document.
-		off = 0
-		msg = "invalid JSON document"
-	}
-	l, c := line, col
-	seg := raw[:off]
-	if nl := bytes.Count(seg, []byte{'\n'}); nl > 0 {
-		l += nl
-		c = len(seg) - bytes.LastIndexByte(seg, '\n')
-	} else {
-		c += len(seg)
-	}
-	e := &SyntaxError{File: d.name, Line: l, Col: c, Msg: msg}
-	e.LineText, e.LineTextCol = d.lineText(d.start+off, c)
+	e := d.errorAt(raw, off, line, col)
+	e.Msg = errorMessage(raw, off)
+	e.LineText, e.LineTextCol = lineTextOf(d.buf[:d.n], d.start+off, e.Col)
 	return e
+}
+
+const truncatedMsg = "unexpected end of input: the document is incomplete (truncated file?)"
+
+// errorOffset returns the offset of the first byte of raw that makes it
+// invalid JSON, len(raw) when it ends too early.
+func errorOffset(raw []byte) int {
+	bad, ok, _ := validJSON(raw)
+	if ok {
+		return len(raw)
+	}
+	return bad
+}
+
+// errorMessage describes the error at raw[off] in encoding/json's words.
+func errorMessage(raw []byte, off int) string {
+	if off >= len(raw) {
+		return truncatedMsg
+	}
+	var v json.RawMessage
+	err := json.Unmarshal(raw[:off+1], &v)
+	var se *json.SyntaxError
+	if errors.As(err, &se) && int(se.Offset) == off+1 {
+		return se.Error()
+	}
+	r, _ := utf8.DecodeRune(raw[off:])
+	return fmt.Sprintf("invalid character %q", r)
+}
+
+// errorAt converts offset off of seg (which starts at line, col) into a
+// located SyntaxError.
+func (d *Decoder) errorAt(seg []byte, off, line, col int) *SyntaxError {
+	pre := seg[:off]
+	if nl := bytes.Count(pre, []byte{'\n'}); nl > 0 {
+		line += nl
+		col = len(pre) - bytes.LastIndexByte(pre, '\n')
+	} else {
+		col += len(pre)
+	}
+	return &SyntaxError{File: d.name, Line: line, Col: col}
 }
 
 const maxLineText = 200
 
-// lineText returns the input line holding buf[pos] (col is its column),
-// clipped to about maxLineText bytes around pos.
-func (d *Decoder) lineText(pos, col int) (string, int) {
-	lo := pos - (col - 1)
-	if lo < 0 {
-		lo = 0
+// lineTextOf returns the line of b holding b[pos] (col is its column in
+// the input), clipped to about maxLineText bytes around pos, and the
+// 1-based column of pos in the returned text.
+func lineTextOf(b []byte, pos, col int) (string, int) {
+	pos = min(max(pos, 0), len(b))
+	lo := max(pos-(col-1), 0)
+	if i := bytes.LastIndexByte(b[lo:pos], '\n'); i >= 0 {
+		lo += i + 1
 	}
 	hi := pos
-	for hi < d.n && d.buf[hi] != '\n' {
+	for hi < len(b) && b[hi] != '\n' {
 		hi++
 	}
-	if hi > lo && d.buf[hi-1] == '\r' {
+	if hi > lo && b[hi-1] == '\r' && hi-1 >= pos {
 		hi--
 	}
-	tcol := pos - lo + 1
 	if hi-lo > maxLineText {
 		from := max(lo, pos-maxLineText/2)
 		to := min(hi, from+maxLineText)
-		tcol = pos - from + 1
-		lo, hi = from, to
+		lo, hi = from, max(to, pos)
 	}
-	if pos > hi { // error at the very end of the input
-		hi = pos
-	}
-	if hi > d.n {
-		hi = d.n
-	}
-	return string(d.buf[lo:hi]), tcol
+	return string(b[lo:hi]), pos - lo + 1
+}
+
+// lineText is lineTextOf over the read buffer.
+func (d *Decoder) lineText(pos, col int) (string, int) {
+	return lineTextOf(d.buf[:d.n], pos, col)
 }
 
 // bytesString views b as a string without copying. The caller must not

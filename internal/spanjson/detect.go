@@ -22,8 +22,15 @@ type decodedDoc struct {
 
 // decodeDocument detects the shape of one valid JSON document and decodes
 // it. raw starts at line, col of file.
-func decodeDocument(raw []byte, file string, line, col int) decodedDoc {
+func decodeDocument(raw []byte, ends map[int]int, file string, line, col int, st *streamed) decodedDoc {
 	p := newReader(raw, file, line, col)
+	p.ends = ends
+	if st != nil {
+		p.stream = st
+		p.cut, p.cutLine, p.cutCol = len(st.prefix), st.cutLine, st.cutCol
+		p.intern = st.r.intern
+		p.slab, p.attrSlab, p.setSlab, p.arena = st.r.slab, st.r.attrSlab, st.r.setSlab, st.r.arena
+	}
 	out := decodedDoc{Document: Document{Line: line}}
 	root := gjson.Parse(p.json)
 	var err error
@@ -36,6 +43,10 @@ func decodeDocument(raw []byte, file string, line, col int) decodedDoc {
 		err = p.shapeError(0, "a bare JSON value is not a trace document")
 	}
 	out.Warnings = p.warnings
+	if st != nil {
+		// Document order: what precedes the span list, the spans, the rest.
+		out.Warnings = append(append(append([]Warning(nil), p.warnings...), st.r.warnings...), p.postWarnings...)
+	}
 	out.err = err
 	return out
 }
@@ -63,36 +74,46 @@ type topLevel struct {
 	keys                                                  []string
 }
 
-func scanTop(obj gjson.Result) topLevel {
+// scanTop sorts the members of a (validated) object by the keys that decide
+// the document shape. Large values are skipped in O(1) (see validJSON).
+func (p *reader) scanTop(obj gjson.Result) topLevel {
 	var t topLevel
-	obj.ForEach(func(k, v gjson.Result) bool {
+	p.members(obj.Index, func(key []byte, ks, v int) int {
+		e := p.skip(v)
+		k := p.keyResult(key, ks)
+		val := p.sub(v, e)
 		t.keys = append(t.keys, k.Str)
 		switch k.Str {
 		case "info":
-			t.info = v
+			t.info = val
 		case "data":
-			t.data = v
+			t.data = val
 		case "spans":
-			t.spans = v
+			t.spans = val
 		case "trace":
-			t.trace = v
+			t.trace = val
 		case "trace_info":
-			t.traceInfo = v
+			t.traceInfo = val
 		case "databricks_output":
-			t.databricks = v
+			t.databricks = val
 		case "resourceSpans", "resource_spans":
-			t.otlp = v
+			t.otlp = val
 		default:
-			t.others = append(t.others, k, v)
+			t.others = append(t.others, k, val)
 		}
-		return true
+		return e
 	})
 	return t
 }
 
+// keyResult makes a gjson string result of the key at ks.
+func (p *reader) keyResult(key []byte, ks int) gjson.Result {
+	return gjson.Result{Type: gjson.String, Str: p.keyString(key), Raw: p.json[ks : ks+len(key)+2], Index: ks}
+}
+
 // object decodes a top-level object document.
 func (p *reader) object(root gjson.Result, doc *Document) error {
-	t := scanTop(root)
+	t := p.scanTop(root)
 	switch {
 	case t.otlp.Exists():
 		doc.Schema, doc.Shape = SchemaOTLP, "OTLP JSON"
@@ -116,7 +137,7 @@ func (p *reader) object(root gjson.Result, doc *Document) error {
 		if !tr.IsObject() {
 			return p.shapeError(t.databricks.Index, `"databricks_output" has no "trace" object`)
 		}
-		tt := scanTop(tr)
+		tt := p.scanTop(tr)
 		if tt.traceInfo.Exists() {
 			doc.Schema, doc.Shape = SchemaMLflowREST, "Databricks serving envelope (REST v3 trace)"
 			return p.restTrace(tt, doc)
@@ -126,7 +147,7 @@ func (p *reader) object(root gjson.Result, doc *Document) error {
 		}
 		return p.mlflowTrace(tt, doc, "Databricks serving envelope")
 	case t.trace.IsObject() && !t.info.Exists():
-		tt := scanTop(t.trace)
+		tt := p.scanTop(t.trace)
 		if tt.traceInfo.Exists() {
 			doc.Schema, doc.Shape = SchemaMLflowREST, "MLflow REST v3 trace"
 			return p.restTrace(tt, doc)
@@ -270,32 +291,43 @@ func (p *reader) mlflowTrace(t topLevel, doc *Document, envelope string) error {
 		if !t.data.IsObject() {
 			return p.shapeError(t.data.Index, `"data" is not an object`)
 		}
-		t.data.ForEach(func(k, v gjson.Result) bool {
-			if k.Str == "spans" {
-				spans = v
+		p.members(t.data.Index, func(key []byte, ks, v int) int {
+			e := p.skip(v)
+			if string(key) == "spans" {
+				spans = p.sub(v, e)
 			} else {
-				dataOthers = append(dataOthers, k, v)
+				dataOthers = append(dataOthers, p.keyResult(key, ks), p.sub(v, e))
 			}
-			return true
+			return e
 		})
 	}
 	if spans.Exists() && !spans.IsArray() && spans.Type != gjson.Null {
 		return p.shapeError(spans.Index, `"spans" is not an array`)
 	}
-	items := spans.Array()
+	var first gjson.Result
+	if spans.IsArray() {
+		spans.ForEach(func(_, v gjson.Result) bool {
+			first = v
+			return false
+		})
+	}
+	// The span format decides (formats.md §5.4); info only when there are
+	// no spans.
 	var schema Schema
 	hasInfo := t.info.IsObject()
-	if hasInfo {
-		s, ok := infoSchema(t.info)
-		if !ok && len(items) > 0 {
-			s = spanSchema(items[0])
-		} else if !ok {
-			s = SchemaMLflowV3
+	streamedSpans := p.stream != nil && p.stream.n > 0
+	switch {
+	case streamedSpans:
+		schema = p.stream.schema
+	case first.Exists():
+		schema = spanSchema(first)
+	case hasInfo:
+		if s, ok := infoSchema(t.info); ok {
+			schema = s
+		} else {
+			schema = SchemaMLflowV3
 		}
-		schema = s
-	} else if len(items) > 0 {
-		schema = spanSchema(items[0])
-	} else {
+	default:
 		schema = SchemaMLflowV3
 	}
 	p.schema = schema
@@ -312,7 +344,14 @@ func (p *reader) mlflowTrace(t topLevel, doc *Document, envelope string) error {
 	default:
 		doc.Shape = "MLflow " + ver + " TraceData"
 	}
-	read := p.readSpans(items)
+	var read []Span
+	switch {
+	case streamedSpans:
+		// The span list was decoded while the input was read.
+		read = p.stream.spans
+	case spans.IsArray():
+		read = p.readSpansAt(spans.Index)
+	}
 	var info *TraceInfo
 	if hasInfo {
 		var in TraceInfo

@@ -24,114 +24,100 @@ func (p *reader) readSpans(items []gjson.Result) []Span {
 		}
 		var d SpanData
 		if p.schema == SchemaMLflowV2 {
-			d = p.spanV2(it)
+			p.fastSpanV2(it.Index, &d)
 		} else {
-			d = p.spanV3(it)
+			p.fastSpanV3(it.Index, &d)
 		}
-		spans = append(spans, NewSpan(d))
+		spans = append(spans, p.newSpan(d))
 	}
 	return spans
 }
 
-// spanV3 decodes an MLflow 3 span dict (formats.md §3.2); REST v3 spans
-// (snake_case OTLP, §3.3) use the same reader.
-func (p *reader) spanV3(v gjson.Result) SpanData {
-	var d SpanData
-	var extras []Field
-	var rawKeys []string
-	v.ForEach(func(k, val gjson.Result) bool {
-		switch k.Str {
-		case "trace_id", "traceId":
-			d.TraceID = p.traceID(val, &d.Opaque)
-		case "span_id", "spanId":
-			d.SpanID = p.spanID(val, &d.Opaque, false)
-		case "parent_span_id", "parentSpanId":
-			d.ParentID = p.spanID(val, &d.Opaque, true)
-		case "name":
-			d.Name = p.str(val)
-		case "start_time_unix_nano", "startTimeUnixNano":
-			d.StartTime = p.int64Field(val, "start time")
-		case "end_time_unix_nano", "endTimeUnixNano":
-			d.EndTime = p.int64Field(val, "end time")
-		case "trace_state", "traceState":
-			d.TraceState = p.str(val)
-		case "status":
-			d.Status = p.statusV3(val)
-		case "attributes":
-			d.Attributes, rawKeys = p.spanAttributes(val)
-		case "events":
-			d.Events = p.events(val, "time_unix_nano")
-		case "links":
-			d.Links = p.links(val)
-		case "kind":
-			d.Kind = p.kind(val)
-		case "flags":
-			d.Flags = uint32(p.int64Field(val, "flags"))
-		case "dropped_attributes_count", "droppedAttributesCount":
-			d.DroppedAttributes = uint32(p.int64Field(val, "dropped attributes count"))
-		case "dropped_events_count", "droppedEventsCount":
-			d.DroppedEvents = uint32(p.int64Field(val, "dropped events count"))
-		case "dropped_links_count", "droppedLinksCount":
-			d.DroppedLinks = uint32(p.int64Field(val, "dropped links count"))
-		default:
-			extras = append(extras, Field{Key: p.key(k), Value: p.rawJSON(val)})
-		}
-		return true
-	})
-	p.finishSpan(&d, extras, rawKeys)
-	return d
+// spanMemberV3 decodes one member of an MLflow 3 span dict (formats.md
+// §3.2); REST v3 spans (snake_case OTLP, §3.3) use the same reader. The
+// common forms are read by fastSpanV3; this handles every form.
+func (p *reader) spanMemberV3(k, val gjson.Result, d *SpanData, extras *[]Field, rawKeys *[]string) {
+	switch k.Str {
+	case "trace_id", "traceId":
+		d.TraceID = p.traceID(val, &d.Opaque)
+	case "span_id", "spanId":
+		d.SpanID = p.spanID(val, &d.Opaque, false)
+	case "parent_span_id", "parentSpanId":
+		d.ParentID = p.spanID(val, &d.Opaque, true)
+	case "name":
+		d.Name = p.str(val)
+	case "start_time_unix_nano", "startTimeUnixNano":
+		d.StartTime = p.int64Field(val, "start time")
+	case "end_time_unix_nano", "endTimeUnixNano":
+		d.EndTime = p.int64Field(val, "end time")
+	case "trace_state", "traceState":
+		d.TraceState = p.str(val)
+	case "status":
+		d.Status = p.statusV3(val)
+	case "attributes":
+		d.Attributes, *rawKeys = p.spanAttributes(val)
+	case "events":
+		d.Events = p.events(val, "time_unix_nano")
+	case "links":
+		d.Links = p.links(val)
+	case "kind":
+		d.Kind = p.kind(val)
+	case "flags":
+		d.Flags = uint32(p.int64Field(val, "flags"))
+	case "dropped_attributes_count", "droppedAttributesCount":
+		d.DroppedAttributes = uint32(p.int64Field(val, "dropped attributes count"))
+	case "dropped_events_count", "droppedEventsCount":
+		d.DroppedEvents = uint32(p.int64Field(val, "dropped events count"))
+	case "dropped_links_count", "droppedLinksCount":
+		d.DroppedLinks = uint32(p.int64Field(val, "dropped links count"))
+	default:
+		*extras = append(*extras, Field{Key: p.key(k), Value: p.rawJSON(val)})
+	}
 }
 
-// spanV2 decodes an MLflow 2 span dict (formats.md §3.1).
-func (p *reader) spanV2(v gjson.Result) SpanData {
-	var d SpanData
-	var extras []Field
-	var rawKeys []string
-	v.ForEach(func(k, val gjson.Result) bool {
-		switch k.Str {
-		case "name":
-			d.Name = p.str(val)
-		case "context":
-			if !val.IsObject() {
-				extras = append(extras, Field{Key: "context", Value: p.rawJSON(val)})
-				return true
-			}
-			val.ForEach(func(ck, cv gjson.Result) bool {
-				switch ck.Str {
-				case "span_id":
-					d.SpanID = p.spanID(cv, &d.Opaque, false)
-				case "trace_id":
-					d.TraceID = p.traceID(cv, &d.Opaque)
-				default:
-					extras = append(extras, Field{Key: "context." + ck.Str, Value: p.rawJSON(cv)})
-				}
-				return true
-			})
-		case "parent_id":
-			d.ParentID = p.spanID(val, &d.Opaque, true)
-		case "start_time":
-			d.StartTime = p.int64Field(val, "start time")
-		case "end_time":
-			d.EndTime = p.int64Field(val, "end time")
-		case "status_code":
-			code, ok := ParseStatusCode(p.idText(val))
-			if !ok {
-				p.warn(val.Index, fmt.Sprintf("unknown status code %s: taken as UNSET", clip(val.Raw)))
-			}
-			d.Status.Code = code
-		case "status_message":
-			d.Status.Message = p.str(val)
-		case "attributes":
-			d.Attributes, rawKeys = p.spanAttributes(val)
-		case "events":
-			d.Events = p.events(val, "timestamp")
-		default:
-			extras = append(extras, Field{Key: p.key(k), Value: p.rawJSON(val)})
+// spanMemberV2 decodes one member of an MLflow 2 span dict (formats.md
+// §3.1), every form; fastSpanV2 reads the common ones.
+func (p *reader) spanMemberV2(k, val gjson.Result, d *SpanData, extras *[]Field, rawKeys *[]string) {
+	switch k.Str {
+	case "name":
+		d.Name = p.str(val)
+	case "context":
+		if !val.IsObject() {
+			*extras = append(*extras, Field{Key: "context", Value: p.rawJSON(val)})
+			return
 		}
-		return true
-	})
-	p.finishSpan(&d, extras, rawKeys)
-	return d
+		val.ForEach(func(ck, cv gjson.Result) bool {
+			switch ck.Str {
+			case "span_id":
+				d.SpanID = p.spanID(cv, &d.Opaque, false)
+			case "trace_id":
+				d.TraceID = p.traceID(cv, &d.Opaque)
+			default:
+				*extras = append(*extras, Field{Key: "context." + ck.Str, Value: p.rawJSON(cv)})
+			}
+			return true
+		})
+	case "parent_id":
+		d.ParentID = p.spanID(val, &d.Opaque, true)
+	case "start_time":
+		d.StartTime = p.int64Field(val, "start time")
+	case "end_time":
+		d.EndTime = p.int64Field(val, "end time")
+	case "status_code":
+		code, ok := ParseStatusCode(p.idText(val))
+		if !ok {
+			p.warn(val.Index, fmt.Sprintf("unknown status code %s: taken as UNSET", clip(val.Raw)))
+		}
+		d.Status.Code = code
+	case "status_message":
+		d.Status.Message = p.str(val)
+	case "attributes":
+		d.Attributes, *rawKeys = p.spanAttributes(val)
+	case "events":
+		d.Events = p.events(val, "timestamp")
+	default:
+		*extras = append(*extras, Field{Key: p.key(k), Value: p.rawJSON(val)})
+	}
 }
 
 func (p *reader) finishSpan(d *SpanData, extras []Field, rawKeys []string) {
@@ -208,7 +194,7 @@ func (p *reader) spanAttributes(v gjson.Result) (Attributes, []string) {
 	if len(list) == 0 {
 		return Attributes{}, rawKeys
 	}
-	return NewAttributes(append([]Attribute(nil), list...)), rawKeys
+	return p.newAttributes(list), rawKeys
 }
 
 // plainAttributes decodes an event or link attribute map of plain JSON
@@ -232,7 +218,7 @@ func (p *reader) plainAttributes(v gjson.Result) Attributes {
 	if len(list) == 0 {
 		return Attributes{}
 	}
-	return NewAttributes(append([]Attribute(nil), list...))
+	return p.newAttributes(list)
 }
 
 // events decodes MLflow span events; timeKey is "timestamp" (v2) or

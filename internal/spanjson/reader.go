@@ -16,7 +16,17 @@ import (
 // many repeated keys and short values of a large trace share one string.
 type reader struct {
 	file             string
-	json             string // the document; strings kept in the model are copied out of it
+	json             string      // the document; strings kept in the model are copied out of it
+	raw              []byte      // the same bytes
+	ends             map[int]int // where large containers end (validJSON)
+	stream           *streamed   // the span list cut out while reading, if any
+	cut              int         // offset of the list's ']' in json when streamed
+	cutLine, cutCol  int         // its position in the input
+	postWarnings     []Warning   // warnings after the cut
+	slab             []SpanData  // spans are allocated in blocks
+	attrSlab         []Attribute
+	setSlab          []attrSet
+	arena            []byte // string storage, see arenaString
 	docLine, docCol  int
 	schema           Schema
 	warnings         []Warning
@@ -30,12 +40,12 @@ type reader struct {
 
 const (
 	maxInterned   = 1 << 14
-	maxInternSize = 64
+	maxInternSize = 40
 )
 
 func newReader(raw []byte, file string, line, col int) *reader {
 	return &reader{
-		file: file, json: bytesString(raw), docLine: line, docCol: col,
+		file: file, json: bytesString(raw), raw: raw, docLine: line, docCol: col,
 		locLine: line, locCol: col,
 		intern: make(map[string]string, 64),
 	}
@@ -63,12 +73,57 @@ func (p *reader) position(index int) (line, col int) {
 }
 
 func (p *reader) where(index int) string {
+	if p.cut > 0 && index >= p.cut {
+		seg := p.json[p.cut:min(max(index, p.cut), len(p.json))]
+		l, c := p.cutLine, p.cutCol
+		if nl := strings.Count(seg, "\n"); nl > 0 {
+			l += nl
+			c = len(seg) - strings.LastIndexByte(seg, '\n')
+		} else {
+			c += len(seg)
+		}
+		return fmt.Sprintf("%s:%d:%d", p.file, l, c)
+	}
 	l, c := p.position(index)
 	return fmt.Sprintf("%s:%d:%d", p.file, l, c)
 }
 
 func (p *reader) warn(index int, msg string) {
-	p.warnings = append(p.warnings, Warning{Where: p.where(index), Msg: msg})
+	w := Warning{Where: p.where(index), Msg: msg}
+	if p.cut > 0 && index >= p.cut {
+		p.postWarnings = append(p.postWarnings, w)
+		return
+	}
+	p.warnings = append(p.warnings, w)
+}
+
+const slabSize = 256
+
+// newSpan makes an immutable span whose data lives in a block shared with
+// its neighbours: one allocation per slabSize spans instead of one each.
+func (p *reader) newSpan(d SpanData) Span {
+	if len(p.slab) == cap(p.slab) {
+		p.slab = make([]SpanData, 0, slabSize)
+	}
+	p.slab = append(p.slab, d)
+	return Span{d: &p.slab[len(p.slab)-1]}
+}
+
+// newAttributes copies list into a block-allocated immutable attribute list.
+func (p *reader) newAttributes(list []Attribute) Attributes {
+	if len(list) == 0 {
+		return Attributes{}
+	}
+	if cap(p.attrSlab)-len(p.attrSlab) < len(list) {
+		p.attrSlab = make([]Attribute, 0, max(4*slabSize, len(list)))
+	}
+	at := len(p.attrSlab)
+	p.attrSlab = append(p.attrSlab, list...)
+	if len(p.setSlab) == cap(p.setSlab) {
+		p.setSlab = make([]attrSet, 0, slabSize)
+	}
+	p.setSlab = append(p.setSlab, attrSet{list: p.attrSlab[at:len(p.attrSlab):len(p.attrSlab)]})
+	return Attributes{s: &p.setSlab[len(p.setSlab)-1]}
 }
 
 // str returns a JSON string's content, copied out of the document (short

@@ -1,0 +1,547 @@
+package spanjson
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+	"unsafe"
+
+	"github.com/tidwall/gjson"
+)
+
+// The hot path of decoding: MLflow span dicts read straight from the
+// validated document bytes in one pass, without building gjson results for
+// every member. Rare members (links, event lists, KeyValue attribute lists,
+// unknown keys) are handed to the gjson readers, so both paths share one
+// meaning.
+
+// sub returns the gjson result of the validated value at b[i:j], with its
+// Index relative to the document (for warning positions).
+func (p *reader) sub(i, j int) gjson.Result {
+	r := gjson.Parse(p.json[i:j])
+	r.Index += i
+	return r
+}
+
+// readSpansAt decodes the span array whose '[' is at offset start.
+func (p *reader) readSpansAt(start int) []Span {
+	b := p.raw
+	i := skipWS(b, start+1)
+	var spans []Span
+	if i < len(b) && b[i] == ']' {
+		return spans
+	}
+	for {
+		if b[i] != '{' {
+			end := p.skip(i)
+			p.warn(i, "a span is not a JSON object: skipped")
+			i = end
+		} else {
+			var d SpanData
+			if p.schema == SchemaMLflowV2 {
+				i = p.fastSpanV2(i, &d)
+			} else {
+				i = p.fastSpanV3(i, &d)
+			}
+			spans = append(spans, p.newSpan(d))
+		}
+		i = skipWS(b, i)
+		if i >= len(b) || b[i] == ']' {
+			return spans
+		}
+		i = skipWS(b, i+1) // ','
+	}
+}
+
+// skip returns the index after the validated value at i.
+func (p *reader) skip(i int) int {
+	if e, ok := p.ends[i]; ok {
+		return e
+	}
+	return skipValid(p.raw, i)
+}
+
+// members iterates the members of the validated object at b[i] == '{',
+// calling fn with the key (raw, without quotes) and the value start; fn
+// returns the index after the value. members returns the index after '}'.
+func (p *reader) members(i int, fn func(key []byte, keyStart, v int) int) int {
+	b := p.raw
+	i = skipWS(b, i+1)
+	if b[i] == '}' {
+		return i + 1
+	}
+	for {
+		ks := i
+		ke := endOfString(b, i)
+		v := skipWS(b, ke)
+		v = skipWS(b, v+1) // ':'
+		i = fn(b[ks+1:ke-1], ks, v)
+		i = skipWS(b, i)
+		if b[i] == '}' {
+			return i + 1
+		}
+		i = skipWS(b, i+1) // ','
+	}
+}
+
+// keyString returns a member key as a string (interned; unescaped).
+func (p *reader) keyString(key []byte) string {
+	switch string(key) { // the well-known keys without a map lookup
+	case AttrTraceRequestID:
+		return AttrTraceRequestID
+	case AttrSpanType:
+		return AttrSpanType
+	case AttrInputs:
+		return AttrInputs
+	case AttrOutputs:
+		return AttrOutputs
+	case AttrFunctionName:
+		return AttrFunctionName
+	case AttrTokenUsage:
+		return AttrTokenUsage
+	case AttrMessageFormat:
+		return AttrMessageFormat
+	}
+	for _, c := range key {
+		if c == '\\' {
+			return unescapeJSON(key)
+		}
+	}
+	if s, ok := p.intern[bytesString(key)]; ok {
+		return s
+	}
+	s := string(key)
+	if len(p.intern) < maxInterned {
+		p.intern[s] = s
+	}
+	return s
+}
+
+// stringAt decodes the validated string at b[i] == '"' and returns it and
+// the index after it. The result never shares memory with the document:
+// short strings are interned, others copied into the reader's string arena.
+func (p *reader) stringAt(i int) (string, int) {
+	b := p.raw
+	end := endOfString(b, i)
+	content := b[i+1 : end-1]
+	if bytes.IndexByte(content, '\\') >= 0 {
+		return p.unescapeToArena(content), end
+	}
+	if len(content) <= maxInternSize {
+		if s, ok := p.intern[bytesString(content)]; ok {
+			return s, end
+		}
+		s := string(content)
+		if len(p.intern) < maxInterned {
+			p.intern[s] = s
+		}
+		return s, end
+	}
+	return p.arenaString(content), end
+}
+
+const (
+	arenaChunk = 64 << 10
+	arenaMax   = 4 << 10 // larger strings get their own allocation
+)
+
+// arenaString copies b into a shared block: one allocation per arenaChunk
+// bytes of strings, and blocks hold no pointers for the GC to scan.
+func (p *reader) arenaString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if len(b) > arenaMax {
+		return string(b)
+	}
+	if cap(p.arena)-len(p.arena) < len(b) {
+		p.arena = make([]byte, 0, arenaChunk)
+	}
+	at := len(p.arena)
+	p.arena = append(p.arena, b...)
+	return unsafe.String(&p.arena[at], len(b))
+}
+
+// unescapeToArena decodes escaped string content into the arena (the
+// result is never longer than the input).
+func (p *reader) unescapeToArena(s []byte) string {
+	if len(s) > arenaMax {
+		out := appendUnescaped(make([]byte, 0, len(s)), s)
+		return unsafe.String(unsafe.SliceData(out), len(out))
+	}
+	if cap(p.arena)-len(p.arena) < len(s) {
+		p.arena = make([]byte, 0, arenaChunk)
+	}
+	at := len(p.arena)
+	p.arena = appendUnescaped(p.arena, s)
+	if len(p.arena) == at {
+		return ""
+	}
+	return unsafe.String(&p.arena[at], len(p.arena)-at)
+}
+
+// strOrRaw reads a string value (unescaped), null as "", anything else as
+// its JSON text.
+func (p *reader) strOrRaw(i int) (string, int) {
+	b := p.raw
+	switch b[i] {
+	case '"':
+		return p.stringAt(i)
+	case 'n':
+		return "", i + 4
+	}
+	end := p.skip(i)
+	return p.copyStr(p.json[i:end]), end
+}
+
+// intAt reads an integer written as a number or a decimal string.
+func (p *reader) intAt(i int, what string) (int64, int) {
+	b := p.raw
+	end := p.skip(i)
+	if n, ok := digitsInt(b[i:end]); ok {
+		return n, end
+	}
+	if b[i] != '"' && b[i] != 'n' {
+		if n, err := strconv.ParseInt(p.json[i:end], 10, 64); err == nil {
+			return n, end
+		}
+	}
+	return p.int64Field(p.sub(i, end), what), end
+}
+
+// digitsInt parses 1 to 18 plain decimal digits (no sign), which cannot
+// overflow; anything else is left to strconv.
+func digitsInt(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
+}
+
+// idText returns the text of an id value at i: string content, "" for null.
+func (p *reader) idBytes(i int) ([]byte, int) {
+	b := p.raw
+	switch b[i] {
+	case '"':
+		end := endOfString(b, i)
+		return b[i+1 : end-1], end
+	case 'n':
+		return nil, i + 4
+	}
+	end := p.skip(i)
+	return b[i:end], end
+}
+
+// fastTraceID decodes the most common encodings (base64 of 16 bytes, 32
+// hex digits) without allocating; anything else goes the general way.
+func (p *reader) fastTraceID(i int, opaque **OpaqueIDs) (TraceID, int) {
+	raw, end := p.idBytes(i)
+	var id TraceID
+	if fastDecodeID(id[:], raw) {
+		return id, end
+	}
+	return p.traceID(p.sub(i, end), opaque), end
+}
+
+func (p *reader) fastSpanID(i int, opaque **OpaqueIDs, parent bool) (SpanID, int) {
+	raw, end := p.idBytes(i)
+	var id SpanID
+	if len(raw) == 0 {
+		return id, end
+	}
+	if fastDecodeID(id[:], raw) {
+		return id, end
+	}
+	return p.spanID(p.sub(i, end), opaque, parent), end
+}
+
+// fastDecodeID fills dst from padded standard base64 or plain hex of the
+// exact length, the forms MLflow writes. Anything else returns false.
+func fastDecodeID(dst, raw []byte) bool {
+	var tmp [18]byte
+	switch len(raw) {
+	case base64.StdEncoding.EncodedLen(len(dst)):
+		if raw[len(raw)-1] != '=' {
+			return false
+		}
+		n, err := base64.StdEncoding.Decode(tmp[:], raw)
+		if err != nil || n != len(dst) {
+			return false
+		}
+		copy(dst, tmp[:n])
+		return true
+	case 2 * len(dst):
+		_, err := hex.Decode(dst, raw)
+		return err == nil
+	case 2*len(dst) + 2:
+		if raw[0] != '0' || (raw[1] != 'x' && raw[1] != 'X') {
+			return false
+		}
+		_, err := hex.Decode(dst, raw[2:])
+		return err == nil
+	}
+	return false
+}
+
+// fastSpanV3 decodes the MLflow 3 span dict at b[i] into d and returns the
+// index after it.
+func (p *reader) fastSpanV3(i int, d *SpanData) int {
+	var extras []Field
+	var rawKeys []string
+	end := p.members(i, func(key []byte, ks, v int) int {
+		switch string(key) {
+		case "trace_id":
+			var e int
+			d.TraceID, e = p.fastTraceID(v, &d.Opaque)
+			return e
+		case "span_id":
+			var e int
+			d.SpanID, e = p.fastSpanID(v, &d.Opaque, false)
+			return e
+		case "parent_span_id":
+			var e int
+			d.ParentID, e = p.fastSpanID(v, &d.Opaque, true)
+			return e
+		case "name":
+			var e int
+			d.Name, e = p.strOrRaw(v)
+			return e
+		case "start_time_unix_nano":
+			var e int
+			d.StartTime, e = p.intAt(v, "start time")
+			return e
+		case "end_time_unix_nano":
+			var e int
+			d.EndTime, e = p.intAt(v, "end time")
+			return e
+		case "trace_state":
+			var e int
+			d.TraceState, e = p.strOrRaw(v)
+			return e
+		case "status":
+			return p.fastStatusV3(v, d)
+		case "attributes":
+			if p.raw[v] == '{' {
+				var e int
+				d.Attributes, rawKeys, e = p.fastAttributes(v)
+				return e
+			}
+		case "events":
+			if e, ok := p.emptyArray(v); ok {
+				d.Events = []Event{}
+				return e
+			}
+		}
+		// Everything else (and the unusual forms above): the gjson reader.
+		e := p.skip(v)
+		val := p.sub(v, e)
+		k := gjson.Result{Type: gjson.String, Str: bytesString(key), Raw: p.json[ks : ks+len(key)+2], Index: ks}
+		p.spanMemberV3(k, val, d, &extras, &rawKeys)
+		return e
+	})
+	p.finishSpan(d, extras, rawKeys)
+	return end
+}
+
+// fastSpanV2 decodes the MLflow 2 span dict at b[i].
+func (p *reader) fastSpanV2(i int, d *SpanData) int {
+	var extras []Field
+	var rawKeys []string
+	end := p.members(i, func(key []byte, ks, v int) int {
+		switch string(key) {
+		case "name":
+			var e int
+			d.Name, e = p.strOrRaw(v)
+			return e
+		case "context":
+			if p.raw[v] == '{' {
+				return p.members(v, func(ck []byte, cks, cv int) int {
+					var e int
+					switch string(ck) {
+					case "span_id":
+						d.SpanID, e = p.fastSpanID(cv, &d.Opaque, false)
+					case "trace_id":
+						d.TraceID, e = p.fastTraceID(cv, &d.Opaque)
+					default:
+						e = p.skip(cv)
+						extras = append(extras, Field{Key: "context." + p.keyString(ck), Value: compactJSON(p.json[cv:e])})
+					}
+					return e
+				})
+			}
+		case "parent_id":
+			var e int
+			d.ParentID, e = p.fastSpanID(v, &d.Opaque, true)
+			return e
+		case "start_time":
+			var e int
+			d.StartTime, e = p.intAt(v, "start time")
+			return e
+		case "end_time":
+			var e int
+			d.EndTime, e = p.intAt(v, "end time")
+			return e
+		case "status_message":
+			var e int
+			d.Status.Message, e = p.strOrRaw(v)
+			return e
+		case "attributes":
+			if p.raw[v] == '{' {
+				var e int
+				d.Attributes, rawKeys, e = p.fastAttributes(v)
+				return e
+			}
+		case "events":
+			if e, ok := p.emptyArray(v); ok {
+				d.Events = []Event{}
+				return e
+			}
+		}
+		e := p.skip(v)
+		val := p.sub(v, e)
+		k := gjson.Result{Type: gjson.String, Str: bytesString(key), Raw: p.json[ks : ks+len(key)+2], Index: ks}
+		p.spanMemberV2(k, val, d, &extras, &rawKeys)
+		return e
+	})
+	p.finishSpan(d, extras, rawKeys)
+	return end
+}
+
+func (p *reader) emptyArray(v int) (int, bool) {
+	b := p.raw
+	if b[v] != '[' {
+		return 0, false
+	}
+	j := skipWS(b, v+1)
+	if b[j] == ']' {
+		return j + 1, true
+	}
+	return 0, false
+}
+
+// fastStatusV3 reads status{code, message}; other forms go to statusV3.
+func (p *reader) fastStatusV3(v int, d *SpanData) int {
+	b := p.raw
+	if b[v] != '{' {
+		e := p.skip(v)
+		d.Status = p.statusV3(p.sub(v, e))
+		return e
+	}
+	return p.members(v, func(key []byte, ks, sv int) int {
+		switch string(key) {
+		case "code", "status_code":
+			raw, e := p.idBytes(sv)
+			code, ok := ParseStatusCode(bytesString(raw))
+			if !ok {
+				p.warn(sv, fmt.Sprintf("unknown status code %s: taken as UNSET", clip(p.json[sv:e])))
+			}
+			d.Status.Code = code
+			return e
+		case "message", "description":
+			var e int
+			d.Status.Message, e = p.strOrRaw(sv)
+			return e
+		}
+		return p.skip(sv)
+	})
+}
+
+// fastAttributes reads an MLflow span attribute map at b[v] == '{'.
+func (p *reader) fastAttributes(v int) (Attributes, []string, int) {
+	list := p.spanScratch[:0]
+	var rawKeys []string
+	end := p.members(v, func(key []byte, ks, av int) int {
+		a := Attribute{Key: p.keyString(key), Type: ValueJSON}
+		var e int
+		if p.raw[av] == '"' {
+			a.Value, e = p.stringAt(av)
+		} else {
+			e = p.skip(av)
+			a.Value = string(compactJSON(p.json[av:e]))
+			rawKeys = append(rawKeys, a.Key)
+		}
+		list = append(list, a)
+		return e
+	})
+	p.spanScratch = list
+	if len(list) == 0 {
+		return Attributes{}, rawKeys, end
+	}
+	return p.newAttributes(list), rawKeys, end
+}
+
+// unescapeJSON decodes the content of a valid JSON string with escapes.
+func unescapeJSON(s []byte) string {
+	return string(appendUnescaped(make([]byte, 0, len(s)), s))
+}
+
+// appendUnescaped appends the decoded content of a valid JSON string.
+func appendUnescaped(out, s []byte) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '\\' {
+			out = append(out, c)
+			continue
+		}
+		i++
+		switch s[i] {
+		case 'b':
+			out = append(out, '\b')
+		case 'f':
+			out = append(out, '\f')
+		case 'n':
+			out = append(out, '\n')
+		case 'r':
+			out = append(out, '\r')
+		case 't':
+			out = append(out, '\t')
+		case 'u':
+			r := rune(hexVal(s[i+1 : i+5]))
+			i += 4
+			if utf16.IsSurrogate(r) {
+				if i+6 < len(s) && s[i+1] == '\\' && s[i+2] == 'u' {
+					r2 := rune(hexVal(s[i+3 : i+7]))
+					if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
+						r = dec
+						i += 6
+					} else {
+						r = utf8.RuneError
+					}
+				} else {
+					r = utf8.RuneError
+				}
+			}
+			out = utf8.AppendRune(out, r)
+		default: // '"', '\\', '/'
+			out = append(out, s[i])
+		}
+	}
+	return out
+}
+
+func hexVal(h []byte) uint32 {
+	var v uint32
+	for _, c := range h {
+		v <<= 4
+		switch {
+		case c >= '0' && c <= '9':
+			v |= uint32(c - '0')
+		case c >= 'a' && c <= 'f':
+			v |= uint32(c - 'a' + 10)
+		case c >= 'A' && c <= 'F':
+			v |= uint32(c - 'A' + 10)
+		}
+	}
+	return v
+}

@@ -1,0 +1,307 @@
+package spanjson
+
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/tidwall/gjson"
+)
+
+// Streaming of span lists. A trace document is mostly its span list
+// ("data.spans", or "spans" of a bare TraceData). While framing such a
+// document the decoder cuts each span out as soon as it is complete,
+// validates and decodes it, and drops its bytes; what remains of the
+// document (info, the empty list and the rest) is decoded at the end. So a
+// trace file of any size is decoded in memory bounded by the model plus one
+// span and one read buffer.
+
+// streamed is the span list cut out of the current document.
+type streamed struct {
+	spans    []Span
+	schema   Schema
+	r        *reader // decodes one span at a time (shares its intern table)
+	prefix   []byte  // the document up to and including the list's '['
+	cutLine  int     // position of the list's ']' in the input
+	cutCol   int
+	n        int // elements seen
+	warnings []Warning
+}
+
+// scanDoc frames the object or array at buf[start], reading more input as
+// needed, and streams its span list if it has one. It returns the end of
+// the document in buf; when st is not nil the document is st.prefix +
+// buf[start:end] (start has moved to the list's ']').
+func (d *Decoder) scanDoc(line, col int) (end int, st *streamed, err error) {
+	depth := 0
+	inStr := false
+	strStart := 0 // relative to d.start
+	var kinds [4]byte
+	var openKey [4]string // the key a container at depth k is the value of
+	var lastStr [4][]byte // the last string seen directly at depth k (short ones)
+	i := d.start
+	for {
+		for i < d.n {
+			if inStr {
+				j := bytes.IndexByte(d.buf[i:d.n], '"')
+				if j < 0 {
+					i = d.n
+					break
+				}
+				i += j
+				bs := 0
+				for k := i - 1; k > d.start && d.buf[k] == '\\'; k-- {
+					bs++
+				}
+				i++
+				if bs%2 == 0 {
+					inStr = false
+					if depth >= 1 && depth <= 2 {
+						s := d.buf[d.start+strStart+1 : i-1]
+						if len(s) <= 16 {
+							lastStr[depth] = append(lastStr[depth][:0], s...)
+						} else {
+							lastStr[depth] = lastStr[depth][:0]
+						}
+					}
+				}
+				continue
+			}
+			switch c := d.buf[i]; c {
+			case '"':
+				inStr = true
+				strStart = i - d.start
+			case '{', '[':
+				depth++
+				if depth < len(kinds) {
+					kinds[depth] = c
+					openKey[depth] = ""
+					if kinds[depth-1] == '{' {
+						openKey[depth] = string(lastStr[depth-1])
+					}
+				}
+				if c == '[' && st == nil && kinds[1] == '{' &&
+					((depth == 2 && openKey[2] == "spans") ||
+						(depth == 3 && kinds[2] == '{' && openKey[2] == "data" && openKey[3] == "spans")) {
+					st = &streamed{prefix: append([]byte(nil), d.buf[d.start:i+1]...)}
+					st.r = newReader(nil, d.name, 0, 0)
+					d.advance(i + 1)
+					if err := d.streamSpans(st, line, col); err != nil {
+						return 0, nil, err
+					}
+					st.cutLine, st.cutCol = d.line, d.col
+					i = d.start // at the list's ']'
+					continue
+				}
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1, st, nil
+				}
+			}
+			i++
+		}
+		off := i - d.start
+		if !d.fill() {
+			if d.rerr != nil {
+				return 0, nil, fmt.Errorf("%s: %w", d.name, d.rerr)
+			}
+			if st != nil {
+				return 0, nil, d.syntaxError(d.buf[d.start:d.n], d.line, d.col, true)
+			}
+			return 0, nil, d.syntaxError(d.buf[d.start:d.n], line, col, true)
+		}
+		i = d.start + off
+	}
+}
+
+// streamSpans reads the elements of a span list: d.start is just after its
+// '['. It returns with d.start at the closing ']'.
+func (d *Decoder) streamSpans(st *streamed, docLine, docCol int) error {
+	for {
+		if err := d.skipSpaceIn(); err != nil {
+			return err
+		}
+		if d.start == d.n {
+			return d.syntaxError(nil, d.line, d.col, true)
+		}
+		c := d.buf[d.start]
+		if c == ']' && st.n == 0 {
+			return nil
+		}
+		if st.n > 0 {
+			if c == ']' {
+				return nil
+			}
+			if c != ',' {
+				return d.badByte(c, "after a span in the span list")
+			}
+			d.advance(d.start + 1)
+			if err := d.skipSpaceIn(); err != nil {
+				return err
+			}
+			if d.start == d.n {
+				return d.syntaxError(nil, d.line, d.col, true)
+			}
+			c = d.buf[d.start]
+		}
+		if c == ']' || c == ',' || c == '}' || c == ':' {
+			return d.badByte(c, "looking for the beginning of a span")
+		}
+		line, col := d.line, d.col
+		end, ends, err := d.frameElement(line, col)
+		if err != nil {
+			return err
+		}
+		elem := d.buf[d.start:end]
+		st.n++
+		p := st.r
+		p.setDoc(elem, ends, line, col)
+		if st.n == 1 {
+			st.schema = SchemaMLflowV3
+			if elem[0] == '{' {
+				st.schema = spanSchema(gjson.Parse(p.json))
+			}
+		}
+		p.schema = st.schema
+		if elem[0] != '{' {
+			p.warn(0, "a span is not a JSON object: skipped")
+		} else {
+			var sd SpanData
+			if st.schema == SchemaMLflowV2 {
+				p.fastSpanV2(0, &sd)
+			} else {
+				p.fastSpanV3(0, &sd)
+			}
+			st.spans = append(st.spans, p.newSpan(sd))
+		}
+		d.advance(end)
+	}
+}
+
+// frameElement validates the span list element at buf[start] and returns
+// its end, reading more input when the element runs past the buffer. An
+// object (the usual case) is validated and framed in one pass.
+func (d *Decoder) frameElement(line, col int) (end int, ends map[int]int, err error) {
+	if d.buf[d.start] != '{' {
+		end, complete := d.scanElement()
+		elem := d.buf[d.start:end]
+		if !complete {
+			if d.rerr != nil {
+				return 0, nil, fmt.Errorf("%s: %w", d.name, d.rerr)
+			}
+			return 0, nil, d.syntaxError(elem, line, col, true)
+		}
+		if _, valid, ends := validJSON(elem); !valid {
+			return 0, nil, d.syntaxError(elem, line, col, false)
+		} else {
+			return end, ends, nil
+		}
+	}
+	for {
+		n, ok, ends := validPrefix(d.buf[d.start:d.n])
+		if ok {
+			return d.start + n, ends, nil
+		}
+		if n < d.n-d.start || !d.fill() {
+			if d.rerr != nil {
+				return 0, nil, fmt.Errorf("%s: %w", d.name, d.rerr)
+			}
+			return 0, nil, d.syntaxError(d.buf[d.start:d.n], line, col, n >= d.n-d.start)
+		}
+	}
+}
+
+// skipSpaceIn consumes whitespace inside a document.
+func (d *Decoder) skipSpaceIn() error {
+	for {
+		i := d.start
+		for i < d.n {
+			c := d.buf[i]
+			if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+				break
+			}
+			i++
+		}
+		d.advance(i)
+		if d.start < d.n {
+			return nil
+		}
+		if !d.fill() {
+			if d.rerr != nil {
+				return fmt.Errorf("%s: %w", d.name, d.rerr)
+			}
+			return nil
+		}
+	}
+}
+
+// scanElement frames one JSON value at buf[start] (a container, a string
+// or a scalar), reading more input as needed.
+func (d *Decoder) scanElement() (end int, complete bool) {
+	switch d.buf[d.start] {
+	case '{', '[':
+		return d.scanValue()
+	}
+	i := d.start
+	inStr := d.buf[i] == '"'
+	if inStr {
+		i++
+	}
+	for {
+		for i < d.n {
+			c := d.buf[i]
+			if inStr {
+				if c == '\\' {
+					i += 2
+					continue
+				}
+				i++
+				if c == '"' {
+					return i, true
+				}
+				continue
+			}
+			switch c {
+			case ',', ']', '}', ' ', '\t', '\n', '\r':
+				return i, true
+			}
+			i++
+		}
+		off := i - d.start
+		if !d.fill() {
+			return min(d.n, d.start+off), !inStr
+		}
+		i = d.start + off
+	}
+}
+
+// badByte reports an unexpected byte at buf[start].
+func (d *Decoder) badByte(c byte, where string) error {
+	e := &SyntaxError{File: d.name, Line: d.line, Col: d.col, Msg: fmt.Sprintf("invalid character %q %s", rune(c), where)}
+	e.LineText, e.LineTextCol = lineTextOf(d.buf[:d.n], d.start, d.col)
+	return e
+}
+
+// skeletonError locates a JSON error in a document whose span list was
+// streamed: offsets in the prefix map to the document start, the rest to
+// the list's end.
+func (d *Decoder) skeletonError(st *streamed, raw []byte, line, col, suffixStart int) error {
+	off := errorOffset(raw)
+	var e *SyntaxError
+	if off < len(st.prefix) {
+		e = d.errorAt(st.prefix, off, line, col)
+		e.LineText, e.LineTextCol = lineTextOf(st.prefix, off, e.Col)
+	} else {
+		e = d.errorAt(raw[len(st.prefix):], off-len(st.prefix), st.cutLine, st.cutCol)
+		e.LineText, e.LineTextCol = lineTextOf(d.buf[:d.n], suffixStart+off-len(st.prefix), e.Col)
+	}
+	e.Msg = errorMessage(raw, off)
+	return e
+}
+
+// setDoc points the reader at another document (a streamed span).
+func (p *reader) setDoc(raw []byte, ends map[int]int, line, col int) {
+	p.json, p.raw, p.ends = bytesString(raw), raw, ends
+	p.docLine, p.docCol = line, col
+	p.locIdx, p.locLine, p.locCol = 0, line, col
+}
