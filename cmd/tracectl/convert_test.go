@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -538,4 +539,31 @@ func TestConvertCompletesSchema(t *testing.T) {
 	if got := strings.Fields(strings.Split(out.String(), ":")[0]); !slices.Equal(got, []string{"v2", "v3", "otlp"}) {
 		t.Errorf("--schema completions %q", got)
 	}
+}
+
+var safeTraceFileName = regexp.MustCompile(`^[A-Za-z0-9_-][A-Za-z0-9._-]*\.json$`)
+
+// FuzzTraceFileName: whatever two trace ids are, their --dir names are plain
+// safe file names inside DIR, and two traces of one run never share one.
+func FuzzTraceFileName(f *testing.F) {
+	for _, s := range []string{"tr-0af7651916cd43dd8448eb211c80319c", "<redacted>", "..", "../../etc/passwd", "CON", "a/b", "", "x_-fb7e4b9b"} {
+		f.Add(s, "<redacted>")
+	}
+	f.Fuzz(func(t *testing.T, a, b string) {
+		taken := map[string]bool{}
+		isTaken := func(n string) bool { return taken[strings.ToLower(n)] }
+		for _, id := range []string{a, b} {
+			name := traceFileName(id, isTaken)
+			if !safeTraceFileName.MatchString(name) || len(name) > maxNameLen+30 || filepath.Base(name) != name {
+				t.Fatalf("traceFileName(%q) = %q: not a safe name", id, name)
+			}
+			if windowsReserved[strings.ToUpper(strings.SplitN(name, ".", 2)[0])] {
+				t.Fatalf("traceFileName(%q) = %q: reserved on Windows", id, name)
+			}
+			if isTaken(name) {
+				t.Fatalf("traceFileName(%q) = %q: already taken", id, name)
+			}
+			taken[strings.ToLower(name)] = true
+		}
+	})
 }
