@@ -321,14 +321,18 @@ func (c *converter) takeDocument(pending []heldTrace, doc *spanjson.Document, wh
 		return nil, nil
 	}
 	next := make([]heldTrace, len(doc.Traces))
+	index := make(map[string]int, len(doc.Traces))
 	for i := range doc.Traces {
 		next[i] = heldTrace{t: doc.Traces[i], key: traceKey(&doc.Traces[i]), where: where}
 		doc.Traces[i] = spanjson.Trace{}
+		if _, dup := index[next[i].key]; !dup {
+			index[next[i].key] = i
+		}
 	}
 	c.hold(len(pending) + len(next))
 	for i := range pending {
-		j := slices.IndexFunc(next, func(h heldTrace) bool { return h.key == pending[i].key })
-		if j < 0 {
+		j, ok := index[pending[i].key]
+		if !ok {
 			if err := c.write(&pending[i]); err != nil {
 				return nil, err
 			}
