@@ -1,8 +1,8 @@
 package spanjson
 
 import (
-	"bytes"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"strconv"
@@ -126,22 +126,91 @@ func (p *reader) keyString(key []byte) string {
 // short strings are interned, others copied into the reader's string arena.
 func (p *reader) stringAt(i int) (string, int) {
 	b := p.raw
-	end := endOfString(b, i)
-	content := b[i+1 : end-1]
-	if bytes.IndexByte(content, '\\') >= 0 {
-		return p.unescapeToArena(content), end
-	}
-	if len(content) <= maxInternSize {
-		if s, ok := p.intern[bytesString(content)]; ok {
-			return s, end
+	j := i + 1
+	k := skipQuoteOrBackslash(b, j)
+	if b[k] == '"' {
+		content := b[j:k]
+		if len(content) <= maxInternSize {
+			if s, ok := p.intern[bytesString(content)]; ok {
+				return s, k + 1
+			}
+			s := string(content)
+			if len(p.intern) < maxInterned {
+				p.intern[s] = s
+			}
+			return s, k + 1
 		}
-		s := string(content)
-		if len(p.intern) < maxInterned {
-			p.intern[s] = s
-		}
-		return s, end
+		return p.arenaString(content), k + 1
 	}
-	return p.arenaString(content), end
+	// Escapes: decode into the arena in the same pass that finds the end.
+	if cap(p.arena)-len(p.arena) < arenaMax {
+		p.arena = make([]byte, 0, arenaChunk)
+	}
+	at := len(p.arena)
+	out := append(p.arena, b[j:k]...)
+	for {
+		// b[k] is a backslash here.
+		k++
+		switch c := b[k]; c {
+		case 'b':
+			out = append(out, '\b')
+		case 'f':
+			out = append(out, '\f')
+		case 'n':
+			out = append(out, '\n')
+		case 'r':
+			out = append(out, '\r')
+		case 't':
+			out = append(out, '\t')
+		case 'u':
+			// Rare: decode this escape (and a surrogate pair) the slow way.
+			e := k + 5
+			if e+6 <= len(b) && b[e] == '\\' && b[e+1] == 'u' {
+				e += 6
+			}
+			out = appendUnescaped(out, b[k-1:e])
+			k = e - 1
+		default:
+			out = append(out, c)
+		}
+		k++
+		n := skipQuoteOrBackslash(b, k)
+		out = append(out, b[k:n]...)
+		k = n
+		if b[k] == '"' {
+			break
+		}
+	}
+	if cap(out) != cap(p.arena) {
+		// The string outgrew the block and append moved it: keep filling
+		// the new storage after it.
+		s := unsafe.String(&out[at], len(out)-at)
+		p.arena = out[len(out):]
+		return s, k + 1
+	}
+	p.arena = out
+	if len(out) == at {
+		return "", k + 1
+	}
+	return unsafe.String(&out[at], len(out)-at), k + 1
+}
+
+// skipQuoteOrBackslash returns the index of the next '"' or '\\' from i
+// in a validated string, eight bytes at a time.
+func skipQuoteOrBackslash(b []byte, i int) int {
+	for i+8 <= len(b) {
+		v := binary.LittleEndian.Uint64(b[i:])
+		q := v ^ quot
+		s := v ^ bksl
+		if (((q-lo7)&^q)|((s-lo7)&^s))&hi8 != 0 {
+			break
+		}
+		i += 8
+	}
+	for i < len(b) && b[i] != '"' && b[i] != '\\' {
+		i++
+	}
+	return i
 }
 
 const (
