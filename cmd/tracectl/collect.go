@@ -34,8 +34,10 @@ type collectOptions struct {
 	addrFile     string
 
 	// ready, when set, is called with the bound address once the server
-	// accepts requests (tests).
-	ready func(addr string)
+	// accepts requests; stopping, once a second signal would end the
+	// process (tests).
+	ready    func(addr string)
+	stopping func()
 	// exit ends the process on a second signal (os.Exit by default).
 	exit func(code int)
 }
@@ -83,8 +85,6 @@ once with status 1, losing the traces still held.`,
 	f.StringVar(&opts.maxBody, "max-body", "32MiB", "largest request body, sent and decompressed (e.g. 4MiB, 1000000)")
 	f.StringVar(&opts.addrFile, "addr-file", "", "write the address listened on to this file once ready")
 	_ = f.MarkHidden("addr-file")
-	cmd.MarkFlagsMutuallyExclusive("out", "dir")
-	cmd.MarkFlagsOneRequired("out", "dir")
 	return cmd
 }
 
@@ -138,7 +138,7 @@ func (o *collectOptions) validate() (spanjson.Schema, int64, error) {
 	}
 	switch {
 	case (o.out == "") == (o.dir == ""):
-		return "", 0, usageErrorf("give exactly one of --out FILE or --dir DIR")
+		return "", 0, &hintError{usageErrorf("give exactly one of --out FILE or --dir DIR"), "tracectl collect --out traces.jsonl"}
 	case o.idle <= 0:
 		return "", 0, usageErrorf("--idle must be positive, got %s", o.idle)
 	case o.traceTimeout <= 0:
@@ -190,12 +190,12 @@ func runCollect(ctx context.Context, opts *collectOptions) error {
 	if host, _, _ := net.SplitHostPort(addr); !isLoopback(host) {
 		fmt.Fprintf(errOut, "tracectl: warning: listening on %s, which is reachable from other machines\n", host)
 	}
-	fmt.Fprintf(errOut, "tracectl: collecting OTLP on http://%s/v1/traces, writing %s traces to %s\n", addr, opts.schema, dest)
 	if opts.addrFile != "" {
 		if err := os.WriteFile(opts.addrFile, []byte(addr+"\n"), 0o644); err != nil {
 			fmt.Fprintf(errOut, "tracectl: warning: cannot write --addr-file: %v\n", err)
 		}
 	}
+	fmt.Fprintf(errOut, "tracectl: collecting OTLP on http://%s/v1/traces, writing %s traces to %s\n", addr, opts.schema, dest)
 	if opts.ready != nil {
 		opts.ready(addr)
 	}
@@ -217,6 +217,9 @@ func runCollect(ctx context.Context, opts *collectOptions) error {
 	}()
 
 	fmt.Fprintln(errOut, "tracectl: stopping: writing the traces still held")
+	if opts.stopping != nil {
+		opts.stopping()
+	}
 	shutCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	shutErr := c.Shutdown(shutCtx)

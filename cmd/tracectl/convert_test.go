@@ -512,3 +512,68 @@ func (d readingDecoder) Next() (*spanjson.Document, error) {
 	}
 	return nil, err
 }
+
+// sizedDecoder reads size bytes of its input per document and logs its
+// calls, to see when convert reads ahead.
+type sizedDecoder struct {
+	r     io.Reader
+	docs  []*spanjson.Document
+	sizes []int
+	log   *[]string
+}
+
+func (d *sizedDecoder) Next() (*spanjson.Document, error) {
+	if len(d.docs) == 0 {
+		*d.log = append(*d.log, "eof")
+		return nil, io.EOF
+	}
+	if _, err := io.CopyN(io.Discard, d.r, int64(d.sizes[0])); err != nil {
+		return nil, err
+	}
+	doc := d.docs[0]
+	d.docs, d.sizes = d.docs[1:], d.sizes[1:]
+	*d.log = append(*d.log, fmt.Sprintf("next %d", doc.Line))
+	return doc, nil
+}
+
+// TestConvertReadsAheadAfterBigDocument: after a big document convert asks
+// for the next one before writing, so at the end of the input the decoder
+// (and its buffer) is released first; small documents are not read ahead.
+func TestConvertReadsAheadAfterBigDocument(t *testing.T) {
+	const big = bigDocument + 1
+	tests := []struct {
+		name  string
+		sizes []int
+		want  []string
+	}{
+		{"one big", []int{big}, []string{"next 1", "eof", "write 01"}},
+		{"small then big", []int{10, big}, []string{"next 1", "write 01", "next 2", "eof", "write 02"}},
+		{"big then small", []int{big, 10}, []string{"next 1", "next 2", "write 01", "write 02", "eof"}},
+		{"small", []int{10, 10}, []string{"next 1", "write 01", "next 2", "write 02", "eof"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var log []string
+			dec := &sizedDecoder{sizes: tt.sizes, log: &log}
+			total := 0
+			for i, n := range tt.sizes {
+				dec.docs = append(dec.docs, doc(spanjson.SchemaMLflowV3, i+1, fakeTrace(byte(i+1), 1, true)))
+				total += n
+			}
+			streams, in, _, errOut := render.Test()
+			in.Write(make([]byte, total))
+			opts := &convertOptions{Schema: "v2", streams: streams,
+				newDecoder: func(r io.Reader, _ string) documentDecoder { dec.r = r; return dec },
+				appendTrace: func(dst []byte, s spanjson.Schema, tr *spanjson.Trace) ([]byte, []spanjson.Loss, error) {
+					log = append(log, "write "+tr.Info.TraceID[len(tr.Info.TraceID)-2:])
+					return fakeAppend(dst, s, tr)
+				}}
+			if err := runConvert(context.Background(), opts); err != nil {
+				t.Fatalf("%v\n%s", err, errOut)
+			}
+			if diff := cmp.Diff(tt.want, log); diff != "" {
+				t.Errorf("calls (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

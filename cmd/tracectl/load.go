@@ -28,13 +28,18 @@ type inputSource struct {
 
 // inputsFrom turns command-line arguments into inputs: each file, "-" for
 // stdin, and stdin when there is no argument.
-func inputsFrom(args []string, stdin io.Reader) []inputSource {
+func inputsFrom(args []string, stdin io.Reader) ([]inputSource, error) {
 	if len(args) == 0 {
 		args = []string{"-"}
 	}
 	ins := make([]inputSource, 0, len(args))
+	stdinSeen := false
 	for _, a := range args {
 		if a == "-" {
+			if stdinSeen {
+				return nil, usageErrorf("standard input (-) can be read only once")
+			}
+			stdinSeen = true
 			ins = append(ins, inputSource{name: "<stdin>", open: func() (io.ReadCloser, error) { return io.NopCloser(stdin), nil }})
 			continue
 		}
@@ -46,7 +51,7 @@ func inputsFrom(args []string, stdin io.Reader) []inputSource {
 			return f, nil
 		}})
 	}
-	return ins
+	return ins, nil
 }
 
 func unwrapPathError(err error) error {
@@ -230,7 +235,11 @@ func loadArgs(ctx context.Context, streams *render.IOStreams, args []string) ([]
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	return loadTraces(ctx, inputsFrom(args, streams.In), warnTo(streams))
+	ins, err := inputsFrom(args, streams.In)
+	if err != nil {
+		return nil, err
+	}
+	return loadTraces(ctx, ins, warnTo(streams))
 }
 
 // writeJSON writes one value per trace (or span) as a JSON array or JSON

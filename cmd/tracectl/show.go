@@ -29,8 +29,10 @@ with their exception type and message. On a terminal each span also gets a
 waterfall bar on the trace's time axis.
 
 Runs of three or more similar siblings (same name, type and status) fold into
-one line with a count; --no-fold prints them one by one. "(+N nested)" counts
-the spans under a line that are not printed.
+one line "NAME ×N" whose duration and self time are the run's totals;
+--no-fold prints them one by one. "(+N nested)" counts the spans under a line
+that are not printed (folded, below --depth, or healthy with --errors-only).
+Self time is the part of a span's duration not covered by its children.
 
 With -o json, each trace is an object with its spans in tree order (never
 folded); -o jsonl writes one trace per line.`,

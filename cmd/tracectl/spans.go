@@ -107,8 +107,10 @@ func (o *spansOptions) filter() (*spanFilter, error) {
 	return f, nil
 }
 
-func (f *spanFilter) match(s spanjson.Span) bool {
-	if f.types != nil && !f.types[strings.ToUpper(render.SpanType(s))] {
+// match reports whether span i of v passes every filter.
+func (f *spanFilter) match(v *render.TraceView, i int) bool {
+	s := v.Spans()[i]
+	if f.types != nil && !f.types[strings.ToUpper(v.SpanTypeAt(i))] {
 		return false
 	}
 	if f.statuses != nil && !f.statuses[s.Status().Code] {
@@ -160,9 +162,8 @@ func runSpans(opts *spansOptions) error {
 func selectSpans(views []*render.TraceView, f *spanFilter) []render.SpanRef {
 	var refs []render.SpanRef
 	for _, v := range views {
-		spans := v.Spans()
 		for _, i := range v.Order() {
-			if f.match(spans[i]) {
+			if f.match(v, i) {
 				refs = append(refs, render.SpanRef{View: v, Index: i})
 			}
 		}

@@ -132,6 +132,7 @@ func NewCollector(cfg CollectorConfig) *Collector {
 	c.srv = &http.Server{
 		Handler:           c.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute, // a body that trickles in cannot hold a handler forever
 		IdleTimeout:       2 * time.Minute,
 	}
 	return c

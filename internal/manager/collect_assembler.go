@@ -237,6 +237,8 @@ func buildCollected(id spanjson.TraceID, spans []spanjson.Span, incomplete strin
 		spans = kept
 	}
 	info := spanjson.TraceInfo{TraceID: id.MLflowID(), State: spanjson.StateOK}
+	// The root is the earliest parentless span (start, then id), the one the
+	// OTLP reader derives trace info from.
 	var root spanjson.Span
 	for _, s := range spans {
 		if s.IsRoot() {
@@ -244,13 +246,18 @@ func buildCollected(id spanjson.TraceID, spans []spanjson.Span, incomplete strin
 			break
 		}
 	}
+	// Trace info keeps MLflow's millisecond precision; the spans keep
+	// nanoseconds.
 	if !root.IsZero() {
-		info.RequestTime = time.Unix(0, root.StartTime()).UTC()
+		info.RequestTime = time.Unix(0, root.StartTime()).UTC().Truncate(time.Millisecond)
 		if root.EndTime() != 0 {
-			info.ExecutionDuration = root.Duration()
+			info.ExecutionDuration = root.Duration().Truncate(time.Millisecond)
 			info.HasDuration = true
 		}
-		if root.Status().Code == spanjson.StatusError {
+		switch {
+		case root.EndTime() == 0:
+			info.State = spanjson.StateInProgress
+		case root.Status().Code == spanjson.StatusError:
 			info.State = spanjson.StateError
 		}
 		if raw, ok := root.Attributes().Raw(spanjson.AttrInputs); ok {
@@ -264,9 +271,11 @@ func buildCollected(id spanjson.TraceID, spans []spanjson.Span, incomplete strin
 		for _, s := range spans {
 			end = max(end, s.EndTime())
 		}
-		info.RequestTime = time.Unix(0, start).UTC()
-		if end >= start {
-			info.ExecutionDuration = time.Duration(end - start)
+		if start > 0 {
+			info.RequestTime = time.Unix(0, start).UTC().Truncate(time.Millisecond)
+		}
+		if start > 0 && end >= start {
+			info.ExecutionDuration = time.Duration(end - start).Truncate(time.Millisecond)
 			info.HasDuration = true
 		}
 	}

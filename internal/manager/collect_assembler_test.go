@@ -11,31 +11,51 @@ import (
 	"tracectl/internal/spanjson"
 )
 
-func tid(n int) spanjson.TraceID {
+// colClock is a clock tests step by hand.
+type colClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newColClock() *colClock { return &colClock{now: time.Unix(1_700_000_000, 0)} }
+
+func (c *colClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *colClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+func colTID(n int) spanjson.TraceID {
 	var id spanjson.TraceID
 	id[0] = 0xab
 	id[14], id[15] = byte(n>>8), byte(n)
 	return id
 }
 
-func sid(n int) spanjson.SpanID {
+func colSID(n int) spanjson.SpanID {
 	var id spanjson.SpanID
 	id[0] = 0xcd
 	id[6], id[7] = byte(n>>8), byte(n)
 	return id
 }
 
-// mkSpan makes span n of trace t with parent p (0: root), starting at n.
-func mkSpan(t, n, p int) spanjson.Span {
-	d := spanjson.SpanData{TraceID: tid(t), SpanID: sid(n), Name: fmt.Sprintf("s%d", n), StartTime: int64(1000 + n), EndTime: int64(2000 + n)}
+// colSpan makes span n of trace t with parent p (0: root), starting at n.
+func colSpan(t, n, p int) spanjson.Span {
+	d := spanjson.SpanData{TraceID: colTID(t), SpanID: colSID(n), Name: fmt.Sprintf("s%d", n), StartTime: int64(1000 + n), EndTime: int64(2000 + n)}
 	if p != 0 {
-		d.ParentID = sid(p)
+		d.ParentID = colSID(p)
 	}
 	return spanjson.NewSpan(d)
 }
 
-// summary is what a test checks of a let-go trace.
-type summary struct {
+// colSummary is what a test checks of a let-go trace.
+type colSummary struct {
 	Trace      string
 	Spans      []string
 	State      spanjson.TraceState
@@ -44,10 +64,10 @@ type summary struct {
 	Evicted    bool
 }
 
-func summarize(cts []*CollectedTrace) []summary {
-	var out []summary
+func colSummarize(cts []*CollectedTrace) []colSummary {
+	var out []colSummary
 	for _, ct := range cts {
-		s := summary{Trace: ct.Trace.Info.TraceID, State: ct.Trace.Info.State, Tags: ct.Trace.Info.Tags, Incomplete: ct.Incomplete, Evicted: ct.Evicted}
+		s := colSummary{Trace: ct.Trace.Info.TraceID, State: ct.Trace.Info.State, Tags: ct.Trace.Info.Tags, Incomplete: ct.Incomplete, Evicted: ct.Evicted}
 		for _, sp := range ct.Trace.Spans {
 			s.Spans = append(s.Spans, sp.Name())
 		}
@@ -56,8 +76,8 @@ func summarize(cts []*CollectedTrace) []summary {
 	return out
 }
 
-func newTestAssembler(cfg AssemblerConfig) (*Assembler, *fakeClock) {
-	clk := newFakeClock()
+func newColAssembler(cfg AssemblerConfig) (*Assembler, *colClock) {
+	clk := newColClock()
 	cfg.Now = clk.Now
 	if cfg.Idle == 0 {
 		cfg.Idle = 5 * time.Second
@@ -69,25 +89,25 @@ func newTestAssembler(cfg AssemblerConfig) (*Assembler, *fakeClock) {
 }
 
 func TestAssemblerIdleCompletion(t *testing.T) {
-	a, clk := newTestAssembler(AssemblerConfig{})
+	a, clk := newColAssembler(AssemblerConfig{})
 	// Children first, out of order, across several calls; then the root.
-	a.Add([]spanjson.Span{mkSpan(1, 3, 2)})
+	a.Add([]spanjson.Span{colSpan(1, 3, 2)})
 	clk.Advance(time.Second)
-	a.Add([]spanjson.Span{mkSpan(1, 2, 1), mkSpan(1, 1, 0)})
+	a.Add([]spanjson.Span{colSpan(1, 2, 1), colSpan(1, 1, 0)})
 	clk.Advance(4 * time.Second)
 	if got := a.Expire(); len(got) != 0 {
-		t.Fatalf("trace let go %s after its root, before --idle: %v", 4*time.Second, summarize(got))
+		t.Fatalf("trace let go %s after its root, before --idle: %v", 4*time.Second, colSummarize(got))
 	}
 	// A late child keeps the trace open for another idle period.
-	a.Add([]spanjson.Span{mkSpan(1, 4, 1)})
+	a.Add([]spanjson.Span{colSpan(1, 4, 1)})
 	clk.Advance(4 * time.Second)
 	if got := a.Expire(); len(got) != 0 {
-		t.Fatalf("trace let go 4s after a late child: %v", summarize(got))
+		t.Fatalf("trace let go 4s after a late child: %v", colSummarize(got))
 	}
 	clk.Advance(time.Second)
 	got := a.Expire()
-	want := []summary{{Trace: tid(1).MLflowID(), Spans: []string{"s1", "s2", "s3", "s4"}, State: spanjson.StateOK}}
-	if diff := cmp.Diff(want, summarize(got)); diff != "" {
+	want := []colSummary{{Trace: colTID(1).MLflowID(), Spans: []string{"s1", "s2", "s3", "s4"}, State: spanjson.StateOK}}
+	if diff := cmp.Diff(want, colSummarize(got)); diff != "" {
 		t.Errorf("Expire (-want +got):\n%s", diff)
 	}
 	if n, s := a.Held(); n != 0 || s != 0 {
@@ -96,28 +116,28 @@ func TestAssemblerIdleCompletion(t *testing.T) {
 	// Nothing is let go twice.
 	clk.Advance(time.Hour)
 	if got := a.Expire(); len(got) != 0 {
-		t.Errorf("second Expire returned %v", summarize(got))
+		t.Errorf("second Expire returned %v", colSummarize(got))
 	}
 }
 
 func TestAssemblerTraceTimeout(t *testing.T) {
-	a, clk := newTestAssembler(AssemblerConfig{Idle: time.Second, TraceTimeout: 10 * time.Second})
-	a.Add([]spanjson.Span{mkSpan(1, 2, 1)})
+	a, clk := newColAssembler(AssemblerConfig{Idle: time.Second, TraceTimeout: 10 * time.Second})
+	a.Add([]spanjson.Span{colSpan(1, 2, 1)})
 	// Spans keep coming, but the timeout counts from the first.
 	for range 9 {
 		clk.Advance(time.Second)
-		a.Add([]spanjson.Span{mkSpan(1, 3, 1)})
+		a.Add([]spanjson.Span{colSpan(1, 3, 1)})
 		if got := a.Expire(); len(got) != 0 {
-			t.Fatalf("rootless trace let go before --trace-timeout: %v", summarize(got))
+			t.Fatalf("rootless trace let go before --trace-timeout: %v", colSummarize(got))
 		}
 	}
 	clk.Advance(time.Second)
 	got := a.Expire()
-	want := []summary{{
-		Trace: tid(1).MLflowID(), Spans: []string{"s2", "s3"}, State: spanjson.StateError,
+	want := []colSummary{{
+		Trace: colTID(1).MLflowID(), Spans: []string{"s2", "s3"}, State: spanjson.StateError,
 		Tags: map[string]string{TagIncomplete: IncompleteTimeout}, Incomplete: IncompleteTimeout,
 	}}
-	if diff := cmp.Diff(want, summarize(got)); diff != "" {
+	if diff := cmp.Diff(want, colSummarize(got)); diff != "" {
 		t.Errorf("Expire (-want +got):\n%s", diff)
 	}
 	if len(got) == 1 && got[0].Duplicates != 8 {
@@ -126,41 +146,41 @@ func TestAssemblerTraceTimeout(t *testing.T) {
 }
 
 func TestAssemblerRootArrivesBeforeTimeout(t *testing.T) {
-	a, clk := newTestAssembler(AssemblerConfig{Idle: 5 * time.Second, TraceTimeout: 6 * time.Second})
-	a.Add([]spanjson.Span{mkSpan(1, 2, 1)})
+	a, clk := newColAssembler(AssemblerConfig{Idle: 5 * time.Second, TraceTimeout: 6 * time.Second})
+	a.Add([]spanjson.Span{colSpan(1, 2, 1)})
 	clk.Advance(5 * time.Second)
-	a.Add([]spanjson.Span{mkSpan(1, 1, 0)})
+	a.Add([]spanjson.Span{colSpan(1, 1, 0)})
 	clk.Advance(2 * time.Second) // past the timeout, but the root came
 	if got := a.Expire(); len(got) != 0 {
-		t.Fatalf("trace with a root let go by --trace-timeout: %v", summarize(got))
+		t.Fatalf("trace with a root let go by --trace-timeout: %v", colSummarize(got))
 	}
 	clk.Advance(3 * time.Second)
-	if diff := cmp.Diff([]summary{{Trace: tid(1).MLflowID(), Spans: []string{"s1", "s2"}, State: spanjson.StateOK}}, summarize(a.Expire())); diff != "" {
+	if diff := cmp.Diff([]colSummary{{Trace: colTID(1).MLflowID(), Spans: []string{"s1", "s2"}, State: spanjson.StateOK}}, colSummarize(a.Expire())); diff != "" {
 		t.Errorf("Expire (-want +got):\n%s", diff)
 	}
 }
 
 func TestAssemblerMaxTraces(t *testing.T) {
-	a, clk := newTestAssembler(AssemblerConfig{MaxTraces: 2})
-	if got := a.Add([]spanjson.Span{mkSpan(1, 1, 0)}); len(got) != 0 {
-		t.Fatalf("let go under the limit: %v", summarize(got))
+	a, clk := newColAssembler(AssemblerConfig{MaxTraces: 2})
+	if got := a.Add([]spanjson.Span{colSpan(1, 1, 0)}); len(got) != 0 {
+		t.Fatalf("let go under the limit: %v", colSummarize(got))
 	}
 	clk.Advance(time.Millisecond)
-	a.Add([]spanjson.Span{mkSpan(2, 2, 1)})
+	a.Add([]spanjson.Span{colSpan(2, 2, 1)})
 	clk.Advance(time.Millisecond)
 	// More spans of a held trace never push anything out.
-	if got := a.Add([]spanjson.Span{mkSpan(1, 3, 1), mkSpan(2, 4, 1)}); len(got) != 0 {
-		t.Fatalf("let go when no new trace came: %v", summarize(got))
+	if got := a.Add([]spanjson.Span{colSpan(1, 3, 1), colSpan(2, 4, 1)}); len(got) != 0 {
+		t.Fatalf("let go when no new trace came: %v", colSummarize(got))
 	}
 	// A third trace pushes out the oldest (trace 1, complete), then the
 	// next one trace 2 (no root: marked incomplete).
-	got := a.Add([]spanjson.Span{mkSpan(3, 5, 0), mkSpan(4, 6, 0)})
-	want := []summary{
-		{Trace: tid(1).MLflowID(), Spans: []string{"s1", "s3"}, State: spanjson.StateOK, Evicted: true},
-		{Trace: tid(2).MLflowID(), Spans: []string{"s2", "s4"}, State: spanjson.StateError,
+	got := a.Add([]spanjson.Span{colSpan(3, 5, 0), colSpan(4, 6, 0)})
+	want := []colSummary{
+		{Trace: colTID(1).MLflowID(), Spans: []string{"s1", "s3"}, State: spanjson.StateOK, Evicted: true},
+		{Trace: colTID(2).MLflowID(), Spans: []string{"s2", "s4"}, State: spanjson.StateError,
 			Tags: map[string]string{TagIncomplete: IncompleteEvicted}, Incomplete: IncompleteEvicted, Evicted: true},
 	}
-	if diff := cmp.Diff(want, summarize(got)); diff != "" {
+	if diff := cmp.Diff(want, colSummarize(got)); diff != "" {
 		t.Errorf("Add at the limit (-want +got):\n%s", diff)
 	}
 	if n, _ := a.Held(); n != 2 {
@@ -169,32 +189,32 @@ func TestAssemblerMaxTraces(t *testing.T) {
 }
 
 func TestAssemblerDrain(t *testing.T) {
-	a, _ := newTestAssembler(AssemblerConfig{})
-	a.Add([]spanjson.Span{mkSpan(1, 1, 0), mkSpan(2, 2, 9), mkSpan(1, 3, 1)})
+	a, _ := newColAssembler(AssemblerConfig{})
+	a.Add([]spanjson.Span{colSpan(1, 1, 0), colSpan(2, 2, 9), colSpan(1, 3, 1)})
 	got := a.Drain()
-	want := []summary{
-		{Trace: tid(1).MLflowID(), Spans: []string{"s1", "s3"}, State: spanjson.StateOK},
-		{Trace: tid(2).MLflowID(), Spans: []string{"s2"}, State: spanjson.StateError,
+	want := []colSummary{
+		{Trace: colTID(1).MLflowID(), Spans: []string{"s1", "s3"}, State: spanjson.StateOK},
+		{Trace: colTID(2).MLflowID(), Spans: []string{"s2"}, State: spanjson.StateError,
 			Tags: map[string]string{TagIncomplete: IncompleteShutdown}, Incomplete: IncompleteShutdown},
 	}
-	if diff := cmp.Diff(want, summarize(got)); diff != "" {
+	if diff := cmp.Diff(want, colSummarize(got)); diff != "" {
 		t.Errorf("Drain (-want +got):\n%s", diff)
 	}
 	if got := a.Drain(); len(got) != 0 {
-		t.Errorf("second Drain returned %v", summarize(got))
+		t.Errorf("second Drain returned %v", colSummarize(got))
 	}
 }
 
 func TestBuildCollectedInfo(t *testing.T) {
 	root := spanjson.NewSpan(spanjson.SpanData{
-		TraceID: tid(1), SpanID: sid(1), Name: "root", StartTime: 1_700_000_000_000_000_000, EndTime: 1_700_000_001_500_000_000,
+		TraceID: colTID(1), SpanID: colSID(1), Name: "root", StartTime: 1_700_000_000_000_000_000, EndTime: 1_700_000_001_500_000_000,
 		Status: spanjson.Status{Code: spanjson.StatusError, Message: "boom"},
 		Attributes: spanjson.NewAttributes([]spanjson.Attribute{
 			{Key: spanjson.AttrInputs, Value: `{"q":"é"}`},
-			{Key: spanjson.AttrOutputs, Value: `"` + repeat("ü", 1200) + `"`},
+			{Key: spanjson.AttrOutputs, Value: `"` + colRepeat("ü", 1200) + `"`},
 		}),
 	})
-	ct := buildCollected(tid(1), []spanjson.Span{mkSpan(1, 2, 1), root}, "")
+	ct := buildCollected(colTID(1), []spanjson.Span{colSpan(1, 2, 1), root}, "")
 	info := ct.Trace.Info
 	if info.TraceID != "tr-ab000000000000000000000000000001" {
 		t.Errorf("TraceID = %q", info.TraceID)
@@ -217,7 +237,7 @@ func TestBuildCollectedInfo(t *testing.T) {
 	}
 }
 
-func repeat(s string, n int) string {
+func colRepeat(s string, n int) string {
 	b := make([]byte, 0, len(s)*n)
 	for range n {
 		b = append(b, s...)
@@ -226,14 +246,14 @@ func repeat(s string, n int) string {
 }
 
 func TestAssemblerConcurrentAdd(t *testing.T) {
-	a, _ := newTestAssembler(AssemblerConfig{})
+	a, _ := newColAssembler(AssemblerConfig{})
 	var wg sync.WaitGroup
 	for g := range 4 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range 200 {
-				a.Add([]spanjson.Span{mkSpan(i, g*1000+i+1, 0)})
+				a.Add([]spanjson.Span{colSpan(i, g*1000+i+1, 0)})
 				a.Expire()
 			}
 		}()

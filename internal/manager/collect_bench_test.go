@@ -17,26 +17,26 @@ import (
 	"tracectl/internal/spanjson"
 )
 
-// countSink counts what it is given and throws it away.
-type countSink struct{ spans atomic.Int64 }
+// colCountSink counts what it is given and throws it away.
+type colCountSink struct{ spans atomic.Int64 }
 
-func (s *countSink) WriteTrace(ct *CollectedTrace) error {
+func (s *colCountSink) WriteTrace(ct *CollectedTrace) error {
 	s.spans.Add(int64(len(ct.Trace.Spans)))
 	return nil
 }
-func (s *countSink) Flush() error { return nil }
-func (s *countSink) Close() error { return nil }
+func (s *colCountSink) Flush() error { return nil }
+func (s *colCountSink) Close() error { return nil }
 
-// benchBodies makes n protobuf export requests of spansPer spans each: 100
+// colBenchBodies makes n protobuf export requests of spansPer spans each: 100
 // traces of 5 spans per request, shuffled within the request.
-func benchBodies(b *testing.B, n, spansPer int) [][]byte {
+func colBenchBodies(b *testing.B, n, spansPer int) [][]byte {
 	b.Helper()
 	rng := rand.New(rand.NewPCG(1, 2))
 	bodies := make([][]byte, n)
 	for i := range bodies {
-		var spans []loadSpan
-		for _, tr := range genLoadTraces(rng, i+1, spansPer/5, 1) {
-			// genLoadTraces with maxSpans 1 gives roots; add 4 children.
+		var spans []colLoadSpan
+		for _, tr := range colGenTraces(rng, i+1, spansPer/5, 1) {
+			// colGenTraces with maxSpans 1 gives roots; add 4 children.
 			root := tr[0]
 			spans = append(spans, root)
 			for j := 1; j < 5; j++ {
@@ -48,7 +48,7 @@ func benchBodies(b *testing.B, n, spansPer int) [][]byte {
 			}
 		}
 		rng.Shuffle(len(spans), func(x, y int) { spans[x], spans[y] = spans[y], spans[x] })
-		body, err := loadBody(spans, false)
+		body, err := colLoadBody(spans, false)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -58,7 +58,7 @@ func benchBodies(b *testing.B, n, spansPer int) [][]byte {
 }
 
 // generate posts every body once from senders goroutines, retrying 503s.
-func generate(url string, bodies [][]byte, senders int) error {
+func colGenerate(url string, bodies [][]byte, senders int) error {
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	errs := make(chan error, senders)
@@ -73,7 +73,7 @@ func generate(url string, bodies [][]byte, senders int) error {
 				if i >= len(bodies) {
 					return
 				}
-				if err := sendWithRetry(client, url, "application/x-protobuf", "", bodies[i]); err != nil {
+				if err := colSendWithRetry(client, url, "application/x-protobuf", "", bodies[i]); err != nil {
 					errs <- err
 					return
 				}
@@ -85,9 +85,9 @@ func generate(url string, bodies [][]byte, senders int) error {
 	return <-errs
 }
 
-// discardServer reads each body and answers an empty 200: the upper bound
+// colDiscardServer reads each body and answers an empty 200: the upper bound
 // of what any receiver on this HTTP stack can do.
-func discardServer(b *testing.B) (string, func()) {
+func colDiscardServer(b *testing.B) (string, func()) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
@@ -99,6 +99,20 @@ func discardServer(b *testing.B) (string, func()) {
 	})}
 	go func() { _ = srv.Serve(ln) }()
 	return "http://" + ln.Addr().String() + "/v1/traces", func() { _ = srv.Close() }
+}
+
+// jsonlBenchSink writes schema into a JSON Lines file under b.TempDir().
+func jsonlBenchSink(schema spanjson.Schema) func(b *testing.B) (TraceSink, func() int64) {
+	return func(b *testing.B) (TraceSink, func() int64) {
+		if _, _, err := spanjson.AppendTrace(nil, schema, &spanjson.Trace{}); errors.Is(err, spanjson.ErrNotImplemented) {
+			b.Skipf("the %s writer is not built yet", schema)
+		}
+		s, err := OpenJSONLSink(filepath.Join(b.TempDir(), "out.jsonl"), schema)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return s, nil
+	}
 }
 
 // BenchmarkCollectIngest measures sustained ingest: a load generator on
@@ -117,28 +131,20 @@ func BenchmarkCollectIngest(b *testing.B) {
 		spansPerBody   = 500
 	)
 	senders := max(4, 2*runtime.GOMAXPROCS(0))
-	bodies := benchBodies(b, bodiesPerRound, spansPerBody)
+	bodies := colBenchBodies(b, bodiesPerRound, spansPerBody)
 	total := int64(bodiesPerRound * spansPerBody)
 
 	sinks := map[string]func(b *testing.B) (TraceSink, func() int64){
 		"sink=count": func(*testing.B) (TraceSink, func() int64) {
-			s := &countSink{}
+			s := &colCountSink{}
 			return s, s.spans.Load
 		},
-		"sink=jsonl-v3": func(b *testing.B) (TraceSink, func() int64) {
-			s, err := OpenJSONLSink(filepath.Join(b.TempDir(), "out.jsonl"), spanjson.SchemaMLflowV3)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if _, _, err := spanjson.AppendTrace(nil, spanjson.SchemaMLflowV3, &spanjson.Trace{}); errors.Is(err, spanjson.ErrNotImplemented) {
-				b.Skip("the MLflow v3 writer is not built yet")
-			}
-			return s, nil
-		},
+		"sink=jsonl-v3":   jsonlBenchSink(spanjson.SchemaMLflowV3),
+		"sink=jsonl-otlp": jsonlBenchSink(spanjson.SchemaOTLP),
 	}
-	for _, name := range []string{"sink=count", "sink=jsonl-v3"} {
+	for _, name := range []string{"sink=count", "sink=jsonl-v3", "sink=jsonl-otlp"} {
 		b.Run(name, func(b *testing.B) {
-			discardURL, stop := discardServer(b)
+			discardURL, stop := colDiscardServer(b)
 			defer stop()
 			var collectTime, discardTime time.Duration
 			rounds := 0
@@ -151,7 +157,7 @@ func BenchmarkCollectIngest(b *testing.B) {
 				c := NewCollector(CollectorConfig{Assembler: AssemblerConfig{Idle: 100 * time.Millisecond}, Sink: sink})
 				c.Start(ln)
 				start := time.Now()
-				if err := generate("http://"+ln.Addr().String()+"/v1/traces", bodies, senders); err != nil {
+				if err := colGenerate("http://"+ln.Addr().String()+"/v1/traces", bodies, senders); err != nil {
 					b.Fatal(err)
 				}
 				if err := c.Shutdown(context.Background()); err != nil {
@@ -164,7 +170,7 @@ func BenchmarkCollectIngest(b *testing.B) {
 				}
 
 				start = time.Now()
-				if err := generate(discardURL, bodies, senders); err != nil {
+				if err := colGenerate(discardURL, bodies, senders); err != nil {
 					b.Fatal(err)
 				}
 				discardTime += time.Since(start)

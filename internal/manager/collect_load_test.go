@@ -18,26 +18,26 @@ import (
 	"tracectl/internal/spanjson"
 )
 
-// loadSpan is one generated span.
-type loadSpan struct {
+// colLoadSpan is one generated span.
+type colLoadSpan struct {
 	trace         spanjson.TraceID
 	span, parent  spanjson.SpanID
 	name          string
 	start, finish int64
 }
 
-// genLoadTraces makes n traces of 1 to maxSpans spans each, every span's
+// colGenTraces makes n traces of 1 to maxSpans spans each, every span's
 // parent an earlier span of its trace; trace ids are unique per seed.
-func genLoadTraces(rng *rand.Rand, seed, n, maxSpans int) [][]loadSpan {
-	out := make([][]loadSpan, n)
+func colGenTraces(rng *rand.Rand, seed, n, maxSpans int) [][]colLoadSpan {
+	out := make([][]colLoadSpan, n)
 	for i := range out {
 		var t spanjson.TraceID
 		t[0], t[1], t[2] = 0x10, byte(seed), byte(seed>>8)
 		t[12], t[13], t[14], t[15] = byte(i>>24), byte(i>>16), byte(i>>8), byte(i)
 		count := 1 + rng.IntN(maxSpans)
-		spans := make([]loadSpan, count)
+		spans := make([]colLoadSpan, count)
 		for j := range spans {
-			s := loadSpan{trace: t, name: fmt.Sprintf("t%d-s%d", i, j), start: int64(1_700_000_000_000_000_000 + j), finish: int64(1_700_000_001_000_000_000 - j)}
+			s := colLoadSpan{trace: t, name: fmt.Sprintf("t%d-s%d", i, j), start: int64(1_700_000_000_000_000_000 + j), finish: int64(1_700_000_001_000_000_000 - j)}
 			s.span[0], s.span[1], s.span[6], s.span[7] = byte(seed), byte(i), byte(j>>8), byte(j)+1
 			if j > 0 {
 				s.parent = spans[rng.IntN(j)].span
@@ -49,7 +49,7 @@ func genLoadTraces(rng *rand.Rand, seed, n, maxSpans int) [][]loadSpan {
 	return out
 }
 
-func loadBody(spans []loadSpan, asJSON bool) ([]byte, error) {
+func colLoadBody(spans []colLoadSpan, asJSON bool) ([]byte, error) {
 	td := ptrace.NewTraces()
 	rs := td.ResourceSpans().AppendEmpty()
 	rs.Resource().Attributes().PutStr("service.name", "load")
@@ -74,8 +74,8 @@ func loadBody(spans []loadSpan, asJSON bool) ([]byte, error) {
 	return req.MarshalProto()
 }
 
-// sendWithRetry posts body until it is accepted, honouring 503.
-func sendWithRetry(client *http.Client, url, contentType, encoding string, body []byte) error {
+// colSendWithRetry posts body until it is accepted, honouring 503.
+func colSendWithRetry(client *http.Client, url, contentType, encoding string, body []byte) error {
 	for attempt := 0; ; attempt++ {
 		req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
 		if err != nil {
@@ -115,19 +115,19 @@ func TestCollectorLoad(t *testing.T) {
 		window    = 50
 		perReq    = 40
 	)
-	sink := &memSink{}
-	c, base := startCollector(t, CollectorConfig{
+	sink := &colMemSink{}
+	c, base := startColCollector(t, CollectorConfig{
 		Assembler: AssemblerConfig{Idle: time.Second},
 		QueueSize: 16, // small, so the writers fall behind now and then
 		Sink:      sink,
 	})
 	url := base + "/v1/traces"
-	sent := make([][][]loadSpan, senders)
+	sent := make([][][]colLoadSpan, senders)
 	var wg sync.WaitGroup
 	errs := make(chan error, senders)
 	for g := range senders {
 		rng := rand.New(rand.NewPCG(uint64(g), 42))
-		sent[g] = genLoadTraces(rng, g+1, perSender, maxSpans)
+		sent[g] = colGenTraces(rng, g+1, perSender, maxSpans)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -135,7 +135,7 @@ func TestCollectorLoad(t *testing.T) {
 			defer client.CloseIdleConnections()
 			traces := sent[g]
 			for w := 0; w < len(traces); w += window {
-				var spans []loadSpan
+				var spans []colLoadSpan
 				for _, tr := range traces[w:min(w+window, len(traces))] {
 					spans = append(spans, tr...)
 				}
@@ -143,7 +143,7 @@ func TestCollectorLoad(t *testing.T) {
 				for r := 0; r < len(spans); r += perReq {
 					chunk := spans[r:min(r+perReq, len(spans))]
 					asJSON := rng.IntN(4) == 0
-					body, err := loadBody(chunk, asJSON)
+					body, err := colLoadBody(chunk, asJSON)
 					if err != nil {
 						errs <- err
 						return
@@ -153,9 +153,9 @@ func TestCollectorLoad(t *testing.T) {
 						contentType = "application/json"
 					}
 					if rng.IntN(3) == 0 {
-						body, encoding = gzipped(t, body), "gzip"
+						body, encoding = colGzip(t, body), "gzip"
 					}
-					if err := sendWithRetry(client, url, contentType, encoding, body); err != nil {
+					if err := colSendWithRetry(client, url, contentType, encoding, body); err != nil {
 						errs <- err
 						return
 					}
@@ -174,11 +174,11 @@ func TestCollectorLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	want := map[spanjson.TraceID]map[spanjson.SpanID]loadSpan{}
+	want := map[spanjson.TraceID]map[spanjson.SpanID]colLoadSpan{}
 	total := 0
 	for _, traces := range sent {
 		for _, tr := range traces {
-			m := map[spanjson.SpanID]loadSpan{}
+			m := map[spanjson.SpanID]colLoadSpan{}
 			for _, s := range tr {
 				m[s.span] = s
 				total++

@@ -21,29 +21,29 @@ import (
 	"tracectl/internal/spanjson"
 )
 
-// sentSpan is what the test compares between the SDK's view of a span and
+// colSentSpan is what the test compares between the SDK's view of a span and
 // the collector's.
-type sentSpan struct {
+type colSentSpan struct {
 	TraceID, SpanID, ParentID string
 	Name                      string
 	Kind                      spanjson.SpanKind
 	Start, End                int64
 	Status                    spanjson.Status
 	Attrs                     []spanjson.Attribute
-	Events                    []sentEvent
+	Events                    []colSentEvent
 	Resource                  []spanjson.Attribute
 	Scope                     string
 }
 
-type sentEvent struct {
+type colSentEvent struct {
 	Name  string
 	Time  int64
 	Attrs []spanjson.Attribute
 }
 
-// sdkAttrs applies the OTLP attribute rule to SDK attributes; event
+// colSDKAttrs applies the OTLP attribute rule to SDK attributes; event
 // attributes (plain) quote their strings.
-func sdkAttrs(kvs []attribute.KeyValue, plain bool) []spanjson.Attribute {
+func colSDKAttrs(kvs []attribute.KeyValue, plain bool) []spanjson.Attribute {
 	var out []spanjson.Attribute
 	for _, kv := range kvs {
 		a := spanjson.Attribute{Key: string(kv.Key)}
@@ -67,22 +67,22 @@ func sdkAttrs(kvs []attribute.KeyValue, plain bool) []spanjson.Attribute {
 		case attribute.INT64SLICE:
 			a.Value, a.Type = spanjson.EncodeValue(kv.Value.AsInt64Slice()), spanjson.ValueArray
 		default:
-			panic("sdkAttrs: add a case for " + kv.Value.Type().String())
+			panic("colSDKAttrs: add a case for " + kv.Value.Type().String())
 		}
 		out = append(out, a)
 	}
 	return out
 }
 
-func fromSDK(s sdktrace.ReadOnlySpan) sentSpan {
-	out := sentSpan{
+func colFromSDK(s sdktrace.ReadOnlySpan) colSentSpan {
+	out := colSentSpan{
 		TraceID: s.SpanContext().TraceID().String(),
 		SpanID:  s.SpanContext().SpanID().String(),
 		Name:    s.Name(),
 		Kind:    spanjson.SpanKind(s.SpanKind()),
 		Start:   s.StartTime().UnixNano(),
 		End:     s.EndTime().UnixNano(),
-		Attrs:   sdkAttrs(s.Attributes(), false),
+		Attrs:   colSDKAttrs(s.Attributes(), false),
 		Scope:   s.InstrumentationScope().Name + "@" + s.InstrumentationScope().Version,
 	}
 	if s.Parent().IsValid() {
@@ -95,16 +95,16 @@ func fromSDK(s sdktrace.ReadOnlySpan) sentSpan {
 		out.Status = spanjson.Status{Code: spanjson.StatusError, Message: s.Status().Description}
 	}
 	for _, e := range s.Events() {
-		out.Events = append(out.Events, sentEvent{Name: e.Name, Time: e.Time.UnixNano(), Attrs: sdkAttrs(e.Attributes, true)})
+		out.Events = append(out.Events, colSentEvent{Name: e.Name, Time: e.Time.UnixNano(), Attrs: colSDKAttrs(e.Attributes, true)})
 	}
-	out.Resource = sdkAttrs(s.Resource().Attributes(), false)
+	out.Resource = colSDKAttrs(s.Resource().Attributes(), false)
 	slices.SortFunc(out.Resource, func(a, b spanjson.Attribute) int { return strings.Compare(a.Key, b.Key) })
 	return out
 }
 
-func fromCollected(s spanjson.Span) sentSpan {
+func colFromCollected(s spanjson.Span) colSentSpan {
 	d := s.Data()
-	out := sentSpan{
+	out := colSentSpan{
 		TraceID: d.TraceID.String(),
 		SpanID:  d.SpanID.String(),
 		Name:    d.Name,
@@ -118,7 +118,7 @@ func fromCollected(s spanjson.Span) sentSpan {
 		out.ParentID = d.ParentID.String()
 	}
 	for _, e := range d.Events {
-		out.Events = append(out.Events, sentEvent{Name: e.Name, Time: e.Time, Attrs: e.Attributes.List()})
+		out.Events = append(out.Events, colSentEvent{Name: e.Name, Time: e.Time, Attrs: e.Attributes.List()})
 	}
 	if d.Resource != nil {
 		out.Resource = d.Resource.Attributes.List()
@@ -135,8 +135,8 @@ func fromCollected(s spanjson.Span) sentSpan {
 func TestCollectorWithOTelSDKExporter(t *testing.T) {
 	ctx := context.Background()
 	for _, compression := range []otlptracehttp.Compression{otlptracehttp.GzipCompression, otlptracehttp.NoCompression} {
-		sink := &memSink{}
-		c, base := startCollector(t, CollectorConfig{Sink: sink})
+		sink := &colMemSink{}
+		c, base := startColCollector(t, CollectorConfig{Sink: sink})
 		u, err := url.Parse(base)
 		if err != nil {
 			t.Fatal(err)
@@ -172,9 +172,9 @@ func TestCollectorWithOTelSDKExporter(t *testing.T) {
 		}
 
 		// Compare per trace once the collector let them go.
-		byTrace := map[string][]sentSpan{}
+		byTrace := map[string][]colSentSpan{}
 		for _, s := range rec.Ended() {
-			ss := fromSDK(s)
+			ss := colFromSDK(s)
 			byTrace[ss.TraceID] = append(byTrace[ss.TraceID], ss)
 		}
 		if len(byTrace) != 2 {
@@ -187,22 +187,22 @@ func TestCollectorWithOTelSDKExporter(t *testing.T) {
 		if err := c.Shutdown(ctx); err != nil {
 			t.Fatal(err)
 		}
-		got := map[string][]sentSpan{}
+		got := map[string][]colSentSpan{}
 		for _, ct := range sink.all() {
 			if ct.Incomplete != "" {
 				t.Errorf("trace %s written as incomplete: %s", ct.Trace.Info.TraceID, ct.Incomplete)
 			}
 			for _, s := range ct.Trace.Spans {
-				ss := fromCollected(s)
+				ss := colFromCollected(s)
 				got[ss.TraceID] = append(got[ss.TraceID], ss)
 			}
 			if want := map[bool]string{true: `{"question":"hi"}`}[ct.Trace.Name() == "agent"]; ct.Trace.Info.RequestPreview != want {
 				t.Errorf("trace %s: RequestPreview = %q, want %q", ct.Trace.Name(), ct.Trace.Info.RequestPreview, want)
 			}
 		}
-		sortSpans := func(m map[string][]sentSpan) {
+		sortSpans := func(m map[string][]colSentSpan) {
 			for _, v := range m {
-				slices.SortFunc(v, func(a, b sentSpan) int { return strings.Compare(a.SpanID, b.SpanID) })
+				slices.SortFunc(v, func(a, b colSentSpan) int { return strings.Compare(a.SpanID, b.SpanID) })
 			}
 		}
 		sortSpans(byTrace)

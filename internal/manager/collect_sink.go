@@ -46,6 +46,49 @@ func (l *sinkLosses) Losses() []spanjson.Loss {
 	return out
 }
 
+// encodeTrace writes ct in schema. OTLP has no trace-level record, so the
+// incomplete marker travels as the resource attribute tracectl.incomplete of
+// every span, and the tag, the ERROR state and the times derived from the
+// spans are not reported as lost.
+func encodeTrace(dst []byte, schema spanjson.Schema, ct *CollectedTrace) ([]byte, []spanjson.Loss, error) {
+	if schema != spanjson.SchemaOTLP || ct.Incomplete == "" {
+		return spanjson.AppendTrace(dst, schema, &ct.Trace)
+	}
+	t := ct.Trace
+	t.Spans = make([]spanjson.Span, len(ct.Trace.Spans))
+	marked := map[*spanjson.Resource]*spanjson.Resource{}
+	for i, s := range ct.Trace.Spans {
+		d := s.Data()
+		r, ok := marked[d.Resource]
+		if !ok {
+			r = &spanjson.Resource{}
+			if d.Resource != nil {
+				*r = *d.Resource
+			}
+			attrs := append(r.Attributes.List(), spanjson.Attribute{Key: TagIncomplete, Value: ct.Incomplete, Type: spanjson.ValueString})
+			r.Attributes = spanjson.NewAttributes(attrs)
+			marked[d.Resource] = r
+		}
+		d.Resource = r
+		t.Spans[i] = spanjson.NewSpan(d)
+	}
+	dst, losses, err := spanjson.AppendTrace(dst, schema, &t)
+	kept := losses[:0]
+	for _, l := range losses {
+		switch l.Field {
+		case "info.state", "info.request_time", "info.execution_duration":
+			// Derived from the spans, which carry them.
+		case "info.tags":
+			if l.Count > 1 {
+				kept = append(kept, spanjson.Loss{Field: l.Field, Count: l.Count - 1})
+			}
+		default:
+			kept = append(kept, l)
+		}
+	}
+	return dst, kept, err
+}
+
 var lineBufPool = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
 
 // JSONLSink appends each trace as one line of JSON to a file. Traces are
@@ -88,7 +131,7 @@ func (s *JSONLSink) WriteTrace(ct *CollectedTrace) error {
 			lineBufPool.Put(bp)
 		}
 	}()
-	b, losses, err := spanjson.AppendTrace((*bp)[:0], s.schema, &ct.Trace)
+	b, losses, err := encodeTrace((*bp)[:0], s.schema, ct)
 	*bp = b[:0]
 	if err != nil {
 		return err
@@ -166,7 +209,7 @@ func TraceFileName(traceID string) string {
 
 // WriteTrace writes ct to a new file.
 func (s *DirSink) WriteTrace(ct *CollectedTrace) error {
-	b, losses, err := spanjson.AppendTrace(nil, s.schema, &ct.Trace)
+	b, losses, err := encodeTrace(nil, s.schema, ct)
 	if err != nil {
 		return err
 	}

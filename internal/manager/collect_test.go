@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
+	"go.uber.org/goleak"
 	statuspb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -24,16 +25,16 @@ import (
 	"tracectl/internal/spanjson"
 )
 
-// memSink keeps what it is given. When gate is set, WriteTrace waits for
+// colMemSink keeps what it is given. When gate is set, WriteTrace waits for
 // it to be closed.
-type memSink struct {
+type colMemSink struct {
 	mu     sync.Mutex
 	traces []*CollectedTrace
 	closed bool
 	gate   chan struct{}
 }
 
-func (s *memSink) WriteTrace(ct *CollectedTrace) error {
+func (s *colMemSink) WriteTrace(ct *CollectedTrace) error {
 	if s.gate != nil {
 		<-s.gate
 	}
@@ -43,9 +44,9 @@ func (s *memSink) WriteTrace(ct *CollectedTrace) error {
 	return nil
 }
 
-func (s *memSink) Flush() error { return nil }
+func (s *colMemSink) Flush() error { return nil }
 
-func (s *memSink) Close() error {
+func (s *colMemSink) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.closed = true
@@ -53,7 +54,7 @@ func (s *memSink) Close() error {
 }
 
 // all returns the traces written, by trace id (writers run in parallel).
-func (s *memSink) all() []*CollectedTrace {
+func (s *colMemSink) all() []*CollectedTrace {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := append([]*CollectedTrace(nil), s.traces...)
@@ -61,9 +62,9 @@ func (s *memSink) all() []*CollectedTrace {
 	return out
 }
 
-// startCollector serves c on a fresh 127.0.0.1 port and returns the base
+// startColCollector serves c on a fresh 127.0.0.1 port and returns the base
 // URL; the collector is shut down at the end of the test.
-func startCollector(t testing.TB, cfg CollectorConfig) (*Collector, string) {
+func startColCollector(t testing.TB, cfg CollectorConfig) (*Collector, string) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -75,25 +76,25 @@ func startCollector(t testing.TB, cfg CollectorConfig) (*Collector, string) {
 	return c, "http://" + ln.Addr().String()
 }
 
-// testSpan describes a span for a request body.
-type testSpan struct {
+// colTestSpan describes a span for a request body.
+type colTestSpan struct {
 	trace, span, parent int
 	name                string
 }
 
-func buildTraces(spans ...testSpan) ptrace.Traces {
+func colBuildTraces(spans ...colTestSpan) ptrace.Traces {
 	td := ptrace.NewTraces()
 	ss := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty()
 	for _, s := range spans {
 		sp := ss.Spans().AppendEmpty()
 		if s.trace != 0 {
-			sp.SetTraceID(pcommon.TraceID(tid(s.trace)))
+			sp.SetTraceID(pcommon.TraceID(colTID(s.trace)))
 		}
 		if s.span != 0 {
-			sp.SetSpanID(pcommon.SpanID(sid(s.span)))
+			sp.SetSpanID(pcommon.SpanID(colSID(s.span)))
 		}
 		if s.parent != 0 {
-			sp.SetParentSpanID(pcommon.SpanID(sid(s.parent)))
+			sp.SetParentSpanID(pcommon.SpanID(colSID(s.parent)))
 		}
 		sp.SetName(s.name)
 		sp.SetStartTimestamp(pcommon.Timestamp(1000 + s.span))
@@ -103,25 +104,25 @@ func buildTraces(spans ...testSpan) ptrace.Traces {
 	return td
 }
 
-func protoBody(t testing.TB, spans ...testSpan) []byte {
+func colProtoBody(t testing.TB, spans ...colTestSpan) []byte {
 	t.Helper()
-	b, err := ptraceotlp.NewExportRequestFromTraces(buildTraces(spans...)).MarshalProto()
+	b, err := ptraceotlp.NewExportRequestFromTraces(colBuildTraces(spans...)).MarshalProto()
 	if err != nil {
 		t.Fatal(err)
 	}
 	return b
 }
 
-func jsonBody(t testing.TB, spans ...testSpan) []byte {
+func colJSONBody(t testing.TB, spans ...colTestSpan) []byte {
 	t.Helper()
-	b, err := ptraceotlp.NewExportRequestFromTraces(buildTraces(spans...)).MarshalJSON()
+	b, err := ptraceotlp.NewExportRequestFromTraces(colBuildTraces(spans...)).MarshalJSON()
 	if err != nil {
 		t.Fatal(err)
 	}
 	return b
 }
 
-func gzipped(t testing.TB, b []byte) []byte {
+func colGzip(t testing.TB, b []byte) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)
@@ -134,13 +135,13 @@ func gzipped(t testing.TB, b []byte) []byte {
 	return buf.Bytes()
 }
 
-type result struct {
+type colResult struct {
 	status int
 	header http.Header
 	body   []byte
 }
 
-func post(t testing.TB, client *http.Client, url, contentType, encoding string, body io.Reader) result {
+func colPost(t testing.TB, client *http.Client, url, contentType, encoding string, body io.Reader) colResult {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, url, body)
 	if err != nil {
@@ -161,17 +162,17 @@ func post(t testing.TB, client *http.Client, url, contentType, encoding string, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	return result{resp.StatusCode, resp.Header, b}
+	return colResult{resp.StatusCode, resp.Header, b}
 }
 
 func TestCollectorBadInput(t *testing.T) {
-	sink := &memSink{}
-	_, base := startCollector(t, CollectorConfig{MaxBody: 64 << 10, Sink: sink})
+	sink := &colMemSink{}
+	_, base := startColCollector(t, CollectorConfig{MaxBody: 64 << 10, Sink: sink})
 	url := base + "/v1/traces"
-	good := protoBody(t, testSpan{1, 1, 0, "root"})
+	good := colProtoBody(t, colTestSpan{1, 1, 0, "root"})
 	// 1 MiB of zeros gzips to about 1 KiB: small on the wire, over the limit
 	// once decompressed.
-	bomb := gzipped(t, make([]byte, 1<<20))
+	bomb := colGzip(t, make([]byte, 1<<20))
 	big := bytes.Repeat([]byte{'x'}, 65<<10)
 
 	tests := []struct {
@@ -233,7 +234,7 @@ func TestCollectorBadInput(t *testing.T) {
 				t.Errorf("message %q does not contain %q", st.Message, tt.wantMsg)
 			}
 			// The server keeps serving: a good request right after works.
-			r := post(t, client, url, "application/x-protobuf", "", bytes.NewReader(protoBody(t, testSpan{100 + i, 1, 0, "after"})))
+			r := colPost(t, client, url, "application/x-protobuf", "", bytes.NewReader(colProtoBody(t, colTestSpan{100 + i, 1, 0, "after"})))
 			if r.status != 200 {
 				t.Fatalf("good request after a bad one: status %d, body %q", r.status, r.body)
 			}
@@ -242,8 +243,8 @@ func TestCollectorBadInput(t *testing.T) {
 }
 
 func TestCollectorAcceptsProtoJSONAndGzip(t *testing.T) {
-	sink := &memSink{}
-	c, base := startCollector(t, CollectorConfig{Sink: sink})
+	sink := &colMemSink{}
+	c, base := startColCollector(t, CollectorConfig{Sink: sink})
 	url := base + "/v1/traces"
 	client := &http.Client{Timeout: 10 * time.Second}
 	defer client.CloseIdleConnections()
@@ -251,13 +252,13 @@ func TestCollectorAcceptsProtoJSONAndGzip(t *testing.T) {
 		contentType, encoding string
 		body                  []byte
 	}{
-		{"application/x-protobuf", "", protoBody(t, testSpan{1, 1, 0, "a"})},
-		{"application/x-protobuf", "gzip", gzipped(t, protoBody(t, testSpan{1, 2, 1, "b"}))},
-		{"application/json", "", jsonBody(t, testSpan{1, 3, 1, "c"})},
-		{"application/json; charset=utf-8", "gzip", gzipped(t, jsonBody(t, testSpan{1, 4, 3, "d"}))},
+		{"application/x-protobuf", "", colProtoBody(t, colTestSpan{1, 1, 0, "a"})},
+		{"application/x-protobuf", "gzip", colGzip(t, colProtoBody(t, colTestSpan{1, 2, 1, "b"}))},
+		{"application/json", "", colJSONBody(t, colTestSpan{1, 3, 1, "c"})},
+		{"application/json; charset=utf-8", "gzip", colGzip(t, colJSONBody(t, colTestSpan{1, 4, 3, "d"}))},
 	}
 	for _, r := range requests {
-		res := post(t, client, url, r.contentType, r.encoding, bytes.NewReader(r.body))
+		res := colPost(t, client, url, r.contentType, r.encoding, bytes.NewReader(r.body))
 		if res.status != 200 {
 			t.Fatalf("%s %s: status %d, body %q", r.contentType, r.encoding, res.status, res.body)
 		}
@@ -284,8 +285,8 @@ func TestCollectorAcceptsProtoJSONAndGzip(t *testing.T) {
 	if err := c.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	got := summarize(sink.all())
-	want := []summary{{Trace: tid(1).MLflowID(), Spans: []string{"a", "b", "c", "d"}, State: spanjson.StateOK}}
+	got := colSummarize(sink.all())
+	want := []colSummary{{Trace: colTID(1).MLflowID(), Spans: []string{"a", "b", "c", "d"}, State: spanjson.StateOK}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("written (-want +got):\n%s", diff)
 	}
@@ -297,18 +298,18 @@ func TestCollectorAcceptsProtoJSONAndGzip(t *testing.T) {
 func TestCollectorPartialSuccess(t *testing.T) {
 	for _, format := range []string{"application/x-protobuf", "application/json"} {
 		t.Run(format, func(t *testing.T) {
-			sink := &memSink{}
-			c, base := startCollector(t, CollectorConfig{Sink: sink})
-			spans := []testSpan{{1, 1, 0, "ok"}, {0, 2, 0, "no-trace-id"}, {1, 0, 1, "no-span-id"}}
+			sink := &colMemSink{}
+			c, base := startColCollector(t, CollectorConfig{Sink: sink})
+			spans := []colTestSpan{{1, 1, 0, "ok"}, {0, 2, 0, "no-trace-id"}, {1, 0, 1, "no-span-id"}}
 			var body []byte
 			if format == "application/json" {
-				body = jsonBody(t, spans...)
+				body = colJSONBody(t, spans...)
 			} else {
-				body = protoBody(t, spans...)
+				body = colProtoBody(t, spans...)
 			}
 			client := &http.Client{Timeout: 10 * time.Second}
 			defer client.CloseIdleConnections()
-			res := post(t, client, base+"/v1/traces", format, "", bytes.NewReader(body))
+			res := colPost(t, client, base+"/v1/traces", format, "", bytes.NewReader(body))
 			if res.status != 200 {
 				t.Fatalf("status %d, body %q", res.status, res.body)
 			}
@@ -338,12 +339,12 @@ func TestCollectorPartialSuccess(t *testing.T) {
 }
 
 func TestCollectorHealthzAndStats(t *testing.T) {
-	sink := &memSink{}
-	_, base := startCollector(t, CollectorConfig{Sink: sink})
+	sink := &colMemSink{}
+	_, base := startColCollector(t, CollectorConfig{Sink: sink})
 	client := &http.Client{Timeout: 10 * time.Second}
 	defer client.CloseIdleConnections()
-	post(t, client, base+"/v1/traces", "application/x-protobuf", "", bytes.NewReader(protoBody(t, testSpan{1, 1, 0, "a"}, testSpan{2, 2, 1, "b"})))
-	post(t, client, base+"/v1/traces", "text/plain", "", strings.NewReader("x"))
+	colPost(t, client, base+"/v1/traces", "application/x-protobuf", "", bytes.NewReader(colProtoBody(t, colTestSpan{1, 1, 0, "a"}, colTestSpan{2, 2, 1, "b"})))
+	colPost(t, client, base+"/v1/traces", "text/plain", "", strings.NewReader("x"))
 
 	resp, err := client.Get(base + "/healthz")
 	if err != nil {
@@ -377,9 +378,9 @@ func TestCollectorHealthzAndStats(t *testing.T) {
 }
 
 func TestCollectorBackpressure(t *testing.T) {
-	sink := &memSink{gate: make(chan struct{})}
-	clk := newFakeClock()
-	c, base := startCollector(t, CollectorConfig{
+	sink := &colMemSink{gate: make(chan struct{})}
+	clk := newColClock()
+	c, base := startColCollector(t, CollectorConfig{
 		Assembler: AssemblerConfig{Idle: time.Second, Now: clk.Now},
 		QueueSize: 1, Writers: 1, Tick: time.Hour, Sink: sink,
 	})
@@ -387,7 +388,7 @@ func TestCollectorBackpressure(t *testing.T) {
 	defer client.CloseIdleConnections()
 	url := base + "/v1/traces"
 	for i := 1; i <= 3; i++ {
-		if r := post(t, client, url, "application/x-protobuf", "", bytes.NewReader(protoBody(t, testSpan{i, i, 0, "r"}))); r.status != 200 {
+		if r := colPost(t, client, url, "application/x-protobuf", "", bytes.NewReader(colProtoBody(t, colTestSpan{i, i, 0, "r"}))); r.status != 200 {
 			t.Fatalf("status %d", r.status)
 		}
 	}
@@ -400,7 +401,7 @@ func TestCollectorBackpressure(t *testing.T) {
 	for c.Stats().QueueLength < 1 && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
 	}
-	r := post(t, client, url, "application/x-protobuf", "", bytes.NewReader(protoBody(t, testSpan{4, 4, 0, "r"})))
+	r := colPost(t, client, url, "application/x-protobuf", "", bytes.NewReader(colProtoBody(t, colTestSpan{4, 4, 0, "r"})))
 	if r.status != 503 || r.header.Get("Retry-After") == "" {
 		t.Fatalf("with the writer behind: status %d, Retry-After %q; want 503 and a Retry-After", r.status, r.header.Get("Retry-After"))
 	}
@@ -408,7 +409,7 @@ func TestCollectorBackpressure(t *testing.T) {
 	<-expired
 	// The client retries and is accepted now.
 	for {
-		r = post(t, client, url, "application/x-protobuf", "", bytes.NewReader(protoBody(t, testSpan{4, 4, 0, "r"})))
+		r = colPost(t, client, url, "application/x-protobuf", "", bytes.NewReader(colProtoBody(t, colTestSpan{4, 4, 0, "r"})))
 		if r.status == 200 {
 			break
 		}
@@ -429,24 +430,24 @@ func TestCollectorBackpressure(t *testing.T) {
 }
 
 func TestCollectorShutdownWritesHeld(t *testing.T) {
-	sink := &memSink{}
-	c, base := startCollector(t, CollectorConfig{Sink: sink})
+	sink := &colMemSink{}
+	c, base := startColCollector(t, CollectorConfig{Sink: sink})
 	client := &http.Client{Timeout: 10 * time.Second}
 	defer client.CloseIdleConnections()
-	post(t, client, base+"/v1/traces", "application/x-protobuf", "", bytes.NewReader(protoBody(t, testSpan{1, 1, 0, "root"}, testSpan{2, 2, 7, "orphan"})))
+	colPost(t, client, base+"/v1/traces", "application/x-protobuf", "", bytes.NewReader(colProtoBody(t, colTestSpan{1, 1, 0, "root"}, colTestSpan{2, 2, 7, "orphan"})))
 	if err := c.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	want := []summary{
-		{Trace: tid(1).MLflowID(), Spans: []string{"root"}, State: spanjson.StateOK},
-		{Trace: tid(2).MLflowID(), Spans: []string{"orphan"}, State: spanjson.StateError,
+	want := []colSummary{
+		{Trace: colTID(1).MLflowID(), Spans: []string{"root"}, State: spanjson.StateOK},
+		{Trace: colTID(2).MLflowID(), Spans: []string{"orphan"}, State: spanjson.StateError,
 			Tags: map[string]string{TagIncomplete: IncompleteShutdown}, Incomplete: IncompleteShutdown},
 	}
-	if diff := cmp.Diff(want, summarize(sink.all())); diff != "" {
+	if diff := cmp.Diff(want, colSummarize(sink.all())); diff != "" {
 		t.Errorf("written at shutdown (-want +got):\n%s", diff)
 	}
 	// No longer accepting.
-	if _, err := client.Post(base+"/v1/traces", "application/x-protobuf", bytes.NewReader(protoBody(t, testSpan{3, 3, 0, "late"}))); err == nil {
+	if _, err := client.Post(base+"/v1/traces", "application/x-protobuf", bytes.NewReader(colProtoBody(t, colTestSpan{3, 3, 0, "late"}))); err == nil {
 		t.Error("request after Shutdown succeeded")
 	}
 	if err := c.Shutdown(context.Background()); err != nil {
@@ -456,16 +457,41 @@ func TestCollectorShutdownWritesHeld(t *testing.T) {
 
 // The ticker lets complete traces go on its own (real clock, short idle).
 func TestCollectorTickerWritesIdleTraces(t *testing.T) {
-	sink := &memSink{}
-	_, base := startCollector(t, CollectorConfig{Assembler: AssemblerConfig{Idle: 20 * time.Millisecond}, Sink: sink})
+	sink := &colMemSink{}
+	_, base := startColCollector(t, CollectorConfig{Assembler: AssemblerConfig{Idle: 20 * time.Millisecond}, Sink: sink})
 	client := &http.Client{Timeout: 10 * time.Second}
 	defer client.CloseIdleConnections()
-	post(t, client, base+"/v1/traces", "application/x-protobuf", "", bytes.NewReader(protoBody(t, testSpan{1, 1, 0, "root"})))
+	colPost(t, client, base+"/v1/traces", "application/x-protobuf", "", bytes.NewReader(colProtoBody(t, colTestSpan{1, 1, 0, "root"})))
 	deadline := time.Now().Add(10 * time.Second)
 	for len(sink.all()) == 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("trace not written 10s after it went idle")
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// A collector that was started, served and shut down leaves no goroutine
+// behind.
+func TestCollectorShutdownLeavesNoGoroutines(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	sink := &colMemSink{}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := NewCollector(CollectorConfig{Assembler: AssemblerConfig{Idle: 10 * time.Millisecond}, Sink: sink})
+	c.Start(ln)
+	client := &http.Client{Timeout: 10 * time.Second}
+	r := colPost(t, client, "http://"+ln.Addr().String()+"/v1/traces", "application/x-protobuf", "", bytes.NewReader(colProtoBody(t, colTestSpan{1, 1, 0, "a"})))
+	if r.status != 200 {
+		t.Fatalf("status %d", r.status)
+	}
+	client.CloseIdleConnections()
+	if err := c.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(sink.all()) != 1 {
+		t.Errorf("%d traces written, want 1", len(sink.all()))
 	}
 }

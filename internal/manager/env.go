@@ -14,7 +14,12 @@ import (
 // when zero is not allowed) is ok=false with a warning, so the caller keeps
 // its default.
 func envSeconds(name string, zeroOK bool) (time.Duration, bool) {
-	v := strings.TrimSpace(os.Getenv(name))
+	return parseSeconds(name, os.Getenv(name), zeroOK)
+}
+
+// parseSeconds is envSeconds for the value v of variable name.
+func parseSeconds(name, v string, zeroOK bool) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0, false
 	}

@@ -3,10 +3,24 @@
 // a trace leaves in one piece when it is complete, or through Config.OnExpire
 // when it times out or is pushed out. It also has the tracer and the
 // OpenTelemetry SDK integration.
+//
+// Three ways in:
+//   - Manager (New, Instance): register traces and spans by hand, pop a
+//     trace when it is complete.
+//   - Tracer (NewTracer): StartSpan/End in a Go program; ending a root span
+//     pops the trace and hands it to an Exporter, e.g. NewJSONLExporter,
+//     which writes MLflow v3 JSON Lines.
+//   - SpanProcessor (NewSpanProcessor): plug into an OpenTelemetry SDK
+//     TracerProvider; ending a local root exports the trace the same way.
+//
+// RegisterSpan accepts a *spanjson.LiveSpan or any ActiveSpan with an
+// AsLiveSpan() *spanjson.LiveSpan method; that is how the tracer's spans,
+// whose End must also notify the tracer, are stored.
 package manager
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -48,8 +62,9 @@ type Config struct {
 	MaxSize       int           // TTL mode: how many traces may stay
 	// OnExpire receives every trace that leaves other than by PopTrace. It
 	// is called without the manager's lock held, from the cleanup goroutine
-	// or from the RegisterTrace call that pushed the trace out. When nil,
-	// such a trace is logged at warn level and dropped.
+	// or from the RegisterTrace call that pushed the trace out, so it must
+	// not call Close. When nil, such a trace is logged at warn level and
+	// dropped.
 	OnExpire func(*ManagerTrace)
 }
 
@@ -124,12 +139,36 @@ func (m *Manager) lookupLocked(id spanjson.TraceID) *traceEntry {
 type traceEntry struct {
 	otelID  spanjson.TraceID
 	info    spanjson.TraceInfo
-	spans   []*spanjson.LiveSpan
-	index   map[spanjson.SpanID]int
+	set     *spanSet // nil until the first span
 	prompts []spanjson.PromptVersion
 	added   time.Time
 
 	prev, next *traceEntry
+}
+
+// spanSet holds a trace's spans in registration order and their index by
+// span id. Sets are pooled: a popped trace gives its set back, so a busy
+// manager does not regrow a map and a slice for every trace.
+type spanSet struct {
+	spans []*spanjson.LiveSpan
+	index map[spanjson.SpanID]int
+}
+
+// maxPooledSpans keeps sets that grew for a huge trace out of the pool.
+const maxPooledSpans = 4096
+
+var spanSetPool = sync.Pool{New: func() any {
+	return &spanSet{index: make(map[spanjson.SpanID]int, 8)}
+}}
+
+func releaseSpanSet(set *spanSet) {
+	if set == nil || cap(set.spans) > maxPooledSpans {
+		return
+	}
+	clear(set.spans) // drop the span pointers for the GC
+	set.spans = set.spans[:0]
+	clear(set.index)
+	spanSetPool.Put(set)
 }
 
 // New returns an independent manager with its own cleanup goroutine; Close
@@ -178,13 +217,18 @@ func Instance() *Manager {
 	return s.m
 }
 
-// Reset drops the process-wide manager (closing its cleanup goroutine; the
-// traces it held are dropped with it); the next Instance builds anew.
+// Reset drops the process-wide manager: it stops its cleanup goroutine and
+// hands the traces it still held to its OnExpire. The next Instance builds
+// anew.
 func Reset() {
 	old := instance.Swap(&instanceSlot{})
 	old.once.Do(func() {}) // wait for a build in flight, or prevent one
 	if old.m != nil {
 		_ = old.m.Close()
+		old.m.mu.Lock()
+		out := old.m.takeAllLocked()
+		old.m.mu.Unlock()
+		old.m.expire(out, false)
 	}
 }
 
@@ -246,7 +290,7 @@ func (m *Manager) registerTrace(otelTraceID spanjson.TraceID, info spanjson.Trac
 		// The process-wide cache is rebuilt with the new setting; what the
 		// old one held leaves through OnExpire.
 		out = m.takeAllLocked()
-		d, _ := envSeconds(EnvTimeout, true)
+		d, _ := parseSeconds(EnvTimeout, envTimeout, true)
 		m.cfg.Timeout = d
 		m.envSeen = envTimeout
 	}
@@ -316,14 +360,15 @@ func (m *Manager) RegisterSpan(s spanjson.ActiveSpan) error {
 		sh.mu.Unlock()
 		return fmt.Errorf("manager: cannot register span %s: trace %s is not registered", ls.SpanID(), ls.TraceID())
 	}
-	if e.index == nil {
-		e.index = make(map[spanjson.SpanID]int, 8)
+	if e.set == nil {
+		e.set = spanSetPool.Get().(*spanSet)
 	}
-	if i, ok := e.index[sid]; ok {
-		e.spans[i] = ls
+	set := e.set
+	if i, ok := set.index[sid]; ok {
+		set.spans[i] = ls
 	} else {
-		e.index[sid] = len(e.spans)
-		e.spans = append(e.spans, ls)
+		set.index[sid] = len(set.spans)
+		set.spans = append(set.spans, ls)
 	}
 	sh.mu.Unlock()
 	return nil
@@ -341,11 +386,7 @@ func (m *Manager) SpanFromID(traceID, spanID string) *spanjson.LiveSpan {
 		return nil
 	}
 	defer sh.mu.Unlock()
-	i, ok := e.index[sid]
-	if !ok {
-		return nil
-	}
-	return e.spans[i]
+	return e.span(sid)
 }
 
 // RootSpanID returns the id of the trace's root span, or "" if there is no
@@ -359,7 +400,7 @@ func (m *Manager) RootSpanID(traceID string) string {
 	}
 	defer sh.mu.Unlock()
 	if i := e.rootIndex(); i >= 0 {
-		return e.spans[i].SpanID()
+		return e.set.spans[i].SpanID()
 	}
 	return ""
 }
@@ -378,14 +419,37 @@ func (m *Manager) lockByID(traceID string) (*traceEntry, *shard) {
 	return e, sh
 }
 
+// span returns the span sid of e, or nil; the caller holds e's shard lock.
+func (e *traceEntry) span(sid spanjson.SpanID) *spanjson.LiveSpan {
+	if e.set == nil {
+		return nil
+	}
+	if i, ok := e.set.index[sid]; ok {
+		return e.set.spans[i]
+	}
+	return nil
+}
+
+// spans returns e's spans in registration order.
+func (e *traceEntry) spans() []*spanjson.LiveSpan {
+	if e.set == nil {
+		return nil
+	}
+	return e.set.spans
+}
+
+// rootIndex returns the index of the root span in e.spans(), or -1.
 func (e *traceEntry) rootIndex() int {
-	for i, s := range e.spans {
+	if e.set == nil {
+		return -1
+	}
+	for i, s := range e.set.spans {
 		if s.OTelParentID().IsZero() {
 			return i
 		}
 	}
-	for i, s := range e.spans {
-		if _, ok := e.index[s.OTelParentID()]; !ok {
+	for i, s := range e.set.spans {
+		if _, ok := e.set.index[s.OTelParentID()]; !ok {
 			return i
 		}
 	}
@@ -409,12 +473,13 @@ func (m *Manager) PopTrace(otelTraceID spanjson.TraceID) *ManagerTrace {
 	return e.build()
 }
 
-// build snapshots a trace that has left the maps (so no one else holds e).
+// build snapshots a trace that has left the maps (so no one else holds e)
+// and gives its span set back to the pool; it is called once per entry.
 func (e *traceEntry) build() *ManagerTrace {
 	mt := &ManagerTrace{Trace: spanjson.Trace{Info: e.info}, Prompts: e.prompts}
-	if len(e.spans) > 0 {
-		mt.Trace.Spans = make([]spanjson.Span, len(e.spans))
-		for i, ls := range e.spans {
+	if spans := e.spans(); len(spans) > 0 {
+		mt.Trace.Spans = make([]spanjson.Span, len(spans))
+		for i, ls := range spans {
 			mt.Trace.Spans[i] = ls.ToImmutable()
 		}
 	}
@@ -428,6 +493,8 @@ func (e *traceEntry) build() *ManagerTrace {
 			info.ResponsePreview = previewOf(root.Attributes(), spanjson.AttrOutputs)
 		}
 	}
+	releaseSpanSet(e.set)
+	e.set = nil
 	return mt
 }
 
@@ -540,7 +607,7 @@ func (m *Manager) expire(out []*traceEntry, timedOut bool) {
 	for _, e := range out {
 		if timedOut {
 			msg := fmt.Sprintf("trace timed out after %s", timeout)
-			for _, s := range e.spans {
+			for _, s := range e.spans() {
 				if !s.Ended() {
 					s.SetStatus(spanjson.StatusError, msg)
 					s.EndAt(now)
@@ -550,7 +617,7 @@ func (m *Manager) expire(out []*traceEntry, timedOut bool) {
 		}
 		mt := e.build()
 		if onExpire == nil {
-			slog.Warn("manager: trace dropped: no OnExpire handler", "trace", e.info.TraceID, "spans", len(e.spans))
+			slog.Warn("manager: trace dropped: no OnExpire handler", "trace", e.info.TraceID, "spans", len(mt.Trace.Spans))
 			continue
 		}
 		onExpire(mt)
@@ -602,10 +669,7 @@ func (m *Manager) spanByOTel(tid spanjson.TraceID, sid spanjson.SpanID) *spanjso
 	if e == nil {
 		return nil
 	}
-	if i, ok := e.index[sid]; ok {
-		return e.spans[i]
-	}
-	return nil
+	return e.span(sid)
 }
 
 // drain removes every trace and returns them as they are, oldest first.
@@ -623,13 +687,33 @@ func (m *Manager) drain() []*ManagerTrace {
 // completeTrace fills in what a finished trace's info lacks from its root
 // span: the state (ERROR when the root's status is ERROR, else OK) when it
 // is still in progress or unspecified, the request time, the execution
-// duration and the trace name tag.
+// duration and the trace name tag; and the trace token usage metadata, the
+// sum over its spans (formats.md §5.2).
 func completeTrace(mt *ManagerTrace) {
 	root := rootOf(mt.Trace.Spans)
 	if root.IsZero() {
 		return
 	}
 	info := &mt.Trace.Info
+	if _, ok := info.Metadata[spanjson.MetaTokenUsage]; !ok {
+		var sum spanjson.TokenUsage
+		found := false
+		for _, s := range mt.Trace.Spans {
+			if u, ok := s.TokenUsage(); ok {
+				sum.InputTokens += u.InputTokens
+				sum.OutputTokens += u.OutputTokens
+				sum.TotalTokens += u.TotalTokens
+				found = true
+			}
+		}
+		if found {
+			if info.Metadata == nil {
+				info.Metadata = make(map[string]string)
+			}
+			b, _ := json.Marshal(sum)
+			info.Metadata[spanjson.MetaTokenUsage] = string(b)
+		}
+	}
 	ended := root.EndTime() != 0
 	if ended && (info.State == spanjson.StateInProgress || info.State == spanjson.StateUnspecified || info.State == "") {
 		info.State = spanjson.StateOK

@@ -2,6 +2,7 @@ package manager
 
 import (
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -792,5 +793,134 @@ func TestConcurrentRegisterReadPop(t *testing.T) {
 	}
 	if m.count != 0 || len(m.byID) != 0 || inShards != 0 || m.oldest != nil || m.newest != nil {
 		t.Errorf("manager not empty after every trace was popped: count %d", m.count)
+	}
+}
+
+func TestResetHandsHeldTracesToOnExpire(t *testing.T) {
+	t.Setenv(EnvTimeout, "")
+	Reset()
+	t.Cleanup(Reset)
+	exp := &expired{}
+	m := Instance()
+	m.SetOnExpire(exp.add)
+	m.RegisterTrace(traceID(1), spanjson.TraceInfo{})
+	Reset()
+	if diff := cmp.Diff([]string{traceID(1).MLflowID()}, exp.ids()); diff != "" {
+		t.Errorf("OnExpire after Reset (-want +got):\n%s", diff)
+	}
+}
+
+// TestConcurrentEvictionLosesNothing registers far more traces than
+// MaxSize from many goroutines: every trace must leave exactly once,
+// either popped by its owner or handed to OnExpire.
+func TestConcurrentEvictionLosesNothing(t *testing.T) {
+	const workers, perWorker = 8, 200
+	m, clk, exp := newTestManager(t, Config{MaxSize: 3})
+	var mu sync.Mutex
+	popped := map[string]int{}
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			// Four traces open per worker, more than MaxSize: some are pushed out.
+			for n := 0; n < perWorker; n += 4 {
+				for k := range 4 {
+					id := w*perWorker + n + k
+					m.RegisterTrace(traceID(id), spanjson.TraceInfo{})
+					for s := range 3 {
+						// An error here means the trace was already pushed out.
+						_ = m.RegisterSpan(liveSpan(id, s+1, s, "s", clk.Now()))
+					}
+				}
+				for k := range 4 {
+					if mt := m.PopTrace(traceID(w*perWorker + n + k)); mt != nil {
+						mu.Lock()
+						popped[mt.Trace.Info.TraceID]++
+						mu.Unlock()
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if len(exp.ids()) == 0 {
+		t.Fatal("nothing was pushed out: the test does not exercise eviction")
+	}
+	for _, id := range exp.ids() {
+		popped[id]++
+	}
+	for id := range workers * perWorker {
+		if n := popped[traceID(id).MLflowID()]; n != 1 {
+			t.Errorf("trace %d left %d times, want exactly once", id, n)
+		}
+	}
+}
+
+// captureLog routes slog to a buffer at debug level for the test.
+func captureLog(t *testing.T) *syncBuffer {
+	t.Helper()
+	buf := &syncBuffer{}
+	old := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	t.Cleanup(func() { slog.SetDefault(old) })
+	return buf
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestLogging(t *testing.T) {
+	buf := captureLog(t)
+	t.Setenv(EnvMaxSize, "lots")
+	_ = ConfigFromEnv()
+	if out := buf.String(); !strings.Contains(out, "level=WARN") || !strings.Contains(out, EnvMaxSize) || !strings.Contains(out, "lots") {
+		t.Errorf("bad env value log = %q", out)
+	}
+	m, _, _ := newTestManager(t, Config{})
+	_ = m.RegisterSpan(spanjson.NoOpSpan{})
+	if out := buf.String(); !strings.Contains(out, "level=DEBUG") || !strings.Contains(out, "NoOpSpan") {
+		t.Errorf("skipped span log = %q", out)
+	}
+}
+
+func TestOnExpireRunsWithoutTheLock(t *testing.T) {
+	// OnExpire calls back into the manager; under the lock this deadlocks.
+	var m *Manager
+	calls := make(chan string, 8)
+	clk := newFakeClock()
+	m = newManager(Config{MaxSize: 1, TTL: time.Minute, OnExpire: func(mt *ManagerTrace) {
+		m.RootSpanID(mt.Trace.Info.TraceID)
+		m.PopTrace(traceID(99))
+		calls <- mt.Trace.Info.TraceID
+	}}, clk)
+	defer m.Close()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		m.RegisterTrace(traceID(1), spanjson.TraceInfo{})
+		m.RegisterTrace(traceID(2), spanjson.TraceInfo{}) // pushes out 1
+		clk.Advance(time.Minute)
+		clk.Tick() // expires 2
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("deadlock: OnExpire was called with the lock held")
+	}
+	if a, b := <-calls, <-calls; a != traceID(1).MLflowID() || b != traceID(2).MLflowID() {
+		t.Errorf("OnExpire calls = %s, %s", a, b)
 	}
 }

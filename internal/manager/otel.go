@@ -113,11 +113,10 @@ func (p *SpanProcessor) OnStart(_ context.Context, s sdktrace.ReadWriteSpan) {
 	tid := spanjson.TraceID(sc.TraceID())
 	if isLocalRoot(parent) {
 		p.m.registerTrace(tid, spanjson.TraceInfo{
-			TraceID:      tid.MLflowID(),
-			LocationType: spanjson.ExperimentLocation,
-			RequestTime:  s.StartTime(),
-			State:        spanjson.StateInProgress,
-			Metadata:     map[string]string{spanjson.MetaSchemaVersion: "3"},
+			TraceID:     tid.MLflowID(),
+			RequestTime: s.StartTime(),
+			State:       spanjson.StateInProgress,
+			Metadata:    map[string]string{spanjson.MetaSchemaVersion: "3"},
 		}, true)
 	}
 	var parentID spanjson.SpanID

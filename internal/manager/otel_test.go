@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -105,6 +106,9 @@ func TestSpanProcessorEndToEnd(t *testing.T) {
 	}
 	if info.RequestPreview != `{"question":"why?"}` || info.ResponsePreview != `{"answer":"because"}` {
 		t.Errorf("previews = %q, %q", info.RequestPreview, info.ResponsePreview)
+	}
+	if got := info.Metadata[spanjson.MetaTokenUsage]; got != `{"input_tokens":12,"output_tokens":5,"total_tokens":17}` {
+		t.Errorf("trace token usage = %q", got)
 	}
 	if len(mt.Trace.Spans) != 3 {
 		t.Fatalf("spans = %d, want 3", len(mt.Trace.Spans))
@@ -334,4 +338,29 @@ func held(m *Manager) int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.count
+}
+
+func TestSpanProcessorLinksAndExportErrors(t *testing.T) {
+	log := captureLog(t)
+	var got *ManagerTrace
+	failing := ExporterFunc(func(_ context.Context, mt *ManagerTrace) error { got = mt; return errors.New("backend down") })
+	p := NewSpanProcessor(failing, WithTracingEnabled(true))
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(p))
+	defer tp.Shutdown(context.Background())
+
+	other := trace.NewSpanContext(trace.SpanContextConfig{TraceID: trace.TraceID{9}, SpanID: trace.SpanID{8}, Remote: true})
+	_, s := tp.Tracer("t").Start(context.Background(), "linked",
+		trace.WithLinks(trace.Link{SpanContext: other, Attributes: []attribute.KeyValue{attribute.String("why", "batch")}}))
+	s.End()
+	if got == nil {
+		t.Fatal("nothing exported")
+	}
+	links := got.Trace.Spans[0].Links()
+	if len(links) != 1 || links[0].TraceID != spanjson.TraceID(other.TraceID()) || links[0].SpanID != spanjson.SpanID(other.SpanID()) ||
+		links[0].Flags&flagIsRemote == 0 || attrMap(links[0].Attributes)["why"] != (attrView{`"batch"`, spanjson.ValueJSON}) {
+		t.Errorf("links = %+v", links)
+	}
+	if out := log.String(); !strings.Contains(out, "backend down") || !strings.Contains(out, got.Trace.Info.TraceID) {
+		t.Errorf("export error not logged with the trace id: %q", out)
+	}
 }

@@ -126,18 +126,20 @@ func NewTracer(exp Exporter, opts ...Option) *Tracer {
 // Manager returns the tracer's manager (nil when tracing is disabled).
 func (t *Tracer) Manager() *Manager { return t.m }
 
-// Close closes the tracer's own manager, first exporting the traces it
-// still holds as they are (in progress). It does nothing for a manager
-// given with WithManager.
+// Close closes the tracer's own manager, exporting the traces it still
+// holds as they are (in progress), then flushes the exporter when it has a
+// ForceFlush method. A manager given with WithManager is left alone.
 func (t *Tracer) Close() error {
-	if t == nil || !t.owns {
+	if t == nil || !t.enabled {
 		return nil
 	}
-	err := t.m.Close()
-	for _, mt := range t.m.drain() {
-		t.export(mt)
+	if t.owns {
+		_ = t.m.Close()
+		for _, mt := range t.m.drain() {
+			t.export(mt)
+		}
 	}
-	return err
+	return flushExporter(context.Background(), t.exp)
 }
 
 func (t *Tracer) exportExpired(mt *ManagerTrace) { t.export(mt) }
@@ -263,12 +265,11 @@ func (t *Tracer) StartSpan(ctx context.Context, name string, opts ...SpanOption)
 		parent = nil
 		tid = newTraceID()
 		t.m.RegisterTrace(tid, spanjson.TraceInfo{
-			TraceID:      tid.MLflowID(),
-			LocationType: spanjson.ExperimentLocation,
-			RequestTime:  cfg.start,
-			State:        spanjson.StateInProgress,
-			Metadata:     map[string]string{spanjson.MetaSchemaVersion: "3"},
-			Tags:         map[string]string{spanjson.TagTraceName: name},
+			TraceID:     tid.MLflowID(),
+			RequestTime: cfg.start,
+			State:       spanjson.StateInProgress,
+			Metadata:    map[string]string{spanjson.MetaSchemaVersion: "3"},
+			Tags:        map[string]string{spanjson.TagTraceName: name},
 		})
 	}
 	ls := spanjson.NewLiveSpan(tid, newSpanID(), parentID, name, cfg.start)

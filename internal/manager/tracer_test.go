@@ -103,6 +103,9 @@ func TestTracerNestedSpansExportOnRootEnd(t *testing.T) {
 	if info.RequestPreview != `{"question":"why?"}` || info.ResponsePreview != `{"answer":"because"}` {
 		t.Errorf("previews = %q, %q", info.RequestPreview, info.ResponsePreview)
 	}
+	if _, ok := info.Metadata[spanjson.MetaTokenUsage]; ok {
+		t.Errorf("token usage metadata set on a trace without usage: %q", info.Metadata[spanjson.MetaTokenUsage])
+	}
 	tid, _ := spanjson.ParseTraceID(root.TraceID())
 	if tr.Manager().PopTrace(tid) != nil {
 		t.Error("trace still in the manager after export")
@@ -197,7 +200,7 @@ func TestPackageStartSpan(t *testing.T) {
 }
 
 func TestTracerCloseExportsOpenTraces(t *testing.T) {
-	exp := &fakeExporter{}
+	exp := &flushingExporter{}
 	tr := NewTracer(exp, WithTracingEnabled(true))
 	_, s := tr.StartSpan(context.Background(), "never ended")
 	if err := tr.Close(); err != nil {
@@ -206,6 +209,9 @@ func TestTracerCloseExportsOpenTraces(t *testing.T) {
 	traces := exp.all()
 	if len(traces) != 1 || traces[0].Trace.Info.TraceID != s.TraceID() || traces[0].Trace.Info.State != spanjson.StateInProgress {
 		t.Errorf("Close exported %d traces", len(traces))
+	}
+	if exp.flushes.Load() != 1 {
+		t.Errorf("Close flushed the exporter %d times, want 1", exp.flushes.Load())
 	}
 }
 
@@ -298,3 +304,36 @@ func TestJSONLExporterReportsWriteErrors(t *testing.T) {
 type failWriter struct{}
 
 func (failWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
+
+func TestTracerSumsTokenUsage(t *testing.T) {
+	tr, exp := newTestTracer(t)
+	ctx, root := tr.StartSpan(context.Background(), "root")
+	for _, u := range []spanjson.TokenUsage{{InputTokens: 10, OutputTokens: 2, TotalTokens: 12}, {InputTokens: 5, OutputTokens: 1}} {
+		_, llm := tr.StartSpan(ctx, "llm", WithSpanType("LLM"), WithAttributes(map[string]any{spanjson.AttrTokenUsage: u}))
+		llm.End()
+	}
+	root.End()
+	// The second usage has no total: it counts as input + output (6).
+	if got := exp.all()[0].Trace.Info.Metadata[spanjson.MetaTokenUsage]; got != `{"input_tokens":15,"output_tokens":3,"total_tokens":18}` {
+		t.Errorf("token usage = %q", got)
+	}
+}
+
+func TestTracerStartTimeAndNilExporter(t *testing.T) {
+	tr := NewTracer(nil, WithTracingEnabled(true))
+	defer tr.Close()
+	start := time.Unix(1_700_000_000, 5)
+	_, s := tr.StartSpan(context.Background(), "root", WithStartTime(start))
+	live := tr.Manager().SpanFromID(s.TraceID(), s.SpanID())
+	if live == nil || live.StartTime() != start.UnixNano() {
+		t.Fatalf("start = %v", live)
+	}
+	s.End() // no exporter: the trace is popped and dropped, without panicking
+	if tr.Manager().SpanFromID(s.TraceID(), s.SpanID()) != nil {
+		t.Error("trace still held after its root ended")
+	}
+	var nilSpan *tracerSpan
+	if nilSpan.AsLiveSpan() != nil {
+		t.Error("nil tracer span yields a live span")
+	}
+}

@@ -1,12 +1,9 @@
 package render
 
 import (
-	"bytes"
-	"cmp"
 	"flag"
 	"os"
 	"path/filepath"
-	"slices"
 	"testing"
 	"time"
 
@@ -88,45 +85,25 @@ func (s sp) span() spanjson.Span {
 	return spanjson.NewSpan(d)
 }
 
-// testTree arranges spans the way spanjson.BuildTree documents it (children
-// by start time, then span id), for traces without repairs to make.
-func testTree(spans []spanjson.Span) *spanjson.Tree {
-	t := &spanjson.Tree{Spans: spans, Children: make([][]int, len(spans)), Parent: make([]int, len(spans))}
-	byID := map[spanjson.SpanID]int{}
-	for i, s := range spans {
-		byID[s.SpanID()] = i
+// testTree arranges hand-made spans with spanjson.BuildTree; they need no
+// repair, so any warning is a mistake in the test data.
+func testTree(tb testing.TB, spans []spanjson.Span) *spanjson.Tree {
+	tb.Helper()
+	tree, warnings := spanjson.BuildTree(spans)
+	if len(warnings) > 0 {
+		tb.Fatalf("hand-made trace needed repairs: %v", warnings)
 	}
-	for i, s := range spans {
-		p, ok := byID[s.ParentID()]
-		if s.IsRoot() || !ok {
-			t.Parent[i] = -1
-			t.Roots = append(t.Roots, i)
-			continue
-		}
-		t.Parent[i] = p
-		t.Children[p] = append(t.Children[p], i)
-	}
-	order := func(a, b int) int {
-		if c := cmp.Compare(spans[a].StartTime(), spans[b].StartTime()); c != 0 {
-			return c
-		}
-		ia, ib := spans[a].SpanID(), spans[b].SpanID()
-		return bytes.Compare(ia[:], ib[:])
-	}
-	slices.SortFunc(t.Roots, order)
-	for i := range t.Children {
-		slices.SortFunc(t.Children[i], order)
-	}
-	return t
+	return tree
 }
 
-func viewOf(info spanjson.TraceInfo, spans ...sp) *TraceView {
+func viewOf(tb testing.TB, info spanjson.TraceInfo, spans ...sp) *TraceView {
+	tb.Helper()
 	list := make([]spanjson.Span, len(spans))
 	for i, s := range spans {
 		list[i] = s.span()
 	}
 	tr := &spanjson.Trace{Info: info, Spans: list}
-	return NewTraceView("test.json", spanjson.SchemaMLflowV3, "MLflow 3 trace", tr, testTree(list))
+	return NewTraceView("test.json", spanjson.SchemaMLflowV3, "MLflow 3 trace", tr, testTree(tb, list))
 }
 
 func ms(x float64) time.Duration { return time.Duration(x * 1e6) }

@@ -131,7 +131,7 @@ func (v *TraceView) SpanJSONOf(i int, attributes, events bool) SpanJSON {
 		SpanID:       SpanIDText(s),
 		ParentSpanID: ParentIDText(s),
 		Name:         s.Name(),
-		SpanType:     SpanType(s),
+		SpanType:     v.types[i],
 		Status:       StatusJSON{Code: st.Code.String(), Message: st.Message},
 		StartTime:    nsText(s.StartTime()),
 		EndTime:      nsText(s.EndTime()),

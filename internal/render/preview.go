@@ -22,8 +22,8 @@ func (v *TraceView) Previews() (request, response string) {
 		in, hasIn = v.Tree.Spans[r].Inputs()
 		out, hasOut = v.Tree.Spans[r].Outputs()
 	}
-	return previewOf(v.Trace.Info.RequestPreview, in, hasIn, requestText),
-		previewOf(v.Trace.Info.ResponsePreview, out, hasOut, responseText)
+	return strings.TrimSpace(previewOf(v.Trace.Info.RequestPreview, in, hasIn, requestText)),
+		strings.TrimSpace(previewOf(v.Trace.Info.ResponsePreview, out, hasOut, responseText))
 }
 
 func previewOf(info string, root any, hasRoot bool, extract func(any) (string, bool)) string {

@@ -24,7 +24,13 @@ func TestFormatDuration(t *testing.T) {
 		{4_561_000, "4.56ms"},
 		{123_400_000, "123ms"},
 		{5_098_000_000, "5.10s"},
-		{59_999_000_000, "60.0s"},
+		{999_999, "1.00ms"},
+		{999_499, "999µs"},
+		{999_999_999, "1.00s"},
+		{59_940_000_000, "59.9s"},
+		{59_994_000_000, "1m00s"},
+		{59_999_000_000, "1m00s"},
+		{119_600 * time.Millisecond, "2m00s"},
 		{125 * time.Second, "2m05s"},
 		{3*time.Hour + 4*time.Minute, "3h04m"},
 		{-1500, "-1.50µs"},
@@ -37,7 +43,7 @@ func TestFormatDuration(t *testing.T) {
 }
 
 func TestSelfTimeMergesOverlappingChildren(t *testing.T) {
-	v := viewOf(spanjson.TraceInfo{},
+	v := viewOf(t, spanjson.TraceInfo{},
 		sp{n: 1, name: "root", start: 0, end: 100},
 		sp{n: 2, p: 1, name: "a", start: 10, end: 30},
 		sp{n: 3, p: 1, name: "b", start: 20, end: 50}, // overlaps a
@@ -57,7 +63,7 @@ func TestSelfTimeMergesOverlappingChildren(t *testing.T) {
 
 // agentTrace is a small agent run: a plan, five similar tool calls, and an
 // answer that failed after a retry.
-func agentTrace() *TraceView {
+func agentTrace(t testing.TB) *TraceView {
 	chatIn := spanjson.Attribute{Key: spanjson.AttrInputs, Value: `{"messages":[{"role":"system","content":"be brief"},{"role":"user","content":"What is 2+2?"}]}`}
 	chatOut := spanjson.Attribute{Key: spanjson.AttrOutputs, Value: `{"choices":[{"message":{"role":"assistant","content":"4"}}]}`}
 	spans := []sp{
@@ -71,7 +77,7 @@ func agentTrace() *TraceView {
 		sp{n: 8, p: 1, name: "answer", typ: "CHAT_MODEL", start: 70, end: 95, status: spanjson.StatusError, exc: [2]string{"RateLimitError", "too many requests"}},
 		sp{n: 9, p: 8, name: "retry", start: 80, end: 90},
 	)
-	return viewOf(spanjson.TraceInfo{TraceID: "tr-abcd", State: spanjson.StateError, Tags: map[string]string{spanjson.TagTraceName: "qa-agent"}}, spans...)
+	return viewOf(t, spanjson.TraceInfo{TraceID: "tr-abcd", State: spanjson.StateError, Tags: map[string]string{spanjson.TagTraceName: "qa-agent"}}, spans...)
 }
 
 func renderShow(t *testing.T, v *TraceView, o ShowOptions, tty bool) string {
@@ -107,27 +113,27 @@ func TestShowGolden(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			checkGolden(t, "show-"+tt.name+".txt", []byte(renderShow(t, agentTrace(), tt.o, false)))
+			checkGolden(t, "show-"+tt.name+".txt", []byte(renderShow(t, agentTrace(t), tt.o, false)))
 		})
 	}
 }
 
 func TestShowFoldsSimilarSiblings(t *testing.T) {
-	out := renderShow(t, agentTrace(), ShowOptions{}, false)
+	out := renderShow(t, agentTrace(t), ShowOptions{}, false)
 	if !strings.Contains(out, "search ×5") {
 		t.Errorf("five similar tool calls are not folded:\n%s", out)
 	}
 	if strings.Count(out, "search") != 1 {
 		t.Errorf("folded run printed more than once:\n%s", out)
 	}
-	out = renderShow(t, agentTrace(), ShowOptions{NoFold: true}, false)
+	out = renderShow(t, agentTrace(t), ShowOptions{NoFold: true}, false)
 	if n := strings.Count(out, "search"); n != 5 {
 		t.Errorf("--no-fold printed %d search lines, want 5:\n%s", n, out)
 	}
 }
 
 func TestShowErrorsOnlyKeepsPathsToFailures(t *testing.T) {
-	out := renderShow(t, agentTrace(), ShowOptions{ErrorsOnly: true}, false)
+	out := renderShow(t, agentTrace(t), ShowOptions{ErrorsOnly: true}, false)
 	for _, want := range []string{"agent", "answer", "! RateLimitError: too many requests"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("errors-only output lacks %q:\n%s", want, out)
@@ -141,7 +147,7 @@ func TestShowErrorsOnlyKeepsPathsToFailures(t *testing.T) {
 }
 
 func TestShowTerminalHasColorAndWaterfall(t *testing.T) {
-	tty := renderShow(t, agentTrace(), ShowOptions{}, true)
+	tty := renderShow(t, agentTrace(t), ShowOptions{}, true)
 	if !strings.Contains(tty, "\x1b[") {
 		t.Errorf("no ANSI color on a terminal:\n%s", tty)
 	}
@@ -151,7 +157,7 @@ func TestShowTerminalHasColorAndWaterfall(t *testing.T) {
 	if !strings.Contains(tty, "✗") {
 		t.Errorf("no error symbol on a terminal:\n%s", tty)
 	}
-	pipe := renderShow(t, agentTrace(), ShowOptions{}, false)
+	pipe := renderShow(t, agentTrace(t), ShowOptions{}, false)
 	for _, bad := range []string{"\x1b[", "█", "TIMELINE", "✗", "✓"} {
 		if strings.Contains(pipe, bad) {
 			t.Errorf("pipe output contains %q:\n%s", bad, pipe)
@@ -160,7 +166,7 @@ func TestShowTerminalHasColorAndWaterfall(t *testing.T) {
 }
 
 func TestWaterfallPlacesSpansOnTheTraceAxis(t *testing.T) {
-	v := viewOf(spanjson.TraceInfo{},
+	v := viewOf(t, spanjson.TraceInfo{},
 		sp{n: 1, name: "root", start: 0, end: 100},
 		sp{n: 2, p: 1, name: "first-half", start: 0, end: 50},
 		sp{n: 3, p: 1, name: "last-tenth", start: 90, end: 100},
@@ -226,7 +232,7 @@ func TestDeepChainPrintsInBoundedWidth(t *testing.T) {
 		}
 		list[i] = spanjson.NewSpan(d)
 	}
-	v := NewTraceView("deep", spanjson.SchemaMLflowV3, "", &spanjson.Trace{Spans: list}, testTree(list))
+	v := NewTraceView("deep", spanjson.SchemaMLflowV3, "", &spanjson.Trace{Spans: list}, testTree(t, list))
 	out := renderShow(t, v, ShowOptions{}, false)
 	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
 	treeLines := 0
@@ -299,7 +305,7 @@ func TestPreviews(t *testing.T) {
 			if tt.out != "" {
 				root.attrs = append(root.attrs, spanjson.Attribute{Key: spanjson.AttrOutputs, Value: tt.out})
 			}
-			req, resp := viewOf(tt.info, root).Previews()
+			req, resp := viewOf(t, tt.info, root).Previews()
 			if diff := gocmp.Diff([2]string{tt.wantReq, tt.wantR}, [2]string{req, resp}); diff != "" {
 				t.Errorf("previews (-want +got):\n%s", diff)
 			}
@@ -308,7 +314,7 @@ func TestPreviews(t *testing.T) {
 }
 
 func TestShowJSONShape(t *testing.T) {
-	j := agentTrace().ShowJSON(ShowOptions{ErrorsOnly: true})
+	j := agentTrace(t).ShowJSON(ShowOptions{ErrorsOnly: true})
 	var names []string
 	for _, s := range j.Spans {
 		names = append(names, s.Name)
@@ -337,5 +343,37 @@ func TestShowJSONShape(t *testing.T) {
 	}
 	if back[0]["start_time_unix_nano"] != fmt.Sprint(t0) {
 		t.Errorf("start_time_unix_nano = %v, want the exact string %d", back[0]["start_time_unix_nano"], t0)
+	}
+}
+
+func TestNameWidthMatchesNameCell(t *testing.T) {
+	v := agentTrace(t)
+	lines := []treeLine{
+		{members: []int{0}},
+		{members: []int{2, 3, 4}, hidden: 12, depth: 1},
+		{members: []int{1}, depth: maxIndent + 7, hidden: 1},
+	}
+	for _, l := range lines {
+		if got, want := nameWidth(v, &l), width(nameCell(v, &l)); got != want {
+			t.Errorf("nameWidth = %d, width(nameCell) = %d for %q", got, want, nameCell(v, &l))
+		}
+	}
+}
+
+func TestLongNameDoesNotWidenEveryLine(t *testing.T) {
+	long := strings.Repeat("x", 300)
+	v := viewOf(t, spanjson.TraceInfo{},
+		sp{n: 1, name: "root", start: 0, end: 10},
+		sp{n: 2, p: 1, name: long, start: 1, end: 2},
+		sp{n: 3, p: 1, name: "short", start: 3, end: 4},
+	)
+	out := renderShow(t, v, ShowOptions{}, false)
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "root ") && len(line) > 140 {
+			t.Errorf("the root line is padded to the long name: %d bytes", len(line))
+		}
+		if strings.Contains(line, long) && !strings.Contains(line, long+"  UNKNOWN") {
+			t.Errorf("the long name is clipped or misaligned in a pipe: %q", line)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package render
 import (
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"tracectl/internal/spanjson"
 )
@@ -18,6 +19,9 @@ type ShowOptions struct {
 
 // foldMin is the shortest run of similar siblings that folds into one line.
 const foldMin = 3
+
+// pipeNameCap is the widest the span column grows in a pipe.
+const pipeNameCap = 80
 
 // maxIndent caps the drawn tree depth: deeper spans keep the indent of this
 // level and show their depth, so a 100,000-deep chain prints in linear time.
@@ -75,7 +79,7 @@ func newTreeWalker(v *TraceView, o ShowOptions) *treeWalker {
 
 func (w *treeWalker) similar(a, b int) bool {
 	sa, sb := w.v.Tree.Spans[a], w.v.Tree.Spans[b]
-	return sa.Name() == sb.Name() && sa.Status().Code == sb.Status().Code && SpanType(sa) == SpanType(sb)
+	return sa.Name() == sb.Name() && sa.Status().Code == sb.Status().Code && w.v.types[a] == w.v.types[b]
 }
 
 // pushGroups appends the print groups of the visible spans among kids to
@@ -206,6 +210,21 @@ func nameCell(v *TraceView, l *treeLine) string {
 	return b.String()
 }
 
+// nameWidth is the width of nameCell(v, l) without building it.
+func nameWidth(v *TraceView, l *treeLine) int {
+	n := width(v.Tree.Spans[l.members[0]].Name())
+	if l.depth > maxIndent {
+		n += 2 + len(itoa(l.depth))
+	}
+	if len(l.members) > 1 {
+		n += 2 + len(itoa(len(l.members)))
+	}
+	if l.hidden > 0 {
+		n += len(" (+ nested)") + len(itoa(l.hidden))
+	}
+	return n
+}
+
 // errorText is what a failing span says about why: its exception type and
 // message, else its status message.
 func errorText(s spanjson.Span) string {
@@ -296,13 +315,16 @@ func (p *Printer) showTree(v *TraceView, o ShowOptions) {
 	nameW, typeW, statusW, durW, selfW := len("SPAN"), len("TYPE"), len("STATUS"), len("DURATION"), len("SELF")
 	w.walk(func(l *treeLine, prefix []byte) {
 		s := v.Tree.Spans[l.members[0]]
-		nameW = max(nameW, width(string(prefix))+width(nameCell(v, l)))
-		typeW = max(typeW, width(SpanType(s)))
+		nameW = max(nameW, utf8.RuneCount(prefix)+nameWidth(v, l))
+		typeW = max(typeW, width(v.types[l.members[0]]))
 		statusW = max(statusW, width(th.statusText(s.Status().Code)))
 		durW = max(durW, len(durText(l.dur, s)))
 		selfW = max(selfW, len(durText(l.self, s)))
 	})
 	barW := 0
+	// One long name must not pad every other line: past the cap a name
+	// pushes only its own row's columns to the right.
+	nameW = min(nameW, pipeNameCap)
 	if p.tty {
 		nameW = min(nameW, max(p.width/3, 24))
 		barW = p.width - (nameW + typeW + statusW + durW + selfW + 2*5)
@@ -340,13 +362,16 @@ func (p *Printer) showTree(v *TraceView, o ShowOptions) {
 	w.walk(func(l *treeLine, prefix []byte) {
 		first := v.Tree.Spans[l.members[0]]
 		code := first.Status().Code
-		pre := string(prefix)
 		name := nameCell(v, l)
-		preW := width(pre)
+		preW := utf8.RuneCount(prefix) // box-drawing characters and spaces: one cell each
 		if p.tty && preW+width(name) > nameW {
 			name = clip(name, max(nameW-preW, 1))
 		}
-		p.w.WriteString(th.paint(th.dim, pre))
+		if th.color {
+			p.w.WriteString(th.paint(th.dim, string(prefix)))
+		} else {
+			p.w.Write(prefix)
+		}
 		nameStyled := name
 		switch {
 		case code == spanjson.StatusError:
@@ -356,7 +381,7 @@ func (p *Printer) showTree(v *TraceView, o ShowOptions) {
 		}
 		pad(p.w, nameStyled, preW+width(name), nameW)
 		p.w.WriteString("  ")
-		typ := SpanType(first)
+		typ := v.types[l.members[0]]
 		pad(p.w, th.paint(th.label, typ), width(typ), typeW)
 		p.w.WriteString("  ")
 		st := th.statusText(code)

@@ -88,20 +88,24 @@ func (t *Theme) stateStyle(s spanjson.TraceState) lipgloss.Style {
 // FormatDuration prints a duration with three significant digits at most,
 // in a stable form: 850ns, 12.3µs, 4.56ms, 5.10s, 2m05s.
 func FormatDuration(d time.Duration) string {
+	// A value that rounds up to 1000 of a unit is printed in the next unit
+	// (999.9996ms is 1.00s, not 1000ms).
 	switch {
 	case d < 0:
 		return "-" + FormatDuration(-d)
 	case d < time.Microsecond:
 		return strconv.FormatInt(int64(d), 10) + "ns"
-	case d < time.Millisecond:
+	case d < 999_500*time.Nanosecond:
 		return threeDigits(float64(d)/1e3) + "µs"
-	case d < time.Second:
+	case d < 999_500*time.Microsecond:
 		return threeDigits(float64(d)/1e6) + "ms"
-	case d < time.Minute:
+	case d < 59_950*time.Millisecond:
 		return threeDigits(float64(d)/1e9) + "s"
-	case d < time.Hour:
+	case d < time.Hour-500*time.Millisecond:
+		d = d.Round(time.Second)
 		return fmt.Sprintf("%dm%02ds", int(d/time.Minute), int((d%time.Minute)/time.Second))
 	}
+	d = d.Round(time.Minute)
 	return fmt.Sprintf("%dh%02dm", int(d/time.Hour), int((d%time.Hour)/time.Minute))
 }
 

@@ -22,6 +22,7 @@ type TraceView struct {
 	size       []int           // number of spans in the subtree of each index, itself included
 	order      []int           // span indices in tree pre-order
 	depth      []int           // depth per span index (roots are 0)
+	types      []string        // span type per span index
 }
 
 // NewTraceView prepares t, arranged as tree, for rendering.
@@ -41,7 +42,9 @@ func (v *TraceView) analyse() {
 	v.size = make([]int, n)
 	v.depth = make([]int, n)
 	v.order = make([]int, 0, n)
-	for _, s := range spans {
+	v.types = make([]string, n)
+	for i, s := range spans {
+		v.types[i] = SpanType(s)
 		if st := s.StartTime(); st != 0 && (v.start == 0 || st < v.start) {
 			v.start = st
 		}
@@ -121,6 +124,9 @@ func selfTime(spans []spanjson.Span, i int, kids []int) time.Duration {
 	}
 	return max(dur-time.Duration(covered), 0)
 }
+
+// SpanTypeAt returns span i's span type (UNKNOWN when unset).
+func (v *TraceView) SpanTypeAt(i int) string { return v.types[i] }
 
 // SelfTime returns span i's time not covered by its children.
 func (v *TraceView) SelfTime(i int) time.Duration { return v.self[i] }

@@ -570,7 +570,8 @@ func parseOneJSON(s string) (gjson.Result, bool) {
 
 // appendJSONText appends s as a JSON string literal: '"', '\\' and control
 // characters escaped, no HTML escaping, invalid UTF-8 replaced by U+FFFD
-// (as encoding/json does).
+// (written as the rune, not "\ufffd", so that reading and writing again
+// gives the same bytes).
 func appendJSONText(dst []byte, s string) []byte {
 	const hexDigits = "0123456789abcdef"
 	dst = append(dst, '"')
@@ -602,7 +603,7 @@ func appendJSONText(dst []byte, s string) []byte {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && size == 1 {
 			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
+			dst = append(dst, "\uFFFD"...) // the rune itself, so a re-write is identical
 			i += size
 			start = i
 			continue

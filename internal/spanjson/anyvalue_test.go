@@ -207,7 +207,7 @@ func TestAppendJSONText(t *testing.T) {
 		"plain":        `"plain"`,
 		"a\"b\\c":      `"a\"b\\c"`,
 		"\n\r\t\x1f":   `"\n\r\t\u001f"`,
-		"bad \xff utf": `"bad \ufffd utf"`,
+		"bad \xff utf": "\"bad \uFFFD utf\"",
 		"日本":           `"日本"`,
 	}
 	for in, want := range tests {

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"os"
 	"unicode/utf8"
 	"unsafe"
 )
@@ -27,7 +29,8 @@ type Decoder struct {
 	eof   bool
 	rerr  error // a read error other than io.EOF
 
-	line, col int // position of buf[start]
+	line, col int   // position of buf[start]
+	remaining int64 // bytes left in a regular file (-1: unknown), so buf never outgrows the input
 	docs      int
 	failed    error // sticky error: Next keeps returning it
 }
@@ -40,7 +43,25 @@ func NewDecoder(r io.Reader, name string) *Decoder {
 	if name == "-" || name == "" {
 		name = "<stdin>"
 	}
-	return &Decoder{r: r, name: name, line: 1, col: 1}
+	return &Decoder{r: r, name: name, line: 1, col: 1, remaining: remainingBytes(r)}
+}
+
+// remainingBytes is how much a regular file has left to read, -1 when r is
+// not one: a 500 MB document then costs one 500 MB buffer, not a doubled one.
+func remainingBytes(r io.Reader) int64 {
+	f, ok := r.(*os.File)
+	if !ok {
+		return -1
+	}
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() {
+		return -1
+	}
+	off, err := f.Seek(0, io.SeekCurrent)
+	if err != nil || off > st.Size() {
+		return -1
+	}
+	return st.Size() - off
 }
 
 // Next returns the next document, or io.EOF after the last. An empty input
@@ -126,6 +147,10 @@ func (d *Decoder) fill() bool {
 			d.start = 0
 		} else {
 			size := max(2*len(d.buf), readChunk)
+			if d.remaining > 0 {
+				// +1 leaves room for the read that reports EOF.
+				size = min(size, max(d.n-d.start+int(min(d.remaining, int64(math.MaxInt-1)))+1, readChunk))
+			}
 			nb := make([]byte, size)
 			d.n = copy(nb, d.buf[d.start:d.n])
 			d.start = 0
@@ -135,6 +160,9 @@ func (d *Decoder) fill() bool {
 	for tries := 0; tries < 100; tries++ {
 		m, err := d.r.Read(d.buf[d.n:])
 		d.n += m
+		if d.remaining >= 0 {
+			d.remaining = max(d.remaining-int64(m), 0)
+		}
 		if err != nil {
 			d.eof = true
 			if err != io.EOF {

@@ -538,7 +538,9 @@ func (w *mlflowWriter) plainAttributes(a Attributes) {
 			w.comma()
 		}
 		w.key(at.Key)
-		if at.Type == ValueString || !gjson.Valid(at.Value) {
+		// Plain values are JSON text (an OTLP stringValue is stored
+		// JSON-quoted), so only text that is not JSON needs quoting.
+		if !gjson.Valid(at.Value) {
 			w.b = appendJSONString(w.b, at.Value)
 		} else {
 			w.b = appendRawJSON(w.b, []byte(at.Value))

@@ -325,6 +325,7 @@ func (d *otlpDecoder) traceID(s, path string) (TraceID, string) {
 	id, err := ParseTraceID(s)
 	if err != nil {
 		d.warn(fmt.Sprintf("%s: %v; kept as an opaque id", path, err))
+		s = strings.ToValidUTF8(s, "\uFFFD") // as it will be written back
 		return OpaqueTraceID(s), s
 	}
 	return id, ""
@@ -342,6 +343,7 @@ func (d *otlpDecoder) spanID(s, path string, required bool) (SpanID, string) {
 	id, err := ParseSpanID(s)
 	if err != nil {
 		d.warn(fmt.Sprintf("%s: %v; kept as an opaque id", path, err))
+		s = strings.ToValidUTF8(s, "\uFFFD")
 		return OpaqueSpanID(s), s
 	}
 	return id, ""
@@ -708,6 +710,10 @@ func (w *otlpWriter) lossList() []Loss {
 func (w *otlpWriter) infoLosses(t *Trace) {
 	info := &t.Info
 	derived := otlpTraceInfo(t.Spans)
+	if root := otlpRootSpan(t.Spans); !root.IsZero() && root.d.Resource == nil && root.d.Scope == nil {
+		// spans of another schema are written with their stand-in ids
+		derived.TraceID = root.d.TraceID.MLflowID()
+	}
 	if info.TraceID != "" && info.TraceID != derived.TraceID && MLflowTraceIDPrefix+info.TraceID != derived.TraceID {
 		w.lose("info.trace_id", 1)
 	}
@@ -902,8 +908,14 @@ func (w *otlpWriter) span(d *SpanData) {
 	w.optUint("flags", d.Flags)
 	w.str(`,"name":`)
 	w.dst = appendJSONText(w.dst, d.Name)
+	kind := d.Kind
+	if kind == SpanKindUnspecified && !otlpOrigin {
+		// MLflow span dicts carry no kind; their spans are OpenTelemetry
+		// spans of the default kind, INTERNAL.
+		kind = SpanKindInternal
+	}
 	w.str(`,"kind":`)
-	w.dst = strconv.AppendInt(w.dst, int64(d.Kind), 10)
+	w.dst = strconv.AppendInt(w.dst, int64(kind), 10)
 	w.str(`,"startTimeUnixNano":"`)
 	w.dst = strconv.AppendInt(w.dst, d.StartTime, 10)
 	w.str(`","endTimeUnixNano":"`)

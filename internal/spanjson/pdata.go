@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"unicode/utf8"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -142,7 +141,7 @@ func attributesFromPdata(m pcommon.Map, plain bool) Attributes {
 	for k, v := range m.All() {
 		val, typ := valueFromPdata(v)
 		if plain && typ == ValueString {
-			val = string(pdataAppendString(nil, val))
+			val = string(appendJSONText(nil, val))
 		}
 		list = append(list, Attribute{Key: k, Value: val, Type: typ})
 	}
@@ -162,7 +161,7 @@ func valueFromPdata(v pcommon.Value) (string, ValueType) {
 	case pcommon.ValueTypeDouble:
 		return string(pdataAppendDouble(nil, v.Double())), ValueDouble
 	case pcommon.ValueTypeBytes:
-		return string(pdataAppendString(nil, base64.StdEncoding.EncodeToString(v.Bytes().AsRaw()))), ValueBytes
+		return string(appendJSONText(nil, base64.StdEncoding.EncodeToString(v.Bytes().AsRaw()))), ValueBytes
 	case pcommon.ValueTypeSlice:
 		return string(pdataAppendPlain(nil, v)), ValueArray
 	case pcommon.ValueTypeMap:
@@ -177,7 +176,7 @@ func valueFromPdata(v pcommon.Value) (string, ValueType) {
 func pdataAppendPlain(dst []byte, v pcommon.Value) []byte {
 	switch v.Type() {
 	case pcommon.ValueTypeStr:
-		return pdataAppendString(dst, v.Str())
+		return appendJSONText(dst, v.Str())
 	case pcommon.ValueTypeBool:
 		return strconv.AppendBool(dst, v.Bool())
 	case pcommon.ValueTypeInt:
@@ -185,7 +184,7 @@ func pdataAppendPlain(dst []byte, v pcommon.Value) []byte {
 	case pcommon.ValueTypeDouble:
 		return pdataAppendDouble(dst, v.Double())
 	case pcommon.ValueTypeBytes:
-		return pdataAppendString(dst, base64.StdEncoding.EncodeToString(v.Bytes().AsRaw()))
+		return appendJSONText(dst, base64.StdEncoding.EncodeToString(v.Bytes().AsRaw()))
 	case pcommon.ValueTypeSlice:
 		s := v.Slice()
 		dst = append(dst, '[')
@@ -204,7 +203,7 @@ func pdataAppendPlain(dst []byte, v pcommon.Value) []byte {
 				dst = append(dst, ',')
 			}
 			first = false
-			dst = pdataAppendString(dst, k)
+			dst = appendJSONText(dst, k)
 			dst = append(dst, ':')
 			dst = pdataAppendPlain(dst, e)
 		}
@@ -216,16 +215,16 @@ func pdataAppendPlain(dst []byte, v pcommon.Value) []byte {
 // pdataAppendDouble appends f as JSON number text that always shows it is a
 // double: the shortest round-trip form as encoding/json writes it, with
 // ".0" added to integral values (2 → "2.0"). NaN and ±Inf, which JSON
-// cannot hold, are written as the protobuf JSON strings NaN, Infinity and
-// -Infinity (not quoted: the attribute rule keeps non-JSON text raw).
+// cannot hold, become the JSON strings "NaN", "Infinity" and "-Infinity",
+// as the OTLP JSON reader stores their proto-JSON spelling.
 func pdataAppendDouble(dst []byte, f float64) []byte {
 	switch {
 	case math.IsNaN(f):
-		return append(dst, "NaN"...)
+		return append(dst, `"NaN"`...)
 	case math.IsInf(f, 1):
-		return append(dst, "Infinity"...)
+		return append(dst, `"Infinity"`...)
 	case math.IsInf(f, -1):
-		return append(dst, "-Infinity"...)
+		return append(dst, `"-Infinity"`...)
 	}
 	abs := math.Abs(f)
 	format := byte('f')
@@ -249,18 +248,4 @@ func pdataAppendDouble(dst []byte, f float64) []byte {
 		}
 	}
 	return append(dst, ".0"...)
-}
-
-// pdataAppendString appends s as a JSON string exactly as EncodeValue writes
-// it (encoding/json without HTML escaping).
-func pdataAppendString(dst []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf {
-			return append(dst, EncodeValue(s)...)
-		}
-	}
-	dst = append(dst, '"')
-	dst = append(dst, s...)
-	return append(dst, '"')
 }

@@ -1,12 +1,16 @@
 package spanjson
 
 import (
+	"bytes"
 	"encoding/json"
 	"math"
+	"os"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/tidwall/gjson"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
@@ -55,9 +59,9 @@ func pdataPlain(s Span) pdataPlainSpan {
 var pdataCmp = cmp.Comparer(func(a, b Attributes) bool { return cmp.Equal(a.List(), b.List()) })
 
 var (
-	pdTrace  = pcommon.TraceID{0x0a, 0xf7, 0x65, 0x19, 0x16, 0xcd, 0x43, 0xdd, 0x84, 0x48, 0xeb, 0x21, 0x1c, 0x80, 0x31, 0x9c}
-	pdSpanID = pcommon.SpanID{0xb7, 0xad, 0x6b, 0x71, 0x69, 0x20, 0x33, 0x31}
-	pdParent = pcommon.SpanID{0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7}
+	pdataTestTrace  = pcommon.TraceID{0x0a, 0xf7, 0x65, 0x19, 0x16, 0xcd, 0x43, 0xdd, 0x84, 0x48, 0xeb, 0x21, 0x1c, 0x80, 0x31, 0x9c}
+	pdataTestSpan   = pcommon.SpanID{0xb7, 0xad, 0x6b, 0x71, 0x69, 0x20, 0x33, 0x31}
+	pdataTestParent = pcommon.SpanID{0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7}
 )
 
 func TestSpansFromPdata(t *testing.T) {
@@ -73,9 +77,9 @@ func TestSpansFromPdata(t *testing.T) {
 	ss.SetSchemaUrl("scope-schema")
 
 	sp := ss.Spans().AppendEmpty()
-	sp.SetTraceID(pdTrace)
-	sp.SetSpanID(pdSpanID)
-	sp.SetParentSpanID(pdParent)
+	sp.SetTraceID(pdataTestTrace)
+	sp.SetSpanID(pdataTestSpan)
+	sp.SetParentSpanID(pdataTestParent)
 	sp.SetName("chat gpt-4o")
 	sp.SetKind(ptrace.SpanKindClient)
 	sp.SetStartTimestamp(1735689600123456789)
@@ -116,8 +120,8 @@ func TestSpansFromPdata(t *testing.T) {
 	ev.SetDroppedAttributesCount(5)
 
 	ln := sp.Links().AppendEmpty()
-	ln.SetTraceID(pdTrace)
-	ln.SetSpanID(pdParent)
+	ln.SetTraceID(pdataTestTrace)
+	ln.SetSpanID(pdataTestParent)
 	ln.TraceState().FromRaw("x=y")
 	ln.SetFlags(1)
 	ln.Attributes().PutStr("link.kind", "follows")
@@ -130,9 +134,9 @@ func TestSpansFromPdata(t *testing.T) {
 	got := pdataPlain(res.Spans[0])
 	want := pdataPlainSpan{
 		D: SpanData{
-			TraceID:           mustTraceID(t, "0af7651916cd43dd8448eb211c80319c"),
-			SpanID:            mustSpanID(t, "b7ad6b7169203331"),
-			ParentID:          mustSpanID(t, "00f067aa0ba902b7"),
+			TraceID:           pdataMustTraceID(t, "0af7651916cd43dd8448eb211c80319c"),
+			SpanID:            pdataMustSpanID(t, "b7ad6b7169203331"),
+			ParentID:          pdataMustSpanID(t, "00f067aa0ba902b7"),
 			Name:              "chat gpt-4o",
 			StartTime:         1735689600123456789,
 			EndTime:           1735689600223456789,
@@ -145,7 +149,7 @@ func TestSpansFromPdata(t *testing.T) {
 			DroppedLinks:      4,
 			Events:            []Event{{Name: "exception", Time: 1735689600220000000, DroppedAttributes: 5}},
 			Links: []Link{{
-				TraceID: mustTraceID(t, "0af7651916cd43dd8448eb211c80319c"), SpanID: mustSpanID(t, "00f067aa0ba902b7"),
+				TraceID: pdataMustTraceID(t, "0af7651916cd43dd8448eb211c80319c"), SpanID: pdataMustSpanID(t, "00f067aa0ba902b7"),
 				TraceState: "x=y", Flags: 1, DroppedAttributes: 6,
 			}},
 			Resource: &Resource{DroppedAttributes: 1, SchemaURL: "https://opentelemetry.io/schemas/1.26.0"},
@@ -183,7 +187,7 @@ func TestSpansFromPdata(t *testing.T) {
 	}
 }
 
-func mustTraceID(t *testing.T, s string) TraceID {
+func pdataMustTraceID(t *testing.T, s string) TraceID {
 	t.Helper()
 	id, err := ParseTraceID(s)
 	if err != nil {
@@ -192,7 +196,7 @@ func mustTraceID(t *testing.T, s string) TraceID {
 	return id
 }
 
-func mustSpanID(t *testing.T, s string) SpanID {
+func pdataMustSpanID(t *testing.T, s string) SpanID {
 	t.Helper()
 	id, err := ParseSpanID(s)
 	if err != nil {
@@ -210,7 +214,7 @@ func TestSpansFromPdataSharesResourceAndScope(t *testing.T) {
 			ss := rs.ScopeSpans().AppendEmpty()
 			for k := range 2 {
 				sp := ss.Spans().AppendEmpty()
-				sp.SetTraceID(pdTrace)
+				sp.SetTraceID(pdataTestTrace)
 				sp.SetSpanID(pcommon.SpanID{byte(r), byte(k), 1})
 			}
 		}
@@ -241,17 +245,17 @@ func TestSpansFromPdataRejectsEmptyIDs(t *testing.T) {
 	td := ptrace.NewTraces()
 	spans := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans()
 	good := spans.AppendEmpty()
-	good.SetTraceID(pdTrace)
-	good.SetSpanID(pdSpanID)
+	good.SetTraceID(pdataTestTrace)
+	good.SetSpanID(pdataTestSpan)
 	noTrace := spans.AppendEmpty()
 	noTrace.SetName("no-trace")
-	noTrace.SetSpanID(pdSpanID)
+	noTrace.SetSpanID(pdataTestSpan)
 	noSpan := spans.AppendEmpty()
 	noSpan.SetName("no-span")
-	noSpan.SetTraceID(pdTrace)
+	noSpan.SetTraceID(pdataTestTrace)
 
 	res := SpansFromPdata(td)
-	if len(res.Spans) != 1 || res.Spans[0].SpanID() != SpanID(pdSpanID) {
+	if len(res.Spans) != 1 || res.Spans[0].SpanID() != SpanID(pdataTestSpan) {
 		t.Errorf("kept %d spans, want only the good one", len(res.Spans))
 	}
 	if res.Rejected != 2 {
@@ -273,9 +277,13 @@ func TestSpansFromPdataProtoEqualsJSON(t *testing.T) {
   "attributes":[{"key":"gen_ai.operation.name","value":{"stringValue":"chat"}},
                 {"key":"gen_ai.usage.input_tokens","value":{"intValue":"31"}},
                 {"key":"x","value":{"doubleValue":1e-7}},
+                {"key":"d","value":{"doubleValue":2}},
+                {"key":"b","value":{"bytesValue":"AAEC/w=="}},
+                {"key":"e","value":{}},
                 {"key":"l","value":{"arrayValue":{"values":[{"stringValue":"<a>"},{"kvlistValue":{"values":[{"key":"k","value":{"boolValue":true}}]}}]}}}],
   "events":[{"timeUnixNano":"1735689600220000000","name":"exception",
-    "attributes":[{"key":"exception.type","value":{"stringValue":"TimeoutError"}}]}],
+    "attributes":[{"key":"exception.type","value":{"stringValue":"Timeout\bError\u2028"}}]}],
+  "links":[{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"00f067aa0ba902b7","attributes":[{"key":"k","value":{"stringValue":"v"}}]}],
   "status":{"code":2,"message":"TimeoutError: upstream"}}]}]}]}`
 	fromJSON := ptraceotlp.NewExportRequest()
 	if err := fromJSON.UnmarshalJSON([]byte(doc)); err != nil {
@@ -296,11 +304,25 @@ func TestSpansFromPdataProtoEqualsJSON(t *testing.T) {
 	if diff := cmp.Diff(pdataPlain(a.Spans[0]), pdataPlain(b.Spans[0]), pdataCmp); diff != "" {
 		t.Errorf("JSON and protobuf decode differ (-json +proto):\n%s", diff)
 	}
+	// And the OTLP JSON reader reads the document to the same span.
+	traces, _, err := decodeOTLP(gjson.Parse(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(traces) != 1 || len(traces[0].Spans) != 1 {
+		t.Fatalf("OTLP reader: %d traces, want 1 of 1 span", len(traces))
+	}
+	if diff := cmp.Diff(pdataPlain(traces[0].Spans[0]), pdataPlain(b.Spans[0]), pdataCmp); diff != "" {
+		t.Errorf("OTLP reader and protobuf path differ (-reader +proto):\n%s", diff)
+	}
 	attrs := pdataPlain(b.Spans[0]).Attrs
 	if diff := cmp.Diff([]Attribute{
 		{"gen_ai.operation.name", "chat", ValueString},
 		{"gen_ai.usage.input_tokens", "31", ValueInt},
 		{"x", "1e-7", ValueDouble},
+		{"d", "2.0", ValueDouble},
+		{"b", `"AAEC/w=="`, ValueBytes},
+		{"e", "null", ValueJSON},
 		{"l", `["<a>",{"k":true}]`, ValueArray},
 	}, attrs); diff != "" {
 		t.Errorf("attributes (-want +got):\n%s", diff)
@@ -321,9 +343,9 @@ func TestPdataAppendDouble(t *testing.T) {
 		{1e-7, "1e-7"},
 		{1.5e-10, "1.5e-10"},
 		{123456.789, "123456.789"},
-		{math.NaN(), "NaN"},
-		{math.Inf(1), "Infinity"},
-		{math.Inf(-1), "-Infinity"},
+		{math.NaN(), `"NaN"`},
+		{math.Inf(1), `"Infinity"`},
+		{math.Inf(-1), `"-Infinity"`},
 	}
 	for _, tt := range tests {
 		got := string(pdataAppendDouble(nil, tt.in))
@@ -340,21 +362,13 @@ func TestPdataAppendDouble(t *testing.T) {
 	}
 }
 
-func TestPdataAppendStringMatchesEncodeValue(t *testing.T) {
-	for _, s := range []string{"", "plain", `q"uote`, `back\slash`, "tab\tnl\n", "<&>", "héllo", "\u2028", "bad\xffutf8", "\x01"} {
-		if got, want := string(pdataAppendString(nil, s)), EncodeValue(s); got != want {
-			t.Errorf("pdataAppendString(%q) = %s, want %s", s, got, want)
-		}
-	}
-}
-
 // FuzzSpansFromPdata feeds arbitrary bytes through the collector's protobuf
 // decoder and the conversion: no panics, and every kept span has ids.
 func FuzzSpansFromPdata(f *testing.F) {
 	td := ptrace.NewTraces()
 	sp := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans().AppendEmpty()
-	sp.SetTraceID(pdTrace)
-	sp.SetSpanID(pdSpanID)
+	sp.SetTraceID(pdataTestTrace)
+	sp.SetSpanID(pdataTestSpan)
 	sp.Attributes().PutEmptySlice("a").AppendEmpty().SetEmptyMap().PutDouble("d", 1.5)
 	seed, err := ptraceotlp.NewExportRequestFromTraces(td).MarshalProto()
 	if err != nil {
@@ -376,10 +390,92 @@ func FuzzSpansFromPdata(f *testing.F) {
 				t.Fatalf("kept a span without ids: %v/%v", s.TraceID(), s.SpanID())
 			}
 			for a := range s.Attributes().All() {
-				if a.Type != ValueString && a.Type != ValueDouble && !json.Valid([]byte(a.Value)) {
+				if a.Type != ValueString && !json.Valid([]byte(a.Value)) {
 					t.Fatalf("attribute %q of type %d is not JSON: %q", a.Key, a.Type, a.Value)
 				}
 			}
 		}
 	})
+}
+
+// The OTLP JSON reader and the protobuf path (pdata decode, then
+// SpansFromPdata) agree span for span on real OTLP files: a span received
+// as protobuf equals the same span read from OTLP JSON.
+func TestSpansFromPdataMatchesOTLPReader(t *testing.T) {
+	files := []string{
+		"../../testdata/samples/open-telemetry-opentelemetry-proto__examples_trace.json",
+		"../../testdata/samples/open-telemetry-opentelemetry-specification__file-exporter_traces_example.jsonl",
+		"../../testdata/otlp/two_traces.json",
+	}
+	compared := 0
+	for _, name := range files {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs := [][]byte{data}
+		if strings.HasSuffix(name, ".jsonl") {
+			docs = bytes.Split(data, []byte("\n"))
+		}
+		for i, doc := range docs {
+			if len(bytes.TrimSpace(doc)) == 0 {
+				continue
+			}
+			traces, _, err := decodeOTLP(gjson.ParseBytes(doc))
+			if err != nil {
+				t.Fatalf("%s:%d: OTLP reader: %v", name, i+1, err)
+			}
+			// A file may hold spans without ids (the file-exporter example
+			// does); the reader keeps them, a receiver rejects them.
+			var fromJSON []pdataPlainSpan
+			withoutIDs := 0
+			for _, tr := range traces {
+				for _, s := range tr.Spans {
+					if s.TraceID().IsZero() || s.SpanID().IsZero() {
+						withoutIDs++
+						continue
+					}
+					fromJSON = append(fromJSON, pdataPlain(s))
+				}
+			}
+			// Through protobuf, as a receiver gets it.
+			req := ptraceotlp.NewExportRequest()
+			if err := req.UnmarshalJSON(doc); err != nil {
+				t.Fatalf("%s:%d: pdata JSON: %v", name, i+1, err)
+			}
+			pb, err := req.MarshalProto()
+			if err != nil {
+				t.Fatal(err)
+			}
+			req = ptraceotlp.NewExportRequest()
+			if err := req.UnmarshalProto(pb); err != nil {
+				t.Fatal(err)
+			}
+			res := SpansFromPdata(req.Traces())
+			if res.Rejected != withoutIDs {
+				t.Errorf("%s:%d: %d spans rejected, want the %d without ids", name, i+1, res.Rejected, withoutIDs)
+			}
+			var fromProto []pdataPlainSpan
+			for _, s := range res.Spans {
+				fromProto = append(fromProto, pdataPlain(s))
+			}
+			order := func(s []pdataPlainSpan) {
+				slices.SortStableFunc(s, func(a, b pdataPlainSpan) int {
+					if c := bytes.Compare(a.D.TraceID[:], b.D.TraceID[:]); c != 0 {
+						return c
+					}
+					return bytes.Compare(a.D.SpanID[:], b.D.SpanID[:])
+				})
+			}
+			order(fromJSON)
+			order(fromProto)
+			if diff := cmp.Diff(fromJSON, fromProto, pdataCmp); diff != "" {
+				t.Errorf("%s:%d: OTLP reader and protobuf path differ (-reader +proto):\n%s", name, i+1, diff)
+			}
+			compared += len(fromProto)
+		}
+	}
+	if compared < 3 {
+		t.Errorf("compared only %d spans", compared)
+	}
 }

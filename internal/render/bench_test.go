@@ -1,0 +1,57 @@
+package render
+
+import (
+	"fmt"
+	"io"
+	"testing"
+
+	"tracectl/internal/spanjson"
+)
+
+// wideTrace is a root with fanout children, each with fanout leaves; names
+// repeat so that folding has runs to fold.
+func wideTrace(fanout int) []spanjson.Span {
+	spans := []spanjson.Span{sp{n: 1, name: "root", typ: "AGENT", start: 0, end: 1e6}.span()}
+	id := 1
+	mk := func(parent int, name, typ string, start float64, status spanjson.StatusCode) spanjson.Span {
+		id++
+		d := sp{name: name, typ: typ, start: start, end: start + 1, status: status}.span().Data()
+		d.SpanID = spanjson.SpanID{0, 0, 0, 0, byte(id >> 24), byte(id >> 16), byte(id >> 8), byte(id)}
+		d.ParentID = spanjson.SpanID{0, 0, 0, 0, byte(parent >> 24), byte(parent >> 16), byte(parent >> 8), byte(parent)}
+		return spanjson.NewSpan(d)
+	}
+	for c := 0; c < fanout; c++ {
+		spans = append(spans, mk(1, fmt.Sprint("step-", c%7), "CHAIN", float64(c), spanjson.StatusOK))
+		parent := id
+		for l := 0; l < fanout; l++ {
+			st := spanjson.StatusOK
+			if l%97 == 0 {
+				st = spanjson.StatusError
+			}
+			spans = append(spans, mk(parent, "tool", "TOOL", float64(c)+float64(l)*1e-3, st))
+		}
+	}
+	return spans
+}
+
+// BenchmarkShow renders a 250,000-span trace into a pipe: analysis,
+// folding and printing must stay linear in the span count.
+func BenchmarkShow(b *testing.B) {
+	for _, fanout := range []int{100, 500} {
+		spans := wideTrace(fanout)
+		tree := testTree(b, spans)
+		b.Run(fmt.Sprint(len(spans), "-spans"), func(b *testing.B) {
+			streams, _, _, _ := Test()
+			streams.Out = io.Discard
+			for b.Loop() {
+				v := NewTraceView("bench", spanjson.SchemaMLflowV3, "", &spanjson.Trace{Spans: spans}, tree)
+				p := NewPrinter(streams)
+				p.Show(v, ShowOptions{})
+				if err := p.Flush(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(spans)), "ns/span")
+		})
+	}
+}
