@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -282,20 +283,23 @@ func (p *reader) intAt(i int, what string) (int64, int) {
 	return p.int64Field(p.sub(i, end), what), end
 }
 
-// digitsInt parses 1 to 18 plain decimal digits (no sign), which cannot
-// overflow; anything else is left to strconv.
+// digitsInt parses 1 to 19 plain decimal digits (no sign) that fit in an
+// int64; anything else is left to strconv.
 func digitsInt(b []byte) (int64, bool) {
-	if len(b) == 0 || len(b) > 18 {
+	if len(b) == 0 || len(b) > 19 {
 		return 0, false
 	}
-	var n int64
+	var n uint64 // 19 digits never overflow a uint64
 	for _, c := range b {
 		if c < '0' || c > '9' {
 			return 0, false
 		}
-		n = n*10 + int64(c-'0')
+		n = n*10 + uint64(c-'0')
 	}
-	return n, true
+	if n > math.MaxInt64 {
+		return 0, false
+	}
+	return int64(n), true
 }
 
 // idText returns the text of an id value at i: string content, "" for null.

@@ -105,3 +105,19 @@ func replaceInvalidUTF8(s string) string {
 	}
 	return b.String()
 }
+
+func TestDigitsInt(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"0", 0, true}, {"1764694340818061307", 1764694340818061307, true}, {"9223372036854775807", 9223372036854775807, true},
+		{"9223372036854775808", 0, false}, {"99999999999999999999", 0, false}, {"-1", 0, false}, {"1.5", 0, false}, {"", 0, false},
+	} {
+		got, ok := digitsInt([]byte(c.in))
+		if got != c.want || ok != c.ok {
+			t.Errorf("digitsInt(%q) = %d, %v; want %d, %v", c.in, got, ok, c.want, c.ok)
+		}
+	}
+}
