@@ -470,3 +470,45 @@ func (r *oneByteReader) Read(p []byte) (int, error) {
 }
 
 type jsonRaw = json.RawMessage
+
+func TestDecodeDatabricksEnvelope(t *testing.T) {
+	docs, err := decodeFile(t, fixturesDir+"/databricks_envelope.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := docs[0]
+	if d.Schema != SchemaMLflowV3 || d.Shape != "Databricks serving envelope" || len(d.Traces) != 1 {
+		t.Fatalf("schema %q shape %q, %d traces", d.Schema, d.Shape, len(d.Traces))
+	}
+	tr := d.Traces[0]
+	if len(tr.Spans) != 2 || tr.Spans[1].Name() != "Completions" || tr.Info.ExecutionDuration != 5098*time.Millisecond {
+		t.Errorf("trace: %d spans, info %+v", len(tr.Spans), tr.Info)
+	}
+	if len(d.Warnings) != 5 || !strings.HasPrefix(d.Warnings[0].Where, "databricks_envelope.json:1:") {
+		t.Errorf("warnings: %v", d.Warnings)
+	}
+	if tr.Spans[0].d.Opaque == nil || tr.Spans[0].d.Opaque.SpanID != "<redacted>" {
+		t.Errorf("opaque ids not kept: %+v", tr.Spans[0].d.Opaque)
+	}
+}
+
+// A bare TraceData gets an info derived from its root span.
+func TestDecodeDerivedInfo(t *testing.T) {
+	docs, err := decodeFile(t, fixturesDir+"/several_traces.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := docs[1].Traces[0].Info
+	want := TraceInfo{
+		TraceID:           "req-b", // mlflow.traceRequestId of an MLflow 2 span
+		RequestTime:       time.Unix(0, 1738404100000000000).UTC(),
+		ExecutionDuration: 500 * time.Millisecond, HasDuration: true,
+		State: StateError,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("derived info (-want +got):\n%s", diff)
+	}
+	if id := docs[2].Traces[0].Info.TraceID; id != "tr-"+t1 {
+		t.Errorf("MLflow 3 TraceData id = %q", id)
+	}
+}
