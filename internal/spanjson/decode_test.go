@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"tracectl/internal/spanjson/spanjsontest"
 )
 
 const (
@@ -510,5 +512,30 @@ func TestDecodeDerivedInfo(t *testing.T) {
 	}
 	if id := docs[2].Traces[0].Info.TraceID; id != "tr-"+t1 {
 		t.Errorf("MLflow 3 TraceData id = %q", id)
+	}
+}
+
+// A single large trace document is decoded span by span: the decoder's
+// buffer stays near one read chunk, not the document size.
+func TestDecodeStreamsLargeTrace(t *testing.T) {
+	var buf bytes.Buffer
+	const n = 20000
+	if err := spanjsontest.WriteV3Trace(&buf, n, 3); err != nil {
+		t.Fatal(err)
+	}
+	size := buf.Len()
+	d := NewDecoder(&buf, "big.json")
+	doc, err := d.Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Traces) != 1 || len(doc.Traces[0].Spans) != n || doc.Shape != "MLflow 3 trace" {
+		t.Fatalf("%d traces, shape %q", len(doc.Traces), doc.Shape)
+	}
+	if limit := 4 * readChunk; len(d.buf) > limit {
+		t.Errorf("decoder buffer grew to %d bytes for a %d-byte document (limit %d)", len(d.buf), size, limit)
+	}
+	if _, err := d.Next(); err != io.EOF {
+		t.Errorf("second Next: %v, want io.EOF", err)
 	}
 }
