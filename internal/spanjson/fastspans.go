@@ -530,9 +530,14 @@ func (p *reader) fastStatusV3(v int, d *SpanData) int {
 	})
 }
 
-// fastAttributes reads an MLflow span attribute map at b[v] == '{'.
+// fastAttributes reads an MLflow span attribute map at b[v] == '{',
+// building the list straight in the attribute block.
 func (p *reader) fastAttributes(v int) (Attributes, []string, int) {
-	list := p.spanScratch[:0]
+	if cap(p.attrSlab)-len(p.attrSlab) < 32 {
+		p.attrSlab = make([]Attribute, 0, 4*slabSize)
+	}
+	at := len(p.attrSlab)
+	list := p.attrSlab
 	var rawKeys []string
 	end := p.members(v, func(key []byte, ks, av int) int {
 		a := Attribute{Key: p.keyString(key), Type: ValueJSON}
@@ -547,11 +552,16 @@ func (p *reader) fastAttributes(v int) (Attributes, []string, int) {
 		list = append(list, a)
 		return e
 	})
-	p.spanScratch = list
-	if len(list) == 0 {
+	if len(list) == at {
 		return Attributes{}, rawKeys, end
 	}
-	return p.newAttributes(list), rawKeys, end
+	attrs := list[at:len(list):len(list)]
+	p.attrSlab = list[len(list):] // when append moved the list, continue after it
+	if len(p.setSlab) == cap(p.setSlab) {
+		p.setSlab = make([]attrSet, 0, slabSize)
+	}
+	p.setSlab = append(p.setSlab, attrSet{list: attrs})
+	return Attributes{s: &p.setSlab[len(p.setSlab)-1]}, rawKeys, end
 }
 
 // unescapeJSON decodes the content of a valid JSON string with escapes.
