@@ -208,6 +208,10 @@ func (d *Decoder) frameElement(line, col int) (end int, ends map[int]int, err er
 			}
 			return 0, nil, d.syntaxError(d.buf[d.start:d.n], line, col, n >= d.n-d.start)
 		}
+		// Validation restarts at the element: read at least as much again
+		// first, so short reads cannot make it quadratic.
+		for want := 2 * n; d.n-d.start < want && d.fill(); {
+		}
 	}
 }
 
