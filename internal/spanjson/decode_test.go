@@ -327,6 +327,16 @@ func TestDecodeErrors(t *testing.T) {
 		{name: "inline:trailing comma", input: `{"spans": [{},]}`, line: 1, col: 15, msg: "invalid character ']' looking for the beginning of a span"},
 		{name: "inline:error before the list", input: "{\"info\": nul,\n \"data\": {\"spans\": [{}]}}", line: 1, col: 13, msg: "invalid character ','"},
 		{name: "inline:error after the list", input: "{\"data\": {\"spans\": [{}\n]},\n \"info\": tru}", line: 3, col: 13, msg: "invalid character '}'", lineText: ` "info": tru}`},
+		// Spans after the first are decoded straight from the read buffer:
+		// invalid JSON inside them is still found and located exactly.
+		{name: "inline:control char in a later span", input: "{\"spans\": [{}, {\"name\": \"a\x01\"}]}", line: 1, col: 27, msg: "invalid character '\\x01' in string literal"},
+		{name: "inline:missing colon in a later span", input: `{"spans": [{}, {"name" 1}]}`, line: 1, col: 24, msg: "invalid character '1' after object key"},
+		{name: "inline:bad literal in a later span", input: `{"spans": [{}, {"trace_state": tru}]}`, line: 1, col: 35, msg: "invalid character '}'"},
+		{name: "inline:bad escape in a later span", input: `{"spans": [{}, {"attributes": {"a": "x\q"}}]}`, line: 1, col: 40, msg: "invalid character 'q' in string escape code"},
+		{name: "inline:bad unicode escape in a later span", input: `{"spans": [{}, {"name": "\u12g4"}]}`, line: 1, col: 30, msg: "invalid character 'g' in \\u hexadecimal character escape"},
+		{name: "inline:leading zero in a later span", input: `{"spans": [{}, {"start_time_unix_nano": 01}]}`, line: 1, col: 42, msg: "invalid character '1' after object key:value pair"},
+		{name: "inline:trailing comma inside a later span", input: `{"spans": [{}, {"events": [1,]}]}`, line: 1, col: 30, msg: "invalid character ']'"},
+		{name: "inline:null misspelt in a later span", input: `{"spans": [{}, {"parent_span_id": nul}]}`, line: 1, col: 38, msg: "invalid character '}'"},
 		{name: "inline:cut inside a span", input: "{\"data\": {\"spans\": [{}, {\"name\": \"x", line: 1, col: 36, msg: "unexpected end of input"},
 	}
 	for _, tt := range tests {

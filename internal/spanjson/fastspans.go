@@ -2,8 +2,8 @@ package spanjson
 
 import (
 	"encoding/base64"
-	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -77,16 +77,46 @@ func (p *reader) members(i int, fn func(key []byte, keyStart, v int) int) int {
 	}
 	for {
 		ks := i
-		ke := endOfString(b, i)
+		if b[i] != '"' {
+			panic(errBadJSON)
+		}
+		ke, ok := validString(b, i)
+		if !ok {
+			panic(errBadJSON)
+		}
 		v := skipWS(b, ke)
-		v = skipWS(b, v+1) // ':'
+		if b[v] != ':' {
+			panic(errBadJSON)
+		}
+		v = skipWS(b, v+1)
 		i = fn(b[ks+1:ke-1], ks, v)
 		i = skipWS(b, i)
-		if b[i] == '}' {
+		switch b[i] {
+		case '}':
 			return i + 1
+		case ',':
+			i = skipWS(b, i+1)
+		default:
+			panic(errBadJSON)
 		}
-		i = skipWS(b, i+1) // ','
 	}
+}
+
+// errBadJSON is raised (panic) by the span parser on input it cannot take:
+// invalid JSON, or JSON cut short by the end of the buffer. Callers that
+// parse unvalidated bytes recover it and let validPrefix tell which.
+var errBadJSON = errors.New("invalid JSON")
+
+// vskip returns the index after the value at i, validating it.
+func (p *reader) vskip(i int) int {
+	if e, ok := p.ends[i]; ok {
+		return e
+	}
+	n, ok, _ := validPrefix(p.raw[i:])
+	if !ok {
+		panic(errBadJSON)
+	}
+	return i + n
 }
 
 // keyString returns a member key as a string (interned; unescaped).
@@ -128,7 +158,10 @@ func (p *reader) keyString(key []byte) string {
 func (p *reader) stringAt(i int) (string, int) {
 	b := p.raw
 	j := i + 1
-	k := skipQuoteOrBackslash(b, j)
+	k := skipSafe(b, j)
+	if b[k] < 0x20 {
+		panic(errBadJSON)
+	}
 	if b[k] == '"' {
 		content := b[j:k]
 		if len(content) <= maxInternSize {
@@ -166,18 +199,26 @@ func (p *reader) stringAt(i int) (string, int) {
 		case 'u':
 			// Rare: decode this escape (and a surrogate pair) the slow way.
 			e := k + 5
-			if e+6 <= len(b) && b[e] == '\\' && b[e+1] == 'u' {
+			if !isHex(b[k+1]) || !isHex(b[k+2]) || !isHex(b[k+3]) || !isHex(b[k+4]) {
+				panic(errBadJSON)
+			}
+			if e+6 <= len(b) && b[e] == '\\' && b[e+1] == 'u' && isHex(b[e+2]) && isHex(b[e+3]) && isHex(b[e+4]) && isHex(b[e+5]) {
 				e += 6
 			}
 			out = appendUnescaped(out, b[k-1:e])
 			k = e - 1
-		default:
+		case '"', '\\', '/':
 			out = append(out, c)
+		default:
+			panic(errBadJSON)
 		}
 		k++
-		n := skipQuoteOrBackslash(b, k)
+		n := skipSafe(b, k)
 		out = append(out, b[k:n]...)
 		k = n
+		if b[k] < 0x20 {
+			panic(errBadJSON)
+		}
 		if b[k] == '"' {
 			break
 		}
@@ -194,24 +235,6 @@ func (p *reader) stringAt(i int) (string, int) {
 		return "", k + 1
 	}
 	return unsafe.String(&out[at], len(out)-at), k + 1
-}
-
-// skipQuoteOrBackslash returns the index of the next '"' or '\\' from i
-// in a validated string, eight bytes at a time.
-func skipQuoteOrBackslash(b []byte, i int) int {
-	for i+8 <= len(b) {
-		v := binary.LittleEndian.Uint64(b[i:])
-		q := v ^ quot
-		s := v ^ bksl
-		if (((q-lo7)&^q)|((s-lo7)&^s))&hi8 != 0 {
-			break
-		}
-		i += 8
-	}
-	for i < len(b) && b[i] != '"' && b[i] != '\\' {
-		i++
-	}
-	return i
 }
 
 const (
@@ -262,16 +285,19 @@ func (p *reader) strOrRaw(i int) (string, int) {
 	case '"':
 		return p.stringAt(i)
 	case 'n':
+		if !hasAt(b, i, "null") {
+			panic(errBadJSON)
+		}
 		return "", i + 4
 	}
-	end := p.skip(i)
+	end := p.vskip(i)
 	return p.copyStr(p.json[i:end]), end
 }
 
 // intAt reads an integer written as a number or a decimal string.
 func (p *reader) intAt(i int, what string) (int64, int) {
 	b := p.raw
-	end := p.skip(i)
+	end := p.vskip(i)
 	if n, ok := digitsInt(b[i:end]); ok {
 		return n, end
 	}
@@ -307,12 +333,18 @@ func (p *reader) idBytes(i int) ([]byte, int) {
 	b := p.raw
 	switch b[i] {
 	case '"':
-		end := endOfString(b, i)
+		end, ok := validString(b, i)
+		if !ok {
+			panic(errBadJSON)
+		}
 		return b[i+1 : end-1], end
 	case 'n':
+		if !hasAt(b, i, "null") {
+			panic(errBadJSON)
+		}
 		return nil, i + 4
 	}
-	end := p.skip(i)
+	end := p.vskip(i)
 	return b[i:end], end
 }
 
@@ -417,7 +449,7 @@ func (p *reader) fastSpanV3(i int, d *SpanData) int {
 			}
 		}
 		// Everything else (and the unusual forms above): the gjson reader.
-		e := p.skip(v)
+		e := p.vskip(v)
 		val := p.sub(v, e)
 		k := gjson.Result{Type: gjson.String, Str: bytesString(key), Raw: p.json[ks : ks+len(key)+2], Index: ks}
 		p.spanMemberV3(k, val, d, &extras, &rawKeys)
@@ -447,7 +479,7 @@ func (p *reader) fastSpanV2(i int, d *SpanData) int {
 					case "trace_id":
 						d.TraceID, e = p.fastTraceID(cv, &d.Opaque)
 					default:
-						e = p.skip(cv)
+						e = p.vskip(cv)
 						extras = append(extras, Field{Key: "context." + p.keyString(ck), Value: compactJSON(p.json[cv:e])})
 					}
 					return e
@@ -481,7 +513,7 @@ func (p *reader) fastSpanV2(i int, d *SpanData) int {
 				return e
 			}
 		}
-		e := p.skip(v)
+		e := p.vskip(v)
 		val := p.sub(v, e)
 		k := gjson.Result{Type: gjson.String, Str: bytesString(key), Raw: p.json[ks : ks+len(key)+2], Index: ks}
 		p.spanMemberV2(k, val, d, &extras, &rawKeys)
@@ -507,7 +539,7 @@ func (p *reader) emptyArray(v int) (int, bool) {
 func (p *reader) fastStatusV3(v int, d *SpanData) int {
 	b := p.raw
 	if b[v] != '{' {
-		e := p.skip(v)
+		e := p.vskip(v)
 		d.Status = p.statusV3(p.sub(v, e))
 		return e
 	}
@@ -526,7 +558,7 @@ func (p *reader) fastStatusV3(v int, d *SpanData) int {
 			d.Status.Message, e = p.strOrRaw(sv)
 			return e
 		}
-		return p.skip(sv)
+		return p.vskip(sv)
 	})
 }
 
@@ -545,7 +577,7 @@ func (p *reader) fastAttributes(v int) (Attributes, []string, int) {
 		if p.raw[av] == '"' {
 			a.Value, e = p.stringAt(av)
 		} else {
-			e = p.skip(av)
+			e = p.vskip(av)
 			a.Value = string(compactJSON(p.json[av:e]))
 			rawKeys = append(rawKeys, a.Key)
 		}
