@@ -2,6 +2,7 @@ package spanjson
 
 import (
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -46,6 +47,11 @@ type otlpDecoder struct {
 	warnings []Warning
 
 	emptyTraceIDs, emptySpanIDs int // spans (and links) with "" ids
+
+	// repeated problems (the same undecodable id text, the same unknown
+	// enum) give one warning, at their first place, with a count
+	repeats map[string]int // problem key → index in warnings
+	counts  []int          // per warning: how many times it occurred
 }
 
 // decodeOTLP decodes one OTLP JSON document (TracesData /
@@ -83,6 +89,7 @@ func decodeOTLP(doc gjson.Result) ([]Trace, []Warning, error) {
 	if d.emptySpanIDs > 0 {
 		d.warn(fmt.Sprintf("%d span or link span ids are empty; they are kept as the zero span id", d.emptySpanIDs))
 	}
+	d.finishWarnings()
 	for i := range d.traces {
 		t := &d.traces[i]
 		t.Info = otlpTraceInfo(t.Spans)
@@ -93,7 +100,32 @@ func decodeOTLP(doc gjson.Result) ([]Trace, []Warning, error) {
 	return d.traces, d.warnings, nil
 }
 
-func (d *otlpDecoder) warn(msg string) { d.warnings = append(d.warnings, Warning{Msg: msg}) }
+func (d *otlpDecoder) warn(msg string) {
+	d.warnings = append(d.warnings, Warning{Msg: msg})
+	d.counts = append(d.counts, 1)
+}
+
+// warnRepeated warns about a problem once per key, counting repeats.
+func (d *otlpDecoder) warnRepeated(key string, msg func() string) {
+	if i, ok := d.repeats[key]; ok {
+		d.counts[i]++
+		return
+	}
+	if d.repeats == nil {
+		d.repeats = map[string]int{}
+	}
+	d.repeats[key] = len(d.warnings)
+	d.warn(msg())
+}
+
+// finishWarnings appends the repeat counts.
+func (d *otlpDecoder) finishWarnings() {
+	for i, n := range d.counts {
+		if n > 1 {
+			d.warnings[i].Msg += fmt.Sprintf(" (%d times in this document)", n)
+		}
+	}
+}
 
 func (d *otlpDecoder) resourceSpans(v gjson.Result, path string) error {
 	if !v.IsObject() {
@@ -111,7 +143,7 @@ func (d *otlpDecoder) resourceSpans(v gjson.Result, path string) error {
 			scopeLists = append(scopeLists, x)
 			scopeListNames = append(scopeListNames, k.Str)
 		case "schemaUrl", "schema_url":
-			res.SchemaURL, err = stringField(x, path+"."+k.Str)
+			res.SchemaURL, err = stringField(x, jsonPath{path, k.Str})
 		default:
 			res.Extra.Fields = append(res.Extra.Fields, rawField(resourceSpansExtraPrefix+k.Str, x))
 		}
@@ -150,7 +182,7 @@ func (d *otlpDecoder) resource(v gjson.Result, res *Resource, path string) error
 				err = fmt.Errorf("%s.attributes%w", path, err)
 			}
 		case "droppedAttributesCount", "dropped_attributes_count":
-			res.DroppedAttributes, err = uint32Field(x, path+"."+k.Str)
+			res.DroppedAttributes, err = uint32Field(x, jsonPath{path, k.Str})
 		default:
 			res.Extra.Fields = append(res.Extra.Fields, rawField(k.Str, x))
 		}
@@ -175,7 +207,7 @@ func (d *otlpDecoder) scopeSpans(v gjson.Result, res *Resource, path string) err
 			spans = append(spans, x)
 			spansName = append(spansName, k.Str)
 		case "schemaUrl", "schema_url":
-			sc.SchemaURL, err = stringField(x, path+"."+k.Str)
+			sc.SchemaURL, err = stringField(x, jsonPath{path, k.Str})
 		default:
 			sc.Extra.Fields = append(sc.Extra.Fields, rawField(scopeSpansExtraPrefix+k.Str, x))
 		}
@@ -208,16 +240,16 @@ func (d *otlpDecoder) scope(v gjson.Result, sc *Scope, path string) error {
 	v.ForEach(func(k, x gjson.Result) bool {
 		switch k.Str {
 		case "name":
-			sc.Name, err = stringField(x, path+".name")
+			sc.Name, err = stringField(x, jsonPath{path, "name"})
 		case "version":
-			sc.Version, err = stringField(x, path+".version")
+			sc.Version, err = stringField(x, jsonPath{path, "version"})
 		case "attributes":
 			sc.Attributes, err = decodeKVList(x, false)
 			if err != nil {
 				err = fmt.Errorf("%s.attributes%w", path, err)
 			}
 		case "droppedAttributesCount", "dropped_attributes_count":
-			sc.DroppedAttributes, err = uint32Field(x, path+"."+k.Str)
+			sc.DroppedAttributes, err = uint32Field(x, jsonPath{path, k.Str})
 		default:
 			sc.Extra.Fields = append(sc.Extra.Fields, rawField(k.Str, x))
 		}
@@ -239,7 +271,7 @@ func (d *otlpDecoder) span(v gjson.Result, res *Resource, sc *Scope, path string
 		err                             error
 	)
 	v.ForEach(func(k, x gjson.Result) bool {
-		p := path + "." + k.Str
+		p := jsonPath{path, k.Str}
 		switch k.Str {
 		case "traceId", "trace_id":
 			traceText, err = stringField(x, p)
@@ -254,7 +286,7 @@ func (d *otlpDecoder) span(v gjson.Result, res *Resource, sc *Scope, path string
 		case "name":
 			sd.Name, err = stringField(x, p)
 		case "kind":
-			sd.Kind = d.kind(x, p)
+			sd.Kind = d.kind(x, p.String())
 		case "startTimeUnixNano", "start_time_unix_nano":
 			sd.StartTime, err = timeField(x, p)
 		case "endTimeUnixNano", "end_time_unix_nano":
@@ -267,23 +299,23 @@ func (d *otlpDecoder) span(v gjson.Result, res *Resource, sc *Scope, path string
 		case "droppedAttributesCount", "dropped_attributes_count":
 			sd.DroppedAttributes, err = uint32Field(x, p)
 		case "events":
-			err = forEachItem(x, p, func(i int, e gjson.Result) error {
-				ev, err := d.event(e, p+"["+strconv.Itoa(i)+"]")
+			err = forEachItem(x, p.String(), func(i int, e gjson.Result) error {
+				ev, err := d.event(e, p.String()+"["+strconv.Itoa(i)+"]")
 				sd.Events = append(sd.Events, ev)
 				return err
 			})
 		case "droppedEventsCount", "dropped_events_count":
 			sd.DroppedEvents, err = uint32Field(x, p)
 		case "links":
-			err = forEachItem(x, p, func(i int, l gjson.Result) error {
-				ln, err := d.link(l, p+"["+strconv.Itoa(i)+"]")
+			err = forEachItem(x, p.String(), func(i int, l gjson.Result) error {
+				ln, err := d.link(l, p.String()+"["+strconv.Itoa(i)+"]")
 				sd.Links = append(sd.Links, ln)
 				return err
 			})
 		case "droppedLinksCount", "dropped_links_count":
 			sd.DroppedLinks, err = uint32Field(x, p)
 		case "status":
-			sd.Status, err = d.status(x, p)
+			sd.Status, err = d.status(x, p.String())
 		default:
 			sd.Extra.Fields = append(sd.Extra.Fields, rawField(k.Str, x))
 		}
@@ -324,7 +356,7 @@ func (d *otlpDecoder) traceID(s, path string) (TraceID, string) {
 	}
 	id, err := ParseTraceID(s)
 	if err != nil {
-		d.warn(fmt.Sprintf("%s: %v; kept as an opaque id", path, err))
+		d.warnRepeated("traceId\x00"+s, func() string { return fmt.Sprintf("%s: %v; kept as an opaque id", path, err) })
 		s = strings.ToValidUTF8(s, "\uFFFD") // as it will be written back
 		return OpaqueTraceID(s), s
 	}
@@ -342,7 +374,9 @@ func (d *otlpDecoder) spanID(s, path string, required bool) (SpanID, string) {
 	}
 	id, err := ParseSpanID(s)
 	if err != nil {
-		d.warn(fmt.Sprintf("%s: %v; kept as an opaque id", path, err))
+		d.warnRepeated(path[strings.LastIndexByte(path, '.')+1:]+"\x00"+s, func() string {
+			return fmt.Sprintf("%s: %v; kept as an opaque id", path, err)
+		})
 		s = strings.ToValidUTF8(s, "\uFFFD")
 		return OpaqueSpanID(s), s
 	}
@@ -360,7 +394,7 @@ func (d *otlpDecoder) kind(v gjson.Result, path string) SpanKind {
 	if k, ok := ParseSpanKind(text); ok && (v.Type == gjson.Number || v.Type == gjson.String) {
 		return k
 	}
-	d.warn(fmt.Sprintf("%s: unknown span kind %s; read as unspecified", path, v.Raw))
+	d.warnRepeated("kind\x00"+v.Raw, func() string { return fmt.Sprintf("%s: unknown span kind %s; read as unspecified", path, v.Raw) })
 	return SpanKindUnspecified
 }
 
@@ -376,7 +410,7 @@ func (d *otlpDecoder) status(v gjson.Result, path string) (Status, error) {
 	v.ForEach(func(k, x gjson.Result) bool {
 		switch k.Str {
 		case "message":
-			st.Message, err = stringField(x, path+".message")
+			st.Message, err = stringField(x, jsonPath{path, "message"})
 		case "code":
 			text := x.Str
 			if x.Type == gjson.Number {
@@ -384,7 +418,9 @@ func (d *otlpDecoder) status(v gjson.Result, path string) (Status, error) {
 			}
 			c, ok := ParseStatusCode(text)
 			if !ok || (x.Type != gjson.Number && x.Type != gjson.String && x.Type != gjson.Null) {
-				d.warn(fmt.Sprintf("%s.code: unknown status code %s; read as unset", path, x.Raw))
+				d.warnRepeated("status\x00"+x.Raw, func() string {
+					return fmt.Sprintf("%s.code: unknown status code %s; read as unset", path, x.Raw)
+				})
 			}
 			st.Code = c
 		}
@@ -400,7 +436,7 @@ func (d *otlpDecoder) event(v gjson.Result, path string) (Event, error) {
 	}
 	var err error
 	v.ForEach(func(k, x gjson.Result) bool {
-		p := path + "." + k.Str
+		p := jsonPath{path, k.Str}
 		switch k.Str {
 		case "timeUnixNano", "time_unix_nano":
 			ev.Time, err = timeField(x, p)
@@ -434,7 +470,7 @@ func (d *otlpDecoder) link(v gjson.Result, path string) (Link, error) {
 		err                 error
 	)
 	v.ForEach(func(k, x gjson.Result) bool {
-		p := path + "." + k.Str
+		p := jsonPath{path, k.Str}
 		switch k.Str {
 		case "traceId", "trace_id":
 			traceText, err = stringField(x, p)
@@ -490,35 +526,49 @@ func forEachItem(list gjson.Result, path string, fn func(i int, v gjson.Result) 
 	return err
 }
 
-func stringField(v gjson.Result, path string) (string, error) {
+// jsonPath names a member for error messages without building the string
+// unless an error needs it.
+type jsonPath struct{ parent, member string }
+
+func (p jsonPath) String() string { return p.parent + "." + p.member }
+
+func stringField(v gjson.Result, p jsonPath) (string, error) {
 	switch v.Type {
 	case gjson.String:
 		return v.Str, nil
 	case gjson.Null:
 		return "", nil
 	}
-	return "", fmt.Errorf("%s: want a string, got %s", path, describeJSONKind(v))
+	return "", fmt.Errorf("%s: want a string, got %s", p, describeJSONKind(v))
 }
 
 // timeField reads unix nanoseconds (a proto fixed64) written as a decimal
 // string or a bare number, never through float64.
-func timeField(v gjson.Result, path string) (int64, error) {
-	if v.Type == gjson.Null {
+func timeField(v gjson.Result, p jsonPath) (int64, error) {
+	var text string
+	switch v.Type {
+	case gjson.Null:
 		return 0, nil
+	case gjson.String:
+		text = v.Str
+	case gjson.Number:
+		text = v.Raw
+	default:
+		return 0, fmt.Errorf("%s must be an integer or a decimal string, got %s", p, describeJSONKind(v))
 	}
-	n, err := int64Member(path, v)
-	if err != nil {
-		return 0, err
+	n, ok := parseJSONInt(text)
+	if !ok {
+		return 0, fmt.Errorf("%s %q is not a 64-bit integer", p, text)
 	}
 	if n < 0 {
-		return 0, fmt.Errorf("%s: negative time %d", path, n)
+		return 0, fmt.Errorf("%s: negative time %d", p, n)
 	}
 	return n, nil
 }
 
 // uint32Field reads a count or flags value written as a number or a decimal
 // string.
-func uint32Field(v gjson.Result, path string) (uint32, error) {
+func uint32Field(v gjson.Result, p jsonPath) (uint32, error) {
 	var text string
 	switch v.Type {
 	case gjson.Null:
@@ -528,11 +578,11 @@ func uint32Field(v gjson.Result, path string) (uint32, error) {
 	case gjson.String:
 		text = v.Str
 	default:
-		return 0, fmt.Errorf("%s: want a number, got %s", path, describeJSONKind(v))
+		return 0, fmt.Errorf("%s: want a number, got %s", p, describeJSONKind(v))
 	}
 	n, err := strconv.ParseUint(text, 10, 32)
 	if err != nil {
-		return 0, fmt.Errorf("%s: %q is not an unsigned 32-bit integer", path, text)
+		return 0, fmt.Errorf("%s: %q is not an unsigned 32-bit integer", p, text)
 	}
 	return uint32(n), nil
 }
@@ -864,33 +914,28 @@ func (w *otlpWriter) scope(s *Scope) {
 	w.closeOptional(start)
 }
 
-// traceIDText and spanIDText return the id text to write: lower-case hex, "" for the zero id.
-// An OTLP-read span writes an undecodable id back as it was; a span of
-// another schema writes the stand-in id (valid OTLP) and reports the loss.
-func (w *otlpWriter) traceIDText(id TraceID, opaque string, otlpOrigin bool) string {
+// id writes `"key":` and an id: lower-case hex, "" for the zero id. An
+// OTLP-read span writes an undecodable id back as it was; a span of another
+// schema writes the stand-in id (valid OTLP) and reports the loss.
+// omitZero leaves out a zero id with no text (parentSpanId of a root).
+func (w *otlpWriter) id(key string, id []byte, opaque string, otlpOrigin, omitZero bool) {
+	zero := !slices.ContainsFunc(id, func(b byte) bool { return b != 0 })
+	if omitZero && zero && opaque == "" {
+		return
+	}
+	w.str(key)
 	if opaque != "" {
 		if otlpOrigin {
-			return opaque
+			w.dst = appendJSONText(w.dst, opaque)
+			return
 		}
 		w.lose("span.opaque_id", 1)
 	}
-	if id.IsZero() {
-		return ""
+	w.byte('"')
+	if !zero {
+		w.dst = hex.AppendEncode(w.dst, id)
 	}
-	return id.String()
-}
-
-func (w *otlpWriter) spanIDText(id SpanID, opaque string, otlpOrigin bool) string {
-	if opaque != "" {
-		if otlpOrigin {
-			return opaque
-		}
-		w.lose("span.opaque_id", 1)
-	}
-	if id.IsZero() {
-		return ""
-	}
-	return id.String()
+	w.byte('"')
 }
 
 func (w *otlpWriter) span(d *SpanData) {
@@ -899,12 +944,10 @@ func (w *otlpWriter) span(d *SpanData) {
 	if d.Opaque != nil {
 		op = *d.Opaque
 	}
-	w.str(`{"traceId":`)
-	w.dst = appendJSONText(w.dst, w.traceIDText(d.TraceID, op.TraceID, otlpOrigin))
-	w.str(`,"spanId":`)
-	w.dst = appendJSONText(w.dst, w.spanIDText(d.SpanID, op.SpanID, otlpOrigin))
+	w.id(`{"traceId":`, d.TraceID[:], op.TraceID, otlpOrigin, false)
+	w.id(`,"spanId":`, d.SpanID[:], op.SpanID, otlpOrigin, false)
 	w.optString("traceState", d.TraceState)
-	w.optString("parentSpanId", w.spanIDText(d.ParentID, op.ParentID, otlpOrigin))
+	w.id(`,"parentSpanId":`, d.ParentID[:], op.ParentID, otlpOrigin, true)
 	w.optUint("flags", d.Flags)
 	w.str(`,"name":`)
 	w.dst = appendJSONText(w.dst, d.Name)
@@ -974,10 +1017,8 @@ func (w *otlpWriter) link(l *Link, otlpOrigin bool) {
 	if l.Opaque != nil {
 		op = *l.Opaque
 	}
-	w.str(`{"traceId":`)
-	w.dst = appendJSONText(w.dst, w.traceIDText(l.TraceID, op.TraceID, otlpOrigin))
-	w.str(`,"spanId":`)
-	w.dst = appendJSONText(w.dst, w.spanIDText(l.SpanID, op.SpanID, otlpOrigin))
+	w.id(`{"traceId":`, l.TraceID[:], op.TraceID, otlpOrigin, false)
+	w.id(`,"spanId":`, l.SpanID[:], op.SpanID, otlpOrigin, false)
 	w.optString("traceState", l.TraceState)
 	w.optAttrs(l.Attributes, true)
 	w.optUint("droppedAttributesCount", l.DroppedAttributes)

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"math/rand"
 	"strconv"
 	"strings"
 	"testing"
@@ -255,6 +256,21 @@ func TestOTLPOutputAcceptedByCollectorDecoder(t *testing.T) {
 	}
 	checkPdataAgrees(t, "MLflow-shaped trace", mlflowShapedTrace(), true)
 	checkPdataAgrees(t, "empty trace", &Trace{}, true)
+	for _, f := range []string{
+		"../../testdata/samples/mlflow-mlflow-website__bedrock-chat-model-part-1_trace_excerpt.json",
+		"../../testdata/samples/mnorberg-dev-mnorberg-dev.github.io__databricks_output_trace_ok.json",
+	} {
+		docs, err := decodeFileForTest(t, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkPdataAgrees(t, "converted "+f, &docs[0].Traces[0], true)
+	}
+	r := rand.New(rand.NewSource(99))
+	for i := range 100 {
+		checkPdataAgrees(t, fmt.Sprintf("generated OTLP trace %d", i), genOTLPTrace(r, true), true)
+		checkPdataAgrees(t, fmt.Sprintf("generated MLflow trace %d", i), genMLflowTrace(r, true), true)
+	}
 }
 
 // The collector's reader is strict about ids: the opaque text we write back
