@@ -259,24 +259,6 @@ func (p *reader) arenaString(b []byte) string {
 	return unsafe.String(&p.arena[at], len(b))
 }
 
-// unescapeToArena decodes escaped string content into the arena (the
-// result is never longer than the input).
-func (p *reader) unescapeToArena(s []byte) string {
-	if len(s) > arenaMax {
-		out := appendUnescaped(make([]byte, 0, len(s)), s)
-		return unsafe.String(unsafe.SliceData(out), len(out))
-	}
-	if cap(p.arena)-len(p.arena) < len(s) {
-		p.arena = make([]byte, 0, arenaChunk)
-	}
-	at := len(p.arena)
-	p.arena = appendUnescaped(p.arena, s)
-	if len(p.arena) == at {
-		return ""
-	}
-	return unsafe.String(&p.arena[at], len(p.arena)-at)
-}
-
 // strOrRaw reads a string value (unescaped), null as "", anything else as
 // its JSON text.
 func (p *reader) strOrRaw(i int) (string, int) {

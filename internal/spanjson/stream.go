@@ -18,14 +18,13 @@ import (
 
 // streamed is the span list cut out of the current document.
 type streamed struct {
-	spans    []Span
-	schema   Schema
-	r        *reader // decodes one span at a time (shares its intern table)
-	prefix   []byte  // the document up to and including the list's '['
-	cutLine  int     // position of the list's ']' in the input
-	cutCol   int
-	n        int // elements seen
-	warnings []Warning
+	spans   []Span
+	schema  Schema
+	r       *reader // decodes one span at a time (shares its intern table)
+	prefix  []byte  // the document up to and including the list's '['
+	cutLine int     // position of the list's ']' in the input
+	cutCol  int
+	n       int // elements seen
 }
 
 // scanDoc frames the object or array at buf[start], reading more input as
