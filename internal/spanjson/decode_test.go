@@ -337,6 +337,7 @@ func TestDecodeErrors(t *testing.T) {
 		{name: "inline:leading zero in a later span", input: `{"spans": [{}, {"start_time_unix_nano": 01}]}`, line: 1, col: 42, msg: "invalid character '1' after object key:value pair"},
 		{name: "inline:trailing comma inside a later span", input: `{"spans": [{}, {"events": [1,]}]}`, line: 1, col: 30, msg: "invalid character ']'"},
 		{name: "inline:null misspelt in a later span", input: `{"spans": [{}, {"parent_span_id": nul}]}`, line: 1, col: 38, msg: "invalid character '}'"},
+		{name: "inline:long line", input: `{"spans": [` + strings.Repeat(`{"name":"x"},`, 40) + `{"name" 1}]}`, line: 1, col: 540, msg: "invalid character '1' after object key"},
 		{name: "inline:cut inside a span", input: "{\"data\": {\"spans\": [{}, {\"name\": \"x", line: 1, col: 36, msg: "unexpected end of input"},
 	}
 	for _, tt := range tests {
@@ -372,7 +373,19 @@ func TestDecodeErrors(t *testing.T) {
 				t.Errorf("line text = %q, want %q", se.LineText, tt.lineText)
 			}
 			if se.LineTextCol < 1 || se.LineTextCol > len(se.LineText)+1 {
-				t.Errorf("LineTextCol %d outside line text %q", se.LineTextCol, se.LineText)
+				t.Fatalf("LineTextCol %d outside line text %q", se.LineTextCol, se.LineText)
+			}
+			// The caret column of LineText points at the same byte as
+			// Line:Col of the input.
+			if strings.HasPrefix(tt.name, "inline:") {
+				lines := strings.Split(tt.input, "\n")
+				in := lines[tt.line-1]
+				if tt.col <= len(in) && (se.LineTextCol > len(se.LineText) || se.LineText[se.LineTextCol-1] != in[tt.col-1]) {
+					t.Errorf("LineText %q col %d does not point at %q", se.LineText, se.LineTextCol, in[tt.col-1])
+				}
+				if len(se.LineText) > maxLineText+1 {
+					t.Errorf("LineText not clipped: %d bytes", len(se.LineText))
+				}
 			}
 		})
 	}
