@@ -323,6 +323,9 @@ func printErrorContext(streams *render.IOStreams, err error) {
 		return
 	}
 	line, col := se.LineText, se.Col-1
+	if se.LineTextCol > 0 { // LineText may be clipped: the column within it
+		col = se.LineTextCol - 1
+	}
 	const room = 72
 	if col > len(line) {
 		col = len(line)

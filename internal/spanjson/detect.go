@@ -2,7 +2,6 @@ package spanjson
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -480,11 +479,4 @@ func (p *reader) deriveInfo(spans []Span) TraceInfo {
 		in.HasDuration = true
 	}
 	return in
-}
-
-// sortedFields returns fields ordered by key (stable for equal keys).
-func sortedFields(f []Field) []Field {
-	out := slices.Clone(f)
-	slices.SortStableFunc(out, func(a, b Field) int { return strings.Compare(a.Key, b.Key) })
-	return out
 }
