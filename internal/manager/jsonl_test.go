@@ -8,7 +8,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/tidwall/gjson"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	oteltrace "go.opentelemetry.io/otel/trace"
 
 	"tracectl/internal/spanjson"
 )
@@ -24,11 +29,7 @@ func TestJSONLExporterWritesMLflowV3Lines(t *testing.T) {
 
 	var buf bytes.Buffer
 	e := NewJSONLExporter(&buf)
-	err := e.Export(context.Background(), mt)
-	if errors.Is(err, spanjson.ErrNotImplemented) {
-		t.Skip("the MLflow v3 writer is not on this branch yet")
-	}
-	if err != nil {
+	if err := e.Export(context.Background(), mt); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.Export(context.Background(), mt); err != nil {
@@ -67,9 +68,6 @@ func TestJSONLExporterWritesMLflowV3Lines(t *testing.T) {
 
 	// The line decodes back to the same trace.
 	docs, err := spanjson.DecodeAll(strings.NewReader(line), "export.jsonl")
-	if errors.Is(err, spanjson.ErrNotImplemented) {
-		return
-	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,5 +95,50 @@ func TestJSONLExporterForceFlushFlushesBufferedWriter(t *testing.T) {
 	}
 	if got := gjson.Get(out.String(), "info.trace_id").String(); got != root.TraceID() {
 		t.Errorf("after Close the output holds trace %q, want %q (output %q)", got, root.TraceID(), out.String())
+	}
+}
+
+// TestSpanProcessorToJSONLRoundTrip runs OTel SDK spans through the
+// processor into MLflow v3 JSON Lines and reads the line back.
+func TestSpanProcessorToJSONLRoundTrip(t *testing.T) {
+	var buf bytes.Buffer
+	p := NewSpanProcessor(NewJSONLExporter(&buf), WithTracingEnabled(true))
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(p))
+	defer tp.Shutdown(context.Background())
+	tracer := tp.Tracer("t")
+	ctx, root := tracer.Start(context.Background(), "agent", oteltrace.WithAttributes(attribute.String("mlflow.spanInputs", `{"q":"hi"}`)))
+	_, tool := tracer.Start(ctx, "tool", oteltrace.WithAttributes(attribute.String("gen_ai.operation.name", "execute_tool")))
+	tool.RecordError(errors.New("no such file"))
+	tool.SetStatus(codes.Error, "no such file")
+	tool.End()
+	root.End()
+
+	docs, err := spanjson.DecodeAll(strings.NewReader(buf.String()), "out.jsonl")
+	if err != nil {
+		t.Fatalf("decoding %q: %v", buf.String(), err)
+	}
+	if len(docs) != 1 || docs[0].Schema != spanjson.SchemaMLflowV3 || len(docs[0].Traces) != 1 {
+		t.Fatalf("decoded %d docs: %+v", len(docs), docs)
+	}
+	tr := docs[0].Traces[0]
+	wantID := spanjson.TraceID(root.SpanContext().TraceID()).MLflowID()
+	if tr.Info.TraceID != wantID || tr.Info.State != spanjson.StateOK || tr.Info.RequestPreview != `{"q":"hi"}` {
+		t.Errorf("info = %+v", tr.Info)
+	}
+	if len(tr.Spans) != 2 {
+		t.Fatalf("spans = %d", len(tr.Spans))
+	}
+	a, b := tr.Spans[0], tr.Spans[1]
+	if a.Name() != "agent" || b.Name() != "tool" || b.ParentID() != a.SpanID() || b.SpanType() != "TOOL" {
+		t.Errorf("spans = %s/%s parent %s type %s", a.Name(), b.Name(), b.ParentID(), b.SpanType())
+	}
+	if b.Status().Code != spanjson.StatusError {
+		t.Errorf("tool status = %+v", b.Status())
+	}
+	if _, msg, ok := b.Exception(); !ok || msg != "no such file" {
+		t.Errorf("tool exception = %q %v", msg, ok)
+	}
+	if v, _ := a.Inputs(); !cmp.Equal(v, map[string]any{"q": "hi"}) {
+		t.Errorf("agent inputs = %#v", v)
 	}
 }

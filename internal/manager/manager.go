@@ -57,7 +57,7 @@ type ManagerTrace struct {
 // CheckInterval, TTL and MaxSize take the defaults.
 type Config struct {
 	Timeout       time.Duration // 0: TTL mode; >0: timeout mode
-	CheckInterval time.Duration // how often overdue traces are looked for
+	CheckInterval time.Duration // how often timed-out or TTL-expired traces are looked for
 	TTL           time.Duration // TTL mode: how long a trace may stay
 	MaxSize       int           // TTL mode: how many traces may stay
 	// OnExpire receives every trace that leaves other than by PopTrace. It

@@ -88,14 +88,18 @@ func NewSpanProcessor(exp Exporter, opts ...Option) *SpanProcessor {
 	}
 	if p.enabled && p.m == nil {
 		cfg := ConfigFromEnv()
-		cfg.OnExpire = func(mt *ManagerTrace) { p.export(context.Background(), mt) }
+		cfg.OnExpire = func(mt *ManagerTrace) {
+			completeTrace(mt)
+			p.export(context.Background(), mt)
+		}
 		p.m = New(cfg)
 		p.owns = true
 	}
 	return p
 }
 
-// Manager returns the processor's manager (nil when tracing is disabled).
+// Manager returns the processor's manager: the one given with WithManager,
+// or its own (nil when tracing is disabled).
 func (p *SpanProcessor) Manager() *Manager { return p.m }
 
 func (p *SpanProcessor) active() bool { return p.enabled && !p.shutdown.Load() }
@@ -188,6 +192,7 @@ func (p *SpanProcessor) Shutdown(ctx context.Context) error {
 	if p.owns {
 		_ = p.m.Close()
 		for _, mt := range p.m.drain() {
+			completeTrace(mt)
 			p.export(ctx, mt)
 		}
 	}

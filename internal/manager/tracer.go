@@ -123,7 +123,8 @@ func NewTracer(exp Exporter, opts ...Option) *Tracer {
 	return t
 }
 
-// Manager returns the tracer's manager (nil when tracing is disabled).
+// Manager returns the tracer's manager: the one given with WithManager, or
+// its own (nil when tracing is disabled).
 func (t *Tracer) Manager() *Manager { return t.m }
 
 // Close closes the tracer's own manager, exporting the traces it still
@@ -136,13 +137,18 @@ func (t *Tracer) Close() error {
 	if t.owns {
 		_ = t.m.Close()
 		for _, mt := range t.m.drain() {
-			t.export(mt)
+			t.exportExpired(mt)
 		}
 	}
 	return flushExporter(context.Background(), t.exp)
 }
 
-func (t *Tracer) exportExpired(mt *ManagerTrace) { t.export(mt) }
+// exportExpired exports a trace that left without its root ending; its
+// info is completed from what the root has (a timed-out root has ended).
+func (t *Tracer) exportExpired(mt *ManagerTrace) {
+	completeTrace(mt)
+	t.export(mt)
+}
 
 func (t *Tracer) export(mt *ManagerTrace) {
 	if t.exp == nil {

@@ -3,6 +3,7 @@ package manager
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -231,6 +232,10 @@ func TestTracerOwnManagerExportsTimedOutTraces(t *testing.T) {
 	if mt.Trace.Info.TraceID != s.TraceID() || mt.Trace.Info.State != spanjson.StateError || mt.Trace.Spans[0].Status().Code != spanjson.StatusError {
 		t.Errorf("timed-out trace: %+v", mt.Trace.Info)
 	}
+	// The root was ended by the timeout: the info is completed from it.
+	if !mt.Trace.Info.HasDuration || mt.Trace.Info.ExecutionDuration != mt.Trace.Spans[0].Duration() {
+		t.Errorf("timed-out trace duration = %v (has %v), want the root's %v", mt.Trace.Info.ExecutionDuration, mt.Trace.Info.HasDuration, mt.Trace.Spans[0].Duration())
+	}
 	s.End() // its trace is gone: nothing more is exported
 	if n := len(exp.all()); n != 1 {
 		t.Errorf("exported %d, want 1", n)
@@ -296,8 +301,9 @@ func TestTracerConcurrentTraces(t *testing.T) {
 func TestJSONLExporterReportsWriteErrors(t *testing.T) {
 	e := NewJSONLExporter(failWriter{})
 	mt := &ManagerTrace{Trace: spanjson.Trace{Info: spanjson.TraceInfo{TraceID: "tr-1"}}}
-	if err := e.Export(context.Background(), mt); err == nil {
-		t.Error("Export to a failing writer (or with no v3 writer) returned nil")
+	err := e.Export(context.Background(), mt)
+	if err == nil || !strings.Contains(err.Error(), "disk full") || !strings.Contains(err.Error(), "tr-1") {
+		t.Errorf("Export to a failing writer = %v, want the write error naming the trace", err)
 	}
 }
 
