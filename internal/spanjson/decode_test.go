@@ -124,10 +124,9 @@ func TestDecodeFiles(t *testing.T) {
 				{redacted, redSpan, redSpan, "Completions", 1764694340819104621, 1764694345916576447, ok, "CHAT_MODEL", 0},
 			}}},
 			Warnings: []string{
-				dbFile + `:28:21: trace id "<redacted>" cannot be decoded: kept as an opaque id`,
-				dbFile + `:29:20: span id "<redacted>" cannot be decoded: kept as an opaque id`,
-				dbFile + `:48:21: trace id "<redacted>" cannot be decoded: kept as an opaque id`,
-				dbFile + `:49:20: span id "<redacted>" cannot be decoded: kept as an opaque id`,
+				// One line per problem: the repeats in the second span are counted.
+				dbFile + `:28:21: trace id "<redacted>" cannot be decoded: kept as an opaque id (2 times in this document)`,
+				dbFile + `:29:20: span id "<redacted>" cannot be decoded: kept as an opaque id (2 times in this document)`,
 				dbFile + `:50:27: parent span id "<redacted>" cannot be decoded: kept as an opaque id`,
 			},
 		}}},
@@ -509,7 +508,7 @@ func TestDecodeDatabricksEnvelope(t *testing.T) {
 	if len(tr.Spans) != 2 || tr.Spans[1].Name() != "Completions" || tr.Info.ExecutionDuration != 5098*time.Millisecond {
 		t.Errorf("trace: %d spans, info %+v", len(tr.Spans), tr.Info)
 	}
-	if len(d.Warnings) != 5 || !strings.HasPrefix(d.Warnings[0].Where, "databricks_envelope.json:1:") {
+	if len(d.Warnings) != 3 || !strings.HasPrefix(d.Warnings[0].Where, "databricks_envelope.json:1:") {
 		t.Errorf("warnings: %v", d.Warnings)
 	}
 	if tr.Spans[0].d.Opaque == nil || tr.Spans[0].d.Opaque.SpanID != "<redacted>" {
@@ -560,5 +559,20 @@ func TestDecodeStreamsLargeTrace(t *testing.T) {
 	}
 	if _, err := d.Next(); err != io.EOF {
 		t.Errorf("second Next: %v, want io.EOF", err)
+	}
+}
+
+func TestCollapseRepeats(t *testing.T) {
+	in := []Warning{
+		{Where: "f:1:1", Msg: "a"}, {Where: "f:2:1", Msg: "b"},
+		{Where: "f:3:1", Msg: "a"}, {Where: "f:4:1", Msg: "a"},
+	}
+	got := collapseRepeats(in)
+	want := []Warning{{Where: "f:1:1", Msg: "a (3 times in this document)"}, {Where: "f:2:1", Msg: "b"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("collapseRepeats (-want +got):\n%s", diff)
+	}
+	if in[0].Msg != "a" {
+		t.Errorf("collapseRepeats changed its input: %q", in[0].Msg)
 	}
 }
