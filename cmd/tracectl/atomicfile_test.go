@@ -117,7 +117,12 @@ func TestFileSinkFailureMidway(t *testing.T) {
 	s.f.w = &failingWriter{w: s.f.tmp, n: outputBufferSize + 100}
 	line := []byte(strings.Repeat("y", 1000))
 	for err == nil {
-		err = s.WriteTrace("id", line)
+		var w io.Writer
+		if w, err = s.Begin("id"); err == nil {
+			if _, err = w.Write(line); err == nil {
+				err = s.End()
+			}
+		}
 	}
 	if !errors.Is(err, errDiskFull) {
 		t.Fatalf("error %v, want the injected one", err)

@@ -57,9 +57,12 @@ assembles the spans of each trace, and writes each trace once, whole.
 
 A trace is complete when its root span has arrived and no span of it came for
 --idle. A trace whose root never arrives is written after --trace-timeout with
-state ERROR and the tag tracectl.incomplete saying why. At --max-traces the
-oldest trace held is written early. When the writer falls behind, requests get
-503 with Retry-After (OTLP clients retry), so nothing is lost.
+state ERROR and the tag tracectl.incomplete saying why (in OTLP output, a
+resource attribute of that name); spans that arrive after their trace was
+written form such a trace too. At --max-traces the oldest trace held is
+written early. When the writer falls behind, requests get 503 with
+Retry-After (OTLP clients retry), so nothing is lost. Bodies over --max-body,
+sent or decompressed, get 413; malformed ones 400.
 
 GET /healthz answers "ok"; GET /stats returns the counters as JSON.
 
@@ -81,7 +84,7 @@ once with status 1, losing the traces still held.`,
 	f.StringVar(&opts.schema, "schema", "v3", "output schema: v3, v2 or otlp")
 	f.DurationVar(&opts.idle, "idle", 5*time.Second, "a trace with its root span is complete after this long without new spans")
 	f.DurationVar(&opts.traceTimeout, "trace-timeout", 60*time.Second, "a trace without a root span is written, marked incomplete, after this long")
-	f.IntVar(&opts.maxTraces, "max-traces", 10000, "most traces held in memory; at the limit the oldest is written early")
+	f.IntVar(&opts.maxTraces, "max-traces", 10000, "most traces held in memory, 0 for no limit; at the limit the oldest is written early")
 	f.StringVar(&opts.maxBody, "max-body", "32MiB", "largest request body, sent and decompressed (e.g. 4MiB, 1000000)")
 	f.StringVar(&opts.addrFile, "addr-file", "", "write the address listened on to this file once ready")
 	_ = f.MarkHidden("addr-file")

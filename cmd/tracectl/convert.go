@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
-	"runtime/debug"
 	"slices"
 	"strings"
 
@@ -29,8 +27,8 @@ type convertOptions struct {
 	streams *render.IOStreams
 
 	// Seams for tests; nil means the real spanjson codecs.
-	newDecoder  func(r io.Reader, name string) documentDecoder
-	appendTrace func(dst []byte, schema spanjson.Schema, t *spanjson.Trace) ([]byte, []spanjson.Loss, error)
+	newDecoder func(r io.Reader, name string) documentDecoder
+	writeTrace func(w io.Writer, schema spanjson.Schema, t *spanjson.Trace) ([]spanjson.Loss, error)
 	// stats, when set, receives what the run held in memory at most.
 	stats *convertStats
 }
@@ -92,6 +90,7 @@ any error nothing is written and an existing file is left untouched. On
 stdout traces are printed as they are converted, so a bad input found later
 ends the stream with an error; with --strict the stdout output is held in a
 temporary file (in $TMPDIR, not in memory) and printed only at the end.`,
+		DisableFlagsInUseLine: true,
 		Example: `  tracectl convert --schema v2 new.json > old.json
   tracectl convert --schema otlp -o traces.jsonl dump/*.json
   tracectl convert --schema v3 --dir out/ otel.jsonl
@@ -102,10 +101,14 @@ temporary file (in $TMPDIR, not in memory) and printed only at the end.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&opts.Schema, "schema", "", "target schema: v2, v3 or otlp (required)")
+	f.StringVar(&opts.Schema, "schema", "", "target `SCHEMA`: v2, v3 or otlp (required)")
 	f.StringVarP(&opts.Output, "output", "o", "", "write to `FILE` (atomically) instead of stdout")
 	f.StringVar(&opts.Dir, "dir", "", "write one file per trace into `DIR`, named from the trace id")
 	f.BoolVar(&opts.Strict, "strict", false, "fail (exit 1, nothing written) if any trace would lose data")
+	_ = cmd.RegisterFlagCompletionFunc("schema", cobra.FixedCompletions([]string{"v2", "v3", "otlp"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("dir", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return nil, cobra.ShellCompDirectiveFilterDirs
+	})
 	return cmd
 }
 
@@ -140,26 +143,20 @@ func runConvert(ctx context.Context, opts *convertOptions) error {
 		}
 	}
 
-	// A big trace is held twice (decoded, and written out); a tighter GC
-	// target keeps the garbage of the one from piling onto the other. Measured
-	// on a 100 MB trace: peak RSS -17%, no measurable CPU cost.
-	if os.Getenv("GOGC") == "" {
-		defer debug.SetGCPercent(debug.SetGCPercent(convertGCPercent))
-	}
 	sink, err := openConvertSink(opts)
 	if err != nil {
 		return err
 	}
 	c := &converter{
-		schema:      schema,
-		strict:      opts.Strict,
-		errOut:      opts.streams.ErrOut,
-		sink:        sink,
-		appendTrace: opts.appendTrace,
-		stats:       opts.stats,
+		schema:     schema,
+		strict:     opts.Strict,
+		errOut:     opts.streams.ErrOut,
+		sink:       sink,
+		writeTrace: opts.writeTrace,
+		stats:      opts.stats,
 	}
-	if c.appendTrace == nil {
-		c.appendTrace = spanjson.AppendTrace
+	if c.writeTrace == nil {
+		c.writeTrace = spanjson.WriteTrace
 	}
 	if c.stats == nil {
 		c.stats = &convertStats{}
@@ -204,18 +201,20 @@ func countStdin(inputs []string) int {
 	return n
 }
 
+// checkReadable fails the way the read commands do for a file that cannot
+// be read.
 func checkReadable(path string) error {
 	f, err := os.Open(path)
 	if err != nil {
-		return err
+		return &hintError{fmt.Errorf("cannot read %s: %w", path, unwrapPathError(err)), "check the file name; use - to read standard input"}
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return err
+		return fmt.Errorf("cannot read %s: %w", path, unwrapPathError(err))
 	}
 	if fi.IsDir() {
-		return fmt.Errorf("%s: is a directory", path)
+		return fmt.Errorf("cannot read %s: is a directory", path)
 	}
 	return nil
 }
@@ -245,14 +244,12 @@ func openConvertSink(opts *convertOptions) (traceSink, error) {
 // converter turns documents into written traces, holding at most the
 // traces of one document plus those continued into it.
 type converter struct {
-	schema      spanjson.Schema
-	strict      bool
-	errOut      io.Writer
-	sink        traceSink
-	appendTrace func([]byte, spanjson.Schema, *spanjson.Trace) ([]byte, []spanjson.Loss, error)
-	stats       *convertStats
-	buf         []byte
-	docBytes    int64 // input bytes read for the current document
+	schema     spanjson.Schema
+	strict     bool
+	errOut     io.Writer
+	sink       traceSink
+	writeTrace func(io.Writer, spanjson.Schema, *spanjson.Trace) ([]spanjson.Loss, error)
+	stats      *convertStats
 }
 
 // heldTrace is a decoded trace waiting to be written: OTLP traces wait one
@@ -264,41 +261,31 @@ type heldTrace struct {
 }
 
 func (c *converter) convertInput(ctx context.Context, name string, stdin io.Reader, newDecoder func(io.Reader, string) documentDecoder) error {
-	counted := &countingReader{r: &stdinReader{ctx: ctx, r: stdin}}
+	r := io.Reader(&stdinReader{ctx: ctx, r: stdin})
 	if name != "-" {
 		f, err := os.Open(name)
 		if err != nil {
 			return err
 		}
 		defer f.Close()
-		counted.r = &ctxReader{ctx: ctx, r: f}
+		r = &ctxReader{ctx: ctx, r: f}
 	}
 	display := name
 	if name == "-" {
 		display = "<stdin>"
 	}
-	docs := &docStream{dec: newDecoder(counted, name), counted: counted}
+	dec := newDecoder(r, name)
 	var pending []heldTrace
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		doc, size, err := docs.next()
+		doc, err := dec.Next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
 			return err
-		}
-		c.docBytes = size
-		if size > bigDocument && docs.peek() {
-			// The input ended with this big document: the decoder and its
-			// read buffer, as big as the document, are gone; give their
-			// memory back before the output is built.
-			runtime.GC()
-		}
-		if docs.ahead != nil {
-			c.hold(len(docs.ahead.Traces))
 		}
 		where := fmt.Sprintf("%s:%d", display, doc.Line)
 		for _, w := range doc.Warnings {
@@ -312,47 +299,6 @@ func (c *converter) convertInput(ctx context.Context, name string, stdin io.Read
 		}
 	}
 	return c.flush(pending)
-}
-
-// docStream reads an input's documents, and can read one ahead: after a
-// big document, knowing that the input ends lets the decoder go before that
-// document is converted.
-type docStream struct {
-	dec     documentDecoder // nil once the input ended
-	counted *countingReader
-
-	peeked    bool
-	ahead     *spanjson.Document
-	aheadSize int64
-	aheadErr  error
-}
-
-// next returns the next document and about how many input bytes it took.
-func (s *docStream) next() (*spanjson.Document, int64, error) {
-	if s.peeked {
-		doc, size, err := s.ahead, s.aheadSize, s.aheadErr
-		s.peeked, s.ahead, s.aheadErr = false, nil, nil
-		return doc, size, err
-	}
-	if s.dec == nil {
-		return nil, 0, io.EOF
-	}
-	before := s.counted.n
-	doc, err := s.dec.Next()
-	if err == io.EOF {
-		s.dec = nil
-	}
-	return doc, s.counted.n - before, err
-}
-
-// peek reads the next document now and reports whether the input ended.
-func (s *docStream) peek() bool {
-	if s.peeked {
-		return s.aheadErr == io.EOF
-	}
-	s.ahead, s.aheadSize, s.aheadErr = s.next()
-	s.peeked = true
-	return s.aheadErr == io.EOF
 }
 
 // takeDocument writes what doc completes and returns what must wait. MLflow
@@ -375,14 +321,18 @@ func (c *converter) takeDocument(pending []heldTrace, doc *spanjson.Document, wh
 		return nil, nil
 	}
 	next := make([]heldTrace, len(doc.Traces))
+	index := make(map[string]int, len(doc.Traces))
 	for i := range doc.Traces {
 		next[i] = heldTrace{t: doc.Traces[i], key: traceKey(&doc.Traces[i]), where: where}
 		doc.Traces[i] = spanjson.Trace{}
+		if _, dup := index[next[i].key]; !dup {
+			index[next[i].key] = i
+		}
 	}
 	c.hold(len(pending) + len(next))
 	for i := range pending {
-		j := slices.IndexFunc(next, func(h heldTrace) bool { return h.key == pending[i].key })
-		if j < 0 {
+		j, ok := index[pending[i].key]
+		if !ok {
 			if err := c.write(&pending[i]); err != nil {
 				return nil, err
 			}
@@ -406,25 +356,24 @@ func (c *converter) flush(pending []heldTrace) error {
 	return nil
 }
 
-// bigBuffer is the output buffer size above which the buffer is dropped
-// after use, so one huge trace does not pin its size for the whole run.
-// bigDocument is the input document size from which the output buffer is
-// allocated at once.
-const (
-	bigBuffer        = 64 << 20
-	bigDocument      = 4 << 20
-	convertGCPercent = 50
-)
-
+// write streams one trace to the sink and reports what it lost. After a
+// --strict loss nothing will be committed, so later traces are only
+// checked, not written.
 func (c *converter) write(h *heldTrace) error {
 	id := traceLabel(&h.t)
-	// Size the buffer for a big document up front: growing it by appending
-	// would allocate several times the output before it is done.
-	if want := c.docBytes + c.docBytes/4; c.docBytes > bigDocument && int64(cap(c.buf)) < want {
-		c.buf = make([]byte, 0, want)
+	var w io.Writer = io.Discard
+	sinking := !c.strict || c.stats.Lossy == 0
+	if sinking {
+		var err error
+		if w, err = c.sink.Begin(id); err != nil {
+			return err
+		}
 	}
-	out, losses, err := c.appendTrace(c.buf[:0], c.schema, &h.t)
+	losses, err := c.writeTrace(w, c.schema, &h.t)
 	h.t = spanjson.Trace{}
+	if err == nil && sinking {
+		err = c.sink.End()
+	}
 	if err != nil {
 		return fmt.Errorf("%s: trace %s: cannot write as %s: %w", h.where, id, c.schema, err)
 	}
@@ -435,14 +384,7 @@ func (c *converter) write(h *heldTrace) error {
 	if len(losses) > 0 {
 		c.stats.Lossy++
 	}
-	if !c.strict || c.stats.Lossy == 0 { // after a --strict loss nothing will be committed
-		err = c.sink.WriteTrace(id, out)
-	}
-	if cap(out) > bigBuffer {
-		out = nil
-	}
-	c.buf = out
-	return err
+	return nil
 }
 
 // traceKey says which trace a decoded trace is, to merge OTLP documents.
@@ -559,18 +501,6 @@ func unionMap[V any](a, b map[string]V) map[string]V {
 		out[k] = v
 	}
 	return out
-}
-
-// countingReader counts the bytes read through it.
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
 }
 
 // ctxReader stops reading a file once ctx is done (Ctrl-C), so a long

@@ -12,10 +12,12 @@ import (
 	"strings"
 )
 
-// traceSink receives converted traces, each one compact JSON document, and
-// makes them visible on Commit. Abort discards what can still be discarded.
+// traceSink receives converted traces, each one compact JSON document
+// streamed between Begin and End, and makes them visible on Commit. Abort
+// discards what can still be discarded.
 type traceSink interface {
-	WriteTrace(traceID string, doc []byte) error
+	Begin(traceID string) (io.Writer, error)
+	End() error
 	Commit() error
 	Abort()
 }
@@ -29,19 +31,13 @@ func newStreamSink(w io.Writer) *streamSink {
 	return &streamSink{w: bufio.NewWriterSize(w, outputBufferSize)}
 }
 
-func (s *streamSink) WriteTrace(_ string, doc []byte) error { return writeLine(s.w, doc) }
-func (s *streamSink) Commit() error                         { return s.w.Flush() }
+func (s *streamSink) Begin(string) (io.Writer, error) { return s.w, nil }
+func (s *streamSink) End() error                      { return s.w.WriteByte('\n') }
+func (s *streamSink) Commit() error                   { return s.w.Flush() }
 
 // Abort still flushes: every trace handed over so far is complete, and a
 // stream cannot take back what it already sent.
 func (s *streamSink) Abort() { _ = s.w.Flush() }
-
-func writeLine(w *bufio.Writer, doc []byte) error {
-	if _, err := w.Write(doc); err != nil {
-		return err
-	}
-	return w.WriteByte('\n')
-}
 
 // fileSink writes JSON Lines to -o FILE atomically.
 type fileSink struct {
@@ -57,7 +53,8 @@ func newFileSink(path string) (*fileSink, error) {
 	return &fileSink{f: f, w: bufio.NewWriterSize(f, outputBufferSize)}, nil
 }
 
-func (s *fileSink) WriteTrace(_ string, doc []byte) error { return writeLine(s.w, doc) }
+func (s *fileSink) Begin(string) (io.Writer, error) { return s.w, nil }
+func (s *fileSink) End() error                      { return s.w.WriteByte('\n') }
 
 func (s *fileSink) Commit() error {
 	if err := s.w.Flush(); err != nil {
@@ -87,7 +84,8 @@ func newSpoolSink(out io.Writer) (*spoolSink, error) {
 	return &spoolSink{out: out, f: f, w: bufio.NewWriterSize(f, outputBufferSize)}, nil
 }
 
-func (s *spoolSink) WriteTrace(_ string, doc []byte) error { return writeLine(s.w, doc) }
+func (s *spoolSink) Begin(string) (io.Writer, error) { return s.w, nil }
+func (s *spoolSink) End() error                      { return s.w.WriteByte('\n') }
 
 func (s *spoolSink) Commit() error {
 	defer s.Abort()
@@ -118,6 +116,9 @@ type dirSink struct {
 	createdDir bool
 	names      []string // staged file names, in write order
 	done       bool
+
+	cur *os.File // the trace file between Begin and End
+	w   *bufio.Writer
 }
 
 func newDirSink(dir string) (*dirSink, error) {
@@ -139,27 +140,39 @@ func newDirSink(dir string) (*dirSink, error) {
 	return &dirSink{dir: dir, staging: staging, createdDir: created}, nil
 }
 
-func (s *dirSink) WriteTrace(traceID string, doc []byte) error {
+func (s *dirSink) Begin(traceID string) (io.Writer, error) {
 	name := traceFileName(traceID, func(name string) bool {
 		_, err := os.Lstat(filepath.Join(s.staging, name))
 		return err == nil
 	})
 	f, err := os.OpenFile(filepath.Join(s.staging, name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	_, err = f.Write(append(doc, '\n'))
+	s.names = append(s.names, name)
+	s.cur = f
+	if s.w == nil {
+		s.w = bufio.NewWriterSize(f, outputBufferSize)
+	} else {
+		s.w.Reset(f)
+	}
+	return s.w, nil
+}
+
+func (s *dirSink) End() error {
+	f := s.cur
+	s.cur = nil
+	err := s.w.WriteByte('\n')
+	if err == nil {
+		err = s.w.Flush()
+	}
 	if err == nil {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	if err != nil {
-		return err
-	}
-	s.names = append(s.names, name)
-	return nil
+	return err
 }
 
 func (s *dirSink) Commit() error {
@@ -183,6 +196,9 @@ func (s *dirSink) Abort() {
 		return
 	}
 	s.done = true
+	if s.cur != nil {
+		s.cur.Close()
+	}
 	os.RemoveAll(s.staging)
 	if s.createdDir {
 		os.Remove(s.dir) // only succeeds if still empty

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -84,6 +85,18 @@ func fakeAppend(dst []byte, schema spanjson.Schema, t *spanjson.Trace) ([]byte, 
 	return append(dst, b...), losses, nil
 }
 
+// viaAppend turns an AppendTrace-like function into a WriteTrace-like one.
+func viaAppend(f func([]byte, spanjson.Schema, *spanjson.Trace) ([]byte, []spanjson.Loss, error)) func(io.Writer, spanjson.Schema, *spanjson.Trace) ([]spanjson.Loss, error) {
+	return func(w io.Writer, s spanjson.Schema, t *spanjson.Trace) ([]spanjson.Loss, error) {
+		b, losses, err := f(nil, s, t)
+		if err != nil {
+			return losses, err
+		}
+		_, err = w.Write(b)
+		return losses, err
+	}
+}
+
 type fakeRun struct {
 	opts   *convertOptions
 	out    *bytes.Buffer
@@ -115,7 +128,7 @@ func runFake(t *testing.T, opts convertOptions, inputs ...*fakeDecoder) fakeRun 
 		}
 		return inputs[0]
 	}
-	opts.appendTrace = fakeAppend
+	opts.writeTrace = viaAppend(fakeAppend)
 	if opts.stats == nil {
 		opts.stats = &convertStats{}
 	}
@@ -154,6 +167,11 @@ func TestConvertUsageErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			streams, _, out, errOut := render.Test()
+			defer func() {
+				if t.Failed() {
+					t.Logf("stderr: %s", errOut)
+				}
+			}()
 			code := run(context.Background(), tt.args, streams)
 			if code != exitUsage {
 				t.Errorf("exit %d, want %d", code, exitUsage)
@@ -176,7 +194,7 @@ func TestConvertMissingInputWritesNothing(t *testing.T) {
 	if code != exitError {
 		t.Errorf("exit %d, want 1", code)
 	}
-	if !strings.Contains(errOut.String(), "nope.json: no such file") {
+	if !strings.HasPrefix(errOut.String(), "tracectl: error: cannot read "+filepath.Join(dir, "nope.json")+": no such file or directory\ntracectl: hint: ") {
 		t.Errorf("stderr %q does not name the missing file", errOut)
 	}
 	assertDirEntries(t, dir, nil)
@@ -434,8 +452,8 @@ func TestConvertStreamingHoldsOneDocument(t *testing.T) {
 	streams, _, _, errOut := render.Test()
 	streams.Out = io.Discard
 	opts := &convertOptions{Schema: "v3", streams: streams, Inputs: []string{"-"}, stats: &convertStats{},
-		newDecoder:  func(io.Reader, string) documentDecoder { return gen },
-		appendTrace: fakeAppend}
+		newDecoder: func(io.Reader, string) documentDecoder { return gen },
+		writeTrace: viaAppend(fakeAppend)}
 	if err := runConvert(context.Background(), opts); err != nil {
 		t.Fatalf("%v: %s", err, errOut)
 	}
@@ -513,67 +531,39 @@ func (d readingDecoder) Next() (*spanjson.Document, error) {
 	return nil, err
 }
 
-// sizedDecoder reads size bytes of its input per document and logs its
-// calls, to see when convert reads ahead.
-type sizedDecoder struct {
-	r     io.Reader
-	docs  []*spanjson.Document
-	sizes []int
-	log   *[]string
+func TestConvertCompletesSchema(t *testing.T) {
+	streams, _, out, _ := render.Test()
+	if code := run(context.Background(), []string{"__complete", "convert", "--schema", ""}, streams); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	if got := strings.Fields(strings.Split(out.String(), ":")[0]); !slices.Equal(got, []string{"v2", "v3", "otlp"}) {
+		t.Errorf("--schema completions %q", got)
+	}
 }
 
-func (d *sizedDecoder) Next() (*spanjson.Document, error) {
-	if len(d.docs) == 0 {
-		*d.log = append(*d.log, "eof")
-		return nil, io.EOF
-	}
-	if _, err := io.CopyN(io.Discard, d.r, int64(d.sizes[0])); err != nil {
-		return nil, err
-	}
-	doc := d.docs[0]
-	d.docs, d.sizes = d.docs[1:], d.sizes[1:]
-	*d.log = append(*d.log, fmt.Sprintf("next %d", doc.Line))
-	return doc, nil
-}
+var safeTraceFileName = regexp.MustCompile(`^[A-Za-z0-9_-][A-Za-z0-9._-]*\.json$`)
 
-// TestConvertReadsAheadAfterBigDocument: after a big document convert asks
-// for the next one before writing, so at the end of the input the decoder
-// (and its buffer) is released first; small documents are not read ahead.
-func TestConvertReadsAheadAfterBigDocument(t *testing.T) {
-	const big = bigDocument + 1
-	tests := []struct {
-		name  string
-		sizes []int
-		want  []string
-	}{
-		{"one big", []int{big}, []string{"next 1", "eof", "write 01"}},
-		{"small then big", []int{10, big}, []string{"next 1", "write 01", "next 2", "eof", "write 02"}},
-		{"big then small", []int{big, 10}, []string{"next 1", "next 2", "write 01", "write 02", "eof"}},
-		{"small", []int{10, 10}, []string{"next 1", "write 01", "next 2", "write 02", "eof"}},
+// FuzzTraceFileName: whatever two trace ids are, their --dir names are plain
+// safe file names inside DIR, and two traces of one run never share one.
+func FuzzTraceFileName(f *testing.F) {
+	for _, s := range []string{"tr-0af7651916cd43dd8448eb211c80319c", "<redacted>", "..", "../../etc/passwd", "CON", "a/b", "", "x_-fb7e4b9b"} {
+		f.Add(s, "<redacted>")
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var log []string
-			dec := &sizedDecoder{sizes: tt.sizes, log: &log}
-			total := 0
-			for i, n := range tt.sizes {
-				dec.docs = append(dec.docs, doc(spanjson.SchemaMLflowV3, i+1, fakeTrace(byte(i+1), 1, true)))
-				total += n
+	f.Fuzz(func(t *testing.T, a, b string) {
+		taken := map[string]bool{}
+		isTaken := func(n string) bool { return taken[strings.ToLower(n)] }
+		for _, id := range []string{a, b} {
+			name := traceFileName(id, isTaken)
+			if !safeTraceFileName.MatchString(name) || len(name) > maxNameLen+30 || filepath.Base(name) != name {
+				t.Fatalf("traceFileName(%q) = %q: not a safe name", id, name)
 			}
-			streams, in, _, errOut := render.Test()
-			in.Write(make([]byte, total))
-			opts := &convertOptions{Schema: "v2", streams: streams,
-				newDecoder: func(r io.Reader, _ string) documentDecoder { dec.r = r; return dec },
-				appendTrace: func(dst []byte, s spanjson.Schema, tr *spanjson.Trace) ([]byte, []spanjson.Loss, error) {
-					log = append(log, "write "+tr.Info.TraceID[len(tr.Info.TraceID)-2:])
-					return fakeAppend(dst, s, tr)
-				}}
-			if err := runConvert(context.Background(), opts); err != nil {
-				t.Fatalf("%v\n%s", err, errOut)
+			if windowsReserved[strings.ToUpper(strings.SplitN(name, ".", 2)[0])] {
+				t.Fatalf("traceFileName(%q) = %q: reserved on Windows", id, name)
 			}
-			if diff := cmp.Diff(tt.want, log); diff != "" {
-				t.Errorf("calls (-want +got):\n%s", diff)
+			if isTaken(name) {
+				t.Fatalf("traceFileName(%q) = %q: already taken", id, name)
 			}
-		})
-	}
+			taken[strings.ToLower(name)] = true
+		}
+	})
 }

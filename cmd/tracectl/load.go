@@ -66,14 +66,13 @@ func unwrapPathError(err error) error {
 // read: where it was first seen and the spans the manager cannot hold
 // (a repeated span id would replace the first; the tree reports them).
 type pendingTrace struct {
-	otelID  spanjson.TraceID
-	source  string
-	schema  spanjson.Schema
-	shape   string
-	info    spanjson.TraceInfo
-	seen    map[spanjson.SpanID]struct{}
-	extra   []spanjson.Span
-	noSpans bool
+	otelID spanjson.TraceID
+	source string
+	schema spanjson.Schema
+	shape  string
+	info   spanjson.TraceInfo
+	seen   map[spanjson.SpanID]struct{}
+	extra  []spanjson.Span
 }
 
 // loadTraces reads every input, feeds each trace through the trace manager
@@ -102,6 +101,9 @@ func loadTraces(ctx context.Context, ins []inputSource, warn func(spanjson.Warni
 		}
 	}
 
+	for _, p := range order {
+		p.seen = nil // every input is read: free the id sets before traces are copied out
+	}
 	views := make([]*render.TraceView, 0, len(order))
 	for _, p := range order {
 		t := spanjson.Trace{Info: p.info}
@@ -140,43 +142,59 @@ func loadInput(ctx context.Context, mgr *manager.Manager, in inputSource, byID m
 	}
 	defer rc.Close()
 	dec := spanjson.NewDecoder(rc, in.name)
+	doc, err := dec.Next()
 	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		doc, err := dec.Next()
 		if err == io.EOF {
 			return nil
 		}
 		if err != nil {
 			return decodeError(in.name, err)
 		}
-		for _, w := range doc.Warnings {
-			warn(w)
+		if err := ctx.Err(); err != nil {
+			return err
 		}
-		for ti := range doc.Traces {
-			t := &doc.Traces[ti]
-			otelID := otelTraceIDOf(t)
-			p := byID[otelID]
-			if p == nil {
-				p = &pendingTrace{otelID: otelID, source: in.name, schema: doc.Schema, shape: doc.Shape, info: t.Info, seen: map[spanjson.SpanID]struct{}{}}
-				byID[otelID] = p
-				*order = append(*order, p)
-				mgr.RegisterTrace(otelID, t.Info)
+		// Read one document ahead: when doc was the input's last (a single
+		// big trace), the decoder and its document-sized buffer become
+		// garbage before doc's spans are copied into the manager.
+		next, nextErr := dec.Next()
+		if nextErr == io.EOF {
+			dec = nil
+		}
+		if err := registerDocument(mgr, in.name, doc, byID, order, warn); err != nil {
+			return err
+		}
+		doc, err = next, nextErr
+	}
+}
+
+// registerDocument feeds a document's traces and spans to the manager.
+func registerDocument(mgr *manager.Manager, name string, doc *spanjson.Document, byID map[spanjson.TraceID]*pendingTrace, order *[]*pendingTrace, warn func(spanjson.Warning)) error {
+	for _, w := range doc.Warnings {
+		warn(w)
+	}
+	for ti := range doc.Traces {
+		t := &doc.Traces[ti]
+		otelID := otelTraceIDOf(t)
+		p := byID[otelID]
+		if p == nil {
+			p = &pendingTrace{otelID: otelID, source: name, schema: doc.Schema, shape: doc.Shape, info: t.Info, seen: map[spanjson.SpanID]struct{}{}}
+			byID[otelID] = p
+			*order = append(*order, p)
+			mgr.RegisterTrace(otelID, t.Info)
+		}
+		for si, s := range t.Spans {
+			if _, dup := p.seen[s.SpanID()]; dup {
+				p.extra = append(p.extra, s)
+				continue
 			}
-			for si, s := range t.Spans {
-				if _, dup := p.seen[s.SpanID()]; dup {
-					p.extra = append(p.extra, s)
-					continue
-				}
-				p.seen[s.SpanID()] = struct{}{}
-				if err := mgr.RegisterSpan(spanjson.LiveSpanFrom(s)); err != nil {
-					return fmt.Errorf("%s: trace %s: %w", in.name, t.Info.TraceID, err)
-				}
-				t.Spans[si] = spanjson.Span{} // the manager holds it now
+			p.seen[s.SpanID()] = struct{}{}
+			if err := mgr.RegisterSpan(spanjson.LiveSpanFrom(s)); err != nil {
+				return fmt.Errorf("%s: trace %s: %w", name, t.Info.TraceID, err)
 			}
+			t.Spans[si] = spanjson.Span{} // the manager holds it now
 		}
 	}
+	return nil
 }
 
 // otelTraceIDOf is the OpenTelemetry id the trace's spans carry, else one
@@ -223,10 +241,27 @@ func checkOutput(o string) error {
 	return usageErrorf("invalid --output %q: want text, json or jsonl", o)
 }
 
-// warnTo prints warnings the house way on stderr.
-func warnTo(streams *render.IOStreams) func(spanjson.Warning) {
-	return func(w spanjson.Warning) {
-		fmt.Fprintf(streams.ErrOut, "tracectl: warning: %s\n", w)
+// maxWarnings is how many warnings one run prints; a broken million-span
+// file must not bury its output under a million warning lines.
+const maxWarnings = 100
+
+// warner prints warnings the house way on stderr, up to maxWarnings, and
+// then how many it held back.
+type warner struct {
+	streams *render.IOStreams
+	n       int
+}
+
+func (w *warner) warn(wn spanjson.Warning) {
+	w.n++
+	if w.n <= maxWarnings {
+		fmt.Fprintf(w.streams.ErrOut, "tracectl: warning: %s\n", wn)
+	}
+}
+
+func (w *warner) finish() {
+	if extra := w.n - maxWarnings; extra > 0 {
+		fmt.Fprintf(w.streams.ErrOut, "tracectl: warning: %d more warnings not shown\n", extra)
 	}
 }
 
@@ -235,20 +270,31 @@ func loadArgs(ctx context.Context, streams *render.IOStreams, args []string) ([]
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	if len(args) == 0 && streams.InTTY {
+		return nil, &hintError{err: usageErrorf("no input: standard input is a terminal"), hint: "name trace files, or pipe traces in: cat trace.json | tracectl show"}
+	}
 	ins, err := inputsFrom(args, streams.In)
 	if err != nil {
 		return nil, err
 	}
-	return loadTraces(ctx, ins, warnTo(streams))
+	w := &warner{streams: streams}
+	defer w.finish()
+	return loadTraces(ctx, ins, w.warn)
 }
 
 // writeJSON writes one value per trace (or span) as a JSON array or JSON
 // Lines.
 func writeJSON[T any](streams *render.IOStreams, output string, items []T) error {
+	return writeJSONEach(streams, output, len(items), func(k int) any { return items[k] })
+}
+
+// writeJSONEach writes n values made one at a time by item, so a long list
+// never exists whole in memory.
+func writeJSONEach(streams *render.IOStreams, output string, n int, item func(k int) any) error {
 	bw := bufio.NewWriterSize(streams.Out, 64<<10)
 	jw := render.NewJSONWriter(bw, output == outputJSONL)
-	for _, it := range items {
-		if err := jw.Write(it); err != nil {
+	for k := 0; k < n; k++ {
+		if err := jw.Write(item(k)); err != nil {
 			return err
 		}
 	}
@@ -277,6 +323,9 @@ func printErrorContext(streams *render.IOStreams, err error) {
 		return
 	}
 	line, col := se.LineText, se.Col-1
+	if se.LineTextCol > 0 { // LineText may be clipped: the column within it
+		col = se.LineTextCol - 1
+	}
 	const room = 72
 	if col > len(line) {
 		col = len(line)

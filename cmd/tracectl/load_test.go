@@ -140,3 +140,22 @@ func TestInputsFrom(t *testing.T) {
 		t.Error("stdin twice: no error")
 	}
 }
+
+func TestWarningsAreCapped(t *testing.T) {
+	streams, _, _, errOut := render.Test()
+	w := &warner{streams: streams}
+	for k := 0; k < maxWarnings+7; k++ {
+		w.warn(spanjson.Warning{Where: "f.json:1:1", Msg: fmt.Sprint("problem ", k)})
+	}
+	w.finish()
+	lines := strings.Split(strings.TrimRight(errOut.String(), "\n"), "\n")
+	if len(lines) != maxWarnings+1 {
+		t.Fatalf("%d lines, want %d", len(lines), maxWarnings+1)
+	}
+	if lines[0] != "tracectl: warning: f.json:1:1: problem 0" {
+		t.Errorf("first line = %q", lines[0])
+	}
+	if lines[maxWarnings] != "tracectl: warning: 7 more warnings not shown" {
+		t.Errorf("last line = %q", lines[maxWarnings])
+	}
+}

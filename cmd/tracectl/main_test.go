@@ -195,6 +195,17 @@ func TestUsageErrorsExit2(t *testing.T) {
 	}
 }
 
+func TestNoInputFromATerminalIsAUsageError(t *testing.T) {
+	streams, _, _, errOut := render.Test()
+	streams.InTTY = true
+	if code := Main([]string{"roots"}, streams); code != exitUsage {
+		t.Errorf("exit %d, want %d", code, exitUsage)
+	}
+	if !strings.Contains(errOut.String(), "tracectl: error: no input") || !strings.Contains(errOut.String(), "tracectl: hint: ") {
+		t.Errorf("stderr = %q", errOut.String())
+	}
+}
+
 func TestMissingFileExits1WithHint(t *testing.T) {
 	_, errOut, code := runMain(t, "", "show", filepath.Join(t.TempDir(), "nope.json"))
 	if code != exitError {

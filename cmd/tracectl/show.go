@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 
 	"github.com/spf13/cobra"
@@ -68,11 +69,17 @@ func runShow(opts *showOptions) error {
 		return err
 	}
 	if opts.output != outputText {
-		items := make([]render.TraceJSON, 0, len(views))
+		bw := bufio.NewWriterSize(opts.streams.Out, 64<<10)
+		jw := render.NewJSONWriter(bw, opts.output == outputJSONL)
 		for _, v := range views {
-			items = append(items, v.ShowJSON(opts.ShowOptions))
+			if err := jw.WriteShow(v, opts.ShowOptions); err != nil {
+				return err
+			}
 		}
-		return writeJSON(opts.streams, opts.output, items)
+		if err := jw.Close(); err != nil {
+			return err
+		}
+		return bw.Flush()
 	}
 	p := render.NewPrinter(opts.streams)
 	for _, v := range views {

@@ -145,13 +145,11 @@ func runSpans(opts *spansOptions) error {
 	refs := selectSpans(views, filter)
 	sortSpans(refs, opts.sort)
 	if opts.output != outputText {
-		items := make([]render.SpanJSON, 0, len(refs))
-		for _, r := range refs {
-			j := r.View.SpanJSONOf(r.Index, false, false)
-			j.TraceID = r.View.TraceID()
-			items = append(items, j)
-		}
-		return writeJSON(opts.streams, opts.output, items)
+		return writeJSONEach(opts.streams, opts.output, len(refs), func(k int) any {
+			j := refs[k].View.SpanJSONOf(refs[k].Index, false, false)
+			j.TraceID = refs[k].View.TraceID()
+			return j
+		})
 	}
 	p := render.NewPrinter(opts.streams)
 	p.Spans(refs, len(views) > 1)

@@ -19,6 +19,8 @@ const (
 	IncompleteTimeout   = "no root span within --trace-timeout"
 	IncompleteEvicted   = "no root span when --max-traces was reached"
 	IncompleteShutdown  = "no root span at shutdown"
+	IncompleteLate      = "late spans of a trace already written"
+	recentWritten       = 1 << 16 // trace ids remembered to recognise late spans
 	defaultIdle         = 5 * time.Second
 	defaultTraceTimeout = 60 * time.Second
 )
@@ -68,12 +70,18 @@ type Assembler struct {
 	// rootless holds the others in order of their first span.
 	rooted, rootless heldList
 	spans            int
+	// recent remembers the ids of the last traces let go, so spans that
+	// arrive after their trace was written are marked as late.
+	recent     map[spanjson.TraceID]struct{}
+	recentRing []spanjson.TraceID
+	recentNext int
 }
 
 type heldTrace struct {
 	id          spanjson.TraceID
 	spans       []spanjson.Span
 	hasRoot     bool
+	late        bool // the trace was already let go once
 	first, last time.Time
 	age, wait   heldLink
 }
@@ -89,7 +97,7 @@ func NewAssembler(cfg AssemblerConfig) *Assembler {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	a := &Assembler{cfg: cfg, traces: make(map[spanjson.TraceID]*heldTrace)}
+	a := &Assembler{cfg: cfg, traces: make(map[spanjson.TraceID]*heldTrace), recent: make(map[spanjson.TraceID]struct{})}
 	a.age.init(func(t *heldTrace) *heldLink { return &t.age })
 	a.rooted.init(func(t *heldTrace) *heldLink { return &t.wait })
 	a.rootless.init(func(t *heldTrace) *heldLink { return &t.wait })
@@ -121,6 +129,7 @@ func (a *Assembler) Add(spans []spanjson.Span) []*CollectedTrace {
 				gone = append(gone, r)
 			}
 			t = &heldTrace{id: id, first: now, last: now, spans: make([]spanjson.Span, 0, 8)}
+			_, t.late = a.recent[id]
 			a.traces[id] = t
 			a.age.pushBack(t)
 			a.rootless.pushBack(t)
@@ -205,9 +214,29 @@ func (a *Assembler) releaseLocked(t *heldTrace, reason string) released {
 		reason = ""
 	} else {
 		a.rootless.remove(t)
+		if t.late {
+			reason = IncompleteLate
+		}
 	}
 	a.spans -= len(t.spans)
+	a.rememberLocked(t.id)
 	return released{id: t.id, spans: t.spans, incomplete: reason}
+}
+
+// rememberLocked records id among the recently let-go traces, forgetting
+// the oldest beyond recentWritten.
+func (a *Assembler) rememberLocked(id spanjson.TraceID) {
+	if _, ok := a.recent[id]; ok {
+		return
+	}
+	if len(a.recentRing) < recentWritten {
+		a.recentRing = append(a.recentRing, id)
+	} else {
+		delete(a.recent, a.recentRing[a.recentNext])
+		a.recentRing[a.recentNext] = id
+		a.recentNext = (a.recentNext + 1) % recentWritten
+	}
+	a.recent[id] = struct{}{}
 }
 
 // buildCollected orders the spans (start time, then span id), drops

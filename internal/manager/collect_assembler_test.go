@@ -264,3 +264,45 @@ func TestAssemblerConcurrentAdd(t *testing.T) {
 		t.Errorf("Held() = %d traces, %d spans; want 200, 800", n, spans)
 	}
 }
+
+// Spans that come after their trace was written make a second, rootless
+// trace, marked as late rather than as missing its root.
+func TestAssemblerLateSpans(t *testing.T) {
+	a, clk := newColAssembler(AssemblerConfig{Idle: time.Second, TraceTimeout: 10 * time.Second})
+	a.Add([]spanjson.Span{colSpan(1, 1, 0), colSpan(1, 2, 1)})
+	clk.Advance(time.Second)
+	if got := a.Expire(); len(got) != 1 {
+		t.Fatalf("Expire let go %d traces, want 1", len(got))
+	}
+	a.Add([]spanjson.Span{colSpan(1, 3, 2)})
+	a.Add([]spanjson.Span{colSpan(2, 4, 9)}) // never seen: plainly rootless
+	clk.Advance(10 * time.Second)
+	want := []colSummary{
+		{Trace: colTID(1).MLflowID(), Spans: []string{"s3"}, State: spanjson.StateError,
+			Tags: map[string]string{TagIncomplete: IncompleteLate}, Incomplete: IncompleteLate},
+		{Trace: colTID(2).MLflowID(), Spans: []string{"s4"}, State: spanjson.StateError,
+			Tags: map[string]string{TagIncomplete: IncompleteTimeout}, Incomplete: IncompleteTimeout},
+	}
+	if diff := cmp.Diff(want, colSummarize(a.Expire())); diff != "" {
+		t.Errorf("Expire (-want +got):\n%s", diff)
+	}
+}
+
+func TestAssemblerForgetsOldWrittenTraces(t *testing.T) {
+	a, _ := newColAssembler(AssemblerConfig{})
+	id := func(n int) spanjson.TraceID {
+		return spanjson.TraceID{12: byte(n >> 24), 13: byte(n >> 16), 14: byte(n >> 8), 15: byte(n)}
+	}
+	for i := range recentWritten + 10 {
+		a.rememberLocked(id(i))
+	}
+	if len(a.recent) != recentWritten || len(a.recentRing) != recentWritten {
+		t.Errorf("remembers %d ids (ring %d), want at most %d", len(a.recent), len(a.recentRing), recentWritten)
+	}
+	if _, ok := a.recent[id(0)]; ok {
+		t.Error("the oldest id is still remembered")
+	}
+	if _, ok := a.recent[id(recentWritten+9)]; !ok {
+		t.Error("the newest id is not remembered")
+	}
+}

@@ -7,8 +7,10 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -125,11 +127,17 @@ func jsonlBenchSink(schema spanjson.Schema) func(b *testing.B) (TraceSink, func(
 //	spans/s          collector throughput (nothing lost)
 //	discard-spans/s  the discard-only handler's throughput
 //	ratio            collector / discard
+//	spans/cpu-s      spans per CPU second of the process, generator included
+//	cpu-ratio        CPU per span of discard / of the collector
 func BenchmarkCollectIngest(b *testing.B) {
 	const (
 		bodiesPerRound = 200
 		spansPerBody   = 500
 	)
+	// tracectl collect runs with GOGC=400 unless GOGC is set; so does this.
+	if os.Getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(400))
+	}
 	senders := max(4, 2*runtime.GOMAXPROCS(0))
 	bodies := colBenchBodies(b, bodiesPerRound, spansPerBody)
 	total := int64(bodiesPerRound * spansPerBody)
@@ -146,7 +154,7 @@ func BenchmarkCollectIngest(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			discardURL, stop := colDiscardServer(b)
 			defer stop()
-			var collectTime, discardTime time.Duration
+			var collectTime, discardTime, collectCPU, discardCPU time.Duration
 			rounds := 0
 			for b.Loop() {
 				sink, counted := sinks[name](b)
@@ -156,7 +164,7 @@ func BenchmarkCollectIngest(b *testing.B) {
 				}
 				c := NewCollector(CollectorConfig{Assembler: AssemblerConfig{Idle: 100 * time.Millisecond}, Sink: sink})
 				c.Start(ln)
-				start := time.Now()
+				start, cpu := time.Now(), processCPU()
 				if err := colGenerate("http://"+ln.Addr().String()+"/v1/traces", bodies, senders); err != nil {
 					b.Fatal(err)
 				}
@@ -164,22 +172,30 @@ func BenchmarkCollectIngest(b *testing.B) {
 					b.Fatal(err)
 				}
 				collectTime += time.Since(start)
+				collectCPU += processCPU() - cpu
 				st := c.Stats()
 				if st.SpansReceived != total || st.SpansWritten != total || (counted != nil && counted() != total) {
 					b.Fatalf("spans sent %d, received %d, written %d: something was lost", total, st.SpansReceived, st.SpansWritten)
 				}
 
-				start = time.Now()
+				start, cpu = time.Now(), processCPU()
 				if err := colGenerate(discardURL, bodies, senders); err != nil {
 					b.Fatal(err)
 				}
 				discardTime += time.Since(start)
+				discardCPU += processCPU() - cpu
 				rounds++
 			}
 			spans := float64(total) * float64(rounds)
 			b.ReportMetric(spans/collectTime.Seconds(), "spans/s")
 			b.ReportMetric(spans/discardTime.Seconds(), "discard-spans/s")
 			b.ReportMetric(discardTime.Seconds()/collectTime.Seconds(), "ratio")
+			if collectCPU > 0 && discardCPU > 0 {
+				// CPU seconds (generator included) do not depend on what
+				// else runs on the machine the way wall time does.
+				b.ReportMetric(spans/collectCPU.Seconds(), "spans/cpu-s")
+				b.ReportMetric(discardCPU.Seconds()/collectCPU.Seconds(), "cpu-ratio")
+			}
 		})
 	}
 }

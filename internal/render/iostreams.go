@@ -20,6 +20,8 @@ type IOStreams struct {
 	Out    io.Writer
 	ErrOut io.Writer
 
+	// InTTY reports whether In is a terminal (a person typing, not a pipe).
+	InTTY bool
 	// OutTTY reports whether Out is a terminal.
 	OutTTY bool
 	// ErrTTY reports whether ErrOut is a terminal.
@@ -36,6 +38,7 @@ type IOStreams struct {
 // System returns streams bound to the process's stdin, stdout and stderr.
 func System() *IOStreams {
 	s := &IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr, Getenv: os.Getenv, Width: 80}
+	s.InTTY = isTerminal(os.Stdin)
 	s.OutTTY = isTerminal(os.Stdout)
 	s.ErrTTY = isTerminal(os.Stderr)
 	if s.OutTTY {

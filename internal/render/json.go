@@ -14,8 +14,15 @@ import (
 // nanoseconds as decimal strings, as in OTLP JSON, so no digit is lost;
 // durations are integer nanoseconds. Fields are only ever added.
 
-// TraceJSON is one trace in `tracectl show -o json`.
+// TraceJSON is one trace in `tracectl show -o json`: the trace's fields,
+// then its spans.
 type TraceJSON struct {
+	TraceHeadJSON
+	Spans []SpanJSON `json:"spans"`
+}
+
+// TraceHeadJSON is the trace-level part of TraceJSON.
+type TraceHeadJSON struct {
 	TraceID         string       `json:"trace_id"`
 	OTelTraceID     string       `json:"otel_trace_id"`
 	Name            string       `json:"name"`
@@ -30,7 +37,6 @@ type TraceJSON struct {
 	Source          string       `json:"source"`
 	RequestPreview  string       `json:"request_preview"`
 	ResponsePreview string       `json:"response_preview"`
-	Spans           []SpanJSON   `json:"spans"`
 }
 
 // SpanJSON is one span in `show -o json` (in tree pre-order) and in
@@ -167,9 +173,17 @@ func attrMap(a spanjson.Attributes) map[string]any {
 // ShowJSON describes the trace for `show -o json`: the spans that the text
 // tree would print, never folded.
 func (v *TraceView) ShowJSON(o ShowOptions) TraceJSON {
+	out := TraceJSON{TraceHeadJSON: v.showHead(), Spans: []SpanJSON{}}
+	v.eachShownSpan(o, func(i int) {
+		out.Spans = append(out.Spans, v.SpanJSONOf(i, o.Attributes, o.Events))
+	})
+	return out
+}
+
+func (v *TraceView) showHead() TraceHeadJSON {
 	req, resp := v.Previews()
 	t0, t1 := v.Bounds()
-	out := TraceJSON{
+	return TraceHeadJSON{
 		TraceID:         v.TraceID(),
 		OTelTraceID:     v.OTelTraceID(),
 		Name:            v.Name(),
@@ -184,16 +198,90 @@ func (v *TraceView) ShowJSON(o ShowOptions) TraceJSON {
 		Source:          v.Source,
 		RequestPreview:  req,
 		ResponsePreview: resp,
-		Spans:           []SpanJSON{},
 	}
+}
+
+// eachShownSpan calls fn for the spans `show` prints, in tree order,
+// unfolded.
+func (v *TraceView) eachShownSpan(o ShowOptions, fn func(i int)) {
 	w := newTreeWalker(v, ShowOptions{Depth: o.Depth, ErrorsOnly: o.ErrorsOnly, NoFold: true})
-	w.walk(func(l *treeLine, _ []byte) {
-		out.Spans = append(out.Spans, v.SpanJSONOf(l.members[0], o.Attributes, o.Events))
-	})
 	if o.ErrorsOnly && !anyTrue(w.hasErr) {
-		out.Spans = []SpanJSON{}
+		return
 	}
-	return out
+	w.walk(func(l *treeLine, _ []byte) { fn(l.members[0]) })
+}
+
+// WriteShow writes the trace exactly as Write(v.ShowJSON(o)) would, but
+// one span at a time, so a million-span trace never exists as one JSON
+// value in memory.
+func (j *JSONWriter) WriteShow(v *TraceView, o ShowOptions) error {
+	enc := json.NewEncoder(&j.buf)
+	enc.SetEscapeHTML(false)
+	encode := func(x any, prefix string) ([]byte, error) {
+		j.buf.Reset()
+		if !j.lines {
+			enc.SetIndent(prefix, "  ")
+		}
+		if err := enc.Encode(x); err != nil {
+			return nil, err
+		}
+		return bytes.TrimSuffix(j.buf.Bytes(), []byte("\n")), nil
+	}
+	head, err := encode(v.showHead(), "  ")
+	if err != nil {
+		return err
+	}
+	// The head's closing brace makes way for the spans member.
+	head = bytes.TrimRight(head[:len(head)-1], " \n")
+
+	start, open, spanSep, closeEmpty, closeSpans, end := "", `,"spans":[`, ",", "]}", "]}", "\n"
+	if !j.lines {
+		start = ",\n  "
+		if j.n == 0 {
+			start = "[\n  "
+		}
+		open, spanSep, closeEmpty, closeSpans, end = ",\n    \"spans\": [", ",", "]\n  }", "\n    ]\n  }", ""
+	}
+	j.n++
+	if _, err := io.WriteString(j.w, start); err != nil {
+		return err
+	}
+	if _, err := j.w.Write(head); err != nil {
+		return err
+	}
+	if _, err := io.WriteString(j.w, open); err != nil {
+		return err
+	}
+	n := 0
+	v.eachShownSpan(o, func(i int) {
+		if err != nil {
+			return
+		}
+		var b []byte
+		if b, err = encode(v.SpanJSONOf(i, o.Attributes, o.Events), "      "); err != nil {
+			return
+		}
+		sep := spanSep
+		if n == 0 {
+			sep = ""
+		}
+		if !j.lines {
+			sep += "\n      "
+		}
+		n++
+		if _, err = io.WriteString(j.w, sep); err == nil {
+			_, err = j.w.Write(b)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	closing := closeSpans
+	if n == 0 {
+		closing = closeEmpty
+	}
+	_, err = io.WriteString(j.w, closing+end)
+	return err
 }
 
 // RootJSON describes the trace for `roots`.

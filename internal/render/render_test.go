@@ -377,3 +377,78 @@ func TestLongNameDoesNotWidenEveryLine(t *testing.T) {
 		}
 	}
 }
+
+// TestFormatDurationMatchesFloatRounding checks the integer formatter
+// against the float formula it replaces, over many magnitudes.
+func TestFormatDurationMatchesFloatRounding(t *testing.T) {
+	float := func(x float64) string {
+		switch {
+		case x >= 99.95:
+			return fmt.Sprintf("%.0f", x)
+		case x >= 9.995:
+			return fmt.Sprintf("%.1f", x)
+		}
+		return fmt.Sprintf("%.2f", x)
+	}
+	for d := time.Duration(1000); d < 59*time.Second; d = d*7/5 + 13 {
+		var want string
+		switch {
+		case d < 999_500:
+			want = float(float64(d)/1e3) + "µs"
+		case d < 999_500_000:
+			want = float(float64(d)/1e6) + "ms"
+		default:
+			want = float(float64(d)/1e9) + "s"
+		}
+		if got := FormatDuration(d); got != want {
+			t.Errorf("FormatDuration(%d) = %q, want %q", d, got, want)
+		}
+	}
+}
+
+func TestDurationColumnsAlignWithMicroseconds(t *testing.T) {
+	v := viewOf(t, spanjson.TraceInfo{},
+		sp{n: 1, name: "root", start: 0, end: 100},
+		sp{n: 2, p: 1, name: "fast", start: 1, end: 1.5}, // 500µs: "µ" is two bytes, one cell
+		sp{n: 3, p: 1, name: "slow", start: 2, end: 50},
+	)
+	out := renderShow(t, v, ShowOptions{}, false)
+	ends := map[int]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		if strings.Contains(line, "UNSET") {
+			ends[width(line)] = true
+		}
+	}
+	if len(ends) != 1 {
+		t.Errorf("span lines end at different columns %v:\n%s", ends, out)
+	}
+}
+
+// TestWriteShowStreamsTheSameJSON checks the span-at-a-time writer against
+// encoding the whole ShowJSON value, in both output modes.
+func TestWriteShowStreamsTheSameJSON(t *testing.T) {
+	healthy := viewOf(t, spanjson.TraceInfo{TraceID: "tr-ok"}, sp{n: 1, name: "only", start: 0, end: 1, status: spanjson.StatusOK})
+	for _, lines := range []bool{false, true} {
+		for _, o := range []ShowOptions{{}, {ErrorsOnly: true}, {Attributes: true, Events: true, Depth: 2}} {
+			var want, got bytes.Buffer
+			wj, gj := NewJSONWriter(&want, lines), NewJSONWriter(&got, lines)
+			for _, v := range []*TraceView{agentTrace(t), healthy, agentTrace(t)} {
+				if err := wj.Write(v.ShowJSON(o)); err != nil {
+					t.Fatal(err)
+				}
+				if err := gj.WriteShow(v, o); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := wj.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if err := gj.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if diff := gocmp.Diff(want.String(), got.String()); diff != "" {
+				t.Errorf("lines=%v %+v: streamed JSON differs (-want +got):\n%s", lines, o, diff)
+			}
+		}
+	}
+}

@@ -45,12 +45,11 @@ type treeLine struct {
 type spanGroup []int
 
 type treeWalker struct {
-	v       *TraceView
-	o       ShowOptions
-	hasErr  []bool // errors-only: span is or leads to a failing span
-	slab    []spanGroup
-	prefix  []byte
-	visible []int
+	v      *TraceView
+	o      ShowOptions
+	hasErr []bool // errors-only: span is or leads to a failing span
+	slab   []spanGroup
+	prefix []byte
 }
 
 // isError reports whether span i failed.
@@ -241,7 +240,7 @@ func errorText(s spanjson.Span) string {
 	if m := s.Status().Message; m != "" {
 		return m
 	}
-	return "failed"
+	return "no exception or message recorded"
 }
 
 // Show writes the trace's header, previews and span tree.
@@ -311,6 +310,7 @@ func (p *Printer) showTree(v *TraceView, o ShowOptions) {
 		return
 	}
 
+	scratch := make([]byte, 0, 32)
 	// First pass: column widths.
 	nameW, typeW, statusW, durW, selfW := len("SPAN"), len("TYPE"), len("STATUS"), len("DURATION"), len("SELF")
 	w.walk(func(l *treeLine, prefix []byte) {
@@ -318,8 +318,8 @@ func (p *Printer) showTree(v *TraceView, o ShowOptions) {
 		nameW = max(nameW, utf8.RuneCount(prefix)+nameWidth(v, l))
 		typeW = max(typeW, width(v.types[l.members[0]]))
 		statusW = max(statusW, width(th.statusText(s.Status().Code)))
-		durW = max(durW, len(durText(l.dur, s)))
-		selfW = max(selfW, len(durText(l.self, s)))
+		durW = max(durW, utf8.RuneCount(appendDurText(scratch[:0], l.dur, s)))
+		selfW = max(selfW, utf8.RuneCount(appendDurText(scratch[:0], l.self, s)))
 	})
 	barW := 0
 	// One long name must not pad every other line: past the cap a name
@@ -387,17 +387,21 @@ func (p *Printer) showTree(v *TraceView, o ShowOptions) {
 		st := th.statusText(code)
 		pad(p.w, th.paint(th.statusStyle(code), st), width(st), statusW)
 		p.w.WriteString("  ")
-		d := durText(l.dur, first)
-		for k := len(d); k < durW; k++ {
+		scratch = appendDurText(scratch[:0], l.dur, first)
+		for k := utf8.RuneCount(scratch); k < durW; k++ {
 			p.w.WriteByte(' ')
 		}
-		p.w.WriteString(d)
+		p.w.Write(scratch)
 		p.w.WriteString("  ")
-		sf := durText(l.self, first)
-		for k := len(sf); k < selfW; k++ {
+		scratch = appendDurText(scratch[:0], l.self, first)
+		for k := utf8.RuneCount(scratch); k < selfW; k++ {
 			p.w.WriteByte(' ')
 		}
-		p.w.WriteString(th.paint(th.dim, sf))
+		if th.color {
+			p.w.WriteString(th.paint(th.dim, string(scratch)))
+		} else {
+			p.w.Write(scratch)
+		}
 		if barW > 0 {
 			p.w.WriteString("  ")
 			p.writeBar(l, t0, t1, barW, code == spanjson.StatusError)
@@ -419,10 +423,14 @@ func anyTrue(b []bool) bool {
 
 // durText is a duration cell; a span that has not ended shows "running".
 func durText(d time.Duration, s spanjson.Span) string {
+	return string(appendDurText(nil, d, s))
+}
+
+func appendDurText(dst []byte, d time.Duration, s spanjson.Span) []byte {
 	if s.EndTime() == 0 {
-		return "running"
+		return append(dst, "running"...)
 	}
-	return FormatDuration(d)
+	return AppendDuration(dst, d)
 }
 
 // writeBar draws the line's interval on the trace's time axis [t0, t1].

@@ -2,7 +2,7 @@ package render
 
 import (
 	"bufio"
-	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -87,37 +87,50 @@ func (t *Theme) stateStyle(s spanjson.TraceState) lipgloss.Style {
 
 // FormatDuration prints a duration with three significant digits at most,
 // in a stable form: 850ns, 12.3µs, 4.56ms, 5.10s, 2m05s.
-func FormatDuration(d time.Duration) string {
+func FormatDuration(d time.Duration) string { return string(AppendDuration(nil, d)) }
+
+// AppendDuration appends FormatDuration(d) to dst without allocating; the
+// digits come from integer arithmetic, rounded half up.
+func AppendDuration(dst []byte, d time.Duration) []byte {
 	// A value that rounds up to 1000 of a unit is printed in the next unit
 	// (999.9996ms is 1.00s, not 1000ms).
 	switch {
 	case d < 0:
-		return "-" + FormatDuration(-d)
+		if d == math.MinInt64 {
+			d++
+		}
+		return AppendDuration(append(dst, '-'), -d)
 	case d < time.Microsecond:
-		return strconv.FormatInt(int64(d), 10) + "ns"
+		return append(strconv.AppendInt(dst, int64(d), 10), "ns"...)
 	case d < 999_500*time.Nanosecond:
-		return threeDigits(float64(d)/1e3) + "µs"
+		return append(threeDigits(dst, int64(d), 1e3), "µs"...)
 	case d < 999_500*time.Microsecond:
-		return threeDigits(float64(d)/1e6) + "ms"
+		return append(threeDigits(dst, int64(d), 1e6), "ms"...)
 	case d < 59_950*time.Millisecond:
-		return threeDigits(float64(d)/1e9) + "s"
+		return append(threeDigits(dst, int64(d), 1e9), 's')
 	case d < time.Hour-500*time.Millisecond:
 		d = d.Round(time.Second)
-		return fmt.Sprintf("%dm%02ds", int(d/time.Minute), int((d%time.Minute)/time.Second))
+		dst = strconv.AppendInt(dst, int64(d/time.Minute), 10)
+		return append(twoDigits(append(dst, 'm'), int64((d%time.Minute)/time.Second)), 's')
 	}
 	d = d.Round(time.Minute)
-	return fmt.Sprintf("%dh%02dm", int(d/time.Hour), int((d%time.Hour)/time.Minute))
+	dst = strconv.AppendInt(dst, int64(d/time.Hour), 10)
+	return append(twoDigits(append(dst, 'h'), int64((d%time.Hour)/time.Minute)), 'm')
 }
 
-func threeDigits(x float64) string {
-	switch {
-	case x >= 99.95:
-		return strconv.FormatFloat(x, 'f', 0, 64)
-	case x >= 9.995:
-		return strconv.FormatFloat(x, 'f', 1, 64)
+// threeDigits appends n/unit (1 <= n/unit < 999.5) with three significant
+// digits: 4.56, 45.6 or 456.
+func threeDigits(dst []byte, n, unit int64) []byte {
+	if r := (n*100 + unit/2) / unit; r < 1000 {
+		return append(append(strconv.AppendInt(dst, r/100, 10), '.'), byte('0'+r/10%10), byte('0'+r%10))
 	}
-	return strconv.FormatFloat(x, 'f', 2, 64)
+	if r := (n*10 + unit/2) / unit; r < 1000 {
+		return append(append(strconv.AppendInt(dst, r/10, 10), '.'), byte('0'+r%10))
+	}
+	return strconv.AppendInt(dst, (n+unit/2)/unit, 10)
 }
+
+func twoDigits(dst []byte, n int64) []byte { return append(dst, byte('0'+n/10), byte('0'+n%10)) }
 
 // width is the display width of s in terminal cells.
 func width(s string) int {

@@ -62,7 +62,7 @@ type jsonV3Span struct {
 	Attributes map[string]string `json:"attributes"`
 }
 
-// benchSpans is TRACECTL_BENCH_SPANS, default 1,000,000 (about 600 MB).
+// benchSpans is TRACECTL_BENCH_SPANS, default 1,000,000 (about 570 MB).
 func benchSpans(tb testing.TB) int {
 	n := 1_000_000
 	if s := os.Getenv("TRACECTL_BENCH_SPANS"); s != "" {

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"tracectl/internal/spanjson/spanjsontest"
 )
 
 const (
@@ -122,10 +124,9 @@ func TestDecodeFiles(t *testing.T) {
 				{redacted, redSpan, redSpan, "Completions", 1764694340819104621, 1764694345916576447, ok, "CHAT_MODEL", 0},
 			}}},
 			Warnings: []string{
-				dbFile + `:28:21: trace id "<redacted>" cannot be decoded: kept as an opaque id`,
-				dbFile + `:29:20: span id "<redacted>" cannot be decoded: kept as an opaque id`,
-				dbFile + `:48:21: trace id "<redacted>" cannot be decoded: kept as an opaque id`,
-				dbFile + `:49:20: span id "<redacted>" cannot be decoded: kept as an opaque id`,
+				// One line per problem: the repeats in the second span are counted.
+				dbFile + `:28:21: trace id "<redacted>" cannot be decoded: kept as an opaque id (2 times in this document)`,
+				dbFile + `:29:20: span id "<redacted>" cannot be decoded: kept as an opaque id (2 times in this document)`,
 				dbFile + `:50:27: parent span id "<redacted>" cannot be decoded: kept as an opaque id`,
 			},
 		}}},
@@ -325,6 +326,17 @@ func TestDecodeErrors(t *testing.T) {
 		{name: "inline:trailing comma", input: `{"spans": [{},]}`, line: 1, col: 15, msg: "invalid character ']' looking for the beginning of a span"},
 		{name: "inline:error before the list", input: "{\"info\": nul,\n \"data\": {\"spans\": [{}]}}", line: 1, col: 13, msg: "invalid character ','"},
 		{name: "inline:error after the list", input: "{\"data\": {\"spans\": [{}\n]},\n \"info\": tru}", line: 3, col: 13, msg: "invalid character '}'", lineText: ` "info": tru}`},
+		// Spans after the first are decoded straight from the read buffer:
+		// invalid JSON inside them is still found and located exactly.
+		{name: "inline:control char in a later span", input: "{\"spans\": [{}, {\"name\": \"a\x01\"}]}", line: 1, col: 27, msg: "invalid character '\\x01' in string literal"},
+		{name: "inline:missing colon in a later span", input: `{"spans": [{}, {"name" 1}]}`, line: 1, col: 24, msg: "invalid character '1' after object key"},
+		{name: "inline:bad literal in a later span", input: `{"spans": [{}, {"trace_state": tru}]}`, line: 1, col: 35, msg: "invalid character '}'"},
+		{name: "inline:bad escape in a later span", input: `{"spans": [{}, {"attributes": {"a": "x\q"}}]}`, line: 1, col: 40, msg: "invalid character 'q' in string escape code"},
+		{name: "inline:bad unicode escape in a later span", input: `{"spans": [{}, {"name": "\u12g4"}]}`, line: 1, col: 30, msg: "invalid character 'g' in \\u hexadecimal character escape"},
+		{name: "inline:leading zero in a later span", input: `{"spans": [{}, {"start_time_unix_nano": 01}]}`, line: 1, col: 42, msg: "invalid character '1' after object key:value pair"},
+		{name: "inline:trailing comma inside a later span", input: `{"spans": [{}, {"events": [1,]}]}`, line: 1, col: 30, msg: "invalid character ']'"},
+		{name: "inline:null misspelt in a later span", input: `{"spans": [{}, {"parent_span_id": nul}]}`, line: 1, col: 38, msg: "invalid character '}'"},
+		{name: "inline:long line", input: `{"spans": [` + strings.Repeat(`{"name":"x"},`, 40) + `{"name" 1}]}`, line: 1, col: 540, msg: "invalid character '1' after object key"},
 		{name: "inline:cut inside a span", input: "{\"data\": {\"spans\": [{}, {\"name\": \"x", line: 1, col: 36, msg: "unexpected end of input"},
 	}
 	for _, tt := range tests {
@@ -360,7 +372,19 @@ func TestDecodeErrors(t *testing.T) {
 				t.Errorf("line text = %q, want %q", se.LineText, tt.lineText)
 			}
 			if se.LineTextCol < 1 || se.LineTextCol > len(se.LineText)+1 {
-				t.Errorf("LineTextCol %d outside line text %q", se.LineTextCol, se.LineText)
+				t.Fatalf("LineTextCol %d outside line text %q", se.LineTextCol, se.LineText)
+			}
+			// The caret column of LineText points at the same byte as
+			// Line:Col of the input.
+			if strings.HasPrefix(tt.name, "inline:") {
+				lines := strings.Split(tt.input, "\n")
+				in := lines[tt.line-1]
+				if tt.col <= len(in) && (se.LineTextCol > len(se.LineText) || se.LineText[se.LineTextCol-1] != in[tt.col-1]) {
+					t.Errorf("LineText %q col %d does not point at %q", se.LineText, se.LineTextCol, in[tt.col-1])
+				}
+				if len(se.LineText) > maxLineText+1 {
+					t.Errorf("LineText not clipped: %d bytes", len(se.LineText))
+				}
 			}
 		})
 	}
@@ -470,3 +494,85 @@ func (r *oneByteReader) Read(p []byte) (int, error) {
 }
 
 type jsonRaw = json.RawMessage
+
+func TestDecodeDatabricksEnvelope(t *testing.T) {
+	docs, err := decodeFile(t, fixturesDir+"/databricks_envelope.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := docs[0]
+	if d.Schema != SchemaMLflowV3 || d.Shape != "Databricks serving envelope" || len(d.Traces) != 1 {
+		t.Fatalf("schema %q shape %q, %d traces", d.Schema, d.Shape, len(d.Traces))
+	}
+	tr := d.Traces[0]
+	if len(tr.Spans) != 2 || tr.Spans[1].Name() != "Completions" || tr.Info.ExecutionDuration != 5098*time.Millisecond {
+		t.Errorf("trace: %d spans, info %+v", len(tr.Spans), tr.Info)
+	}
+	if len(d.Warnings) != 3 || !strings.HasPrefix(d.Warnings[0].Where, "databricks_envelope.json:1:") {
+		t.Errorf("warnings: %v", d.Warnings)
+	}
+	if tr.Spans[0].d.Opaque == nil || tr.Spans[0].d.Opaque.SpanID != "<redacted>" {
+		t.Errorf("opaque ids not kept: %+v", tr.Spans[0].d.Opaque)
+	}
+}
+
+// A bare TraceData gets an info derived from its root span.
+func TestDecodeDerivedInfo(t *testing.T) {
+	docs, err := decodeFile(t, fixturesDir+"/several_traces.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := docs[1].Traces[0].Info
+	want := TraceInfo{
+		TraceID:           "req-b", // mlflow.traceRequestId of an MLflow 2 span
+		RequestTime:       time.Unix(0, 1738404100000000000).UTC(),
+		ExecutionDuration: 500 * time.Millisecond, HasDuration: true,
+		State: StateError,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("derived info (-want +got):\n%s", diff)
+	}
+	if id := docs[2].Traces[0].Info.TraceID; id != "tr-"+t1 {
+		t.Errorf("MLflow 3 TraceData id = %q", id)
+	}
+}
+
+// A single large trace document is decoded span by span: the decoder's
+// buffer stays near one read chunk, not the document size.
+func TestDecodeStreamsLargeTrace(t *testing.T) {
+	var buf bytes.Buffer
+	const n = 20000
+	if err := spanjsontest.WriteV3Trace(&buf, n, 3); err != nil {
+		t.Fatal(err)
+	}
+	size := buf.Len()
+	d := NewDecoder(&buf, "big.json")
+	doc, err := d.Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Traces) != 1 || len(doc.Traces[0].Spans) != n || doc.Shape != "MLflow 3 trace" {
+		t.Fatalf("%d traces, shape %q", len(doc.Traces), doc.Shape)
+	}
+	if limit := 4 * readChunk; len(d.buf) > limit {
+		t.Errorf("decoder buffer grew to %d bytes for a %d-byte document (limit %d)", len(d.buf), size, limit)
+	}
+	if _, err := d.Next(); err != io.EOF {
+		t.Errorf("second Next: %v, want io.EOF", err)
+	}
+}
+
+func TestCollapseRepeats(t *testing.T) {
+	in := []Warning{
+		{Where: "f:1:1", Msg: "a"}, {Where: "f:2:1", Msg: "b"},
+		{Where: "f:3:1", Msg: "a"}, {Where: "f:4:1", Msg: "a"},
+	}
+	got := collapseRepeats(in)
+	want := []Warning{{Where: "f:1:1", Msg: "a (3 times in this document)"}, {Where: "f:2:1", Msg: "b"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("collapseRepeats (-want +got):\n%s", diff)
+	}
+	if in[0].Msg != "a" {
+		t.Errorf("collapseRepeats changed its input: %q", in[0].Msg)
+	}
+}

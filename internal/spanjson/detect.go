@@ -2,7 +2,6 @@ package spanjson
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -47,7 +46,35 @@ func decodeDocument(raw []byte, ends map[int]int, file string, line, col int, st
 		// Document order: what precedes the span list, the spans, the rest.
 		out.Warnings = append(append(append([]Warning(nil), p.warnings...), st.r.warnings...), p.postWarnings...)
 	}
+	out.Warnings = collapseRepeats(out.Warnings)
 	out.err = err
+	return out
+}
+
+// collapseRepeats keeps the first of warnings that say the same thing (an
+// id redacted in every span, say) and counts the others into its message,
+// so one problem is one line.
+func collapseRepeats(ws []Warning) []Warning {
+	if len(ws) < 2 {
+		return ws
+	}
+	first := make(map[string]int, len(ws))
+	counts := make([]int, 0, len(ws))
+	out := ws[:0:0]
+	for _, w := range ws {
+		if i, ok := first[w.Msg]; ok {
+			counts[i]++
+			continue
+		}
+		first[w.Msg] = len(out)
+		out = append(out, w)
+		counts = append(counts, 1)
+	}
+	for i, n := range counts {
+		if n > 1 {
+			out[i].Msg += fmt.Sprintf(" (%d times in this document)", n)
+		}
+	}
 	return out
 }
 
@@ -480,11 +507,4 @@ func (p *reader) deriveInfo(spans []Span) TraceInfo {
 		in.HasDuration = true
 	}
 	return in
-}
-
-// sortedFields returns fields ordered by key (stable for equal keys).
-func sortedFields(f []Field) []Field {
-	out := slices.Clone(f)
-	slices.SortStableFunc(out, func(a, b Field) int { return strings.Compare(a.Key, b.Key) })
-	return out
 }

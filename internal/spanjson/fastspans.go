@@ -1,10 +1,11 @@
 package spanjson
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -76,16 +77,46 @@ func (p *reader) members(i int, fn func(key []byte, keyStart, v int) int) int {
 	}
 	for {
 		ks := i
-		ke := endOfString(b, i)
+		if b[i] != '"' {
+			panic(errBadJSON)
+		}
+		ke, ok := validString(b, i)
+		if !ok {
+			panic(errBadJSON)
+		}
 		v := skipWS(b, ke)
-		v = skipWS(b, v+1) // ':'
+		if b[v] != ':' {
+			panic(errBadJSON)
+		}
+		v = skipWS(b, v+1)
 		i = fn(b[ks+1:ke-1], ks, v)
 		i = skipWS(b, i)
-		if b[i] == '}' {
+		switch b[i] {
+		case '}':
 			return i + 1
+		case ',':
+			i = skipWS(b, i+1)
+		default:
+			panic(errBadJSON)
 		}
-		i = skipWS(b, i+1) // ','
 	}
+}
+
+// errBadJSON is raised (panic) by the span parser on input it cannot take:
+// invalid JSON, or JSON cut short by the end of the buffer. Callers that
+// parse unvalidated bytes recover it and let validPrefix tell which.
+var errBadJSON = errors.New("invalid JSON")
+
+// vskip returns the index after the value at i, validating it.
+func (p *reader) vskip(i int) int {
+	if e, ok := p.ends[i]; ok {
+		return e
+	}
+	n, ok, _ := validPrefix(p.raw[i:])
+	if !ok {
+		panic(errBadJSON)
+	}
+	return i + n
 }
 
 // keyString returns a member key as a string (interned; unescaped).
@@ -126,22 +157,84 @@ func (p *reader) keyString(key []byte) string {
 // short strings are interned, others copied into the reader's string arena.
 func (p *reader) stringAt(i int) (string, int) {
 	b := p.raw
-	end := endOfString(b, i)
-	content := b[i+1 : end-1]
-	if bytes.IndexByte(content, '\\') >= 0 {
-		return p.unescapeToArena(content), end
+	j := i + 1
+	k := skipSafe(b, j)
+	if b[k] < 0x20 {
+		panic(errBadJSON)
 	}
-	if len(content) <= maxInternSize {
-		if s, ok := p.intern[bytesString(content)]; ok {
-			return s, end
+	if b[k] == '"' {
+		content := b[j:k]
+		if len(content) <= maxInternSize {
+			if s, ok := p.intern[bytesString(content)]; ok {
+				return s, k + 1
+			}
+			s := string(content)
+			if len(p.intern) < maxInterned {
+				p.intern[s] = s
+			}
+			return s, k + 1
 		}
-		s := string(content)
-		if len(p.intern) < maxInterned {
-			p.intern[s] = s
-		}
-		return s, end
+		return p.arenaString(content), k + 1
 	}
-	return p.arenaString(content), end
+	// Escapes: decode into the arena in the same pass that finds the end.
+	if cap(p.arena)-len(p.arena) < arenaMax {
+		p.arena = make([]byte, 0, arenaChunk)
+	}
+	at := len(p.arena)
+	out := append(p.arena, b[j:k]...)
+	for {
+		// b[k] is a backslash here.
+		k++
+		switch c := b[k]; c {
+		case 'b':
+			out = append(out, '\b')
+		case 'f':
+			out = append(out, '\f')
+		case 'n':
+			out = append(out, '\n')
+		case 'r':
+			out = append(out, '\r')
+		case 't':
+			out = append(out, '\t')
+		case 'u':
+			// Rare: decode this escape (and a surrogate pair) the slow way.
+			e := k + 5
+			if !isHex(b[k+1]) || !isHex(b[k+2]) || !isHex(b[k+3]) || !isHex(b[k+4]) {
+				panic(errBadJSON)
+			}
+			if e+6 <= len(b) && b[e] == '\\' && b[e+1] == 'u' && isHex(b[e+2]) && isHex(b[e+3]) && isHex(b[e+4]) && isHex(b[e+5]) {
+				e += 6
+			}
+			out = appendUnescaped(out, b[k-1:e])
+			k = e - 1
+		case '"', '\\', '/':
+			out = append(out, c)
+		default:
+			panic(errBadJSON)
+		}
+		k++
+		n := skipSafe(b, k)
+		out = append(out, b[k:n]...)
+		k = n
+		if b[k] < 0x20 {
+			panic(errBadJSON)
+		}
+		if b[k] == '"' {
+			break
+		}
+	}
+	if cap(out) != cap(p.arena) {
+		// The string outgrew the block and append moved it: keep filling
+		// the new storage after it.
+		s := unsafe.String(&out[at], len(out)-at)
+		p.arena = out[len(out):]
+		return s, k + 1
+	}
+	p.arena = out
+	if len(out) == at {
+		return "", k + 1
+	}
+	return unsafe.String(&out[at], len(out)-at), k + 1
 }
 
 const (
@@ -166,24 +259,6 @@ func (p *reader) arenaString(b []byte) string {
 	return unsafe.String(&p.arena[at], len(b))
 }
 
-// unescapeToArena decodes escaped string content into the arena (the
-// result is never longer than the input).
-func (p *reader) unescapeToArena(s []byte) string {
-	if len(s) > arenaMax {
-		out := appendUnescaped(make([]byte, 0, len(s)), s)
-		return unsafe.String(unsafe.SliceData(out), len(out))
-	}
-	if cap(p.arena)-len(p.arena) < len(s) {
-		p.arena = make([]byte, 0, arenaChunk)
-	}
-	at := len(p.arena)
-	p.arena = appendUnescaped(p.arena, s)
-	if len(p.arena) == at {
-		return ""
-	}
-	return unsafe.String(&p.arena[at], len(p.arena)-at)
-}
-
 // strOrRaw reads a string value (unescaped), null as "", anything else as
 // its JSON text.
 func (p *reader) strOrRaw(i int) (string, int) {
@@ -192,16 +267,19 @@ func (p *reader) strOrRaw(i int) (string, int) {
 	case '"':
 		return p.stringAt(i)
 	case 'n':
+		if !hasAt(b, i, "null") {
+			panic(errBadJSON)
+		}
 		return "", i + 4
 	}
-	end := p.skip(i)
+	end := p.vskip(i)
 	return p.copyStr(p.json[i:end]), end
 }
 
 // intAt reads an integer written as a number or a decimal string.
 func (p *reader) intAt(i int, what string) (int64, int) {
 	b := p.raw
-	end := p.skip(i)
+	end := p.vskip(i)
 	if n, ok := digitsInt(b[i:end]); ok {
 		return n, end
 	}
@@ -213,20 +291,23 @@ func (p *reader) intAt(i int, what string) (int64, int) {
 	return p.int64Field(p.sub(i, end), what), end
 }
 
-// digitsInt parses 1 to 18 plain decimal digits (no sign), which cannot
-// overflow; anything else is left to strconv.
+// digitsInt parses 1 to 19 plain decimal digits (no sign) that fit in an
+// int64; anything else is left to strconv.
 func digitsInt(b []byte) (int64, bool) {
-	if len(b) == 0 || len(b) > 18 {
+	if len(b) == 0 || len(b) > 19 {
 		return 0, false
 	}
-	var n int64
+	var n uint64 // 19 digits never overflow a uint64
 	for _, c := range b {
 		if c < '0' || c > '9' {
 			return 0, false
 		}
-		n = n*10 + int64(c-'0')
+		n = n*10 + uint64(c-'0')
 	}
-	return n, true
+	if n > math.MaxInt64 {
+		return 0, false
+	}
+	return int64(n), true
 }
 
 // idText returns the text of an id value at i: string content, "" for null.
@@ -234,12 +315,18 @@ func (p *reader) idBytes(i int) ([]byte, int) {
 	b := p.raw
 	switch b[i] {
 	case '"':
-		end := endOfString(b, i)
+		end, ok := validString(b, i)
+		if !ok {
+			panic(errBadJSON)
+		}
 		return b[i+1 : end-1], end
 	case 'n':
+		if !hasAt(b, i, "null") {
+			panic(errBadJSON)
+		}
 		return nil, i + 4
 	}
-	end := p.skip(i)
+	end := p.vskip(i)
 	return b[i:end], end
 }
 
@@ -344,7 +431,7 @@ func (p *reader) fastSpanV3(i int, d *SpanData) int {
 			}
 		}
 		// Everything else (and the unusual forms above): the gjson reader.
-		e := p.skip(v)
+		e := p.vskip(v)
 		val := p.sub(v, e)
 		k := gjson.Result{Type: gjson.String, Str: bytesString(key), Raw: p.json[ks : ks+len(key)+2], Index: ks}
 		p.spanMemberV3(k, val, d, &extras, &rawKeys)
@@ -374,7 +461,7 @@ func (p *reader) fastSpanV2(i int, d *SpanData) int {
 					case "trace_id":
 						d.TraceID, e = p.fastTraceID(cv, &d.Opaque)
 					default:
-						e = p.skip(cv)
+						e = p.vskip(cv)
 						extras = append(extras, Field{Key: "context." + p.keyString(ck), Value: compactJSON(p.json[cv:e])})
 					}
 					return e
@@ -408,7 +495,7 @@ func (p *reader) fastSpanV2(i int, d *SpanData) int {
 				return e
 			}
 		}
-		e := p.skip(v)
+		e := p.vskip(v)
 		val := p.sub(v, e)
 		k := gjson.Result{Type: gjson.String, Str: bytesString(key), Raw: p.json[ks : ks+len(key)+2], Index: ks}
 		p.spanMemberV2(k, val, d, &extras, &rawKeys)
@@ -434,7 +521,7 @@ func (p *reader) emptyArray(v int) (int, bool) {
 func (p *reader) fastStatusV3(v int, d *SpanData) int {
 	b := p.raw
 	if b[v] != '{' {
-		e := p.skip(v)
+		e := p.vskip(v)
 		d.Status = p.statusV3(p.sub(v, e))
 		return e
 	}
@@ -453,13 +540,18 @@ func (p *reader) fastStatusV3(v int, d *SpanData) int {
 			d.Status.Message, e = p.strOrRaw(sv)
 			return e
 		}
-		return p.skip(sv)
+		return p.vskip(sv)
 	})
 }
 
-// fastAttributes reads an MLflow span attribute map at b[v] == '{'.
+// fastAttributes reads an MLflow span attribute map at b[v] == '{',
+// building the list straight in the attribute block.
 func (p *reader) fastAttributes(v int) (Attributes, []string, int) {
-	list := p.spanScratch[:0]
+	if cap(p.attrSlab)-len(p.attrSlab) < 32 {
+		p.attrSlab = make([]Attribute, 0, 4*slabSize)
+	}
+	at := len(p.attrSlab)
+	list := p.attrSlab
 	var rawKeys []string
 	end := p.members(v, func(key []byte, ks, av int) int {
 		a := Attribute{Key: p.keyString(key), Type: ValueJSON}
@@ -467,18 +559,23 @@ func (p *reader) fastAttributes(v int) (Attributes, []string, int) {
 		if p.raw[av] == '"' {
 			a.Value, e = p.stringAt(av)
 		} else {
-			e = p.skip(av)
+			e = p.vskip(av)
 			a.Value = string(compactJSON(p.json[av:e]))
 			rawKeys = append(rawKeys, a.Key)
 		}
 		list = append(list, a)
 		return e
 	})
-	p.spanScratch = list
-	if len(list) == 0 {
+	if len(list) == at {
 		return Attributes{}, rawKeys, end
 	}
-	return p.newAttributes(list), rawKeys, end
+	attrs := list[at:len(list):len(list)]
+	p.attrSlab = list[len(list):] // when append moved the list, continue after it
+	if len(p.setSlab) == cap(p.setSlab) {
+		p.setSlab = make([]attrSet, 0, slabSize)
+	}
+	p.setSlab = append(p.setSlab, attrSet{list: attrs})
+	return Attributes{s: &p.setSlab[len(p.setSlab)-1]}, rawKeys, end
 }
 
 // unescapeJSON decodes the content of a valid JSON string with escapes.

@@ -2,6 +2,7 @@ package spanjson
 
 import (
 	"bytes"
+	"github.com/google/go-cmp/cmp"
 	"os"
 	"path/filepath"
 	"testing"
@@ -28,6 +29,19 @@ func FuzzDecode(f *testing.F) {
 		docs, err := DecodeAll(bytes.NewReader(data), "fuzz")
 		if err != nil {
 			return
+		}
+		if len(docs) == 1 && docs[0].Schema != SchemaOTLP {
+			// The same document inside an array is read without streaming:
+			// both paths must build the same model.
+			wrapped, err := DecodeAll(bytes.NewReader(append(append([]byte("["), data...), ']')), "fuzz")
+			if err == nil && len(wrapped) == 1 {
+				if diff := cmp.Diff(docs[0].Traces, wrapped[0].Traces, modelOpts...); diff != "" {
+					t.Fatalf("streamed and whole-document decoding differ (-streamed +whole):\n%s", diff)
+				}
+				if len(docs[0].Warnings) != len(wrapped[0].Warnings) {
+					t.Fatalf("warnings differ: %v vs %v", docs[0].Warnings, wrapped[0].Warnings)
+				}
+			}
 		}
 		for _, d := range docs {
 			for i := range d.Traces {

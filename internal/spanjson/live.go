@@ -57,7 +57,28 @@ func NewLiveSpan(otelTraceID TraceID, spanID SpanID, parentID SpanID, name strin
 // decoded span through the manager.
 func LiveSpanFrom(s Span) *LiveSpan {
 	d := s.Data()
-	return &LiveSpan{d: d, attrs: d.Attributes.List()}
+	attrs := d.Attributes.List()
+	// The live span owns copies of everything it holds: a decoder allocates
+	// spans, attribute sets and events in shared blocks, and one reference
+	// into a block would keep the whole block alive after s is gone.
+	d.Attributes = Attributes{} // kept in attrs
+	if len(d.Events) > 0 {
+		events := make([]Event, len(d.Events))
+		for i, e := range d.Events {
+			e.Attributes = NewAttributes(e.Attributes.List())
+			events[i] = e
+		}
+		d.Events = events
+	}
+	if len(d.Links) > 0 {
+		links := make([]Link, len(d.Links))
+		for i, l := range d.Links {
+			l.Attributes = NewAttributes(l.Attributes.List())
+			links[i] = l
+		}
+		d.Links = links
+	}
+	return &LiveSpan{d: d, attrs: attrs}
 }
 
 func (l *LiveSpan) SpanID() string  { return l.d.SpanID.String() }

@@ -58,6 +58,7 @@ func (l *lossSet) list() []Loss {
 type mlflowWriter struct {
 	schema Schema
 	b      []byte
+	out    streamOut // WriteTrace: b is handed to out.w between spans
 	loss   lossSet
 }
 
@@ -271,6 +272,7 @@ func (w *mlflowWriter) traceV3(t *Trace) {
 	w.writeFields(w.extras(in.Extra, "info", ""))
 	w.b = append(w.b, `},"data":{"spans":[`...)
 	for i, s := range t.Spans {
+		w.b = w.out.flush(w.b)
 		if i > 0 {
 			w.comma()
 		}
@@ -342,6 +344,7 @@ func (w *mlflowWriter) traceV2(t *Trace) {
 	w.writeFields(w.extras(in.Extra, "info", ""))
 	w.b = append(w.b, `},"data":{"spans":[`...)
 	for i, s := range t.Spans {
+		w.b = w.out.flush(w.b)
 		if i > 0 {
 			w.comma()
 		}

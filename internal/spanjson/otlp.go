@@ -660,6 +660,11 @@ func otlpRootSpan(spans []Span) Span {
 // spans is reported as a Loss, as are unknown members kept from another
 // schema and undecodable ids of non-OTLP spans (written as their stand-ins).
 func appendOTLP(dst []byte, t *Trace) ([]byte, []Loss, error) {
+	return appendOTLPTo(dst, streamOut{}, t)
+}
+
+// appendOTLPTo is appendOTLP handing what it wrote to out between spans.
+func appendOTLPTo(dst []byte, out streamOut, t *Trace) ([]byte, []Loss, error) {
 	w := otlpWriter{dst: dst, losses: map[string]int{}}
 	w.infoLosses(t)
 
@@ -705,6 +710,7 @@ func appendOTLP(dst []byte, t *Trace) ([]byte, []Loss, error) {
 			w.scope(sg.scope)
 			w.str(`,"spans":[`)
 			for k, i := range sg.spans {
+				w.dst = out.flush(w.dst)
 				if k > 0 {
 					w.byte(',')
 				}

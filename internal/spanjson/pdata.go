@@ -26,15 +26,17 @@ type PdataResult struct {
 func SpansFromPdata(td ptrace.Traces) PdataResult {
 	var res PdataResult
 	res.Spans = make([]Span, 0, td.SpanCount())
+	c := &pdataConv{}
 	rss := td.ResourceSpans()
 	for i := range rss.Len() {
 		rs := rss.At(i)
-		res0 := resourceFromPdata(rs)
+		res0 := c.resource(rs)
 		sss := rs.ScopeSpans()
 		for j := range sss.Len() {
 			ss := sss.At(j)
-			scope := scopeFromPdata(ss)
+			scope := c.scope(ss)
 			spans := ss.Spans()
+			c.reserve(spans)
 			for k := range spans.Len() {
 				ps := spans.At(k)
 				if reason := checkPdataIDs(ps); reason != "" {
@@ -44,7 +46,7 @@ func SpansFromPdata(td ptrace.Traces) PdataResult {
 					res.Rejected++
 					continue
 				}
-				res.Spans = append(res.Spans, spanFromPdata(ps, res0, scope))
+				res.Spans = append(res.Spans, c.span(ps, res0, scope))
 			}
 		}
 	}
@@ -61,7 +63,23 @@ func checkPdataIDs(ps ptrace.Span) string {
 	return ""
 }
 
-func resourceFromPdata(rs ptrace.ResourceSpans) *Resource {
+// pdataConv converts one request. Span attribute lists are cut from one
+// array per scope, which saves an allocation per span; the array lives as
+// long as any of its spans.
+type pdataConv struct {
+	arena []Attribute
+}
+
+// reserve sizes the arena for the span attributes of spans.
+func (c *pdataConv) reserve(spans ptrace.SpanSlice) {
+	n := 0
+	for i := range spans.Len() {
+		n += spans.At(i).Attributes().Len()
+	}
+	c.arena = make([]Attribute, 0, n)
+}
+
+func (c *pdataConv) resource(rs ptrace.ResourceSpans) *Resource {
 	r := rs.Resource()
 	return &Resource{
 		Attributes:        attributesFromPdata(r.Attributes(), false),
@@ -70,7 +88,7 @@ func resourceFromPdata(rs ptrace.ResourceSpans) *Resource {
 	}
 }
 
-func scopeFromPdata(ss ptrace.ScopeSpans) *Scope {
+func (c *pdataConv) scope(ss ptrace.ScopeSpans) *Scope {
 	s := ss.Scope()
 	return &Scope{
 		Name:              s.Name(),
@@ -81,7 +99,7 @@ func scopeFromPdata(ss ptrace.ScopeSpans) *Scope {
 	}
 }
 
-func spanFromPdata(ps ptrace.Span, r *Resource, sc *Scope) Span {
+func (c *pdataConv) span(ps ptrace.Span, r *Resource, sc *Scope) Span {
 	d := SpanData{
 		TraceID:    TraceID(ps.TraceID()),
 		SpanID:     SpanID(ps.SpanID()),
@@ -93,7 +111,7 @@ func spanFromPdata(ps ptrace.Span, r *Resource, sc *Scope) Span {
 		Kind:       SpanKind(ps.Kind()),
 		TraceState: ps.TraceState().AsRaw(),
 		Flags:      ps.Flags(),
-		Attributes: attributesFromPdata(ps.Attributes(), false),
+		Attributes: c.spanAttributes(ps.Attributes()),
 
 		DroppedAttributes: ps.DroppedAttributesCount(),
 		DroppedEvents:     ps.DroppedEventsCount(),
@@ -129,6 +147,23 @@ func spanFromPdata(ps ptrace.Span, r *Resource, sc *Scope) Span {
 		}
 	}
 	return NewSpan(d)
+}
+
+// spanAttributes converts a span's attributes into the arena.
+func (c *pdataConv) spanAttributes(m pcommon.Map) Attributes {
+	if m.Len() == 0 {
+		return Attributes{}
+	}
+	start := len(c.arena)
+	if cap(c.arena)-start < m.Len() {
+		c.arena = make([]Attribute, 0, m.Len()) // not reserved: own array
+		start = 0
+	}
+	for k, v := range m.All() {
+		val, typ := valueFromPdata(v)
+		c.arena = append(c.arena, Attribute{Key: k, Value: val, Type: typ})
+	}
+	return NewAttributes(c.arena[start:len(c.arena):len(c.arena)])
 }
 
 // attributesFromPdata converts an OTLP attribute map. plain is set for event

@@ -479,3 +479,26 @@ func TestSpansFromPdataMatchesOTLPReader(t *testing.T) {
 		t.Errorf("compared only %d spans", compared)
 	}
 }
+
+// BenchmarkSpansFromPdata converts a decoded 500-span request.
+func BenchmarkSpansFromPdata(b *testing.B) {
+	td := ptrace.NewTraces()
+	ss := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty()
+	for i := range 500 {
+		sp := ss.Spans().AppendEmpty()
+		sp.SetTraceID(pdataTestTrace)
+		sp.SetSpanID(pcommon.SpanID{1, byte(i >> 8), byte(i)})
+		sp.SetParentSpanID(pdataTestParent)
+		sp.SetName("span")
+		sp.Attributes().PutStr(AttrSpanType, `"LLM"`)
+		sp.Attributes().PutInt("gen_ai.usage.input_tokens", int64(i))
+		sp.Attributes().PutDouble("temperature", 0.7)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if res := SpansFromPdata(td); len(res.Spans) != 500 {
+			b.Fatal(len(res.Spans))
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*500), "ns/span")
+}

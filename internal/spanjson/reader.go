@@ -34,7 +34,6 @@ type reader struct {
 	locIdx, locLine  int // incremental offset → line cache for warnings
 	locCol           int
 	spanScratch      []Attribute
-	rawKeysScratch   []string
 	eventAttrScratch []Attribute
 }
 

@@ -3,6 +3,7 @@ package spanjson
 import (
 	"bytes"
 	"fmt"
+	"runtime"
 
 	"github.com/tidwall/gjson"
 )
@@ -17,14 +18,13 @@ import (
 
 // streamed is the span list cut out of the current document.
 type streamed struct {
-	spans    []Span
-	schema   Schema
-	r        *reader // decodes one span at a time (shares its intern table)
-	prefix   []byte  // the document up to and including the list's '['
-	cutLine  int     // position of the list's ']' in the input
-	cutCol   int
-	n        int // elements seen
-	warnings []Warning
+	spans   []Span
+	schema  Schema
+	r       *reader // decodes one span at a time (shares its intern table)
+	prefix  []byte  // the document up to and including the list's '['
+	cutLine int     // position of the list's ']' in the input
+	cutCol  int
+	n       int // elements seen
 }
 
 // scanDoc frames the object or array at buf[start], reading more input as
@@ -148,6 +148,15 @@ func (d *Decoder) streamSpans(st *streamed, docLine, docCol int) error {
 			return d.badByte(c, "looking for the beginning of a span")
 		}
 		line, col := d.line, d.col
+		if c == '{' && st.n > 0 {
+			end, sd, ok := d.fastElement(st, line, col)
+			if ok {
+				st.n++
+				st.spans = append(st.spans, st.r.newSpan(sd))
+				d.advance(end)
+				continue
+			}
+		}
 		end, ends, err := d.frameElement(line, col)
 		if err != nil {
 			return err
@@ -176,6 +185,56 @@ func (d *Decoder) streamSpans(st *streamed, docLine, docCol int) error {
 		}
 		d.advance(end)
 	}
+}
+
+// fastElement decodes the span at buf[start] straight from the read buffer,
+// validating as it goes (one pass instead of validate-then-decode). ok is
+// false when it could not: invalid JSON (the caller's validated path then
+// reports the exact error) or input the fast parser does not take.
+func (d *Decoder) fastElement(st *streamed, line, col int) (end int, sd SpanData, ok bool) {
+	p := st.r
+	for {
+		avail := d.buf[d.start:d.n]
+		nw := len(p.warnings)
+		p.setDoc(avail, nil, line, col)
+		e, good := p.tryParseSpan(&sd)
+		if good {
+			return d.start + e, sd, true
+		}
+		p.warnings = p.warnings[:nw]
+		sd = SpanData{}
+		n, _, _ := validPrefix(avail)
+		if n < len(avail) {
+			return 0, sd, false // invalid, or valid and not for us
+		}
+		// Cut by the end of the buffer: read as much again, then retry.
+		have := d.n - d.start
+		if !d.fill() {
+			return 0, sd, false
+		}
+		for d.n-d.start < 2*have && d.fill() {
+		}
+	}
+}
+
+// tryParseSpan runs the span parser over unvalidated bytes; bad input
+// (errBadJSON, or running off the end of the buffer) returns ok false.
+func (p *reader) tryParseSpan(d *SpanData) (end int, ok bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			if _, isRuntime := r.(runtime.Error); isRuntime || r == errBadJSON {
+				ok = false
+				return
+			}
+			panic(r)
+		}
+	}()
+	if p.schema == SchemaMLflowV2 {
+		end = p.fastSpanV2(0, d)
+	} else {
+		end = p.fastSpanV3(0, d)
+	}
+	return end, true
 }
 
 // frameElement validates the span list element at buf[start] and returns
@@ -207,6 +266,10 @@ func (d *Decoder) frameElement(line, col int) (end int, ends map[int]int, err er
 				return 0, nil, fmt.Errorf("%s: %w", d.name, d.rerr)
 			}
 			return 0, nil, d.syntaxError(d.buf[d.start:d.n], line, col, n >= d.n-d.start)
+		}
+		// Validation restarts at the element: read at least as much again
+		// first, so short reads cannot make it quadratic.
+		for want := 2 * n; d.n-d.start < want && d.fill(); {
 		}
 	}
 }

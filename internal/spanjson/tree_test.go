@@ -30,14 +30,6 @@ func shape(t *Tree) []string {
 	return out
 }
 
-func warnMsgs(ws []Warning) []string {
-	var out []string
-	for _, w := range ws {
-		out = append(out, w.Msg)
-	}
-	return out
-}
-
 func TestBuildTreeOrdersByStartThenID(t *testing.T) {
 	spans := []Span{
 		mk(5, 1, 30, "c"),

@@ -27,8 +27,9 @@ var words = []string{
 // WriteV3Trace writes one MLflow v3 trace ({"info","data":{"spans"}}) of n
 // spans to w, deterministic for a seed: a realistic mix of span types,
 // nesting, inputs/outputs and some error spans with exception events.
-// 1,000,000 spans is about 500 MB. The trace is written as it is made, so
-// memory stays small for any n.
+// 1,000,000 spans is about 570 MB (about 590 bytes a span: the fixed
+// members of an MLflow 3 span dict alone take about 400). The trace is
+// written as it is made, so memory stays small for any n.
 func WriteV3Trace(w io.Writer, n int, seed int64) error {
 	g := &gen{
 		r:  rand.New(rand.NewPCG(uint64(seed), 0x5eed)),

@@ -1,0 +1,123 @@
+package spanjson
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+var scanCases = []string{
+	`{}`, `[]`, `{"a":1}`, `[1,2.5,-3e4,0,true,false,null,"x"]`, ` {"a" : [ {"b":{}} ] } `,
+	`{"a":"\u00e9\ud83d\ude00\n\t\"\\\/"}`, `"\ud800"`, `-0.0E+1`,
+	`{`, `{"a"}`, `{"a":}`, `{"a":1,}`, `[1,]`, `[01]`, `[1.]`, `[.5]`, `[1e]`, `[-]`, `tru`, `nul`, `[nan]`,
+	`"abc`, "\"a\x01\"", `"\x"`, `"\u12g4"`, `{"a":1}}`, `[1 2]`, `{"a" 1}`, `{1:2}`, `[}`, `{]`, ``, ` `,
+}
+
+func TestValidJSONAgreesWithEncodingJSON(t *testing.T) {
+	for _, c := range scanCases {
+		_, ok, _ := validJSON([]byte(c))
+		if want := json.Valid([]byte(c)); ok != want {
+			t.Errorf("validJSON(%q) = %v, encoding/json says %v", c, ok, want)
+		}
+	}
+}
+
+func TestValidJSONErrorOffset(t *testing.T) {
+	for _, c := range []struct {
+		in  string
+		bad int
+	}{
+		{`{"a" 1}`, 5}, {`[1,]`, 3}, {`[01]`, 2}, {"\"a\x01\"", 2}, {`{"a":1}}`, 7}, {`{"a":`, 5}, {`tru`, 3}, {`trux`, 3},
+	} {
+		bad, ok, _ := validJSON([]byte(c.in))
+		if ok || bad != c.bad {
+			t.Errorf("validJSON(%q) = %d, %v; want error at %d", c.in, bad, ok, c.bad)
+		}
+	}
+}
+
+// The one-pass string reader agrees with encoding/json on every escape,
+// for strings in and beyond the arena block size.
+func TestStringAt(t *testing.T) {
+	cases := []string{
+		`""`, `"plain"`, `"\"quoted\""`, `"a\\b\/c\b\f\n\r\t"`, `"\u00e9 \u20ac \ud83d\ude00 \ud800 x"`,
+		`"` + strings.Repeat(`{\"k\": \"v\"}, `, 2000) + `"`,
+		`"` + strings.Repeat("long plain text ", 1000) + `"`,
+		`"` + strings.Repeat(`\u00e9`, 3000) + `"`,
+	}
+	p := newReader(nil, "t", 1, 1)
+	for _, c := range cases {
+		doc := []byte(`[` + c + `]`)
+		p.setDoc(doc, nil, 1, 1)
+		got, end := p.stringAt(1)
+		var want string
+		if err := json.Unmarshal([]byte(c), &want); err != nil {
+			t.Fatal(err)
+		}
+		if got != want || end != len(doc)-1 {
+			t.Errorf("stringAt(%.40q…) = %.40q…, end %d; want %.40q…, end %d", c, got, end, want, len(doc)-1)
+		}
+	}
+	// Strings handed out earlier stay intact while the arena fills up.
+	p.setDoc([]byte(`["first \" string"]`), nil, 1, 1)
+	first, _ := p.stringAt(1)
+	for range 5000 {
+		p.setDoc([]byte(`["filler \" filler filler filler"]`), nil, 1, 1)
+		p.stringAt(1)
+	}
+	if first != `first " string` {
+		t.Errorf("an earlier string changed: %q", first)
+	}
+}
+
+func FuzzValidJSON(f *testing.F) {
+	for _, c := range scanCases {
+		f.Add([]byte(c))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_, ok, _ := validJSON(b)
+		if want := json.Valid(b); ok != want {
+			t.Fatalf("validJSON(%q) = %v, encoding/json says %v", b, ok, want)
+		}
+		if !ok || len(b) == 0 {
+			return
+		}
+		// A valid string document decodes like encoding/json does.
+		i := skipWS(b, 0)
+		if b[i] == '"' {
+			p := newReader(nil, "f", 1, 1)
+			p.setDoc(b, nil, 1, 1)
+			got, _ := p.stringAt(i)
+			var want string
+			if err := json.Unmarshal(b, &want); err == nil && replaceInvalidUTF8(got) != want {
+				t.Fatalf("stringAt(%q) = %q, want %q", b, got, want)
+			}
+		}
+	})
+}
+
+// replaceInvalidUTF8 maps each invalid byte to U+FFFD, as encoding/json
+// does when it decodes a string (the model keeps the bytes).
+func replaceInvalidUTF8(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func TestDigitsInt(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"0", 0, true}, {"1764694340818061307", 1764694340818061307, true}, {"9223372036854775807", 9223372036854775807, true},
+		{"9223372036854775808", 0, false}, {"99999999999999999999", 0, false}, {"-1", 0, false}, {"1.5", 0, false}, {"", 0, false},
+	} {
+		got, ok := digitsInt([]byte(c.in))
+		if got != c.want || ok != c.ok {
+			t.Errorf("digitsInt(%q) = %d, %v; want %d, %v", c.in, got, ok, c.want, c.ok)
+		}
+	}
+}

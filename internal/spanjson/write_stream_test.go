@@ -1,0 +1,91 @@
+package spanjson_test
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"tracectl/internal/spanjson"
+	"tracectl/internal/spanjson/spanjsontest"
+)
+
+// chunkWriter records how many writes it got and can fail after n bytes.
+type chunkWriter struct {
+	bytes.Buffer
+	writes  int
+	failAt  int // fail the write that would pass this many bytes (0: never)
+	written int
+}
+
+var errWriteFailed = errors.New("write failed")
+
+func (c *chunkWriter) Write(p []byte) (int, error) {
+	if c.failAt > 0 && c.written+len(p) > c.failAt {
+		return 0, errWriteFailed
+	}
+	c.writes++
+	c.written += len(p)
+	return c.Buffer.Write(p)
+}
+
+// TestWriteTraceMatchesAppendTrace: streaming a trace gives the same bytes
+// and losses as AppendTrace, in several pieces for a big trace.
+func TestWriteTraceMatchesAppendTrace(t *testing.T) {
+	var gen bytes.Buffer
+	if err := spanjsontest.WriteV3Trace(&gen, 3000, 7); err != nil {
+		t.Fatal(err)
+	}
+	docs, err := spanjson.DecodeAll(&gen, "gen")
+	if err != nil {
+		t.Fatal(err)
+	}
+	small := docs[0].Traces[0]
+	small.Spans = small.Spans[:3]
+	for _, tr := range []spanjson.Trace{docs[0].Traces[0], small} {
+		for _, schema := range []spanjson.Schema{spanjson.SchemaMLflowV2, spanjson.SchemaMLflowV3, spanjson.SchemaOTLP} {
+			want, wantLoss, err := spanjson.AppendTrace(nil, schema, &tr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var w chunkWriter
+			gotLoss, err := spanjson.WriteTrace(&w, schema, &tr)
+			if err != nil {
+				t.Fatalf("%s: %v", schema, err)
+			}
+			if !bytes.Equal(w.Bytes(), want) {
+				t.Errorf("%s, %d spans: WriteTrace output differs from AppendTrace", schema, len(tr.Spans))
+			}
+			if diff := cmp.Diff(wantLoss, gotLoss); diff != "" {
+				t.Errorf("%s: losses (-append +write):\n%s", schema, diff)
+			}
+			if big := len(want) > 4*256<<10; big && w.writes < 4 {
+				t.Errorf("%s: %d bytes in %d writes: not streamed", schema, len(want), w.writes)
+			}
+		}
+	}
+}
+
+func TestWriteTraceReportsWriteError(t *testing.T) {
+	var gen bytes.Buffer
+	if err := spanjsontest.WriteV3Trace(&gen, 3000, 7); err != nil {
+		t.Fatal(err)
+	}
+	docs, err := spanjson.DecodeAll(&gen, "gen")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, schema := range []spanjson.Schema{spanjson.SchemaMLflowV2, spanjson.SchemaMLflowV3, spanjson.SchemaOTLP} {
+		w := chunkWriter{failAt: 600 << 10}
+		if _, err := spanjson.WriteTrace(&w, schema, &docs[0].Traces[0]); !errors.Is(err, errWriteFailed) {
+			t.Errorf("%s: error %v, want the write error", schema, err)
+		}
+		if w.written > 600<<10 {
+			t.Errorf("%s: %d bytes written after the error", schema, w.written)
+		}
+	}
+	if _, err := spanjson.WriteTrace(&chunkWriter{}, "yaml", &docs[0].Traces[0]); err == nil {
+		t.Error("unknown schema accepted")
+	}
+}
