@@ -654,6 +654,7 @@ func TestConfigFromEnv(t *testing.T) {
 }
 
 func TestCloseIsIdempotentAndStopsGoroutine(t *testing.T) {
+	before := goleak.IgnoreCurrent()
 	m := New(Config{CheckInterval: time.Hour})
 	if err := m.Close(); err != nil {
 		t.Fatal(err)
@@ -666,6 +667,7 @@ func TestCloseIsIdempotentAndStopsGoroutine(t *testing.T) {
 	default:
 		t.Fatal("cleanup goroutine still running after Close")
 	}
+	goleak.VerifyNone(t, before)
 	// The manager still works without its goroutine.
 	m.RegisterTrace(traceID(1), spanjson.TraceInfo{})
 	if m.PopTrace(traceID(1)) == nil {
