@@ -529,19 +529,31 @@ func (w *warner) finish() {
 
 // loadArgs loads the traces named by a read command's arguments.
 func loadArgs(ctx context.Context, streams *render.IOStreams, args []string) ([]*render.TraceView, error) {
+	var views []*render.TraceView
+	err := streamArgs(ctx, streams, args, func(v *render.TraceView) error {
+		views = append(views, v)
+		return nil
+	})
+	return views, err
+}
+
+// streamArgs hands each trace named by a read command's arguments to emit
+// as soon as it is complete (see streamTraces), so a command that lets each
+// trace go after emit holds only the traces still being read.
+func streamArgs(ctx context.Context, streams *render.IOStreams, args []string, emit func(*render.TraceView) error) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	if len(args) == 0 && streams.InTTY {
-		return nil, &hintError{err: usageErrorf("no input: standard input is a terminal"), hint: "name trace files, or pipe traces in: cat trace.json | tracectl show"}
+		return &hintError{err: usageErrorf("no input: standard input is a terminal"), hint: "name trace files, or pipe traces in: cat trace.json | tracectl show"}
 	}
 	ins, err := inputsFrom(args, streams.In)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	w := &warner{streams: streams}
 	defer w.finish()
-	return loadTraces(ctx, ins, w.warn)
+	return streamTraces(ctx, ins, w.warn, emit)
 }
 
 // writeJSON writes one value per trace (or span) as a JSON array or JSON

@@ -64,17 +64,14 @@ func runShow(opts *showOptions) error {
 	if opts.Depth < 0 {
 		return usageErrorf("invalid --depth %d: want 0 (all levels) or more", opts.Depth)
 	}
-	views, err := loadArgs(opts.ctx, opts.streams, opts.inputs)
-	if err != nil {
-		return err
-	}
 	if opts.output != outputText {
 		bw := bufio.NewWriterSize(opts.streams.Out, 64<<10)
 		jw := render.NewJSONWriter(bw, opts.output == outputJSONL)
-		for _, v := range views {
-			if err := jw.WriteShow(v, opts.ShowOptions); err != nil {
-				return err
-			}
+		err := streamArgs(opts.ctx, opts.streams, opts.inputs, func(v *render.TraceView) error {
+			return jw.WriteShow(v, opts.ShowOptions)
+		})
+		if err != nil {
+			return err
 		}
 		if err := jw.Close(); err != nil {
 			return err
@@ -82,8 +79,12 @@ func runShow(opts *showOptions) error {
 		return bw.Flush()
 	}
 	p := render.NewPrinter(opts.streams)
-	for _, v := range views {
+	err := streamArgs(opts.ctx, opts.streams, opts.inputs, func(v *render.TraceView) error {
 		p.Show(v, opts.ShowOptions)
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	return p.Flush()
 }
