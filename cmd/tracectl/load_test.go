@@ -256,3 +256,19 @@ func TestLoadMLflowInfoWinsOverEarlierOTLPSpans(t *testing.T) {
 		t.Errorf("got %d spans, want 1 (the copies are the same span)", n)
 	}
 }
+
+func TestLoadDerivedDurationIsExact(t *testing.T) {
+	// A TraceData (no info): the reader derives whole milliseconds; the
+	// duration shown is the root span's, to the nanosecond.
+	in := `{"spans":[{"trace_id":"AAAAAAAAAAAAAAAAAAAABA==","span_id":"AAAAAAAAAAE=","parent_span_id":null,"name":"fast","start_time_unix_nano":1700000000000000000,"end_time_unix_nano":1700000000000999999,"status":{"code":"STATUS_CODE_OK"},"attributes":{}}]}`
+	views, _ := loadString(t, in)
+	if len(views) != 1 {
+		t.Fatalf("got %d traces, want 1", len(views))
+	}
+	if got := views[0].Duration(); got != 999999*time.Nanosecond {
+		t.Errorf("duration = %v, want 999.999µs", got)
+	}
+	if got := views[0].RootJSON().DurationNS; got != 999999 {
+		t.Errorf("duration_ns = %d, want 999999", got)
+	}
+}
