@@ -223,7 +223,14 @@ func (l *loader) loadInput(in inputSource) error {
 		return err
 	}
 	defer rc.Close()
-	dec := spanjson.NewDecoder(rc, in.name)
+	br := bufio.NewReaderSize(rc, 512)
+	if magic, _ := br.Peek(4); binaryInput(magic) != "" {
+		return &hintError{
+			err:  fmt.Errorf("%s: the input is not JSON: it looks %s", in.name, binaryInput(magic)),
+			hint: fmt.Sprintf("decompress it first, e.g. zcat %s | tracectl …", shellName(in.name)),
+		}
+	}
+	dec := spanjson.NewDecoder(br, in.name)
 	doc, err := dec.Next()
 	for {
 		if err == io.EOF {
@@ -251,6 +258,47 @@ func (l *loader) loadInput(in inputSource) error {
 		}
 		doc, err = next, nextErr
 	}
+}
+
+// binaryInput names the compression of an input that starts with magic
+// ("gzip-compressed", …), "" for anything else.
+func binaryInput(magic []byte) string {
+	switch {
+	case len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
+		return "gzip-compressed"
+	case len(magic) >= 4 && string(magic[:4]) == "\x28\xb5\x2f\xfd":
+		return "zstd-compressed"
+	case len(magic) >= 3 && string(magic[:3]) == "BZh":
+		return "bzip2-compressed"
+	case len(magic) >= 4 && string(magic[:4]) == "PK\x03\x04":
+		return "zip-compressed"
+	}
+	return ""
+}
+
+// looksBinary reports whether text has bytes JSON text never has: NUL,
+// other control characters than whitespace, or bytes that are not UTF-8.
+func looksBinary(text string) bool {
+	if !utf8.ValidString(text) {
+		return true
+	}
+	for i := 0; i < len(text); i++ {
+		if c := text[i]; c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
+			return true
+		}
+	}
+	return false
+}
+
+// shellName is name as a shell word for a hint ("FILE" for stdin).
+func shellName(name string) string {
+	if name == "<stdin>" {
+		return "FILE"
+	}
+	if strings.ContainsAny(name, " \t'\"$`\\|&;<>()*?[]{}!#~") {
+		return "'" + strings.ReplaceAll(name, "'", `'\''`) + "'"
+	}
+	return name
 }
 
 // registerDocument feeds a document's traces and spans to the manager.
@@ -475,7 +523,13 @@ func otelTraceIDOf(t *spanjson.Trace) spanjson.TraceID {
 // offending line of a syntax error) and names the input in any other.
 func decodeError(name string, err error) error {
 	var se *spanjson.SyntaxError
-	if errors.As(err, &se) || strings.HasPrefix(err.Error(), name+":") {
+	if errors.As(err, &se) {
+		if looksBinary(se.LineText) {
+			return &hintError{err: err, hint: "the input looks binary, not JSON text: is it compressed or the wrong file?"}
+		}
+		return err
+	}
+	if strings.HasPrefix(err.Error(), name+":") {
 		return err
 	}
 	return fmt.Errorf("%s: %w", name, err)
@@ -616,13 +670,13 @@ func printErrorContext(streams *render.IOStreams, err error) {
 	for end < len(line) && !utf8.RuneStart(line[end]) {
 		end++
 	}
-	clipped := strings.Map(func(r rune) rune {
-		if r == '\t' {
-			return ' '
-		}
-		return r
-	}, line[start:end])
-	caret := utf8.RuneCountInString(line[start:col])
+	// Escaped like every text from the data: a binary input must not write
+	// raw bytes or escape sequences to the terminal.
+	clean := func(s string) string {
+		return render.Printable(strings.ReplaceAll(s, "\t", " "))
+	}
+	clipped := clean(line[start:end])
+	caret := utf8.RuneCountInString(clean(line[start:col]))
 	if start > 0 {
 		clipped = "…" + clipped
 		caret++

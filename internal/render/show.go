@@ -196,7 +196,7 @@ func nameCell(v *TraceView, l *treeLine) string {
 		b.WriteString(itoa(l.depth))
 		b.WriteString(" ")
 	}
-	b.WriteString(v.Tree.Spans[l.members[0]].Name())
+	b.WriteString(Printable(v.Tree.Spans[l.members[0]].Name()))
 	if len(l.members) > 1 {
 		b.WriteString(" ×")
 		b.WriteString(itoa(len(l.members)))
@@ -211,7 +211,7 @@ func nameCell(v *TraceView, l *treeLine) string {
 
 // nameWidth is the width of nameCell(v, l) without building it.
 func nameWidth(v *TraceView, l *treeLine) int {
-	n := width(v.Tree.Spans[l.members[0]].Name())
+	n := width(Printable(v.Tree.Spans[l.members[0]].Name()))
 	if l.depth > maxIndent {
 		n += 2 + len(itoa(l.depth))
 	}
@@ -259,9 +259,9 @@ func (p *Printer) showHeader(v *TraceView) {
 		p.w.WriteString(value)
 		p.w.WriteByte('\n')
 	}
-	field("trace", th.paint(th.bold, v.TraceID()))
+	field("trace", th.paint(th.bold, Printable(v.TraceID())))
 	if name := v.Name(); name != "" {
-		field("name", name)
+		field("name", Printable(name))
 	}
 	state := v.State()
 	field("state", th.paint(th.stateStyle(state), string(state)))
@@ -286,8 +286,8 @@ func (p *Printer) showHeader(v *TraceView) {
 	if v.Shape != "" {
 		schema += " (" + v.Shape + ")"
 	}
-	field("schema", schema)
-	field("source", v.Source)
+	field("schema", Printable(schema))
+	field("source", Printable(v.Source))
 	req, resp := v.Previews()
 	if req != "" {
 		field("request", clip(req, p.clipWidth(10)))
@@ -492,9 +492,10 @@ func (p *Printer) showDetails(v *TraceView, l *treeLine, prefix []byte, o ShowOp
 		for a := range first.Attributes().All() {
 			p.w.WriteString(th.paint(th.dim, indent))
 			p.w.WriteString("  ")
-			p.w.WriteString(th.paint(th.label, a.Key))
+			key := Printable(a.Key)
+			p.w.WriteString(th.paint(th.label, key))
 			p.w.WriteString(" = ")
-			p.w.WriteString(clip(a.Value, p.clipWidth(used+width(a.Key)+3)))
+			p.w.WriteString(clip(a.Value, p.clipWidth(used+width(key)+3)))
 			p.w.WriteByte('\n')
 		}
 	}
@@ -504,7 +505,7 @@ func (p *Printer) showDetails(v *TraceView, l *treeLine, prefix []byte, o ShowOp
 			p.w.WriteString("  @")
 			p.w.WriteString(FormatDuration(time.Duration(e.Time - first.StartTime())))
 			p.w.WriteString(" ")
-			p.w.WriteString(th.paint(th.bold, e.Name))
+			p.w.WriteString(th.paint(th.bold, Printable(e.Name)))
 			var kv []string
 			for a := range e.Attributes.All() {
 				kv = append(kv, a.Key+"="+a.Value)

@@ -127,7 +127,7 @@ func (p *Printer) PreviewRow(j PreviewJSON, first bool) {
 	if !first {
 		p.w.WriteByte('\n')
 	}
-	for _, f := range [][2]string{{"trace", th.paint(th.bold, j.TraceID)}, {"request", orDash(j.Request)}, {"response", orDash(j.Response)}} {
+	for _, f := range [][2]string{{"trace", th.paint(th.bold, Printable(j.TraceID))}, {"request", orDash(Printable(j.Request))}, {"response", orDash(Printable(j.Response))}} {
 		p.w.WriteString(th.paint(th.label, f[0]))
 		for n := len(f[0]); n < 10; n++ {
 			p.w.WriteByte(' ')
