@@ -10,6 +10,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -49,6 +50,10 @@ func inputsFrom(args []string, stdin io.Reader) ([]inputSource, error) {
 			f, err := os.Open(a)
 			if err != nil {
 				return nil, &hintError{err: fmt.Errorf("cannot read %s: %w", a, unwrapPathError(err)), hint: "check the file name; use - to read standard input"}
+			}
+			if fi, err := f.Stat(); err == nil && fi.IsDir() {
+				f.Close()
+				return nil, &hintError{err: fmt.Errorf("%s: is a directory", a), hint: fmt.Sprintf("pass the trace files in it, e.g. %s", shellName(a)+string(filepath.Separator)+"*.json")}
 			}
 			return f, nil
 		}})
