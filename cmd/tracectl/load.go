@@ -206,10 +206,34 @@ func (l *loader) emitTrace(p *pendingTrace) error {
 	for _, w := range warnings {
 		l.warn(w)
 	}
+	l.warnBackwards(t)
 	v := render.NewTraceView(p.source, p.schema, p.shape, t, tree)
 	v.Prompts = p.prompts
 	p.prompts = nil
 	return l.emit(v)
+}
+
+// warnBackwards warns once per trace about spans that end before they
+// start (their duration shows as 0).
+func (l *loader) warnBackwards(t *spanjson.Trace) {
+	n := 0
+	var first spanjson.Span
+	for _, s := range t.Spans {
+		if s.EndTime() != 0 && s.EndTime() < s.StartTime() {
+			if n == 0 {
+				first = s
+			}
+			n++
+		}
+	}
+	if n == 0 {
+		return
+	}
+	msg := fmt.Sprintf("span %q ends before it starts: its duration shows as 0", first.Name())
+	if n > 1 {
+		msg = fmt.Sprintf("%d spans end before they start (the first is %q): their durations show as 0", n, first.Name())
+	}
+	l.warn(spanjson.Warning{Where: "trace " + t.Info.TraceID, Msg: msg})
 }
 
 func takeExpired(list *[]*manager.ManagerTrace, traceID string) *manager.ManagerTrace {

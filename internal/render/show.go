@@ -31,7 +31,7 @@ const maxIndent = 24
 // sibling spans folded together.
 type treeLine struct {
 	members  []int // span indices on this line: one, or a folded run
-	hidden   int   // descendants not printed (folded away or below --depth)
+	hidden   int   // descendants not printed (folded away, below --depth, healthy with --errors-only)
 	depth    int
 	last     bool // last of its siblings
 	kidsNext bool // its children are printed next
@@ -160,6 +160,13 @@ func (w *treeWalker) walk(fn func(l *treeLine, prefix []byte)) {
 			for _, m := range g {
 				line.hidden += w.v.size[m] - 1
 			}
+		} else if w.hasErr != nil {
+			// --errors-only: the healthy children are not printed.
+			for _, k := range w.v.childrenOf(first) {
+				if !w.hasErr[k] {
+					line.hidden += w.v.size[k]
+				}
+			}
 		}
 
 		linePrefix = append(linePrefix[:0], w.prefix...)
@@ -241,6 +248,14 @@ func errorText(s spanjson.Span) string {
 		return m
 	}
 	return "no exception or message recorded"
+}
+
+// CleanTraces ends a --errors-only listing: how many traces had no
+// failure and were not shown.
+func (p *Printer) CleanTraces(n int) {
+	if n > 0 {
+		p.w.WriteString(p.th.paint(p.th.ok, itoa(n)+plural(n, " trace", " traces")+" without failures not shown") + "\n")
+	}
 }
 
 // Show writes the trace's header, previews and span tree.
@@ -326,9 +341,18 @@ func (p *Printer) showTree(v *TraceView, o ShowOptions) {
 	// pushes only its own row's columns to the right.
 	nameW = min(nameW, pipeNameCap)
 	if p.tty {
+		// On a terminal every line fits the width: the bar takes what the
+		// columns leave, and when that is too little for a useful bar it
+		// goes and names get the room (clipped with "…").
+		fixed := typeW + statusW + durW + selfW + 2*4
+		full := nameW
 		nameW = min(nameW, max(p.width/3, 24))
-		barW = p.width - (nameW + typeW + statusW + durW + selfW + 2*5)
-		barW = min(max(barW, 10), 60)
+		barW = p.width - (nameW + fixed + 2)
+		if barW < 10 {
+			barW = 0
+			nameW = min(full, max(p.width-fixed, 8))
+		}
+		barW = min(barW, 60)
 	}
 	t0, t1 := v.Bounds()
 
@@ -503,7 +527,11 @@ func (p *Printer) showDetails(v *TraceView, l *treeLine, prefix []byte, o ShowOp
 		for _, e := range first.Events() {
 			p.w.WriteString(th.paint(th.dim, indent))
 			p.w.WriteString("  @")
-			p.w.WriteString(FormatDuration(time.Duration(e.Time - first.StartTime())))
+			if e.Time == 0 { // no timestamp
+				p.w.WriteString("-")
+			} else {
+				p.w.WriteString(FormatDuration(time.Duration(e.Time - first.StartTime())))
+			}
 			p.w.WriteString(" ")
 			p.w.WriteString(th.paint(th.bold, Printable(e.Name)))
 			var kv []string

@@ -27,7 +27,7 @@ func (p *Printer) RootRows(rows []RootJSON) {
 	for _, j := range rows {
 		name := j.RootName
 		if j.RootCount > 1 {
-			name += " (+" + itoa(j.RootCount-1) + " roots)"
+			name += " (+" + itoa(j.RootCount-1) + plural(j.RootCount-1, " root)", " roots)")
 		}
 		cols[0].cells = append(cols[0].cells, j.TraceID)
 		cols[1].cells = append(cols[1].cells, orDash(j.RootSpanID))
