@@ -337,6 +337,15 @@ func TestDecodeErrors(t *testing.T) {
 		{name: "inline:trailing comma inside a later span", input: `{"spans": [{}, {"events": [1,]}]}`, line: 1, col: 30, msg: "invalid character ']'"},
 		{name: "inline:null misspelt in a later span", input: `{"spans": [{}, {"parent_span_id": nul}]}`, line: 1, col: 38, msg: "invalid character '}'"},
 		{name: "inline:long line", input: `{"spans": [` + strings.Repeat(`{"name":"x"},`, 40) + `{"name" 1}]}`, line: 1, col: 540, msg: "invalid character '1' after object key"},
+		// Shape errors point at the offending value with its whole line.
+		{name: "inline:array item", input: "[[1]]", line: 1, col: 2, msg: "an array item is not a trace or span object", lineText: "[[1]]"},
+		{name: "inline:array item on a later line", input: "[\n  {\"spans\": []},\n  7]", wantDocs: 0, line: 3, col: 3, msg: "an array item is not a trace or span object", lineText: "  7]"},
+		{name: "inline:spans not an array", input: `{"spans":5}`, line: 1, col: 10, msg: `"spans" is not an array;`, lineText: `{"spans":5}`},
+		{name: "inline:data not an object", input: `{"data":[]}`, line: 1, col: 9, msg: `"data" is not an object;`},
+		{name: "inline:empty object", input: `{}`, line: 1, col: 1, msg: "unknown document shape (an empty object);"},
+		// An OTLP value the reader cannot take is located at the value.
+		{name: "inline:otlp intValue out of range", input: "{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{\"name\":\"x\",\n \"attributes\":[{\"key\":\"a\",\"value\":{\"intValue\":\"99999999999999999999\"}}]}]}]}]}", line: 2, col: 47, msg: `OTLP document: resourceSpans[0].scopeSpans[0].spans[0].attributes[0] (key "a"): intValue "99999999999999999999" is not a 64-bit integer`},
+		{name: "inline:otlp negative time", input: "{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{\"name\":\"x\",\n \"startTimeUnixNano\": \"-5\"}]}]}]}", line: 2, col: 23, msg: "negative time -5"},
 		{name: "inline:cut inside a span", input: "{\"data\": {\"spans\": [{}, {\"name\": \"x", line: 1, col: 36, msg: "unexpected end of input"},
 	}
 	for _, tt := range tests {

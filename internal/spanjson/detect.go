@@ -79,18 +79,16 @@ func collapseRepeats(ws []Warning) []Warning {
 }
 
 func (p *reader) shapeError(index int, msg string) error {
+	return p.errorAt(index, msg+"; "+acceptedShapes)
+}
+
+// errorAt is a SyntaxError at byte index of the document, with the line
+// holding it for the caret display.
+func (p *reader) errorAt(index int, msg string) error {
+	index = min(max(index, 0), len(p.json))
 	l, c := p.position(index)
-	e := &SyntaxError{File: p.file, Line: l, Col: c, Msg: msg + "; " + acceptedShapes}
-	// The line text of the document start.
-	lineEnd := strings.IndexByte(p.json[index:], '\n')
-	if lineEnd < 0 {
-		lineEnd = len(p.json) - index
-	}
-	e.LineText = p.json[index : index+min(lineEnd, maxLineText)]
-	e.LineTextCol = 1
-	if index == 0 {
-		e.LineTextCol = 1
-	}
+	e := &SyntaxError{File: p.file, Line: l, Col: c, Msg: msg}
+	e.LineText, e.LineTextCol = lineTextOf(p.raw, index, c)
 	return e
 }
 
@@ -155,6 +153,9 @@ func (p *reader) object(root gjson.Result, doc *Document) error {
 			p.warnings = append(p.warnings, w)
 		}
 		if err != nil {
+			if i, ok := errorIndex(err); ok {
+				return p.errorAt(i, "OTLP document: "+err.Error())
+			}
 			return fmt.Errorf("%s: OTLP document: %w", where, err)
 		}
 		doc.Traces = traces
@@ -190,6 +191,16 @@ func (p *reader) object(root gjson.Result, doc *Document) error {
 	case looksLikeSpan(root):
 		return p.spanArray([]gjson.Result{root}, doc)
 	}
+	switch {
+	case len(t.keys) == 0:
+		return p.shapeError(0, "unknown document shape (an empty object)")
+	case t.spans.Exists() && !t.spans.IsArray():
+		return p.shapeError(t.spans.Index, `"spans" is not an array`)
+	case t.data.Exists() && !t.data.IsObject():
+		return p.shapeError(t.data.Index, `"data" is not an object`)
+	case t.info.Exists() && !t.info.IsObject():
+		return p.shapeError(t.info.Index, `"info" is not an object`)
+	}
 	keys := t.keys
 	if len(keys) > 8 {
 		keys = append(keys[:8:8], "…")
@@ -198,9 +209,6 @@ func (p *reader) object(root gjson.Result, doc *Document) error {
 }
 
 func quoteList(keys []string) string {
-	if len(keys) == 0 {
-		return "none"
-	}
 	q := make([]string, len(keys))
 	for i, k := range keys {
 		q[i] = fmt.Sprintf("%q", k)

@@ -558,10 +558,10 @@ func timeField(v gjson.Result, p jsonPath) (int64, error) {
 	}
 	n, ok := parseJSONInt(text)
 	if !ok {
-		return 0, fmt.Errorf("%s %q is not a 64-bit integer", p, text)
+		return 0, located(v, fmt.Errorf("%s %q is not a 64-bit integer", p, text))
 	}
 	if n < 0 {
-		return 0, fmt.Errorf("%s: negative time %d", p, n)
+		return 0, located(v, fmt.Errorf("%s: negative time %d", p, n))
 	}
 	return n, nil
 }
@@ -582,7 +582,7 @@ func uint32Field(v gjson.Result, p jsonPath) (uint32, error) {
 	}
 	n, err := strconv.ParseUint(text, 10, 32)
 	if err != nil {
-		return 0, fmt.Errorf("%s: %q is not an unsigned 32-bit integer", p, text)
+		return 0, located(v, fmt.Errorf("%s: %q is not an unsigned 32-bit integer", p, text))
 	}
 	return uint32(n), nil
 }
