@@ -668,32 +668,7 @@ func appendOTLPTo(dst []byte, out streamOut, t *Trace) ([]byte, []Loss, error) {
 	w := otlpWriter{dst: dst, losses: map[string]int{}}
 	w.infoLosses(t)
 
-	type scopeGroup struct {
-		scope *Scope
-		spans []int
-	}
-	type resourceGroup struct {
-		res    *Resource
-		scopes []scopeGroup
-	}
-	var groups []resourceGroup
-	for i, s := range t.Spans {
-		if s.IsZero() {
-			continue
-		}
-		g := slices.IndexFunc(groups, func(g resourceGroup) bool { return g.res == s.d.Resource })
-		if g < 0 {
-			g = len(groups)
-			groups = append(groups, resourceGroup{res: s.d.Resource})
-		}
-		sg := slices.IndexFunc(groups[g].scopes, func(sg scopeGroup) bool { return sg.scope == s.d.Scope })
-		if sg < 0 {
-			sg = len(groups[g].scopes)
-			groups[g].scopes = append(groups[g].scopes, scopeGroup{scope: s.d.Scope})
-		}
-		groups[g].scopes[sg].spans = append(groups[g].scopes[sg].spans, i)
-	}
-
+	groups := groupByResource(t.Spans)
 	w.str(`{"resourceSpans":[`)
 	for gi, g := range groups {
 		if gi > 0 {
@@ -734,6 +709,94 @@ func appendOTLPTo(dst []byte, out streamOut, t *Trace) ([]byte, []Loss, error) {
 	w.objectExtras(t.Info.Extra, "info", "")
 	w.byte('}')
 	return w.dst, w.lossList(), nil
+}
+
+type scopeGroup struct {
+	scope *Scope
+	spans []int
+}
+
+type resourceGroup struct {
+	res    *Resource
+	scopes []scopeGroup
+	byKey  map[string]int // scope key → index in scopes
+}
+
+// groupByResource groups span indexes by resource and, within, by scope,
+// both by value (what the writer emits for them: attributes, dropped
+// counts, schema URL, name, version, kept members), in first-seen order.
+// Spans of one producer share the pointers, so the value of each distinct
+// pointer is computed once and a span with the previous span's pointers
+// takes the fast path.
+func groupByResource(spans []Span) []resourceGroup {
+	var (
+		groups    []resourceGroup
+		resKeys   = map[*Resource]string{}
+		scopeKeys = map[*Scope]string{}
+		resIndex  = map[string]int{}
+		lastRes   *Resource
+		lastScope *Scope
+		lastG     = -1
+		lastSG    = -1
+	)
+	for i, s := range spans {
+		if s.IsZero() {
+			continue
+		}
+		if lastG < 0 || s.d.Resource != lastRes {
+			k, ok := resKeys[s.d.Resource]
+			if !ok {
+				k = resourceKey(s.d.Resource)
+				resKeys[s.d.Resource] = k
+			}
+			g, ok := resIndex[k]
+			if !ok {
+				g = len(groups)
+				resIndex[k] = g
+				groups = append(groups, resourceGroup{res: s.d.Resource, byKey: map[string]int{}})
+			}
+			lastRes, lastG, lastSG = s.d.Resource, g, -1
+		}
+		g := &groups[lastG]
+		if lastSG < 0 || s.d.Scope != lastScope {
+			k, ok := scopeKeys[s.d.Scope]
+			if !ok {
+				k = scopeKey(s.d.Scope)
+				scopeKeys[s.d.Scope] = k
+			}
+			sg, ok := g.byKey[k]
+			if !ok {
+				sg = len(g.scopes)
+				g.byKey[k] = sg
+				g.scopes = append(g.scopes, scopeGroup{scope: s.d.Scope})
+			}
+			lastScope, lastSG = s.d.Scope, sg
+		}
+		g.scopes[lastSG].spans = append(g.scopes[lastSG].spans, i)
+	}
+	return groups
+}
+
+// resourceKey is what the writer emits for r: equal keys, equal output.
+func resourceKey(r *Resource) string {
+	w := otlpWriter{losses: map[string]int{}}
+	w.resource(r)
+	if r != nil {
+		w.optString("schemaUrl", r.SchemaURL)
+		w.wrapperExtras(r.Extra, resourceSpansExtraPrefix)
+	}
+	return string(w.dst)
+}
+
+// scopeKey is what the writer emits for s.
+func scopeKey(s *Scope) string {
+	w := otlpWriter{losses: map[string]int{}}
+	w.scope(s)
+	if s != nil {
+		w.optString("schemaUrl", s.SchemaURL)
+		w.wrapperExtras(s.Extra, scopeSpansExtraPrefix)
+	}
+	return string(w.dst)
 }
 
 type otlpWriter struct {
