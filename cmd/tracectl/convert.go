@@ -77,6 +77,10 @@ fields included. What the target schema cannot carry is listed on stderr,
 per trace: "tracectl: warning: trace ID: dropped FIELD (N)". With --strict
 any such loss is an error (exit 1) and nothing is written.
 
+OTLP has no trace-level record: trace info (tags, metadata, previews, and a
+trace state that the spans do not show, such as ERROR with every span OK) is
+rebuilt from the spans when read back, so what differs is reported as lost.
+
 Streaming: the input is converted one JSON document at a time, so memory
 follows the largest trace, not the input size. OTLP JSON Lines (the
 collector's file exporter) may spread one trace over several lines:

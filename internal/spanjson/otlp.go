@@ -623,7 +623,39 @@ func otlpTraceInfo(spans []Span) TraceInfo {
 			info.ExecutionDuration = time.Duration(d.EndTime - d.StartTime)
 		}
 	}
+	if why, ok := incompleteMark(spans); ok {
+		info.State = StateError
+		info.Tags = map[string]string{TagIncomplete: why}
+	}
 	return info
+}
+
+// TagIncomplete is the trace tag `tracectl collect` sets on a trace it wrote
+// without its root span (the value says why). OTLP has no trace-level
+// record, so in OTLP output it is a resource attribute of the spans; the
+// OTLP reader turns it back into the tag and the ERROR state.
+const TagIncomplete = "tracectl.incomplete"
+
+// incompleteMark returns the TagIncomplete resource attribute of spans.
+func incompleteMark(spans []Span) (string, bool) {
+	var last *Resource
+	for _, s := range spans {
+		r := s.d.Resource
+		if r == nil || r == last {
+			continue
+		}
+		last = r
+		if a, ok := r.Attributes.Lookup(TagIncomplete); ok {
+			v := a.Value
+			if a.Type == ValueJSON {
+				if x, ok := r.Attributes.String(TagIncomplete); ok {
+					v = x
+				}
+			}
+			return v, true
+		}
+	}
+	return "", false
 }
 
 func otlpRootSpan(spans []Span) Span {
@@ -863,7 +895,13 @@ func (w *otlpWriter) infoLosses(t *Trace) {
 		w.lose("info.response_preview", 1)
 	}
 	w.lose("info.trace_metadata", len(info.Metadata))
-	w.lose("info.tags", len(info.Tags))
+	lostTags := 0
+	for k, v := range info.Tags {
+		if dv, ok := derived.Tags[k]; !ok || dv != v {
+			lostTags++
+		}
+	}
+	w.lose("info.tags", lostTags)
 	w.lose("info.assessments", len(info.Assessments))
 }
 
