@@ -368,8 +368,14 @@ func (c *converter) write(h *heldTrace) error {
 	var w io.Writer = io.Discard
 	sinking := !c.strict || c.stats.Lossy == 0
 	if sinking {
+		// --dir names the file after the id the written trace has (v2 ->
+		// v3 gives a tr- id), which a reader of the file will show.
+		name := spanjson.WrittenTraceID(c.schema, &h.t)
+		if name == "" {
+			name = id
+		}
 		var err error
-		if w, err = c.sink.Begin(id); err != nil {
+		if w, err = c.sink.Begin(name); err != nil {
 			return err
 		}
 	}

@@ -60,6 +60,9 @@ type mlflowWriter struct {
 	b      []byte
 	out    streamOut // WriteTrace: b is handed to out.w between spans
 	loss   lossSet
+	// reqIDFrom, reqIDTo: the trace id was rewritten; span attributes
+	// mlflow.traceRequestId naming the old id name the new one.
+	reqIDFrom, reqIDTo string
 }
 
 // --- small JSON helpers ---
@@ -140,7 +143,9 @@ func appendRawJSON(dst []byte, raw []byte) []byte {
 
 // --- info ---
 
-func (w *mlflowWriter) stringMap(k string, m map[string]string, raw map[string]bool) {
+// stringMap writes metadata (metadata true) or tags; the metadata's trace
+// schema version is the written schema's.
+func (w *mlflowWriter) stringMap(k string, m map[string]string, raw map[string]bool, metadata bool) {
 	w.key(k)
 	w.b = append(w.b, '{')
 	for i, mk := range sortedKeys(m) {
@@ -149,6 +154,9 @@ func (w *mlflowWriter) stringMap(k string, m map[string]string, raw map[string]b
 		}
 		w.key(mk)
 		v := m[mk]
+		if metadata && mk == MetaSchemaVersion && !raw[mk] {
+			v = schemaVersionFor(w.schema, v)
+		}
 		if raw[mk] && gjson.Valid(v) {
 			w.b = appendRawJSON(w.b, []byte(v))
 		} else {
@@ -198,17 +206,13 @@ func isHexID(s string, n int) bool {
 func (w *mlflowWriter) traceV3(t *Trace) {
 	in := &t.Info
 	w.b = append(w.b, `{"info":{`...)
-	id := in.TraceID
-	if id == "" || isHexID(id, 32) {
-		otel, ok := otelTraceID(t)
-		if ok {
-			if id != "" && id != otel.String() {
-				w.loss.add("info.request_id", 1)
-			}
-			id = otel.MLflowID()
-		} else if id != "" {
-			id = MLflowTraceIDPrefix + id
-		}
+	id, lost := v3TraceID(t)
+	if lost {
+		w.loss.add("info.request_id", 1)
+	}
+	if in.TraceID != "" && id != in.TraceID {
+		// Spans name their trace by mlflow.traceRequestId: they follow.
+		w.reqIDFrom, w.reqIDTo = in.TraceID, id
 	}
 	w.str("trace_id", id)
 	if in.ClientRequestID != "" {
@@ -265,9 +269,9 @@ func (w *mlflowWriter) traceV3(t *Trace) {
 		w.str("response_preview", in.ResponsePreview)
 	}
 	w.comma()
-	w.stringMap("trace_metadata", in.Metadata, in.RawMetadata)
+	w.stringMap("trace_metadata", in.Metadata, in.RawMetadata, true)
 	w.comma()
-	w.stringMap("tags", in.Tags, nil)
+	w.stringMap("tags", in.Tags, nil, false)
 	w.assessments(in.Assessments)
 	w.writeFields(w.extras(in.Extra, "info", ""))
 	w.b = append(w.b, `},"data":{"spans":[`...)
@@ -295,13 +299,7 @@ func (w *mlflowWriter) durationMS(k string, d time.Duration) {
 func (w *mlflowWriter) traceV2(t *Trace) {
 	in := &t.Info
 	w.b = append(w.b, `{"info":{`...)
-	id := in.TraceID
-	if id == "" {
-		if otel, ok := otelTraceID(t); ok {
-			id = otel.String()
-		}
-	}
-	w.str("request_id", id)
+	w.str("request_id", v2TraceID(t))
 	if in.ExperimentID != "" {
 		w.comma()
 		w.str("experiment_id", in.ExperimentID)
@@ -337,9 +335,9 @@ func (w *mlflowWriter) traceV2(t *Trace) {
 		w.loss.add("info.response_preview", 1)
 	}
 	w.comma()
-	w.stringMap("request_metadata", in.Metadata, in.RawMetadata)
+	w.stringMap("request_metadata", in.Metadata, in.RawMetadata, true)
 	w.comma()
-	w.stringMap("tags", in.Tags, nil)
+	w.stringMap("tags", in.Tags, nil, false)
 	w.assessments(in.Assessments)
 	w.writeFields(w.extras(in.Extra, "info", ""))
 	w.b = append(w.b, `},"data":{"spans":[`...)
@@ -517,6 +515,12 @@ func (w *mlflowWriter) spanAttributes(d *SpanData) {
 		switch a.Type {
 		case ValueArray, ValueKVList, ValueBytes:
 			w.loss.add("attribute value type", 1)
+		}
+		if w.reqIDTo != "" && a.Key == AttrTraceRequestID {
+			if v, ok := d.Attributes.String(AttrTraceRequestID); ok && v == w.reqIDFrom {
+				w.b = appendJSONString(w.b, string(appendJSONString(nil, w.reqIDTo)))
+				continue
+			}
 		}
 		valid := gjson.Valid(a.Value)
 		if valid && len(bare) > 0 && slices.Contains(bare, a.Key) {

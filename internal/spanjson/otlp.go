@@ -623,6 +623,11 @@ func otlpTraceInfo(spans []Span) TraceInfo {
 			info.ExecutionDuration = time.Duration(d.EndTime - d.StartTime)
 		}
 	}
+	if id, ok := commonRequestID(spans); ok {
+		// MLflow names the trace in every span: its id is the MLflow one
+		// (an MLflow 2 request id survives a trip through OTLP).
+		info.TraceID = id
+	}
 	if why, ok := incompleteMark(spans); ok {
 		info.State = StateError
 		info.Tags = map[string]string{TagIncomplete: why}
@@ -860,11 +865,7 @@ func (w *otlpWriter) lossList() []Loss {
 // the OTLP output would rebuild from the spans (otlpTraceInfo).
 func (w *otlpWriter) infoLosses(t *Trace) {
 	info := &t.Info
-	derived := otlpTraceInfo(t.Spans)
-	if root := otlpRootSpan(t.Spans); !root.IsZero() && root.d.Resource == nil && root.d.Scope == nil {
-		// spans of another schema are written with their stand-in ids
-		derived.TraceID = root.d.TraceID.MLflowID()
-	}
+	derived := otlpReadBackInfo(t)
 	if info.TraceID != "" && info.TraceID != derived.TraceID && MLflowTraceIDPrefix+info.TraceID != derived.TraceID {
 		w.lose("info.trace_id", 1)
 	}
@@ -903,6 +904,19 @@ func (w *otlpWriter) infoLosses(t *Trace) {
 	}
 	w.lose("info.tags", lostTags)
 	w.lose("info.assessments", len(info.Assessments))
+}
+
+// otlpReadBackInfo is the trace info a reader of t written as OTLP rebuilds.
+func otlpReadBackInfo(t *Trace) TraceInfo {
+	derived := otlpTraceInfo(t.Spans)
+	if _, ok := commonRequestID(t.Spans); ok {
+		return derived
+	}
+	if root := otlpRootSpan(t.Spans); !root.IsZero() && root.d.Resource == nil && root.d.Scope == nil {
+		// spans of another schema are written with their stand-in ids
+		derived.TraceID = root.d.TraceID.MLflowID()
+	}
+	return derived
 }
 
 func absDuration(d time.Duration) time.Duration {
