@@ -702,6 +702,11 @@ func appendOTLP(dst []byte, t *Trace) ([]byte, []Loss, error) {
 
 // appendOTLPTo is appendOTLP handing what it wrote to out between spans.
 func appendOTLPTo(dst []byte, out streamOut, t *Trace) ([]byte, []Loss, error) {
+	if fixed := repairStandInIDs(t.Spans); len(t.Spans) > 0 && &fixed[0] != &t.Spans[0] {
+		t2 := *t
+		t2.Spans = fixed
+		t = &t2
+	}
 	w := otlpWriter{dst: dst, losses: map[string]int{}}
 	w.infoLosses(t)
 

@@ -1,5 +1,7 @@
 package spanjson
 
+import "slices"
+
 // The trace id each writer gives a trace, shared by the writers and by
 // WrittenTraceID (convert --dir names files after it).
 
@@ -72,4 +74,37 @@ func schemaVersionFor(schema Schema, v string) string {
 		return "2"
 	}
 	return "3"
+}
+
+// repairStandInIDs returns spans fit for an OTLP write when spans of
+// another schema have undecodable ids (written as their stand-ins) that
+// collide: every "<redacted>" hashes to the same stand-in, which would make
+// a child its own parent. The tree builder's duplicate-id repair gives the
+// later holders fresh deterministic ids (parents resolve to the first
+// holder); the ids stay marked opaque, so the write reports them as
+// span.opaque_id losses. Spans without such a collision are returned as
+// they are.
+func repairStandInIDs(spans []Span) []Span {
+	var seen map[SpanID]bool
+	collide := false
+	for _, s := range spans {
+		if s.IsZero() {
+			continue
+		}
+		if seen == nil {
+			seen = make(map[SpanID]bool, len(spans))
+		}
+		id := s.d.SpanID
+		standIn := s.d.Opaque != nil && s.d.Opaque.SpanID != "" && s.d.Resource == nil && s.d.Scope == nil
+		if prev, dup := seen[id]; dup && (prev || standIn) {
+			collide = true
+			break
+		}
+		seen[id] = seen[id] || standIn
+	}
+	if !collide || slices.ContainsFunc(spans, Span.IsZero) {
+		return spans
+	}
+	tree, _ := BuildTree(spans)
+	return tree.Spans
 }
