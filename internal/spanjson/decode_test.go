@@ -201,7 +201,9 @@ func TestDecodeInfo(t *testing.T) {
 		RawMetadata: map[string]bool{"is_truncated": true},
 		Tags:        map[string]string{"mlflow.traceName": "predict"},
 		Assessments: []jsonRaw{jsonRaw(`{"assessment_id":"a-1","assessment_name":"correct","feedback":{"value":true}}`)},
-		Extra:       Extras{Schema: SchemaMLflowV3, Fields: []Field{{Key: "future_field", Value: jsonRaw(`{"x":1}`)}}},
+		// "response_preview": "" is marked so a same-schema write keeps it
+		Extra: Extras{Schema: SchemaMLflowV3, Fields: []Field{{Key: "future_field", Value: jsonRaw(`{"x":1}`)},
+			{Key: markEmpty, Value: jsonRaw(`["response_preview"]`)}}},
 	}
 	if diff := cmp.Diff(want, in); diff != "" {
 		t.Errorf("info (-want +got):\n%s", diff)
@@ -224,7 +226,8 @@ func TestDecodeInfo(t *testing.T) {
 	if len(s.Links()) != 1 || s.Links()[0].SpanID.String() != "2222222222222222" {
 		t.Errorf("links = %+v", s.Links())
 	}
-	if diff := cmp.Diff([]Field{{Key: "vendor_extra", Value: jsonRaw(`[1,2]`)}}, s.d.Extra.Fields); diff != "" {
+	wantExtra := []Field{{Key: "vendor_extra", Value: jsonRaw(`[1,2]`)}, {Key: markEmpty, Value: jsonRaw(`["trace_state"]`)}}
+	if diff := cmp.Diff(wantExtra, s.d.Extra.Fields); diff != "" {
 		t.Errorf("span extras (-want +got):\n%s", diff)
 	}
 	if u, ok := s.TokenUsage(); !ok || u.TotalTokens != 668 {
@@ -537,6 +540,8 @@ func TestDecodeDerivedInfo(t *testing.T) {
 		RequestTime:       time.Unix(0, 1738404100000000000).UTC(),
 		ExecutionDuration: 500 * time.Millisecond, HasDuration: true,
 		State: StateError,
+		// a TraceData document: a same-schema write gives no info back
+		Extra: Extras{Schema: SchemaMLflowV2, Fields: []Field{{Key: markShape, Value: jsonRaw(`"spans"`)}}},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("derived info (-want +got):\n%s", diff)

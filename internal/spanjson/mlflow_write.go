@@ -92,7 +92,7 @@ func (w *mlflowWriter) extras(e Extras, object, prefix string) []Field {
 	}
 	var out []Field
 	for _, f := range e.Fields {
-		if f.Key == rawAttrsKey {
+		if isMarker(f.Key) {
 			continue
 		}
 		if e.Schema != w.schema {
@@ -117,7 +117,8 @@ func (w *mlflowWriter) extras(e Extras, object, prefix string) []Field {
 // isPrefixedExtra tells the reader's placement prefixes from plain keys
 // that happen to contain a dot.
 func isPrefixedExtra(k string) bool {
-	return strings.HasPrefix(k, "data.") || strings.HasPrefix(k, "trace.") || strings.HasPrefix(k, "context.")
+	return strings.HasPrefix(k, "data.") || strings.HasPrefix(k, "trace.") || strings.HasPrefix(k, "context.") ||
+		strings.HasPrefix(k, envelopePrefix) || strings.HasPrefix(k, databricksPrefix)
 }
 
 func (w *mlflowWriter) writeFields(fs []Field) {
@@ -205,6 +206,13 @@ func isHexID(s string, n int) bool {
 
 func (w *mlflowWriter) traceV3(t *Trace) {
 	in := &t.Info
+	shape := shapeOf(in, w.schema)
+	if w.spansOnly(t, shape) {
+		return
+	}
+	if shape == shapeDatabricks {
+		w.b = append(w.b, `{"databricks_output":{"trace":`...)
+	}
 	w.b = append(w.b, `{"info":{`...)
 	id, lost := v3TraceID(t)
 	if lost {
@@ -215,7 +223,7 @@ func (w *mlflowWriter) traceV3(t *Trace) {
 		w.reqIDFrom, w.reqIDTo = in.TraceID, id
 	}
 	w.str("trace_id", id)
-	if in.ClientRequestID != "" {
+	if in.ClientRequestID != "" || w.presentEmpty(in.Extra, "client_request_id") {
 		w.comma()
 		w.str("client_request_id", in.ClientRequestID)
 	}
@@ -260,18 +268,22 @@ func (w *mlflowWriter) traceV3(t *Trace) {
 		state = StateUnspecified
 	}
 	w.str("state", string(state))
-	if in.RequestPreview != "" {
+	if in.RequestPreview != "" || w.presentEmpty(in.Extra, "request_preview") {
 		w.comma()
 		w.str("request_preview", in.RequestPreview)
 	}
-	if in.ResponsePreview != "" {
+	if in.ResponsePreview != "" || w.presentEmpty(in.Extra, "response_preview") {
 		w.comma()
 		w.str("response_preview", in.ResponsePreview)
 	}
-	w.comma()
-	w.stringMap("trace_metadata", in.Metadata, in.RawMetadata, true)
-	w.comma()
-	w.stringMap("tags", in.Tags, nil, false)
+	if len(in.Metadata) > 0 || !w.absent(in.Extra, "trace_metadata") {
+		w.comma()
+		w.stringMap("trace_metadata", in.Metadata, in.RawMetadata, true)
+	}
+	if len(in.Tags) > 0 || !w.absent(in.Extra, "tags") {
+		w.comma()
+		w.stringMap("tags", in.Tags, nil, false)
+	}
 	w.assessments(in.Assessments)
 	w.writeFields(w.extras(in.Extra, "info", ""))
 	w.b = append(w.b, `},"data":{"spans":[`...)
@@ -287,6 +299,55 @@ func (w *mlflowWriter) traceV3(t *Trace) {
 	w.b = append(w.b, '}')
 	w.writeFields(w.extras(in.Extra, "info", "trace."))
 	w.b = append(w.b, '}')
+	if shape == shapeDatabricks {
+		w.writeFields(w.extras(in.Extra, "info", databricksPrefix))
+		w.b = append(w.b, '}')
+		w.writeFields(w.extras(in.Extra, "info", envelopePrefix))
+		w.b = append(w.b, '}')
+	}
+}
+
+// spansOnly writes t as the span-only document it was read from (MLflow
+// TraceData or a bare span array, see form.go) and reports whether it did.
+func (w *mlflowWriter) spansOnly(t *Trace, shape string) bool {
+	var open, close string
+	switch shape {
+	case shapeTraceData:
+		open, close = `{"spans":[`, "]"
+	case shapeSpanArray:
+		open, close = "[", "]"
+	default:
+		return false
+	}
+	w.b = append(w.b, open...)
+	for i, s := range t.Spans {
+		w.b = w.out.flush(w.b)
+		if i > 0 {
+			w.comma()
+		}
+		if w.schema == SchemaMLflowV2 {
+			w.spanV2(s.d)
+		} else {
+			w.spanV3(s.d)
+		}
+	}
+	w.b = append(w.b, close...)
+	if shape == shapeTraceData {
+		w.writeFields(w.extras(t.Info.Extra, "info", "trace."))
+		w.b = append(w.b, '}')
+	}
+	return true
+}
+
+// presentEmpty reports whether member was read, empty, in this schema.
+func (w *mlflowWriter) presentEmpty(e Extras, member string) bool {
+	return hasMark(e, w.schema, markEmpty, member)
+}
+
+// absent reports whether member was missing from what was read in this
+// schema.
+func (w *mlflowWriter) absent(e Extras, member string) bool {
+	return hasMark(e, w.schema, markAbsent, member)
 }
 
 func (w *mlflowWriter) durationMS(k string, d time.Duration) {
@@ -298,6 +359,9 @@ func (w *mlflowWriter) durationMS(k string, d time.Duration) {
 
 func (w *mlflowWriter) traceV2(t *Trace) {
 	in := &t.Info
+	if w.spansOnly(t, shapeOf(in, w.schema)) {
+		return
+	}
 	w.b = append(w.b, `{"info":{`...)
 	w.str("request_id", v2TraceID(t))
 	if in.ExperimentID != "" {
@@ -334,10 +398,14 @@ func (w *mlflowWriter) traceV2(t *Trace) {
 	if in.ResponsePreview != "" {
 		w.loss.add("info.response_preview", 1)
 	}
-	w.comma()
-	w.stringMap("request_metadata", in.Metadata, in.RawMetadata, true)
-	w.comma()
-	w.stringMap("tags", in.Tags, nil, false)
+	if len(in.Metadata) > 0 || !w.absent(in.Extra, "request_metadata") {
+		w.comma()
+		w.stringMap("request_metadata", in.Metadata, in.RawMetadata, true)
+	}
+	if len(in.Tags) > 0 || !w.absent(in.Extra, "tags") {
+		w.comma()
+		w.stringMap("tags", in.Tags, nil, false)
+	}
 	w.assessments(in.Assessments)
 	w.writeFields(w.extras(in.Extra, "info", ""))
 	w.b = append(w.b, `},"data":{"spans":[`...)
@@ -394,7 +462,7 @@ func (w *mlflowWriter) spanV3(d *SpanData) {
 	w.comma()
 	w.key("span_id")
 	w.b = appendIDText(w.b, op.SpanID, d.SpanID[:], false)
-	if d.TraceState != "" {
+	if d.TraceState != "" || w.presentEmpty(d.Extra, "trace_state") {
 		w.comma()
 		w.str("trace_state", d.TraceState)
 	}
@@ -411,15 +479,17 @@ func (w *mlflowWriter) spanV3(d *SpanData) {
 	w.int("start_time_unix_nano", d.StartTime)
 	w.comma()
 	w.endTime("end_time_unix_nano", d.EndTime)
-	w.comma()
-	w.events(d.Events, "time_unix_nano")
+	if len(d.Events) > 0 || !w.absent(d.Extra, "events") {
+		w.comma()
+		w.events(d.Events, "time_unix_nano")
+	}
 	w.b = append(w.b, `,"status":{"code":"STATUS_CODE_`...)
 	w.b = append(w.b, d.Status.Code.String()...)
 	w.b = append(w.b, `","message":`...)
 	w.b = appendJSONString(w.b, d.Status.Message)
 	w.b = append(w.b, "},"...)
 	w.spanAttributes(d)
-	if len(d.Links) > 0 {
+	if len(d.Links) > 0 || w.presentEmpty(d.Extra, "links") {
 		w.comma()
 		w.linksV3(d.Links)
 	}
@@ -462,8 +532,10 @@ func (w *mlflowWriter) spanV2(d *SpanData) {
 	w.str("status_message", d.Status.Message)
 	w.comma()
 	w.spanAttributes(d)
-	w.comma()
-	w.events(d.Events, "timestamp")
+	if len(d.Events) > 0 || !w.absent(d.Extra, "events") {
+		w.comma()
+		w.events(d.Events, "timestamp")
+	}
 	w.writeFields(w.extras(d.Extra, "span", ""))
 	w.b = append(w.b, '}')
 }
@@ -568,7 +640,7 @@ func (w *mlflowWriter) events(evs []Event, timeKey string) {
 		w.b = append(w.b, '{')
 		w.str("name", e.Name)
 		w.comma()
-		w.int(timeKey, e.Time)
+		w.int(timeKey, eventTimeAsWritten(&e, w.schema))
 		w.comma()
 		w.plainAttributes(e.Attributes)
 		w.writeFields(w.extras(e.Extra, "event", ""))

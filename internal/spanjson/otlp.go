@@ -952,6 +952,9 @@ func (w *otlpWriter) wrapperExtras(x Extras, prefix string) {
 // another schema's as lost under "<object>.<key>".
 func (w *otlpWriter) objectExtras(x Extras, object string, wrapperPrefix string) {
 	for _, f := range x.Fields {
+		if isMarker(f.Key) {
+			continue
+		}
 		if wrapperPrefix != "" && strings.HasPrefix(f.Key, wrapperPrefix) {
 			continue
 		}

@@ -35,6 +35,8 @@ type reader struct {
 	locCol           int
 	spanScratch      []Attribute
 	eventAttrScratch []Attribute
+	spanMarks        uint8   // spanMark* bits of the span being read
+	envelope         []Field // members around a Databricks envelope's trace
 }
 
 const (
