@@ -3,6 +3,7 @@ package spanjson
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -52,6 +53,9 @@ func (p *reader) spanMemberV3(k, val gjson.Result, d *SpanData, extras *[]Field,
 		d.EndTime = p.int64Field(val, "end time")
 	case "trace_state", "traceState":
 		d.TraceState = p.str(val)
+		if val.Type == gjson.String && val.Str == "" {
+			p.spanMarks |= spanMarkTraceState
+		}
 	case "status":
 		d.Status = p.statusV3(val)
 	case "attributes":
@@ -124,6 +128,21 @@ func (p *reader) finishSpan(d *SpanData, extras []Field, rawKeys []string) {
 	if len(rawKeys) > 0 {
 		b, _ := json.Marshal(rawKeys)
 		extras = append(extras, Field{Key: rawAttrsKey, Value: b})
+	}
+	marks := p.spanMarks
+	p.spanMarks = 0
+	if d.Events == nil {
+		marks |= spanMarkNoEvents
+	}
+	if d.Links != nil && len(d.Links) == 0 {
+		marks |= spanMarkLinks
+	}
+	if marks != 0 {
+		if len(extras) == 0 {
+			extras = spanMarkFields[marks] // shared, see form.go
+		} else {
+			extras = append(extras, spanMarkFields[marks]...)
+		}
 	}
 	if len(extras) > 0 {
 		d.Extra = Extras{Schema: p.schema, Fields: extras}
@@ -243,7 +262,12 @@ func (p *reader) events(v gjson.Result, timeKey string) []Event {
 			case "name":
 				e.Name = p.str(val)
 			case timeKey, "time_unix_nano", "timeUnixNano", "timestamp":
-				e.Time = eventTime(p.int64Field(val, "event time"))
+				n := p.int64Field(val, "event time")
+				e.Time = eventTime(n)
+				if e.Time != n {
+					// not nanoseconds: a same-schema write gives it back
+					extras = append(extras, Field{Key: markTime, Value: strconv.AppendInt(nil, n, 10)})
+				}
 			case "attributes":
 				e.Attributes = p.plainAttributes(val)
 			case "dropped_attributes_count", "droppedAttributesCount":
@@ -351,7 +375,16 @@ func (p *reader) stringMap(v gjson.Result, what string, raw *map[string]bool) ma
 func (p *reader) infoV3(v gjson.Result) TraceInfo {
 	var in TraceInfo
 	var extras []Field
+	var empty []string
+	absent := map[string]bool{"trace_metadata": true, "tags": true}
 	v.ForEach(func(k, val gjson.Result) bool {
+		delete(absent, k.Str)
+		switch k.Str {
+		case "client_request_id", "request_preview", "response_preview":
+			if val.Type == gjson.String && val.Str == "" {
+				empty = append(empty, k.Str)
+			}
+		}
 		switch k.Str {
 		case "trace_id":
 			in.TraceID = p.str(val)
@@ -383,6 +416,8 @@ func (p *reader) infoV3(v gjson.Result) TraceInfo {
 		}
 		return true
 	})
+	extras = markList(extras, markEmpty, empty)
+	extras = markList(extras, markAbsent, sortedKeys(absent))
 	if len(extras) > 0 {
 		in.Extra = Extras{Schema: p.schema, Fields: extras}
 	}
@@ -393,7 +428,9 @@ func (p *reader) infoV3(v gjson.Result) TraceInfo {
 func (p *reader) infoV2(v gjson.Result) TraceInfo {
 	var in TraceInfo
 	var extras []Field
+	absent := map[string]bool{"request_metadata": true, "tags": true}
 	v.ForEach(func(k, val gjson.Result) bool {
+		delete(absent, k.Str)
 		switch k.Str {
 		case "request_id":
 			in.TraceID = p.str(val)
@@ -420,6 +457,7 @@ func (p *reader) infoV2(v gjson.Result) TraceInfo {
 		}
 		return true
 	})
+	extras = markList(extras, markAbsent, sortedKeys(absent))
 	if len(extras) > 0 {
 		in.Extra = Extras{Schema: p.schema, Fields: extras}
 	}

@@ -558,10 +558,10 @@ func timeField(v gjson.Result, p jsonPath) (int64, error) {
 	}
 	n, ok := parseJSONInt(text)
 	if !ok {
-		return 0, fmt.Errorf("%s %q is not a 64-bit integer", p, text)
+		return 0, located(v, fmt.Errorf("%s %q is not a 64-bit integer", p, text))
 	}
 	if n < 0 {
-		return 0, fmt.Errorf("%s: negative time %d", p, n)
+		return 0, located(v, fmt.Errorf("%s: negative time %d", p, n))
 	}
 	return n, nil
 }
@@ -582,7 +582,7 @@ func uint32Field(v gjson.Result, p jsonPath) (uint32, error) {
 	}
 	n, err := strconv.ParseUint(text, 10, 32)
 	if err != nil {
-		return 0, fmt.Errorf("%s: %q is not an unsigned 32-bit integer", p, text)
+		return 0, located(v, fmt.Errorf("%s: %q is not an unsigned 32-bit integer", p, text))
 	}
 	return uint32(n), nil
 }
@@ -623,7 +623,44 @@ func otlpTraceInfo(spans []Span) TraceInfo {
 			info.ExecutionDuration = time.Duration(d.EndTime - d.StartTime)
 		}
 	}
+	if id, ok := commonRequestID(spans); ok {
+		// MLflow names the trace in every span: its id is the MLflow one
+		// (an MLflow 2 request id survives a trip through OTLP).
+		info.TraceID = id
+	}
+	if why, ok := incompleteMark(spans); ok {
+		info.State = StateError
+		info.Tags = map[string]string{TagIncomplete: why}
+	}
 	return info
+}
+
+// TagIncomplete is the trace tag `tracectl collect` sets on a trace it wrote
+// without its root span (the value says why). OTLP has no trace-level
+// record, so in OTLP output it is a resource attribute of the spans; the
+// OTLP reader turns it back into the tag and the ERROR state.
+const TagIncomplete = "tracectl.incomplete"
+
+// incompleteMark returns the TagIncomplete resource attribute of spans.
+func incompleteMark(spans []Span) (string, bool) {
+	var last *Resource
+	for _, s := range spans {
+		r := s.d.Resource
+		if r == nil || r == last {
+			continue
+		}
+		last = r
+		if a, ok := r.Attributes.Lookup(TagIncomplete); ok {
+			v := a.Value
+			if a.Type == ValueJSON {
+				if x, ok := r.Attributes.String(TagIncomplete); ok {
+					v = x
+				}
+			}
+			return v, true
+		}
+	}
+	return "", false
 }
 
 func otlpRootSpan(spans []Span) Span {
@@ -665,35 +702,15 @@ func appendOTLP(dst []byte, t *Trace) ([]byte, []Loss, error) {
 
 // appendOTLPTo is appendOTLP handing what it wrote to out between spans.
 func appendOTLPTo(dst []byte, out streamOut, t *Trace) ([]byte, []Loss, error) {
+	if fixed := repairStandInIDs(t.Spans); len(t.Spans) > 0 && &fixed[0] != &t.Spans[0] {
+		t2 := *t
+		t2.Spans = fixed
+		t = &t2
+	}
 	w := otlpWriter{dst: dst, losses: map[string]int{}}
 	w.infoLosses(t)
 
-	type scopeGroup struct {
-		scope *Scope
-		spans []int
-	}
-	type resourceGroup struct {
-		res    *Resource
-		scopes []scopeGroup
-	}
-	var groups []resourceGroup
-	for i, s := range t.Spans {
-		if s.IsZero() {
-			continue
-		}
-		g := slices.IndexFunc(groups, func(g resourceGroup) bool { return g.res == s.d.Resource })
-		if g < 0 {
-			g = len(groups)
-			groups = append(groups, resourceGroup{res: s.d.Resource})
-		}
-		sg := slices.IndexFunc(groups[g].scopes, func(sg scopeGroup) bool { return sg.scope == s.d.Scope })
-		if sg < 0 {
-			sg = len(groups[g].scopes)
-			groups[g].scopes = append(groups[g].scopes, scopeGroup{scope: s.d.Scope})
-		}
-		groups[g].scopes[sg].spans = append(groups[g].scopes[sg].spans, i)
-	}
-
+	groups := groupByResource(t.Spans)
 	w.str(`{"resourceSpans":[`)
 	for gi, g := range groups {
 		if gi > 0 {
@@ -736,6 +753,94 @@ func appendOTLPTo(dst []byte, out streamOut, t *Trace) ([]byte, []Loss, error) {
 	return w.dst, w.lossList(), nil
 }
 
+type scopeGroup struct {
+	scope *Scope
+	spans []int
+}
+
+type resourceGroup struct {
+	res    *Resource
+	scopes []scopeGroup
+	byKey  map[string]int // scope key → index in scopes
+}
+
+// groupByResource groups span indexes by resource and, within, by scope,
+// both by value (what the writer emits for them: attributes, dropped
+// counts, schema URL, name, version, kept members), in first-seen order.
+// Spans of one producer share the pointers, so the value of each distinct
+// pointer is computed once and a span with the previous span's pointers
+// takes the fast path.
+func groupByResource(spans []Span) []resourceGroup {
+	var (
+		groups    []resourceGroup
+		resKeys   = map[*Resource]string{}
+		scopeKeys = map[*Scope]string{}
+		resIndex  = map[string]int{}
+		lastRes   *Resource
+		lastScope *Scope
+		lastG     = -1
+		lastSG    = -1
+	)
+	for i, s := range spans {
+		if s.IsZero() {
+			continue
+		}
+		if lastG < 0 || s.d.Resource != lastRes {
+			k, ok := resKeys[s.d.Resource]
+			if !ok {
+				k = resourceKey(s.d.Resource)
+				resKeys[s.d.Resource] = k
+			}
+			g, ok := resIndex[k]
+			if !ok {
+				g = len(groups)
+				resIndex[k] = g
+				groups = append(groups, resourceGroup{res: s.d.Resource, byKey: map[string]int{}})
+			}
+			lastRes, lastG, lastSG = s.d.Resource, g, -1
+		}
+		g := &groups[lastG]
+		if lastSG < 0 || s.d.Scope != lastScope {
+			k, ok := scopeKeys[s.d.Scope]
+			if !ok {
+				k = scopeKey(s.d.Scope)
+				scopeKeys[s.d.Scope] = k
+			}
+			sg, ok := g.byKey[k]
+			if !ok {
+				sg = len(g.scopes)
+				g.byKey[k] = sg
+				g.scopes = append(g.scopes, scopeGroup{scope: s.d.Scope})
+			}
+			lastScope, lastSG = s.d.Scope, sg
+		}
+		g.scopes[lastSG].spans = append(g.scopes[lastSG].spans, i)
+	}
+	return groups
+}
+
+// resourceKey is what the writer emits for r: equal keys, equal output.
+func resourceKey(r *Resource) string {
+	w := otlpWriter{losses: map[string]int{}}
+	w.resource(r)
+	if r != nil {
+		w.optString("schemaUrl", r.SchemaURL)
+		w.wrapperExtras(r.Extra, resourceSpansExtraPrefix)
+	}
+	return string(w.dst)
+}
+
+// scopeKey is what the writer emits for s.
+func scopeKey(s *Scope) string {
+	w := otlpWriter{losses: map[string]int{}}
+	w.scope(s)
+	if s != nil {
+		w.optString("schemaUrl", s.SchemaURL)
+		w.wrapperExtras(s.Extra, scopeSpansExtraPrefix)
+	}
+	return string(w.dst)
+}
+
 type otlpWriter struct {
 	dst    []byte
 	losses map[string]int
@@ -765,11 +870,7 @@ func (w *otlpWriter) lossList() []Loss {
 // the OTLP output would rebuild from the spans (otlpTraceInfo).
 func (w *otlpWriter) infoLosses(t *Trace) {
 	info := &t.Info
-	derived := otlpTraceInfo(t.Spans)
-	if root := otlpRootSpan(t.Spans); !root.IsZero() && root.d.Resource == nil && root.d.Scope == nil {
-		// spans of another schema are written with their stand-in ids
-		derived.TraceID = root.d.TraceID.MLflowID()
-	}
+	derived := otlpReadBackInfo(t)
 	if info.TraceID != "" && info.TraceID != derived.TraceID && MLflowTraceIDPrefix+info.TraceID != derived.TraceID {
 		w.lose("info.trace_id", 1)
 	}
@@ -800,8 +901,27 @@ func (w *otlpWriter) infoLosses(t *Trace) {
 		w.lose("info.response_preview", 1)
 	}
 	w.lose("info.trace_metadata", len(info.Metadata))
-	w.lose("info.tags", len(info.Tags))
+	lostTags := 0
+	for k, v := range info.Tags {
+		if dv, ok := derived.Tags[k]; !ok || dv != v {
+			lostTags++
+		}
+	}
+	w.lose("info.tags", lostTags)
 	w.lose("info.assessments", len(info.Assessments))
+}
+
+// otlpReadBackInfo is the trace info a reader of t written as OTLP rebuilds.
+func otlpReadBackInfo(t *Trace) TraceInfo {
+	derived := otlpTraceInfo(t.Spans)
+	if _, ok := commonRequestID(t.Spans); ok {
+		return derived
+	}
+	if root := otlpRootSpan(t.Spans); !root.IsZero() && root.d.Resource == nil && root.d.Scope == nil {
+		// spans of another schema are written with their stand-in ids
+		derived.TraceID = root.d.TraceID.MLflowID()
+	}
+	return derived
 }
 
 func absDuration(d time.Duration) time.Duration {
@@ -832,6 +952,9 @@ func (w *otlpWriter) wrapperExtras(x Extras, prefix string) {
 // another schema's as lost under "<object>.<key>".
 func (w *otlpWriter) objectExtras(x Extras, object string, wrapperPrefix string) {
 	for _, f := range x.Fields {
+		if isMarker(f.Key) {
+			continue
+		}
 		if wrapperPrefix != "" && strings.HasPrefix(f.Key, wrapperPrefix) {
 			continue
 		}
