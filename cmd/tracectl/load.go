@@ -508,6 +508,9 @@ func infoFromSpans(in spanjson.TraceInfo, spans []spanjson.Span) spanjson.TraceI
 	if root.EndTime() != 0 && root.EndTime() >= root.StartTime() {
 		in.ExecutionDuration, in.HasDuration = root.Duration(), true
 	}
+	if _, ok := in.Tags[spanjson.TagIncomplete]; ok {
+		in.State = spanjson.StateError // written by collect without its root
+	}
 	return in
 }
 
