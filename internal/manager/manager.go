@@ -259,8 +259,8 @@ func ConfigFromEnv() Config {
 
 // RegisterTrace stores an empty trace (no spans, no prompts) under
 // info.TraceID and maps otelTraceID to it. An empty info.TraceID becomes
-// the MLflow id of otelTraceID ("tr-" + hex) and an empty State becomes
-// IN_PROGRESS. A trace already registered under either id is replaced, and
+// the MLflow id of otelTraceID ("tr-" + hex); the rest of info is kept as
+// given (the tags and metadata maps are copied). A trace already registered under either id is replaced, and
 // the replaced one is handed to OnExpire. In TTL mode, traces past the TTL
 // and traces beyond MaxSize (oldest first) are handed to OnExpire here too.
 func (m *Manager) RegisterTrace(otelTraceID spanjson.TraceID, info spanjson.TraceInfo) {
@@ -273,9 +273,6 @@ func (m *Manager) registerTrace(otelTraceID spanjson.TraceID, info spanjson.Trac
 	if info.TraceID == "" {
 		info.TraceID = otelTraceID.MLflowID()
 	}
-	if info.State == "" {
-		info.State = spanjson.StateInProgress
-	}
 	info.Tags = maps.Clone(info.Tags)
 	info.Metadata = maps.Clone(info.Metadata)
 	e := &traceEntry{otelID: otelTraceID, info: info}
@@ -285,6 +282,11 @@ func (m *Manager) registerTrace(otelTraceID spanjson.TraceID, info spanjson.Trac
 	if m.watch {
 		envTimeout = os.Getenv(EnvTimeout)
 	}
+	// Read the clock before locking: the age list may then be out of order
+	// by the few nanoseconds two racing registrations differ, which only
+	// delays an expiry by one check.
+	now := m.clk.Now()
+	e.added = now
 	m.mu.Lock()
 	if m.watch && envTimeout != m.envSeen {
 		// The process-wide cache is rebuilt with the new setting; what the
@@ -307,8 +309,6 @@ func (m *Manager) registerTrace(otelTraceID spanjson.TraceID, info spanjson.Trac
 		m.removeLocked(old)
 		out = append(out, old)
 	}
-	now := m.clk.Now()
-	e.added = now
 	m.byID[info.TraceID] = e
 	sh := m.shardOf(otelTraceID)
 	sh.mu.Lock()
@@ -560,8 +560,8 @@ func (m *Manager) cleanupLoop(t ticker) {
 // sweep hands every overdue trace to OnExpire: in timeout mode the traces
 // in progress for Timeout or longer, in TTL mode those older than TTL.
 func (m *Manager) sweep() {
-	m.mu.Lock()
 	now := m.clk.Now()
+	m.mu.Lock()
 	out := m.takeExpiredLocked(now)
 	timedOut := m.cfg.Timeout > 0
 	m.mu.Unlock()

@@ -158,8 +158,8 @@ func TestRegisterSpanFromIDRootAndPop(t *testing.T) {
 		t.Errorf("span order (-want +got):\n%s", diff)
 	}
 	info := mt.Trace.Info
-	if info.TraceID != mlflowID || info.State != spanjson.StateInProgress || info.Tags["k"] != "v" {
-		t.Errorf("info = %+v, want id %s, state IN_PROGRESS, tag k=v", info, mlflowID)
+	if info.TraceID != mlflowID || info.State != "" || info.Tags["k"] != "v" {
+		t.Errorf("info = %+v, want id %s, state as registered (empty), tag k=v", info, mlflowID)
 	}
 	if info.RequestPreview != `{"q":"hi"}` || info.ResponsePreview != `"answer"` {
 		t.Errorf("previews = %q, %q", info.RequestPreview, info.ResponsePreview)
@@ -466,7 +466,7 @@ func TestTimeoutModeHasNoSizeBound(t *testing.T) {
 func TestTTLMode(t *testing.T) {
 	m, clk, exp := newTestManager(t, Config{TTL: 10 * time.Second})
 	t0 := clk.Now()
-	m.RegisterTrace(traceID(1), spanjson.TraceInfo{})
+	m.RegisterTrace(traceID(1), spanjson.TraceInfo{State: spanjson.StateInProgress})
 	running := liveSpan(1, 1, -1, "root", t0)
 	_ = m.RegisterSpan(running)
 	clk.Advance(4 * time.Second)
@@ -529,7 +529,7 @@ func TestEnvTimeoutChangeRebuildsCache(t *testing.T) {
 	m, clk, exp := newTestManager(t, Config{})
 	m.watch = true // as Instance does
 	m.envSeen = ""
-	m.RegisterTrace(traceID(1), spanjson.TraceInfo{})
+	m.RegisterTrace(traceID(1), spanjson.TraceInfo{State: spanjson.StateInProgress})
 	m.RegisterTrace(traceID(2), spanjson.TraceInfo{})
 	if len(exp.ids()) != 0 {
 		t.Fatalf("unchanged env expired %v", exp.ids())
@@ -654,6 +654,7 @@ func TestConfigFromEnv(t *testing.T) {
 }
 
 func TestCloseIsIdempotentAndStopsGoroutine(t *testing.T) {
+	before := goleak.IgnoreCurrent()
 	m := New(Config{CheckInterval: time.Hour})
 	if err := m.Close(); err != nil {
 		t.Fatal(err)
@@ -666,6 +667,7 @@ func TestCloseIsIdempotentAndStopsGoroutine(t *testing.T) {
 	default:
 		t.Fatal("cleanup goroutine still running after Close")
 	}
+	goleak.VerifyNone(t, before)
 	// The manager still works without its goroutine.
 	m.RegisterTrace(traceID(1), spanjson.TraceInfo{})
 	if m.PopTrace(traceID(1)) == nil {

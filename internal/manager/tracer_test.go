@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"go.uber.org/goleak"
 
 	"tracectl/internal/spanjson"
 )
@@ -342,4 +343,15 @@ func TestTracerStartTimeAndNilExporter(t *testing.T) {
 	if nilSpan.AsLiveSpan() != nil {
 		t.Error("nil tracer span yields a live span")
 	}
+}
+
+func TestTracerAndProcessorLeaveNoGoroutines(t *testing.T) {
+	before := goleak.IgnoreCurrent()
+	tr := NewTracer(&fakeExporter{}, WithTracingEnabled(true))
+	_, s := tr.StartSpan(context.Background(), "x")
+	s.End()
+	_ = tr.Close()
+	p := NewSpanProcessor(&fakeExporter{}, WithTracingEnabled(true))
+	_ = p.Shutdown(context.Background())
+	goleak.VerifyNone(t, before)
 }
