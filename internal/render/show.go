@@ -1,6 +1,7 @@
 package render
 
 import (
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -190,23 +191,27 @@ func (w *treeWalker) walk(fn func(l *treeLine, prefix []byte)) {
 // nameCell is the span column of a line: the name, a fold count and how
 // many spans below it are not printed.
 func nameCell(v *TraceView, l *treeLine) string {
-	var b strings.Builder
+	return string(appendNameCell(nil, v, l))
+}
+
+// appendNameCell appends nameCell(v, l) to dst.
+func appendNameCell(dst []byte, v *TraceView, l *treeLine) []byte {
 	if l.depth > maxIndent {
-		b.WriteString("⋯")
-		b.WriteString(itoa(l.depth))
-		b.WriteString(" ")
+		dst = append(dst, "⋯"...)
+		dst = strconv.AppendInt(dst, int64(l.depth), 10)
+		dst = append(dst, ' ')
 	}
-	b.WriteString(v.Tree.Spans[l.members[0]].Name())
+	dst = append(dst, v.Tree.Spans[l.members[0]].Name()...)
 	if len(l.members) > 1 {
-		b.WriteString(" ×")
-		b.WriteString(itoa(len(l.members)))
+		dst = append(dst, " ×"...)
+		dst = strconv.AppendInt(dst, int64(len(l.members)), 10)
 	}
 	if l.hidden > 0 {
-		b.WriteString(" (+")
-		b.WriteString(itoa(l.hidden))
-		b.WriteString(" nested)")
+		dst = append(dst, " (+"...)
+		dst = strconv.AppendInt(dst, int64(l.hidden), 10)
+		dst = append(dst, " nested)"...)
 	}
-	return b.String()
+	return dst
 }
 
 // nameWidth is the width of nameCell(v, l) without building it.
@@ -311,6 +316,7 @@ func (p *Printer) showTree(v *TraceView, o ShowOptions) {
 	}
 
 	scratch := make([]byte, 0, 32)
+	var nameBuf []byte
 	// First pass: column widths.
 	nameW, typeW, statusW, durW, selfW := len("SPAN"), len("TYPE"), len("STATUS"), len("DURATION"), len("SELF")
 	w.walk(func(l *treeLine, prefix []byte) {
@@ -362,24 +368,32 @@ func (p *Printer) showTree(v *TraceView, o ShowOptions) {
 	w.walk(func(l *treeLine, prefix []byte) {
 		first := v.Tree.Spans[l.members[0]]
 		code := first.Status().Code
-		name := nameCell(v, l)
+		nameBuf = appendNameCell(nameBuf[:0], v, l)
 		preW := utf8.RuneCount(prefix) // box-drawing characters and spaces: one cell each
-		if p.tty && preW+width(name) > nameW {
-			name = clip(name, max(nameW-preW, 1))
-		}
-		if th.color {
-			p.w.WriteString(th.paint(th.dim, string(prefix)))
-		} else {
+		if !p.tty && !th.color {
+			// A pipe: no clipping, no styles; the cell goes out as built.
 			p.w.Write(prefix)
+			p.w.Write(nameBuf)
+			writeSpaces(p.w, nameW-(preW+nameWidth(v, l)))
+		} else {
+			name := string(nameBuf)
+			if p.tty && preW+width(name) > nameW {
+				name = clip(name, max(nameW-preW, 1))
+			}
+			if th.color {
+				p.w.WriteString(th.paint(th.dim, string(prefix)))
+			} else {
+				p.w.Write(prefix)
+			}
+			nameStyled := name
+			switch {
+			case code == spanjson.StatusError:
+				nameStyled = th.paint(th.fail, name)
+			case len(l.members) > 1:
+				nameStyled = th.paint(th.folded, name)
+			}
+			pad(p.w, nameStyled, preW+width(name), nameW)
 		}
-		nameStyled := name
-		switch {
-		case code == spanjson.StatusError:
-			nameStyled = th.paint(th.fail, name)
-		case len(l.members) > 1:
-			nameStyled = th.paint(th.folded, name)
-		}
-		pad(p.w, nameStyled, preW+width(name), nameW)
 		p.w.WriteString("  ")
 		typ := v.types[l.members[0]]
 		pad(p.w, th.paint(th.label, typ), width(typ), typeW)
@@ -388,15 +402,11 @@ func (p *Printer) showTree(v *TraceView, o ShowOptions) {
 		pad(p.w, th.paint(th.statusStyle(code), st), width(st), statusW)
 		p.w.WriteString("  ")
 		scratch = appendDurText(scratch[:0], l.dur, first)
-		for k := utf8.RuneCount(scratch); k < durW; k++ {
-			p.w.WriteByte(' ')
-		}
+		writeSpaces(p.w, durW-utf8.RuneCount(scratch))
 		p.w.Write(scratch)
 		p.w.WriteString("  ")
 		scratch = appendDurText(scratch[:0], l.self, first)
-		for k := utf8.RuneCount(scratch); k < selfW; k++ {
-			p.w.WriteByte(' ')
-		}
+		writeSpaces(p.w, selfW-utf8.RuneCount(scratch))
 		if th.color {
 			p.w.WriteString(th.paint(th.dim, string(scratch)))
 		} else {
