@@ -79,7 +79,7 @@ func newTreeWalker(v *TraceView, o ShowOptions) *treeWalker {
 
 func (w *treeWalker) similar(a, b int) bool {
 	sa, sb := w.v.Tree.Spans[a], w.v.Tree.Spans[b]
-	return sa.Name() == sb.Name() && sa.Status().Code == sb.Status().Code && w.v.types[a] == w.v.types[b]
+	return sa.Name() == sb.Name() && sa.Status().Code == sb.Status().Code && w.v.typeOf[a] == w.v.typeOf[b]
 }
 
 // pushGroups appends the print groups of the visible spans among kids to
@@ -159,7 +159,7 @@ func (w *treeWalker) walk(fn func(l *treeLine, prefix []byte)) {
 		line.kidsNext = len(g) == 1 && depthOK && w.hasVisibleKids(first)
 		if !line.kidsNext {
 			for _, m := range g {
-				line.hidden += w.v.size[m] - 1
+				line.hidden += int(w.v.size[m]) - 1
 			}
 		}
 
@@ -322,7 +322,7 @@ func (p *Printer) showTree(v *TraceView, o ShowOptions) {
 	w.walk(func(l *treeLine, prefix []byte) {
 		s := v.Tree.Spans[l.members[0]]
 		nameW = max(nameW, utf8.RuneCount(prefix)+nameWidth(v, l))
-		typeW = max(typeW, width(v.types[l.members[0]]))
+		typeW = max(typeW, width(v.typeAt(l.members[0])))
 		statusW = max(statusW, width(th.statusText(s.Status().Code)))
 		durW = max(durW, utf8.RuneCount(appendDurText(scratch[:0], l.dur, s)))
 		selfW = max(selfW, utf8.RuneCount(appendDurText(scratch[:0], l.self, s)))
@@ -395,7 +395,7 @@ func (p *Printer) showTree(v *TraceView, o ShowOptions) {
 			pad(p.w, nameStyled, preW+width(name), nameW)
 		}
 		p.w.WriteString("  ")
-		typ := v.types[l.members[0]]
+		typ := v.typeAt(l.members[0])
 		pad(p.w, th.paint(th.label, typ), width(typ), typeW)
 		p.w.WriteString("  ")
 		st := th.statusText(code)
