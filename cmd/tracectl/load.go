@@ -71,7 +71,6 @@ type pendingTrace struct {
 	schema spanjson.Schema
 	shape  string
 	info   spanjson.TraceInfo
-	seen   map[spanjson.SpanID]struct{}
 	extra  []spanjson.Span
 }
 
@@ -101,9 +100,6 @@ func loadTraces(ctx context.Context, ins []inputSource, warn func(spanjson.Warni
 		}
 	}
 
-	for _, p := range order {
-		p.seen = nil // every input is read: free the id sets before traces are copied out
-	}
 	views := make([]*render.TraceView, 0, len(order))
 	for _, p := range order {
 		t := spanjson.Trace{Info: p.info}
@@ -177,22 +173,19 @@ func registerDocument(mgr *manager.Manager, name string, doc *spanjson.Document,
 		otelID := otelTraceIDOf(t)
 		p := byID[otelID]
 		if p == nil {
-			p = &pendingTrace{otelID: otelID, source: name, schema: doc.Schema, shape: doc.Shape, info: t.Info, seen: map[spanjson.SpanID]struct{}{}}
+			p = &pendingTrace{otelID: otelID, source: name, schema: doc.Schema, shape: doc.Shape, info: t.Info}
 			byID[otelID] = p
 			*order = append(*order, p)
 			mgr.RegisterTrace(otelID, t.Info)
 		}
-		for si, s := range t.Spans {
-			if _, dup := p.seen[s.SpanID()]; dup {
-				p.extra = append(p.extra, s)
-				continue
-			}
-			p.seen[s.SpanID()] = struct{}{}
-			if err := mgr.RegisterSpan(spanjson.LiveSpanFrom(s)); err != nil {
-				return fmt.Errorf("%s: trace %s: %w", name, t.Info.TraceID, err)
-			}
-			t.Spans[si] = spanjson.Span{} // the manager holds it now
+		// The manager keeps the first span of each id; the repeats come
+		// back and join the trace after the pop.
+		repeated, err := mgr.AddSpans(t.Spans)
+		if err != nil {
+			return fmt.Errorf("%s: trace %s: %w", name, t.Info.TraceID, err)
 		}
+		p.extra = append(p.extra, repeated...)
+		clear(t.Spans) // the manager holds them now
 	}
 	return nil
 }

@@ -25,6 +25,7 @@ import (
 	"log/slog"
 	"maps"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -372,6 +373,55 @@ func (m *Manager) RegisterSpan(s spanjson.ActiveSpan) error {
 	}
 	sh.mu.Unlock()
 	return nil
+}
+
+// AddSpans registers a live span made from each of spans
+// (spanjson.LiveSpanFrom, which copies nothing until the span changes), in
+// order, like RegisterSpan; but a span whose id its trace already holds
+// (registered before, or earlier in spans) is left out and returned
+// instead of replacing the one held, so a file loader keeps the first of
+// spans that repeat an id. A run of spans of one trace takes its shard lock
+// once and grows the trace's span set once. A span whose trace is not
+// registered is an error naming the trace id; the spans before it stay
+// registered.
+func (m *Manager) AddSpans(spans []spanjson.Span) (repeated []spanjson.Span, err error) {
+	for len(spans) > 0 {
+		tid := spans[0].TraceID()
+		n := 1
+		for n < len(spans) && spans[n].TraceID() == tid {
+			n++
+		}
+		run := spans[:n]
+		spans = spans[n:]
+		sh := m.shardOf(tid)
+		sh.mu.Lock()
+		e := sh.byOTel[tid]
+		if e == nil {
+			sh.mu.Unlock()
+			return repeated, fmt.Errorf("manager: cannot register span %s: trace %s is not registered", run[0].SpanID(), tid.MLflowID())
+		}
+		if e.set == nil {
+			if len(run) > maxPooledSpans {
+				// Sized once for a big batch; too big for the pool anyway.
+				e.set = &spanSet{index: make(map[spanjson.SpanID]int, len(run))}
+			} else {
+				e.set = spanSetPool.Get().(*spanSet)
+			}
+		}
+		set := e.set
+		set.spans = slices.Grow(set.spans, len(run))
+		for _, s := range run {
+			sid := s.SpanID()
+			if _, held := set.index[sid]; held {
+				repeated = append(repeated, s)
+				continue
+			}
+			set.index[sid] = len(set.spans)
+			set.spans = append(set.spans, spanjson.LiveSpanFrom(s))
+		}
+		sh.mu.Unlock()
+	}
+	return repeated, nil
 }
 
 // SpanFromID returns the live span spanID (16 hex) of the trace traceID

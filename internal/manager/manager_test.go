@@ -926,3 +926,114 @@ func TestOnExpireRunsWithoutTheLock(t *testing.T) {
 		t.Errorf("OnExpire calls = %s, %s", a, b)
 	}
 }
+
+func decodedSpan(trace, span, parent int, name string) spanjson.Span {
+	var p spanjson.SpanID
+	if parent >= 0 {
+		p = spanID(parent)
+	}
+	return spanjson.NewSpan(spanjson.SpanData{
+		TraceID: traceID(trace), SpanID: spanID(span), ParentID: p, Name: name, StartTime: int64(span), EndTime: int64(span) + 10,
+		Attributes: spanjson.NewAttributes([]spanjson.Attribute{{Key: spanjson.AttrInputs, Value: `"q"`}}),
+	})
+}
+
+func spanNames(spans []spanjson.Span) []string {
+	var names []string
+	for _, s := range spans {
+		names = append(names, s.Name())
+	}
+	return names
+}
+
+func TestAddSpansKeepsTheFirstOfRepeatedIDs(t *testing.T) {
+	m, _, _ := newTestManager(t, Config{})
+	m.RegisterTrace(traceID(1), spanjson.TraceInfo{})
+	m.RegisterTrace(traceID(2), spanjson.TraceInfo{})
+	rep, err := m.AddSpans([]spanjson.Span{
+		decodedSpan(1, 1, -1, "root"), decodedSpan(1, 2, 1, "a"), decodedSpan(1, 2, 1, "a again"),
+		decodedSpan(2, 1, -1, "other root"), decodedSpan(1, 3, 1, "b"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"a again"}, spanNames(rep)); diff != "" {
+		t.Errorf("repeated (-want +got):\n%s", diff)
+	}
+	// A later batch: an id held from the first batch comes back too.
+	rep, err = m.AddSpans([]spanjson.Span{decodedSpan(1, 3, 1, "b again"), decodedSpan(1, 4, 3, "c")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"b again"}, spanNames(rep)); diff != "" {
+		t.Errorf("repeated (-want +got):\n%s", diff)
+	}
+	mt := m.PopTrace(traceID(1))
+	if diff := cmp.Diff([]string{"root", "a", "b", "c"}, spanNames(mt.Trace.Spans)); diff != "" {
+		t.Errorf("trace 1 spans (-want +got):\n%s", diff)
+	}
+	if mt.Trace.Info.RequestPreview != `"q"` {
+		t.Errorf("request preview = %q, want it from the root's inputs", mt.Trace.Info.RequestPreview)
+	}
+	if mt := m.PopTrace(traceID(2)); len(mt.Trace.Spans) != 1 || mt.Trace.Spans[0].Name() != "other root" {
+		t.Errorf("trace 2 spans = %v", spanNames(mt.Trace.Spans))
+	}
+}
+
+func TestAddSpansLiveSpansAreUsable(t *testing.T) {
+	m, _, _ := newTestManager(t, Config{})
+	m.RegisterTrace(traceID(1), spanjson.TraceInfo{TraceID: "tr-one"})
+	src := decodedSpan(1, 1, -1, "root")
+	if _, err := m.AddSpans([]spanjson.Span{src}); err != nil {
+		t.Fatal(err)
+	}
+	ls := m.SpanFromID("tr-one", src.SpanID().String())
+	if ls == nil {
+		t.Fatal("SpanFromID: nil")
+	}
+	ls.SetStatus(spanjson.StatusError, "changed while held")
+	mt := m.PopTrace(traceID(1))
+	if got := mt.Trace.Spans[0].Status().Code; got != spanjson.StatusError {
+		t.Errorf("popped status = %v, want the change made through the live span", got)
+	}
+	if src.Status().Code != spanjson.StatusUnset {
+		t.Errorf("the decoded span changed: %v", src.Status())
+	}
+}
+
+func TestAddSpansUnknownTraceNamesIt(t *testing.T) {
+	m, _, _ := newTestManager(t, Config{})
+	m.RegisterTrace(traceID(1), spanjson.TraceInfo{})
+	_, err := m.AddSpans([]spanjson.Span{decodedSpan(1, 1, -1, "root"), decodedSpan(7, 1, -1, "orphan")})
+	if err == nil || !strings.Contains(err.Error(), "tr-ab000000000000000000000000000007") {
+		t.Fatalf("error = %v, want one naming the unregistered trace", err)
+	}
+	if mt := m.PopTrace(traceID(1)); len(mt.Trace.Spans) != 1 {
+		t.Errorf("spans before the error: %d, want 1 kept", len(mt.Trace.Spans))
+	}
+}
+
+func TestAddSpansBigBatchConcurrentWithReads(t *testing.T) {
+	m, _, _ := newTestManager(t, Config{})
+	m.RegisterTrace(traceID(1), spanjson.TraceInfo{TraceID: "tr-big"})
+	spans := []spanjson.Span{decodedSpan(1, 0, -1, "root")}
+	for i := 1; i < maxPooledSpans+100; i++ {
+		spans = append(spans, decodedSpan(1, i, 0, "child"))
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for range 100 {
+			_ = m.RootSpanID("tr-big")
+		}
+	})
+	if _, err := m.AddSpans(spans); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	if got := m.RootSpanID("tr-big"); got != spanID(0).String() {
+		t.Errorf("root = %q", got)
+	}
+	if mt := m.PopTrace(traceID(1)); len(mt.Trace.Spans) != len(spans) {
+		t.Errorf("spans = %d, want %d", len(mt.Trace.Spans), len(spans))
+	}
+}
