@@ -23,6 +23,7 @@ import (
 // inputSource is one input: its display name and how to open it.
 type inputSource struct {
 	name string // "<stdin>" for standard input
+	path string // the file name; "" for standard input
 	open func() (io.ReadCloser, error)
 }
 
@@ -43,7 +44,7 @@ func inputsFrom(args []string, stdin io.Reader) ([]inputSource, error) {
 			ins = append(ins, inputSource{name: "<stdin>", open: func() (io.ReadCloser, error) { return io.NopCloser(stdin), nil }})
 			continue
 		}
-		ins = append(ins, inputSource{name: a, open: func() (io.ReadCloser, error) {
+		ins = append(ins, inputSource{name: a, path: a, open: func() (io.ReadCloser, error) {
 			f, err := os.Open(a)
 			if err != nil {
 				return nil, &hintError{err: fmt.Errorf("cannot read %s: %w", a, unwrapPathError(err)), hint: "check the file name; use - to read standard input"}
@@ -270,6 +271,7 @@ func loadArgs(ctx context.Context, streams *render.IOStreams, args []string) ([]
 	if err != nil {
 		return nil, err
 	}
+	tuneGCForLoad(ins, streams.In)
 	w := &warner{streams: streams}
 	defer w.finish()
 	return loadTraces(ctx, ins, w.warn)
