@@ -73,6 +73,36 @@ type pendingTrace struct {
 	shape  string
 	info   spanjson.TraceInfo
 	extra  []spanjson.Span
+	spec   *speculation // a tree built ahead, nil for small traces
+}
+
+// specMinSpans is the size from which a trace's tree is built while the
+// manager takes in its spans: on two cores that hides most of the tree
+// building of a million-span trace.
+const specMinSpans = 1 << 14
+
+// speculation is the tree and view of a trace built, concurrently with its
+// registration, from the spans of the document it first came in. They are
+// used only if the popped trace has exactly those spans (the manager hands
+// back the same immutable spans when nothing changed them); otherwise they
+// are built again from what was popped.
+type speculation struct {
+	spans    []spanjson.Span // what the tree is built from
+	done     chan struct{}   // closed when tree, warnings and view are set
+	trace    *spanjson.Trace // the view's trace, filled in after the pop
+	tree     *spanjson.Tree
+	warnings []spanjson.Warning
+	view     *render.TraceView
+}
+
+func speculate(p *pendingTrace, spans []spanjson.Span) *speculation {
+	s := &speculation{spans: slices.Clone(spans), done: make(chan struct{}), trace: new(spanjson.Trace)}
+	go func() {
+		defer close(s.done)
+		s.tree, s.warnings = spanjson.BuildTree(s.spans)
+		s.view = render.NewTraceView(p.source, p.schema, p.shape, s.trace, s.tree)
+	}()
+	return s
 }
 
 // loadTraces reads every input, feeds each trace through the trace manager
@@ -91,6 +121,13 @@ func loadTraces(ctx context.Context, ins []inputSource, warn func(spanjson.Warni
 	defer mgr.Close()
 
 	var order []*pendingTrace
+	defer func() {
+		for _, p := range order {
+			if p.spec != nil {
+				<-p.spec.done // no goroutine outlives the load
+			}
+		}
+	}()
 	byID := map[spanjson.TraceID]*pendingTrace{}
 	for _, in := range ins {
 		if err := ctx.Err(); err != nil {
@@ -111,11 +148,24 @@ func loadTraces(ctx context.Context, ins []inputSource, warn func(spanjson.Warni
 			t, prompts = mt.Trace, mt.Prompts
 		}
 		t.Spans = append(t.Spans, p.extra...)
-		tree, warnings := spanjson.BuildTree(t.Spans)
+		var v *render.TraceView
+		var warnings []spanjson.Warning
+		if s := p.spec; s != nil {
+			<-s.done
+			if slices.Equal(s.spans, t.Spans) {
+				*s.trace = t
+				v, warnings = s.view, s.warnings
+			}
+			p.spec = nil
+		}
+		if v == nil {
+			var tree *spanjson.Tree
+			tree, warnings = spanjson.BuildTree(t.Spans)
+			v = render.NewTraceView(p.source, p.schema, p.shape, &t, tree)
+		}
 		for _, w := range warnings {
 			warn(w)
 		}
-		v := render.NewTraceView(p.source, p.schema, p.shape, &t, tree)
 		v.Prompts = prompts
 		views = append(views, v)
 	}
@@ -178,6 +228,9 @@ func registerDocument(mgr *manager.Manager, name string, doc *spanjson.Document,
 			byID[otelID] = p
 			*order = append(*order, p)
 			mgr.RegisterTrace(otelID, t.Info)
+			if len(t.Spans) >= specMinSpans {
+				p.spec = speculate(p, t.Spans)
+			}
 		}
 		// The manager keeps the first span of each id; the repeats come
 		// back and join the trace after the pop.
