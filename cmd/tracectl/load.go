@@ -79,7 +79,7 @@ type pendingTrace struct {
 // specMinSpans is the size from which a trace's tree is built while the
 // manager takes in its spans: on two cores that hides most of the tree
 // building of a million-span trace.
-const specMinSpans = 1 << 14
+var specMinSpans = 1 << 14
 
 // speculation is the tree and view of a trace built, concurrently with its
 // registration, from the spans of the document it first came in. They are

@@ -11,6 +11,7 @@ import (
 
 	"tracectl/internal/render"
 	"tracectl/internal/spanjson"
+	"tracectl/internal/spanjson/spanjsontest"
 )
 
 // otlpLine is one OTLP JSON document holding one span.
@@ -157,5 +158,54 @@ func TestWarningsAreCapped(t *testing.T) {
 	}
 	if lines[maxWarnings] != "tracectl: warning: 7 more warnings not shown" {
 		t.Errorf("last line = %q", lines[maxWarnings])
+	}
+}
+
+// showText renders views as `tracectl show` does in a pipe.
+func showText(t *testing.T, views []*render.TraceView) string {
+	t.Helper()
+	var out strings.Builder
+	p := render.NewPrinter(&render.IOStreams{Out: &out, ErrOut: io.Discard, Getenv: func(string) string { return "" }, Width: 80})
+	for _, v := range views {
+		p.Show(v, render.ShowOptions{})
+	}
+	if err := p.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	return out.String()
+}
+
+// TestLoadBigTraceBuiltAheadMatches checks that a trace whose tree is
+// built while its spans are registered shows the same as one built after
+// the pop, and that a trace whose popped spans differ from the document's
+// (a second document repeats its span ids) is built again from them.
+func TestLoadBigTraceBuiltAheadMatches(t *testing.T) {
+	var buf strings.Builder
+	if err := spanjsontest.WriteV3Trace(&buf, 300, 3); err != nil {
+		t.Fatal(err)
+	}
+	doc := buf.String()
+	load := func(minSpans int, inputs ...string) (string, []spanjson.Warning) {
+		old := specMinSpans
+		specMinSpans = minSpans
+		defer func() { specMinSpans = old }()
+		views, warnings := loadString(t, inputs...)
+		return showText(t, views), warnings
+	}
+	for _, inputs := range [][]string{{doc}, {doc, doc}} {
+		want, wantWarn := load(1<<30, inputs...) // never ahead
+		got, gotWarn := load(100, inputs...)
+		if diff := gocmp.Diff(want, got); diff != "" {
+			t.Errorf("%d inputs: show with the tree built ahead differs (-after pop +ahead):\n%s", len(inputs), diff)
+		}
+		if diff := gocmp.Diff(wantWarn, gotWarn); diff != "" {
+			t.Errorf("%d inputs: warnings differ (-after pop +ahead):\n%s", len(inputs), diff)
+		}
+		if len(inputs) == 2 && len(gotWarn) == 0 {
+			t.Errorf("two copies of a trace: no repeated-id warnings")
+		}
+		if !strings.Contains(got, "spans     300") && !strings.Contains(got, "spans     600") {
+			t.Errorf("%d inputs: unexpected span count in\n%.400s", len(inputs), got)
+		}
 	}
 }
