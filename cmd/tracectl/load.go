@@ -6,7 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/fnv"
+	"hash/maphash"
 	"io"
 	"math"
 	"os"
@@ -26,6 +26,7 @@ import (
 // inputSource is one input: its display name and how to open it.
 type inputSource struct {
 	name string // "<stdin>" for standard input
+	path string // the file name; "" for standard input
 	open func() (io.ReadCloser, error)
 }
 
@@ -46,7 +47,7 @@ func inputsFrom(args []string, stdin io.Reader) ([]inputSource, error) {
 			ins = append(ins, inputSource{name: "<stdin>", open: func() (io.ReadCloser, error) { return io.NopCloser(stdin), nil }})
 			continue
 		}
-		ins = append(ins, inputSource{name: a, open: func() (io.ReadCloser, error) {
+		ins = append(ins, inputSource{name: a, path: a, open: func() (io.ReadCloser, error) {
 			f, err := os.Open(a)
 			if err != nil {
 				return nil, &hintError{err: fmt.Errorf("cannot read %s: %w", a, unwrapPathError(err)), hint: "check the file name; use - to read standard input"}
@@ -87,13 +88,56 @@ type pendingTrace struct {
 	inManager bool
 	trace     *spanjson.Trace // taken from the manager, held for output order
 	prompts   []spanjson.PromptVersion
-	// seen fingerprints each span held by span id, so a span given again
-	// with the same content is dropped and one with the same id but other
-	// content is kept (the tree reports it).
-	seen    map[spanjson.SpanID]uint64
+	// extra holds spans whose id the trace already had (the manager keeps
+	// the first of each id): at the hand-on, copies of a held span are
+	// dropped and the others join the trace (the tree reports them).
 	extra   []spanjson.Span
+	spec    *speculation // a tree built ahead, nil for small traces
 	emitted bool
 	noted   bool // a repeat of this trace was reported
+	// shown sums the fingerprints of the spans handed on, so a later copy
+	// of the whole trace (the same file twice) is recognised and dropped.
+	shown      uint64
+	shownSpans int
+}
+
+// specMinSpans is the size from which a trace's tree is built while the
+// manager takes in its spans: on two cores that hides most of the tree
+// building of a million-span trace.
+var specMinSpans = 1 << 14
+
+// speculation is the tree and view of a trace built, concurrently with its
+// registration, from the spans of the document it first came in. They are
+// used only if the trace handed on has exactly those spans (the manager
+// hands back the same immutable spans when nothing changed them);
+// otherwise they are built again.
+type speculation struct {
+	spans    []spanjson.Span // what the tree is built from
+	done     chan struct{}   // closed when tree, warnings and view are set
+	trace    *spanjson.Trace // the view's trace, filled in at the hand-on
+	tree     *spanjson.Tree
+	warnings []spanjson.Warning
+	view     *render.TraceView
+}
+
+func speculate(p *pendingTrace, spans []spanjson.Span) *speculation {
+	s := &speculation{spans: slices.Clone(spans), done: make(chan struct{}), trace: new(spanjson.Trace)}
+	go func() {
+		defer close(s.done)
+		s.tree, s.warnings = spanjson.BuildTree(s.spans)
+		s.view = render.NewTraceView(p.source, p.schema, p.shape, s.trace, s.tree)
+	}()
+	return s
+}
+
+// use returns the view built ahead when it was built from spans, else nil.
+func (s *speculation) use(t *spanjson.Trace) (*render.TraceView, []spanjson.Warning) {
+	<-s.done
+	if !slices.Equal(s.spans, t.Spans) {
+		return nil, nil
+	}
+	*s.trace = *t
+	return s.view, s.warnings
 }
 
 // loader reads the inputs and hands out each trace once it is complete.
@@ -136,6 +180,13 @@ func streamTraces(ctx context.Context, ins []inputSource, warn func(spanjson.War
 		OnExpire:      func(t *manager.ManagerTrace) { l.expired = append(l.expired, t) },
 	})
 	defer l.mgr.Close()
+	defer func() {
+		for _, p := range l.order {
+			if p.spec != nil {
+				<-p.spec.done // no goroutine outlives the load
+			}
+		}
+	}()
 	for _, in := range ins {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -197,17 +248,29 @@ func (l *loader) flush() error {
 func (l *loader) emitTrace(p *pendingTrace) error {
 	t := p.trace
 	p.trace, p.emitted = nil, true
-	t.Spans = append(t.Spans, p.extra...)
+	t.Spans = dropCopies(append(t.Spans, p.extra...), len(t.Spans))
 	p.extra = nil
 	if !p.realInfo {
 		t.Info = infoFromSpans(t.Info, t.Spans)
 	}
-	tree, warnings := spanjson.BuildTree(t.Spans)
+	if p.realInfo {
+		p.shown, p.shownSpans = fingerprintSum(t.Spans), len(t.Spans)
+	}
+	var v *render.TraceView
+	var warnings []spanjson.Warning
+	if p.spec != nil {
+		v, warnings = p.spec.use(t)
+		p.spec = nil
+	}
+	if v == nil {
+		var tree *spanjson.Tree
+		tree, warnings = spanjson.BuildTree(t.Spans)
+		v = render.NewTraceView(p.source, p.schema, p.shape, t, tree)
+	}
 	for _, w := range warnings {
 		l.warn(w)
 	}
 	l.warnBackwards(t)
-	v := render.NewTraceView(p.source, p.schema, p.shape, t, tree)
 	v.Prompts = p.prompts
 	p.prompts = nil
 	return l.emit(v)
@@ -379,7 +442,7 @@ func (l *loader) registerDocument(name string, doc *spanjson.Document) error {
 
 // newTrace starts a trace first seen in doc.
 func (l *loader) newTrace(name string, doc *spanjson.Document, t *spanjson.Trace, otelID spanjson.TraceID, real bool) error {
-	p := &pendingTrace{otelID: otelID, source: name, schema: doc.Schema, shape: doc.Shape, info: t.Info, realInfo: real, seen: map[spanjson.SpanID]uint64{}}
+	p := &pendingTrace{otelID: otelID, source: name, schema: doc.Schema, shape: doc.Shape, info: t.Info, realInfo: real}
 	l.order = append(l.order, p)
 	if real {
 		l.byMLflow[t.Info.TraceID] = p
@@ -393,6 +456,9 @@ func (l *loader) newTrace(name string, doc *spanjson.Document, t *spanjson.Trace
 	l.byOTel[otelID] = p
 	l.mgr.RegisterTrace(otelID, t.Info)
 	p.inManager = true
+	if real && len(t.Spans) >= specMinSpans {
+		p.spec = speculate(p, t.Spans)
+	}
 	if err := l.addSpans(name, p, t); err != nil {
 		return err
 	}
@@ -402,62 +468,95 @@ func (l *loader) newTrace(name string, doc *spanjson.Document, t *spanjson.Trace
 	return nil
 }
 
-// addSpans adds t's spans to p: a span identical to one held is dropped, a
-// different span with a held id is kept aside for the tree to report.
+// addSpans adds t's spans to p. The manager keeps the first span of each
+// id; the spans that repeat an id are kept aside (extra) until the trace is
+// handed on.
 func (l *loader) addSpans(name string, p *pendingTrace, t *spanjson.Trace) error {
-	for si, s := range t.Spans {
-		fp := spanFingerprint(s)
-		if s.SpanID().IsZero() {
-			// No id: nothing tells it is a copy; the tree gives it one.
-			fp = 0
-		}
-		if old, dup := p.seen[s.SpanID()]; dup {
-			if old != fp || fp == 0 {
-				p.extra = append(p.extra, s)
-			}
-			t.Spans[si] = spanjson.Span{}
-			continue
-		}
-		p.seen[s.SpanID()] = fp
-		if p.inManager {
-			if err := l.mgr.RegisterSpan(spanjson.LiveSpanFrom(s)); err != nil {
-				return fmt.Errorf("%s: trace %s: %w", name, t.Info.TraceID, err)
-			}
-		} else {
-			p.trace.Spans = append(p.trace.Spans, s)
-		}
-		t.Spans[si] = spanjson.Span{} // held elsewhere now
+	if !p.inManager {
+		p.extra = append(p.extra, t.Spans...)
+		clear(t.Spans)
+		return nil
 	}
+	repeated, err := l.mgr.AddSpans(t.Spans)
+	if err != nil {
+		return fmt.Errorf("%s: trace %s: %w", name, t.Info.TraceID, err)
+	}
+	p.extra = append(p.extra, repeated...)
+	clear(t.Spans) // the manager holds them now
 	return nil
 }
 
-// repeatsAll reports whether every span is one p already had.
-func (l *loader) repeatsAll(p *pendingTrace, spans []spanjson.Span) bool {
-	for _, s := range spans {
-		if fp, ok := p.seen[s.SpanID()]; !ok || s.SpanID().IsZero() || fp != spanFingerprint(s) {
-			return false
+// dropCopies drops from spans[held:] each span that is a copy (same id,
+// same fingerprint) of a span before it; spans[:held] have distinct ids.
+// A span without an id is never taken for a copy: the tree gives it one.
+func dropCopies(spans []spanjson.Span, held int) []spanjson.Span {
+	if held >= len(spans) {
+		return spans
+	}
+	type key struct {
+		id spanjson.SpanID
+		fp uint64
+	}
+	ids := make(map[spanjson.SpanID]bool, len(spans)-held)
+	for _, s := range spans[held:] {
+		ids[s.SpanID()] = true
+	}
+	seen := make(map[key]bool, len(ids))
+	for _, s := range spans[:held] {
+		if ids[s.SpanID()] {
+			seen[key{s.SpanID(), spanFingerprint(s)}] = true
 		}
 	}
-	return true
+	out := spans[:held]
+	for _, s := range spans[held:] {
+		if !s.SpanID().IsZero() {
+			k := key{s.SpanID(), spanFingerprint(s)}
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+		}
+		out = append(out, s)
+	}
+	clear(spans[len(out):])
+	return out
 }
 
-// spanFingerprint hashes what tells a span apart from another with the
-// same id: name, parent, times and status. A copy of a span (the same file
-// twice, or an MLflow file and its OTLP conversion) hashes the same.
-func spanFingerprint(s spanjson.Span) uint64 {
-	h := fnv.New64a()
-	var b [8]byte
-	put := func(v uint64) {
-		binary.LittleEndian.PutUint64(b[:], v)
-		h.Write(b[:])
+// repeatsAll reports whether spans are the spans p was handed on with
+// (the same trace read again).
+func (l *loader) repeatsAll(p *pendingTrace, spans []spanjson.Span) bool {
+	return len(spans) == p.shownSpans && fingerprintSum(spans) == p.shown
+}
+
+// fingerprintSum combines the fingerprints of spans, in any order.
+func fingerprintSum(spans []spanjson.Span) uint64 {
+	var sum uint64
+	for _, s := range spans {
+		sum += spanFingerprint(s)
 	}
-	h.Write([]byte(s.Name()))
-	h.Write([]byte{0})
-	h.Write([]byte(s.ParentID().String()))
-	put(uint64(s.StartTime()))
-	put(uint64(s.EndTime()))
-	put(uint64(s.Status().Code))
-	h.Write([]byte(s.Status().Message))
+	return sum
+}
+
+// fingerprintSeed keeps fingerprints comparable within the process.
+var fingerprintSeed = maphash.MakeSeed()
+
+// spanFingerprint hashes what tells a span apart from another with the
+// same id: id, name, parent, times and status. A copy of a span (the same
+// file twice, or an MLflow file and its OTLP conversion) hashes the same.
+func spanFingerprint(s spanjson.Span) uint64 {
+	var h maphash.Hash
+	h.SetSeed(fingerprintSeed)
+	id, parent := s.SpanID(), s.ParentID()
+	var b [8 * 3]byte
+	binary.LittleEndian.PutUint64(b[0:], uint64(s.StartTime()))
+	binary.LittleEndian.PutUint64(b[8:], uint64(s.EndTime()))
+	binary.LittleEndian.PutUint64(b[16:], uint64(s.Status().Code))
+	h.Write(id[:])
+	h.Write(parent[:])
+	h.Write(b[:])
+	h.WriteString(s.Name())
+	h.WriteByte(0)
+	h.WriteString(s.Status().Message)
 	return h.Sum64()
 }
 
@@ -637,9 +736,18 @@ func streamArgs(ctx context.Context, streams *render.IOStreams, args []string, e
 	if err != nil {
 		return err
 	}
+	tuneGCForLoad(ins, streams.In)
 	w := &warner{streams: streams}
 	defer w.finish()
-	return streamTraces(ctx, ins, w.warn, emit)
+	n := 0
+	return streamTraces(ctx, ins, w.warn, func(v *render.TraceView) error {
+		if n++; n == 2 {
+			// Traces are streamed, not loaded whole: the collector's usual
+			// pacing keeps memory at a trace's worth (see tuneGCForLoad).
+			restoreGC()
+		}
+		return emit(v)
+	})
 }
 
 // writeJSON writes one value per trace (or span) as a JSON array or JSON

@@ -12,6 +12,7 @@ import (
 
 	"tracectl/internal/render"
 	"tracectl/internal/spanjson"
+	"tracectl/internal/spanjson/spanjsontest"
 )
 
 // otlpLine is one OTLP JSON document holding one span.
@@ -270,5 +271,66 @@ func TestLoadDerivedDurationIsExact(t *testing.T) {
 	}
 	if got := views[0].RootJSON().DurationNS; got != 999999 {
 		t.Errorf("duration_ns = %d, want 999999", got)
+	}
+}
+
+// showText renders views as `tracectl show` does in a pipe.
+func showText(t *testing.T, views []*render.TraceView) string {
+	t.Helper()
+	var out strings.Builder
+	p := render.NewPrinter(&render.IOStreams{Out: &out, ErrOut: io.Discard, Getenv: func(string) string { return "" }, Width: 80})
+	for _, v := range views {
+		p.Show(v, render.ShowOptions{})
+	}
+	if err := p.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	return out.String()
+}
+
+// TestLoadBigTraceBuiltAheadMatches checks that a trace whose tree is
+// built while its spans are registered shows the same as one built after
+// the pop, and that a trace whose spans differ from the document's (a span
+// repeats an id with other content) is built again from them.
+func TestLoadBigTraceBuiltAheadMatches(t *testing.T) {
+	var buf strings.Builder
+	if err := spanjsontest.WriteV3Trace(&buf, 300, 3); err != nil {
+		t.Fatal(err)
+	}
+	doc := strings.TrimSpace(buf.String())
+	load := func(minSpans int, inputs ...string) (string, []spanjson.Warning) {
+		old := specMinSpans
+		specMinSpans = minSpans
+		defer func() { specMinSpans = old }()
+		views, warnings := loadString(t, inputs...)
+		return showText(t, views), warnings
+	}
+	// The same document with one span given again under its id and
+	// another name: the trace handed on is not the one built ahead.
+	parts := strings.SplitN(doc, `},{"trace_id":`, 3)
+	second := `{"trace_id":` + parts[1] + `}`
+	again := strings.Replace(second, `"name":"`, `"name":"again-`, 1)
+	dup := strings.TrimSuffix(doc, "]}}") + "," + again + "]}}"
+	if !strings.HasSuffix(doc, "]}}") || again == second {
+		t.Fatalf("unexpected generated document: %.200s", doc)
+	}
+	for _, in := range []string{doc, dup} {
+		want, wantWarn := load(1<<30, in) // never ahead
+		got, gotWarn := load(100, in)
+		if diff := gocmp.Diff(want, got); diff != "" {
+			t.Errorf("show with the tree built ahead differs (-after pop +ahead):\n%s", diff)
+		}
+		if diff := gocmp.Diff(wantWarn, gotWarn); diff != "" {
+			t.Errorf("warnings differ (-after pop +ahead):\n%s", diff)
+		}
+		if in == dup && !strings.Contains(got, "again-") {
+			t.Errorf("the span repeating an id is not shown:\n%.400s", got)
+		}
+		if in == dup && len(gotWarn) == 0 {
+			t.Errorf("a span repeating an id: no warning")
+		}
+		if !strings.Contains(got, "spans     300") && !strings.Contains(got, "spans     301") {
+			t.Errorf("unexpected span count in\n%.400s", got)
+		}
 	}
 }

@@ -9,5 +9,6 @@ import (
 )
 
 func main() {
+	batchGC = true // a process of its own: see tuneGCForLoad
 	os.Exit(Main(os.Args[1:], render.System()))
 }

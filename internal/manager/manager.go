@@ -25,6 +25,7 @@ import (
 	"log/slog"
 	"maps"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -149,9 +150,30 @@ type traceEntry struct {
 // spanSet holds a trace's spans in registration order and their index by
 // span id. Sets are pooled: a popped trace gives its set back, so a busy
 // manager does not regrow a map and a slice for every trace.
+//
+// The index covers spans[:indexed] and is completed on first need
+// (indexLocked): a batch of spans with distinct ids (AddSpans of a file's
+// trace) goes in without it, and a trace that is only popped never builds
+// it. Every span past indexed has an id no other span of the set has.
 type spanSet struct {
-	spans []*spanjson.LiveSpan
-	index map[spanjson.SpanID]int
+	spans   []*spanjson.LiveSpan
+	index   map[spanjson.SpanID]int
+	indexed int
+}
+
+// indexLocked returns the index of every span by id, adding the spans not
+// yet indexed; the caller holds the trace's shard lock.
+func (set *spanSet) indexLocked() map[spanjson.SpanID]int {
+	if set.indexed < len(set.spans) {
+		if set.index == nil {
+			set.index = make(map[spanjson.SpanID]int, len(set.spans))
+		}
+		for i := set.indexed; i < len(set.spans); i++ {
+			set.index[set.spans[i].OTelSpanID()] = i
+		}
+		set.indexed = len(set.spans)
+	}
+	return set.index
 }
 
 // maxPooledSpans keeps sets that grew for a huge trace out of the pool.
@@ -168,6 +190,7 @@ func releaseSpanSet(set *spanSet) {
 	clear(set.spans) // drop the span pointers for the GC
 	set.spans = set.spans[:0]
 	clear(set.index)
+	set.indexed = 0
 	spanSetPool.Put(set)
 }
 
@@ -364,14 +387,116 @@ func (m *Manager) RegisterSpan(s spanjson.ActiveSpan) error {
 		e.set = spanSetPool.Get().(*spanSet)
 	}
 	set := e.set
-	if i, ok := set.index[sid]; ok {
+	index := set.indexLocked()
+	if i, ok := index[sid]; ok {
 		set.spans[i] = ls
 	} else {
-		set.index[sid] = len(set.spans)
+		index[sid] = len(set.spans)
 		set.spans = append(set.spans, ls)
+		set.indexed = len(set.spans)
 	}
 	sh.mu.Unlock()
 	return nil
+}
+
+// AddSpans registers a live span made from each of spans
+// (spanjson.LiveSpanFrom, which copies nothing until the span changes), in
+// order, like RegisterSpan; but a span whose id its trace already holds
+// (registered before, or earlier in spans) is left out and returned
+// instead of replacing the one held, so a file loader keeps the first of
+// spans that repeat an id. A run of spans of one trace takes its shard lock
+// once and grows the trace's span set once. A span whose trace is not
+// registered is an error naming the trace id; the spans before it stay
+// registered.
+func (m *Manager) AddSpans(spans []spanjson.Span) (repeated []spanjson.Span, err error) {
+	for len(spans) > 0 {
+		tid := spans[0].TraceID()
+		n := 1
+		for n < len(spans) && spans[n].TraceID() == tid {
+			n++
+		}
+		run := spans[:n]
+		spans = spans[n:]
+		sh := m.shardOf(tid)
+		sh.mu.Lock()
+		e := sh.byOTel[tid]
+		if e == nil {
+			sh.mu.Unlock()
+			return repeated, fmt.Errorf("manager: cannot register span %s: trace %s is not registered", run[0].SpanID(), tid.MLflowID())
+		}
+		if e.set == nil {
+			if len(run) > maxPooledSpans {
+				e.set = &spanSet{} // too big for the pool; the index comes on need
+			} else {
+				e.set = spanSetPool.Get().(*spanSet)
+			}
+		}
+		set := e.set
+		set.spans = slices.Grow(set.spans, len(run))
+		if len(set.spans) == 0 && len(run) >= sortedBatchMin && distinctIDs(run) {
+			// A fresh trace and ids that do not repeat: no index needed.
+			for _, s := range run {
+				set.spans = append(set.spans, spanjson.LiveSpanFrom(s))
+			}
+			sh.mu.Unlock()
+			continue
+		}
+		index := set.indexLocked()
+		for _, s := range run {
+			sid := s.SpanID()
+			if _, held := index[sid]; held {
+				repeated = append(repeated, s)
+				continue
+			}
+			index[sid] = len(set.spans)
+			set.spans = append(set.spans, spanjson.LiveSpanFrom(s))
+		}
+		set.indexed = len(set.spans)
+		sh.mu.Unlock()
+	}
+	return repeated, nil
+}
+
+// sortedBatchMin is the batch size from which AddSpans checks a fresh
+// trace's ids for repeats by sorting them instead of indexing every span.
+const sortedBatchMin = 1024
+
+// distinctIDs reports whether no two of spans have the same span id. It
+// radix-sorts the ids: for a million spans a few sequential passes cost far
+// less than a map with a million random inserts.
+func distinctIDs(spans []spanjson.Span) bool {
+	keys := make([]uint64, len(spans))
+	for i, s := range spans {
+		id := s.SpanID()
+		keys[i] = binary.LittleEndian.Uint64(id[:])
+	}
+	tmp := make([]uint64, len(keys))
+	for shift := 0; shift < 64; shift += 8 {
+		var count [256]int
+		for _, k := range keys {
+			count[byte(k>>shift)]++
+		}
+		if count[byte(keys[0]>>shift)] == len(keys) {
+			continue // every key has this byte: the pass would not move any
+		}
+		pos := 0
+		for b, c := range count {
+			count[b] = pos
+			pos += c
+		}
+		for _, k := range keys {
+			b := byte(k >> shift)
+			tmp[count[b]] = k
+			count[b]++
+		}
+		keys, tmp = tmp, keys
+	}
+	for i := 1; i < len(keys); i++ {
+		if keys[i] == keys[i-1] {
+			return false
+		}
+	}
+	return true
 }
 
 // SpanFromID returns the live span spanID (16 hex) of the trace traceID
@@ -424,7 +549,7 @@ func (e *traceEntry) span(sid spanjson.SpanID) *spanjson.LiveSpan {
 	if e.set == nil {
 		return nil
 	}
-	if i, ok := e.set.index[sid]; ok {
+	if i, ok := e.set.indexLocked()[sid]; ok {
 		return e.set.spans[i]
 	}
 	return nil
@@ -448,8 +573,9 @@ func (e *traceEntry) rootIndex() int {
 			return i
 		}
 	}
+	index := e.set.indexLocked()
 	for i, s := range e.set.spans {
-		if _, ok := e.set.index[s.OTelParentID()]; !ok {
+		if _, ok := index[s.OTelParentID()]; !ok {
 			return i
 		}
 	}

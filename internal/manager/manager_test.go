@@ -926,3 +926,210 @@ func TestOnExpireRunsWithoutTheLock(t *testing.T) {
 		t.Errorf("OnExpire calls = %s, %s", a, b)
 	}
 }
+
+func decodedSpan(trace, span, parent int, name string) spanjson.Span {
+	var p spanjson.SpanID
+	if parent >= 0 {
+		p = spanID(parent)
+	}
+	return spanjson.NewSpan(spanjson.SpanData{
+		TraceID: traceID(trace), SpanID: spanID(span), ParentID: p, Name: name, StartTime: int64(span), EndTime: int64(span) + 10,
+		Attributes: spanjson.NewAttributes([]spanjson.Attribute{{Key: spanjson.AttrInputs, Value: `"q"`}}),
+	})
+}
+
+func spanNames(spans []spanjson.Span) []string {
+	var names []string
+	for _, s := range spans {
+		names = append(names, s.Name())
+	}
+	return names
+}
+
+func TestAddSpansKeepsTheFirstOfRepeatedIDs(t *testing.T) {
+	m, _, _ := newTestManager(t, Config{})
+	m.RegisterTrace(traceID(1), spanjson.TraceInfo{})
+	m.RegisterTrace(traceID(2), spanjson.TraceInfo{})
+	rep, err := m.AddSpans([]spanjson.Span{
+		decodedSpan(1, 1, -1, "root"), decodedSpan(1, 2, 1, "a"), decodedSpan(1, 2, 1, "a again"),
+		decodedSpan(2, 1, -1, "other root"), decodedSpan(1, 3, 1, "b"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"a again"}, spanNames(rep)); diff != "" {
+		t.Errorf("repeated (-want +got):\n%s", diff)
+	}
+	// A later batch: an id held from the first batch comes back too.
+	rep, err = m.AddSpans([]spanjson.Span{decodedSpan(1, 3, 1, "b again"), decodedSpan(1, 4, 3, "c")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"b again"}, spanNames(rep)); diff != "" {
+		t.Errorf("repeated (-want +got):\n%s", diff)
+	}
+	mt := m.PopTrace(traceID(1))
+	if diff := cmp.Diff([]string{"root", "a", "b", "c"}, spanNames(mt.Trace.Spans)); diff != "" {
+		t.Errorf("trace 1 spans (-want +got):\n%s", diff)
+	}
+	if mt.Trace.Info.RequestPreview != `"q"` {
+		t.Errorf("request preview = %q, want it from the root's inputs", mt.Trace.Info.RequestPreview)
+	}
+	if mt := m.PopTrace(traceID(2)); len(mt.Trace.Spans) != 1 || mt.Trace.Spans[0].Name() != "other root" {
+		t.Errorf("trace 2 spans = %v", spanNames(mt.Trace.Spans))
+	}
+}
+
+func TestAddSpansLiveSpansAreUsable(t *testing.T) {
+	m, _, _ := newTestManager(t, Config{})
+	m.RegisterTrace(traceID(1), spanjson.TraceInfo{TraceID: "tr-one"})
+	src := decodedSpan(1, 1, -1, "root")
+	if _, err := m.AddSpans([]spanjson.Span{src}); err != nil {
+		t.Fatal(err)
+	}
+	ls := m.SpanFromID("tr-one", src.SpanID().String())
+	if ls == nil {
+		t.Fatal("SpanFromID: nil")
+	}
+	ls.SetStatus(spanjson.StatusError, "changed while held")
+	mt := m.PopTrace(traceID(1))
+	if got := mt.Trace.Spans[0].Status().Code; got != spanjson.StatusError {
+		t.Errorf("popped status = %v, want the change made through the live span", got)
+	}
+	if src.Status().Code != spanjson.StatusUnset {
+		t.Errorf("the decoded span changed: %v", src.Status())
+	}
+}
+
+func TestAddSpansUnknownTraceNamesIt(t *testing.T) {
+	m, _, _ := newTestManager(t, Config{})
+	m.RegisterTrace(traceID(1), spanjson.TraceInfo{})
+	_, err := m.AddSpans([]spanjson.Span{decodedSpan(1, 1, -1, "root"), decodedSpan(7, 1, -1, "orphan")})
+	if err == nil || !strings.Contains(err.Error(), "tr-ab000000000000000000000000000007") {
+		t.Fatalf("error = %v, want one naming the unregistered trace", err)
+	}
+	if mt := m.PopTrace(traceID(1)); len(mt.Trace.Spans) != 1 {
+		t.Errorf("spans before the error: %d, want 1 kept", len(mt.Trace.Spans))
+	}
+}
+
+func TestAddSpansBigBatchConcurrentWithReads(t *testing.T) {
+	m, _, _ := newTestManager(t, Config{})
+	m.RegisterTrace(traceID(1), spanjson.TraceInfo{TraceID: "tr-big"})
+	spans := []spanjson.Span{decodedSpan(1, 0, -1, "root")}
+	for i := 1; i < maxPooledSpans+100; i++ {
+		spans = append(spans, decodedSpan(1, i, 0, "child"))
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for range 100 {
+			_ = m.RootSpanID("tr-big")
+		}
+	})
+	if _, err := m.AddSpans(spans); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	if got := m.RootSpanID("tr-big"); got != spanID(0).String() {
+		t.Errorf("root = %q", got)
+	}
+	if mt := m.PopTrace(traceID(1)); len(mt.Trace.Spans) != len(spans) {
+		t.Errorf("spans = %d, want %d", len(mt.Trace.Spans), len(spans))
+	}
+}
+
+func TestDistinctIDs(t *testing.T) {
+	ids := func(ns ...uint64) []spanjson.Span {
+		var out []spanjson.Span
+		for _, n := range ns {
+			var id spanjson.SpanID
+			for k := range 8 {
+				id[k] = byte(n >> (8 * k))
+			}
+			out = append(out, spanjson.NewSpan(spanjson.SpanData{SpanID: id}))
+		}
+		return out
+	}
+	many := make([]uint64, 3000)
+	for i := range many {
+		many[i] = uint64(i)*0x9e3779b97f4a7c15 + 1
+	}
+	withRepeat := append(append([]uint64(nil), many...), many[1234])
+	for _, tc := range []struct {
+		name string
+		ids  []uint64
+		want bool
+	}{
+		{"one", []uint64{5}, true},
+		{"distinct", []uint64{1, 2, 3, 1 << 56, 1<<56 | 1}, true},
+		{"repeat far apart", []uint64{7, 1 << 40, 9, 7}, false},
+		{"differ only in the top byte", []uint64{1 << 63, 1 << 62, 0}, true},
+		{"same top byte repeat", []uint64{0xff << 56, 3, 0xff << 56}, false},
+		{"zero id twice", []uint64{0, 0}, false},
+		{"many distinct", many, true},
+		{"many with one repeat", withRepeat, false},
+	} {
+		if got := distinctIDs(ids(tc.ids...)); got != tc.want {
+			t.Errorf("%s: distinctIDs = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestAddSpansBigBatchWithoutIndex(t *testing.T) {
+	m, _, _ := newTestManager(t, Config{})
+	m.RegisterTrace(traceID(1), spanjson.TraceInfo{TraceID: "tr-big"})
+	n := sortedBatchMin + 10
+	var spans []spanjson.Span
+	for i := 1; i <= n; i++ {
+		spans = append(spans, decodedSpan(1, i, 0, fmt.Sprintf("s%d", i))) // parent 0 is not in the trace
+	}
+	if rep, err := m.AddSpans(spans); err != nil || len(rep) != 0 {
+		t.Fatalf("AddSpans: %v, %d repeated", err, len(rep))
+	}
+	// Lookups by id work after a batch that went in without the index.
+	if ls := m.SpanFromID("tr-big", spanID(77).String()); ls == nil || ls.Name() != "s77" {
+		t.Fatalf("SpanFromID(77) = %v", ls)
+	}
+	// No span lacks a parent: the first whose parent is absent is the root.
+	if got := m.RootSpanID("tr-big"); got != spanID(1).String() {
+		t.Errorf("RootSpanID = %q, want the first span", got)
+	}
+	// A repeat in a later batch, and RegisterSpan replacing by id.
+	rep, err := m.AddSpans([]spanjson.Span{decodedSpan(1, 5, 0, "s5 again"), decodedSpan(1, n+1, 0, "new")})
+	if err != nil || len(rep) != 1 || rep[0].Name() != "s5 again" {
+		t.Fatalf("second AddSpans: %v, %v", err, spanNames(rep))
+	}
+	if err := m.RegisterSpan(liveSpan(1, 9, 0, "s9 replaced", time.Unix(0, 0))); err != nil {
+		t.Fatal(err)
+	}
+	mt := m.PopTrace(traceID(1))
+	if len(mt.Trace.Spans) != n+1 {
+		t.Fatalf("spans = %d, want %d", len(mt.Trace.Spans), n+1)
+	}
+	if got := mt.Trace.Spans[8].Name(); got != "s9 replaced" {
+		t.Errorf("span 9 = %q, want the replacement in its place", got)
+	}
+	if got := mt.Trace.Spans[n].Name(); got != "new" {
+		t.Errorf("last span = %q", got)
+	}
+}
+
+func TestAddSpansBigBatchWithRepeats(t *testing.T) {
+	m, _, _ := newTestManager(t, Config{})
+	m.RegisterTrace(traceID(1), spanjson.TraceInfo{})
+	var spans []spanjson.Span
+	for i := 1; i <= sortedBatchMin+10; i++ {
+		spans = append(spans, decodedSpan(1, i, 1, "s"))
+	}
+	spans = append(spans, decodedSpan(1, 3, 1, "three again"), decodedSpan(1, 500, 1, "500 again"))
+	rep, err := m.AddSpans(spans)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"three again", "500 again"}, spanNames(rep)); diff != "" {
+		t.Errorf("repeated (-want +got):\n%s", diff)
+	}
+	if mt := m.PopTrace(traceID(1)); len(mt.Trace.Spans) != sortedBatchMin+10 {
+		t.Errorf("spans = %d", len(mt.Trace.Spans))
+	}
+}

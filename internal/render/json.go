@@ -137,13 +137,13 @@ func (v *TraceView) SpanJSONOf(i int, attributes, events bool) SpanJSON {
 		SpanID:       SpanIDText(s),
 		ParentSpanID: ParentIDText(s),
 		Name:         s.Name(),
-		SpanType:     v.types[i],
+		SpanType:     v.typeAt(i),
 		Status:       StatusJSON{Code: st.Code.String(), Message: st.Message},
 		StartTime:    nsText(s.StartTime()),
 		EndTime:      nsText(s.EndTime()),
 		DurationNS:   int64(s.Duration()),
 		SelfNS:       int64(v.self[i]),
-		Depth:        v.depth[i],
+		Depth:        int(v.depth[i]),
 	}
 	if typ, msg, ok := s.Exception(); ok {
 		out.Exception = &ExceptionJSON{Type: typ, Message: msg}

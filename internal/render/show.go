@@ -1,6 +1,7 @@
 package render
 
 import (
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -78,7 +79,7 @@ func newTreeWalker(v *TraceView, o ShowOptions) *treeWalker {
 
 func (w *treeWalker) similar(a, b int) bool {
 	sa, sb := w.v.Tree.Spans[a], w.v.Tree.Spans[b]
-	return sa.Name() == sb.Name() && sa.Status().Code == sb.Status().Code && w.v.types[a] == w.v.types[b]
+	return sa.Name() == sb.Name() && sa.Status().Code == sb.Status().Code && w.v.typeOf[a] == w.v.typeOf[b]
 }
 
 // pushGroups appends the print groups of the visible spans among kids to
@@ -158,13 +159,13 @@ func (w *treeWalker) walk(fn func(l *treeLine, prefix []byte)) {
 		line.kidsNext = len(g) == 1 && depthOK && w.hasVisibleKids(first)
 		if !line.kidsNext {
 			for _, m := range g {
-				line.hidden += w.v.size[m] - 1
+				line.hidden += int(w.v.size[m]) - 1
 			}
 		} else if w.hasErr != nil {
 			// --errors-only: the healthy children are not printed.
 			for _, k := range w.v.childrenOf(first) {
 				if !w.hasErr[k] {
-					line.hidden += w.v.size[k]
+					line.hidden += int(w.v.size[k])
 				}
 			}
 		}
@@ -197,23 +198,27 @@ func (w *treeWalker) walk(fn func(l *treeLine, prefix []byte)) {
 // nameCell is the span column of a line: the name, a fold count and how
 // many spans below it are not printed.
 func nameCell(v *TraceView, l *treeLine) string {
-	var b strings.Builder
+	return string(appendNameCell(nil, v, l))
+}
+
+// appendNameCell appends nameCell(v, l) to dst.
+func appendNameCell(dst []byte, v *TraceView, l *treeLine) []byte {
 	if l.depth > maxIndent {
-		b.WriteString("⋯")
-		b.WriteString(itoa(l.depth))
-		b.WriteString(" ")
+		dst = append(dst, "⋯"...)
+		dst = strconv.AppendInt(dst, int64(l.depth), 10)
+		dst = append(dst, ' ')
 	}
-	b.WriteString(Printable(v.Tree.Spans[l.members[0]].Name()))
+	dst = append(dst, Printable(v.Tree.Spans[l.members[0]].Name())...)
 	if len(l.members) > 1 {
-		b.WriteString(" ×")
-		b.WriteString(itoa(len(l.members)))
+		dst = append(dst, " ×"...)
+		dst = strconv.AppendInt(dst, int64(len(l.members)), 10)
 	}
 	if l.hidden > 0 {
-		b.WriteString(" (+")
-		b.WriteString(itoa(l.hidden))
-		b.WriteString(" nested)")
+		dst = append(dst, " (+"...)
+		dst = strconv.AppendInt(dst, int64(l.hidden), 10)
+		dst = append(dst, " nested)"...)
 	}
-	return b.String()
+	return dst
 }
 
 // nameWidth is the width of nameCell(v, l) without building it.
@@ -326,12 +331,13 @@ func (p *Printer) showTree(v *TraceView, o ShowOptions) {
 	}
 
 	scratch := make([]byte, 0, 32)
+	var nameBuf []byte
 	// First pass: column widths.
 	nameW, typeW, statusW, durW, selfW := len("SPAN"), len("TYPE"), len("STATUS"), len("DURATION"), len("SELF")
 	w.walk(func(l *treeLine, prefix []byte) {
 		s := v.Tree.Spans[l.members[0]]
 		nameW = max(nameW, utf8.RuneCount(prefix)+nameWidth(v, l))
-		typeW = max(typeW, width(v.types[l.members[0]]))
+		typeW = max(typeW, width(v.typeAt(l.members[0])))
 		statusW = max(statusW, width(th.statusText(s.Status().Code)))
 		durW = max(durW, utf8.RuneCount(appendDurText(scratch[:0], l.dur, s)))
 		selfW = max(selfW, utf8.RuneCount(appendDurText(scratch[:0], l.self, s)))
@@ -386,41 +392,45 @@ func (p *Printer) showTree(v *TraceView, o ShowOptions) {
 	w.walk(func(l *treeLine, prefix []byte) {
 		first := v.Tree.Spans[l.members[0]]
 		code := first.Status().Code
-		name := nameCell(v, l)
+		nameBuf = appendNameCell(nameBuf[:0], v, l)
 		preW := utf8.RuneCount(prefix) // box-drawing characters and spaces: one cell each
-		if p.tty && preW+width(name) > nameW {
-			name = clip(name, max(nameW-preW, 1))
-		}
-		if th.color {
-			p.w.WriteString(th.paint(th.dim, string(prefix)))
-		} else {
+		if !p.tty && !th.color {
+			// A pipe: no clipping, no styles; the cell goes out as built.
 			p.w.Write(prefix)
+			p.w.Write(nameBuf)
+			writeSpaces(p.w, nameW-(preW+nameWidth(v, l)))
+		} else {
+			name := string(nameBuf)
+			if p.tty && preW+width(name) > nameW {
+				name = clip(name, max(nameW-preW, 1))
+			}
+			if th.color {
+				p.w.WriteString(th.paint(th.dim, string(prefix)))
+			} else {
+				p.w.Write(prefix)
+			}
+			nameStyled := name
+			switch {
+			case code == spanjson.StatusError:
+				nameStyled = th.paint(th.fail, name)
+			case len(l.members) > 1:
+				nameStyled = th.paint(th.folded, name)
+			}
+			pad(p.w, nameStyled, preW+width(name), nameW)
 		}
-		nameStyled := name
-		switch {
-		case code == spanjson.StatusError:
-			nameStyled = th.paint(th.fail, name)
-		case len(l.members) > 1:
-			nameStyled = th.paint(th.folded, name)
-		}
-		pad(p.w, nameStyled, preW+width(name), nameW)
 		p.w.WriteString("  ")
-		typ := v.types[l.members[0]]
+		typ := v.typeAt(l.members[0])
 		pad(p.w, th.paint(th.label, typ), width(typ), typeW)
 		p.w.WriteString("  ")
 		st := th.statusText(code)
 		pad(p.w, th.paint(th.statusStyle(code), st), width(st), statusW)
 		p.w.WriteString("  ")
 		scratch = appendDurText(scratch[:0], l.dur, first)
-		for k := utf8.RuneCount(scratch); k < durW; k++ {
-			p.w.WriteByte(' ')
-		}
+		writeSpaces(p.w, durW-utf8.RuneCount(scratch))
 		p.w.Write(scratch)
 		p.w.WriteString("  ")
 		scratch = appendDurText(scratch[:0], l.self, first)
-		for k := utf8.RuneCount(scratch); k < selfW; k++ {
-			p.w.WriteByte(' ')
-		}
+		writeSpaces(p.w, selfW-utf8.RuneCount(scratch))
 		if th.color {
 			p.w.WriteString(th.paint(th.dim, string(scratch)))
 		} else {

@@ -161,7 +161,16 @@ func clip(s string, n int) string {
 // pad writes s and spaces up to n cells.
 func pad(w *bufio.Writer, s string, visible, n int) {
 	w.WriteString(s)
-	for k := visible; k < n; k++ {
-		w.WriteByte(' ')
+	writeSpaces(w, n-visible)
+}
+
+const spaceRun = "                                                                "
+
+// writeSpaces writes n spaces (none when n <= 0), a run at a time.
+func writeSpaces(w *bufio.Writer, n int) {
+	for n > 0 {
+		k := min(n, len(spaceRun))
+		w.WriteString(spaceRun[:k])
+		n -= k
 	}
 }

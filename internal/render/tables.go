@@ -178,7 +178,7 @@ func (p *Printer) Spans(refs []SpanRef, withTrace bool) {
 		next(SpanIDText(s))
 		next(orDash(ParentIDText(s)))
 		next(s.Name())
-		next(ref.View.types[ref.Index])
+		next(ref.View.typeAt(ref.Index))
 		next(th.statusText(codes[r]))
 		next("+" + FormatDuration(time.Duration(s.StartTime()-t0)))
 		next(durText(s.Duration(), s))

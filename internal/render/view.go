@@ -19,10 +19,11 @@ type TraceView struct {
 
 	start, end int64           // time axis: earliest start, latest end (unix ns)
 	self       []time.Duration // self time per span index
-	size       []int           // number of spans in the subtree of each index, itself included
+	size       []int32         // number of spans in the subtree of each index, itself included
 	order      []int           // span indices in tree pre-order
-	depth      []int           // depth per span index (roots are 0)
-	types      []string        // span type per span index
+	depth      []int32         // depth per span index (roots are 0)
+	typeOf     []uint32        // span type per span index, as an index into typeNames
+	typeNames  []string        // the distinct span types
 }
 
 // NewTraceView prepares t, arranged as tree, for rendering.
@@ -38,13 +39,28 @@ func (v *TraceView) Spans() []spanjson.Span { return v.Tree.Spans }
 func (v *TraceView) analyse() {
 	spans := v.Tree.Spans
 	n := len(spans)
+	// Per-span figures in compact arrays: a million-span trace keeps them
+	// all alive while it prints. Span types are few: each span holds an
+	// index into typeNames.
 	v.self = make([]time.Duration, n)
-	v.size = make([]int, n)
-	v.depth = make([]int, n)
+	v.size = make([]int32, n)
+	v.depth = make([]int32, n)
 	v.order = make([]int, 0, n)
-	v.types = make([]string, n)
+	v.typeOf = make([]uint32, n)
+	typeIndex := map[string]uint32{}
+	last, lastIdx := "", uint32(0)
 	for i, s := range spans {
-		v.types[i] = SpanType(s)
+		t := SpanType(s)
+		if t != last || len(v.typeNames) == 0 {
+			k, ok := typeIndex[t]
+			if !ok {
+				k = uint32(len(v.typeNames))
+				typeIndex[t] = k
+				v.typeNames = append(v.typeNames, t)
+			}
+			last, lastIdx = t, k
+		}
+		v.typeOf[i] = lastIdx
 		if st := s.StartTime(); st != 0 && (v.start == 0 || st < v.start) {
 			v.start = st
 		}
@@ -79,6 +95,9 @@ func (v *TraceView) analyse() {
 		v.self[i] = selfTime(spans, i, kids)
 	}
 }
+
+// typeAt returns span i's span type.
+func (v *TraceView) typeAt(i int) string { return v.typeNames[v.typeOf[i]] }
 
 func (v *TraceView) childrenOf(i int) []int {
 	if i < len(v.Tree.Children) {
@@ -126,16 +145,16 @@ func selfTime(spans []spanjson.Span, i int, kids []int) time.Duration {
 }
 
 // SpanTypeAt returns span i's span type (UNKNOWN when unset).
-func (v *TraceView) SpanTypeAt(i int) string { return v.types[i] }
+func (v *TraceView) SpanTypeAt(i int) string { return v.typeAt(i) }
 
 // SelfTime returns span i's time not covered by its children.
 func (v *TraceView) SelfTime(i int) time.Duration { return v.self[i] }
 
 // SubtreeSize returns the number of spans under span i, itself included.
-func (v *TraceView) SubtreeSize(i int) int { return v.size[i] }
+func (v *TraceView) SubtreeSize(i int) int { return int(v.size[i]) }
 
 // Depth returns span i's depth in the tree (roots are 0).
-func (v *TraceView) Depth(i int) int { return v.depth[i] }
+func (v *TraceView) Depth(i int) int { return int(v.depth[i]) }
 
 // Order returns the span indices in tree pre-order (a parent before its
 // children, siblings by start time).

@@ -35,32 +35,59 @@ var (
 
 // LiveSpan is the mutable span of a running program. All methods are safe
 // for concurrent use; reads always see the latest write (no cached values).
+//
+// A live span made by LiveSpanFrom is copy-on-write: it reads the immutable
+// span's data until its first change, which makes a private copy, and
+// ToImmutable of a span that never changed returns the original Span. So
+// feeding a decoded span through the manager copies nothing.
 type LiveSpan struct {
-	mu    sync.Mutex
-	d     SpanData
+	mu sync.Mutex
+	// base is the span as made. Its identity (ids, name, start time) never
+	// changes and is read without the lock. Nothing in *base is written
+	// after construction except through own when own == base (NewLiveSpan).
+	base *SpanData
+	// own is the data the live span may write, guarded by mu: base itself
+	// for NewLiveSpan, nil while a LiveSpanFrom span still shares its
+	// source, then a private copy. Its attributes are kept in attrs.
+	own   *SpanData
 	attrs []Attribute
 }
 
 // NewLiveSpan starts a span. A zero parentID makes a root span.
 func NewLiveSpan(otelTraceID TraceID, spanID SpanID, parentID SpanID, name string, start time.Time) *LiveSpan {
-	return &LiveSpan{d: SpanData{
+	d := &SpanData{
 		TraceID:   otelTraceID,
 		SpanID:    spanID,
 		ParentID:  parentID,
 		Name:      name,
 		StartTime: start.UnixNano(),
 		Kind:      SpanKindInternal,
-	}}
+	}
+	return &LiveSpan{base: d, own: d}
 }
 
 // LiveSpanFrom makes a live span holding everything s holds, for feeding a
-// decoded span through the manager.
+// decoded span through the manager. It copies nothing: s's data is shared
+// until the live span first changes (see LiveSpan). A zero s gives a live
+// span with zero ids.
 func LiveSpanFrom(s Span) *LiveSpan {
-	d := s.Data()
-	attrs := d.Attributes.List()
-	// The live span owns copies of everything it holds: a decoder allocates
-	// spans, attribute sets and events in shared blocks, and one reference
-	// into a block would keep the whole block alive after s is gone.
+	if s.d == nil {
+		return &LiveSpan{base: &SpanData{}}
+	}
+	return &LiveSpan{base: s.d}
+}
+
+// ownLocked returns the data the live span may write, making the private
+// copy of a shared source first; l.mu is held. The copy owns its events,
+// links and attribute lists: a decoder allocates spans, attribute sets and
+// events in shared blocks, and one reference into a block would keep the
+// whole block alive after the source span is gone.
+func (l *LiveSpan) ownLocked() *SpanData {
+	if l.own != nil {
+		return l.own
+	}
+	d := *l.base
+	l.attrs = d.Attributes.List()
 	d.Attributes = Attributes{} // kept in attrs
 	if len(d.Events) > 0 {
 		events := make([]Event, len(d.Events))
@@ -72,45 +99,55 @@ func LiveSpanFrom(s Span) *LiveSpan {
 	}
 	if len(d.Links) > 0 {
 		links := make([]Link, len(d.Links))
-		for i, l := range d.Links {
-			l.Attributes = NewAttributes(l.Attributes.List())
-			links[i] = l
+		for i, lk := range d.Links {
+			lk.Attributes = NewAttributes(lk.Attributes.List())
+			links[i] = lk
 		}
 		d.Links = links
 	}
-	return &LiveSpan{d: d, attrs: attrs}
+	l.own = &d
+	return l.own
 }
 
-func (l *LiveSpan) SpanID() string  { return l.d.SpanID.String() }
-func (l *LiveSpan) TraceID() string { return l.d.TraceID.MLflowID() }
+// curLocked returns the current data: the private copy, else the shared
+// source; l.mu is held and the result is only read.
+func (l *LiveSpan) curLocked() *SpanData {
+	if l.own != nil {
+		return l.own
+	}
+	return l.base
+}
+
+func (l *LiveSpan) SpanID() string  { return l.base.SpanID.String() }
+func (l *LiveSpan) TraceID() string { return l.base.TraceID.MLflowID() }
 
 // ParentID returns the parent's 16 hex digits, or "" for a root.
 func (l *LiveSpan) ParentID() string {
-	if l.d.ParentID.IsZero() {
+	if l.base.ParentID.IsZero() {
 		return ""
 	}
-	return l.d.ParentID.String()
+	return l.base.ParentID.String()
 }
 
-func (l *LiveSpan) Name() string { return l.d.Name }
+func (l *LiveSpan) Name() string { return l.base.Name }
 
 // OTelTraceID returns the OpenTelemetry trace id.
-func (l *LiveSpan) OTelTraceID() TraceID { return l.d.TraceID }
+func (l *LiveSpan) OTelTraceID() TraceID { return l.base.TraceID }
 
 // OTelSpanID returns the span id.
-func (l *LiveSpan) OTelSpanID() SpanID { return l.d.SpanID }
+func (l *LiveSpan) OTelSpanID() SpanID { return l.base.SpanID }
 
 // OTelParentID returns the parent span id (zero for a root).
-func (l *LiveSpan) OTelParentID() SpanID { return l.d.ParentID }
+func (l *LiveSpan) OTelParentID() SpanID { return l.base.ParentID }
 
 // StartTime returns the start in unix nanoseconds.
-func (l *LiveSpan) StartTime() int64 { return l.d.StartTime }
+func (l *LiveSpan) StartTime() int64 { return l.base.StartTime }
 
 // EndTime returns the end in unix nanoseconds, 0 while running.
 func (l *LiveSpan) EndTime() int64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.d.EndTime
+	return l.curLocked().EndTime
 }
 
 // Ended reports whether End has been called.
@@ -120,13 +157,20 @@ func (l *LiveSpan) Ended() bool { return l.EndTime() != 0 }
 func (l *LiveSpan) Status() Status {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.d.Status
+	return l.curLocked().Status
 }
 
 // Attribute returns the decoded current value of key.
 func (l *LiveSpan) Attribute(key string) (any, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.own == nil {
+		raw, ok := l.base.Attributes.Raw(key)
+		if !ok {
+			return nil, false
+		}
+		return DecodeValue(raw), true
+	}
 	for i := range l.attrs {
 		if l.attrs[i].Key == key {
 			return DecodeValue(l.attrs[i].Value), true
@@ -151,6 +195,7 @@ func (l *LiveSpan) SpanType() string {
 }
 
 func (l *LiveSpan) setRawLocked(key, raw string) {
+	l.ownLocked()
 	for i := range l.attrs {
 		if l.attrs[i].Key == key {
 			l.attrs[i] = Attribute{Key: key, Value: raw}
@@ -183,7 +228,7 @@ func (l *LiveSpan) SetSpanType(spanType string) { l.SetAttribute(AttrSpanType, s
 func (l *LiveSpan) SetStatus(code StatusCode, message string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.d.Status = Status{Code: code, Message: message}
+	l.ownLocked().Status = Status{Code: code, Message: message}
 }
 
 // AddEvent records an event now.
@@ -199,7 +244,8 @@ func (l *LiveSpan) AddEventAt(name string, t time.Time, attrs map[string]any) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.d.Events = append(l.d.Events, Event{Name: name, Time: t.UnixNano(), Attributes: NewAttributes(list)})
+	d := l.ownLocked()
+	d.Events = append(d.Events, Event{Name: name, Time: t.UnixNano(), Attributes: NewAttributes(list)})
 }
 
 // RecordException adds an "exception" event (OTel semantic conventions) and
@@ -228,18 +274,23 @@ func (l *LiveSpan) End() { l.EndAt(time.Now()) }
 func (l *LiveSpan) EndAt(t time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.d.EndTime == 0 {
-		l.d.EndTime = max(t.UnixNano(), l.d.StartTime)
+	if l.curLocked().EndTime == 0 {
+		d := l.ownLocked()
+		d.EndTime = max(t.UnixNano(), d.StartTime)
 	}
 }
 
-// ToImmutable returns a snapshot of the span as an immutable Span.
+// ToImmutable returns a snapshot of the span as an immutable Span. A span
+// made by LiveSpanFrom that never changed returns its source Span itself.
 func (l *LiveSpan) ToImmutable() Span {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	d := l.d
+	if l.own == nil {
+		return Span{d: l.base}
+	}
+	d := *l.own
 	d.Attributes = NewAttributes(append([]Attribute(nil), l.attrs...))
-	d.Events = append([]Event(nil), l.d.Events...)
+	d.Events = append([]Event(nil), l.own.Events...)
 	return NewSpan(d)
 }
 

@@ -119,3 +119,129 @@ func TestNoOpSpanIsUsable(t *testing.T) {
 		t.Fatal("NoOpSpan ids are not empty")
 	}
 }
+
+// sharedSource is a decoded-looking span whose event slice has spare
+// capacity, as in a decoder's shared blocks: an append into it would
+// overwrite the neighbour.
+func sharedSource() (Span, []Event) {
+	block := make([]Event, 2, 4)
+	block[0] = Event{Name: "first", Time: 1, Attributes: NewAttributes([]Attribute{{Key: "a", Value: `"x"`}})}
+	block[1] = Event{Name: "second", Time: 2}
+	s := NewSpan(SpanData{
+		TraceID:    testTraceID,
+		SpanID:     SpanID{7},
+		ParentID:   SpanID{1},
+		Name:       "decoded",
+		StartTime:  10,
+		EndTime:    20,
+		Status:     Status{Code: StatusOK},
+		Attributes: NewAttributes([]Attribute{{Key: AttrSpanType, Value: `"LLM"`}, {Key: "k", Value: "1"}}),
+		Events:     block[:1],
+	})
+	return s, block
+}
+
+func TestLiveSpanFromUnmodifiedIsZeroCopy(t *testing.T) {
+	s, _ := sharedSource()
+	l := LiveSpanFrom(s)
+	// Reads see the source's values.
+	if v, ok := l.Attribute("k"); !ok || fmt.Sprint(v) != "1" || l.SpanType() != "LLM" || l.EndTime() != 20 || l.Status().Code != StatusOK {
+		t.Fatalf("live span reads: k=%v %v type=%s end=%d status=%v", v, ok, l.SpanType(), l.EndTime(), l.Status())
+	}
+	if l.OTelSpanID() != (SpanID{7}) || l.OTelParentID() != (SpanID{1}) || l.Name() != "decoded" || l.StartTime() != 10 {
+		t.Fatalf("identity: %v %v %q %d", l.OTelSpanID(), l.OTelParentID(), l.Name(), l.StartTime())
+	}
+	// Ending an ended span changes nothing, so it copies nothing either.
+	l.EndAt(time.Unix(0, 99))
+	got := l.ToImmutable()
+	if got.d != s.d {
+		t.Errorf("ToImmutable of an unmodified live span made a copy; want the source Span")
+	}
+}
+
+func TestLiveSpanFromMutationLeavesSourceAlone(t *testing.T) {
+	s, block := sharedSource()
+	l := LiveSpanFrom(s)
+	l.SetAttribute("k", 2)
+	l.SetAttribute("new", "v")
+	l.SetStatus(StatusError, "boom")
+	l.AddEventAt("added", time.Unix(0, 15), map[string]any{"n": 1})
+
+	// The source span is as it was.
+	if v, _ := s.Attributes().Raw("k"); v != "1" || s.Attributes().Len() != 2 {
+		t.Errorf("source attributes changed: k=%s len=%d", v, s.Attributes().Len())
+	}
+	if s.Status().Code != StatusOK || len(s.Events()) != 1 {
+		t.Errorf("source status/events changed: %v, %d events", s.Status(), len(s.Events()))
+	}
+	if block[1].Name != "second" {
+		t.Errorf("AddEvent wrote into the source's event block: %q", block[1].Name)
+	}
+
+	// The live span and its snapshot have the changes.
+	snap := l.ToImmutable()
+	if snap.d == s.d {
+		t.Fatal("ToImmutable of a changed live span returned the source")
+	}
+	if v, _ := snap.Attributes().Raw("k"); v != "2" || snap.Attributes().Len() != 3 {
+		t.Errorf("snapshot attributes: k=%s len=%d", v, snap.Attributes().Len())
+	}
+	if snap.Status().Code != StatusError || len(snap.Events()) != 2 || snap.Events()[1].Name != "added" {
+		t.Errorf("snapshot status/events: %v %v", snap.Status(), snap.Events())
+	}
+	if snap.SpanID() != s.SpanID() || snap.StartTime() != 10 || snap.EndTime() != 20 {
+		t.Errorf("snapshot identity: %v %d %d", snap.SpanID(), snap.StartTime(), snap.EndTime())
+	}
+	// The copy owns its event attribute lists (no reference into the source).
+	if snap.Events()[0].Attributes.s == s.Events()[0].Attributes.s {
+		t.Error("the copy shares an event attribute set with the source")
+	}
+}
+
+func TestLiveSpanFromEndsAnUnendedSource(t *testing.T) {
+	src := NewSpan(SpanData{TraceID: testTraceID, SpanID: SpanID{3}, StartTime: 100})
+	l := LiveSpanFrom(src)
+	l.EndAt(time.Unix(0, 250))
+	if got := l.ToImmutable().EndTime(); got != 250 {
+		t.Errorf("end = %d, want 250", got)
+	}
+	if src.EndTime() != 0 {
+		t.Errorf("source end changed to %d", src.EndTime())
+	}
+}
+
+func TestLiveSpanFromConcurrentUse(t *testing.T) {
+	s, _ := sharedSource()
+	l := LiveSpanFrom(s)
+	var wg sync.WaitGroup
+	for i := range 4 {
+		wg.Go(func() {
+			for j := range 50 {
+				if i == 0 && j == 25 {
+					l.SetStatus(StatusError, "late")
+				}
+				_ = l.OTelSpanID()
+				_ = l.Name()
+				l.Status()
+				l.Attribute("k")
+				snap := l.ToImmutable()
+				if snap.SpanID() != (SpanID{7}) || snap.Attributes().Len() < 2 {
+					t.Errorf("snapshot: %v, %d attributes", snap.SpanID(), snap.Attributes().Len())
+					return
+				}
+			}
+		})
+	}
+	wg.Go(func() {
+		for j := range 20 {
+			l.SetAttribute(fmt.Sprintf("c%d", j), j)
+		}
+	})
+	wg.Wait()
+	if n := l.ToImmutable().Attributes().Len(); n != 22 {
+		t.Errorf("attributes = %d, want 22", n)
+	}
+	if s.Attributes().Len() != 2 || s.Status().Code != StatusOK {
+		t.Errorf("source changed under concurrent use")
+	}
+}

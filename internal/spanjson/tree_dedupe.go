@@ -5,17 +5,30 @@ package spanjson
 // its old id and position, so the result is the same on every run. Parent
 // references to a duplicated id resolve to its first holder.
 func (b *treeBuild) dedupeIDs() {
-	taken := make(map[SpanID]struct{}, len(b.spans))
-	for _, s := range b.spans {
-		taken[s.SpanID()] = struct{}{}
-	}
+	// One map serves as both the index (first holder of each id) and the
+	// set of ids a fresh one must avoid: every original id is in it before
+	// the first fresh id is drawn, and each fresh id joins it.
 	b.index = make(map[SpanID]int, len(b.spans))
+	var repeats []int
 	for i, s := range b.spans {
 		id := s.SpanID()
 		if _, dup := b.index[id]; !dup && !id.IsZero() {
 			b.index[id] = i
 			continue
 		}
+		repeats = append(repeats, i)
+	}
+	if len(repeats) == 0 {
+		return
+	}
+	taken := make(map[SpanID]struct{}, len(b.index)+len(repeats)+1)
+	for id := range b.index {
+		taken[id] = struct{}{}
+	}
+	taken[SpanID{}] = struct{}{}
+	for _, i := range repeats {
+		s := b.spans[i]
+		id := s.SpanID()
 		fresh := freshSpanID(id, i, taken)
 		taken[fresh] = struct{}{}
 		d := s.Data()

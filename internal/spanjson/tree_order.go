@@ -11,6 +11,28 @@ import (
 // total and never depends on input or map order).
 func (b *treeBuild) orderChildren() *Tree {
 	t := &Tree{Spans: b.spans, Parent: b.parent, Children: make([][]int, len(b.spans))}
+	// The child lists are windows of one shared array, laid out by a count
+	// per parent: two passes, no per-parent allocation.
+	counts := make([]int, len(b.spans))
+	roots := 0
+	for _, p := range b.parent {
+		if p < 0 {
+			roots++
+		} else {
+			counts[p]++
+		}
+	}
+	all := make([]int, len(b.spans)-roots)
+	off := 0
+	for p, c := range counts {
+		if c > 0 {
+			t.Children[p] = all[off : off : off+c]
+			off += c
+		}
+	}
+	if roots > 0 {
+		t.Roots = make([]int, 0, roots)
+	}
 	for i, p := range b.parent {
 		if p < 0 {
 			t.Roots = append(t.Roots, i)
