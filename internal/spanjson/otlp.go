@@ -152,9 +152,7 @@ func (d *otlpDecoder) resourceSpans(v gjson.Result, path string) error {
 	if err != nil {
 		return err
 	}
-	if len(res.Extra.Fields) > 0 {
-		res.Extra.Schema = SchemaOTLP
-	}
+	markOTLPExtras(&res.Extra)
 	for j, list := range scopeLists {
 		name := scopeListNames[j]
 		if err := forEachItem(list, path+"."+name, func(i int, x gjson.Result) error {
@@ -167,28 +165,7 @@ func (d *otlpDecoder) resourceSpans(v gjson.Result, path string) error {
 }
 
 func (d *otlpDecoder) resource(v gjson.Result, res *Resource, path string) error {
-	if v.Type == gjson.Null {
-		return nil
-	}
-	if !v.IsObject() {
-		return fmt.Errorf("%s: want an object, got %s", path, describeJSONKind(v))
-	}
-	var err error
-	v.ForEach(func(k, x gjson.Result) bool {
-		switch k.Str {
-		case "attributes":
-			res.Attributes, err = decodeKVList(x, false)
-			if err != nil {
-				err = fmt.Errorf("%s.attributes%w", path, err)
-			}
-		case "droppedAttributesCount", "dropped_attributes_count":
-			res.DroppedAttributes, err = uint32Field(x, jsonPath{path, k.Str})
-		default:
-			res.Extra.Fields = append(res.Extra.Fields, rawField(k.Str, x))
-		}
-		return err == nil
-	})
-	return err
+	return attributedObject(v, path, &res.Attributes, &res.DroppedAttributes, &res.Extra, nil)
 }
 
 func (d *otlpDecoder) scopeSpans(v gjson.Result, res *Resource, path string) error {
@@ -216,9 +193,7 @@ func (d *otlpDecoder) scopeSpans(v gjson.Result, res *Resource, path string) err
 	if err != nil {
 		return err
 	}
-	if len(sc.Extra.Fields) > 0 {
-		sc.Extra.Schema = SchemaOTLP
-	}
+	markOTLPExtras(&sc.Extra)
 	for _, list := range spans {
 		if err := forEachItem(list, path+".spans", func(i int, x gjson.Result) error {
 			return d.span(x, res, sc, path+".spans["+strconv.Itoa(i)+"]")
@@ -230,6 +205,27 @@ func (d *otlpDecoder) scopeSpans(v gjson.Result, res *Resource, path string) err
 }
 
 func (d *otlpDecoder) scope(v gjson.Result, sc *Scope, path string) error {
+	err := attributedObject(v, path, &sc.Attributes, &sc.DroppedAttributes, &sc.Extra, func(k, x gjson.Result) (bool, error) {
+		var err error
+		switch k.Str {
+		case "name":
+			sc.Name, err = stringField(x, jsonPath{path, "name"})
+		case "version":
+			sc.Version, err = stringField(x, jsonPath{path, "version"})
+		default:
+			return false, nil
+		}
+		return true, err
+	})
+	markOTLPExtras(&sc.Extra)
+	return err
+}
+
+// attributedObject decodes the members a Resource and an
+// InstrumentationScope share: attributes and droppedAttributesCount, the
+// unknown ones kept in extra (unmarked). member, when not nil, is offered
+// each member first and reports whether it took it. A null object is empty.
+func attributedObject(v gjson.Result, path string, attrs *Attributes, dropped *uint32, extra *Extras, member func(k, x gjson.Result) (bool, error)) error {
 	if v.Type == gjson.Null {
 		return nil
 	}
@@ -238,26 +234,22 @@ func (d *otlpDecoder) scope(v gjson.Result, sc *Scope, path string) error {
 	}
 	var err error
 	v.ForEach(func(k, x gjson.Result) bool {
-		switch k.Str {
-		case "name":
-			sc.Name, err = stringField(x, jsonPath{path, "name"})
-		case "version":
-			sc.Version, err = stringField(x, jsonPath{path, "version"})
-		case "attributes":
-			sc.Attributes, err = decodeKVList(x, false)
-			if err != nil {
-				err = fmt.Errorf("%s.attributes%w", path, err)
+		if member != nil {
+			var took bool
+			if took, err = member(k, x); took {
+				return err == nil
 			}
+		}
+		switch k.Str {
+		case "attributes":
+			*attrs, err = attributesField(x, jsonPath{path, k.Str}, false)
 		case "droppedAttributesCount", "dropped_attributes_count":
-			sc.DroppedAttributes, err = uint32Field(x, jsonPath{path, k.Str})
+			*dropped, err = uint32Field(x, jsonPath{path, k.Str})
 		default:
-			sc.Extra.Fields = append(sc.Extra.Fields, rawField(k.Str, x))
+			extra.Fields = append(extra.Fields, rawField(k.Str, x))
 		}
 		return err == nil
 	})
-	if len(sc.Extra.Fields) > 0 {
-		sc.Extra.Schema = SchemaOTLP
-	}
 	return err
 }
 
@@ -292,10 +284,7 @@ func (d *otlpDecoder) span(v gjson.Result, res *Resource, sc *Scope, path string
 		case "endTimeUnixNano", "end_time_unix_nano":
 			sd.EndTime, err = timeField(x, p)
 		case "attributes":
-			sd.Attributes, err = decodeKVList(x, false)
-			if err != nil {
-				err = fmt.Errorf("%s%w", p, err)
-			}
+			sd.Attributes, err = attributesField(x, p, false)
 		case "droppedAttributesCount", "dropped_attributes_count":
 			sd.DroppedAttributes, err = uint32Field(x, p)
 		case "events":
@@ -324,17 +313,12 @@ func (d *otlpDecoder) span(v gjson.Result, res *Resource, sc *Scope, path string
 	if err != nil {
 		return err
 	}
-	if len(sd.Extra.Fields) > 0 {
-		sd.Extra.Schema = SchemaOTLP
-	}
+	markOTLPExtras(&sd.Extra)
 
 	var op OpaqueIDs
-	sd.TraceID, op.TraceID = d.traceID(traceText, path+".traceId")
-	sd.SpanID, op.SpanID = d.spanID(spanText, path+".spanId", true)
+	sd.TraceID, sd.SpanID, op = d.ids(traceText, spanText, path)
 	sd.ParentID, op.ParentID = d.spanID(parentText, path+".parentSpanId", false)
-	if op != (OpaqueIDs{}) {
-		sd.Opaque = &op
-	}
+	sd.Opaque = opaqueOrNil(op)
 
 	i, ok := d.byID[sd.TraceID]
 	if !ok {
@@ -344,6 +328,22 @@ func (d *otlpDecoder) span(v gjson.Result, res *Resource, sc *Scope, path string
 	}
 	d.traces[i].Spans = append(d.traces[i].Spans, NewSpan(sd))
 	return nil
+}
+
+// ids decodes the traceId and spanId texts of the span or link at path,
+// the undecodable ones kept in the returned OpaqueIDs.
+func (d *otlpDecoder) ids(traceText, spanText, path string) (TraceID, SpanID, OpaqueIDs) {
+	tid, tOp := d.traceID(traceText, path+".traceId")
+	sid, sOp := d.spanID(spanText, path+".spanId", true)
+	return tid, sid, OpaqueIDs{TraceID: tOp, SpanID: sOp}
+}
+
+// opaqueOrNil is a pointer to op, or nil when no id was opaque.
+func opaqueOrNil(op OpaqueIDs) *OpaqueIDs {
+	if op == (OpaqueIDs{}) {
+		return nil
+	}
+	return &op
 }
 
 // traceID decodes an OTLP trace id. An empty id is the zero id (counted for
@@ -443,10 +443,7 @@ func (d *otlpDecoder) event(v gjson.Result, path string) (Event, error) {
 		case "name":
 			ev.Name, err = stringField(x, p)
 		case "attributes":
-			ev.Attributes, err = decodeKVList(x, true)
-			if err != nil {
-				err = fmt.Errorf("%s%w", p, err)
-			}
+			ev.Attributes, err = attributesField(x, p, true)
 		case "droppedAttributesCount", "dropped_attributes_count":
 			ev.DroppedAttributes, err = uint32Field(x, p)
 		default:
@@ -454,9 +451,7 @@ func (d *otlpDecoder) event(v gjson.Result, path string) (Event, error) {
 		}
 		return err == nil
 	})
-	if len(ev.Extra.Fields) > 0 {
-		ev.Extra.Schema = SchemaOTLP
-	}
+	markOTLPExtras(&ev.Extra)
 	return ev, err
 }
 
@@ -479,10 +474,7 @@ func (d *otlpDecoder) link(v gjson.Result, path string) (Link, error) {
 		case "traceState", "trace_state":
 			ln.TraceState, err = stringField(x, p)
 		case "attributes":
-			ln.Attributes, err = decodeKVList(x, true)
-			if err != nil {
-				err = fmt.Errorf("%s%w", p, err)
-			}
+			ln.Attributes, err = attributesField(x, p, true)
 		case "droppedAttributesCount", "dropped_attributes_count":
 			ln.DroppedAttributes, err = uint32Field(x, p)
 		case "flags":
@@ -495,15 +487,10 @@ func (d *otlpDecoder) link(v gjson.Result, path string) (Link, error) {
 	if err != nil {
 		return ln, err
 	}
-	if len(ln.Extra.Fields) > 0 {
-		ln.Extra.Schema = SchemaOTLP
-	}
+	markOTLPExtras(&ln.Extra)
 	var op OpaqueIDs
-	ln.TraceID, op.TraceID = d.traceID(traceText, path+".traceId")
-	ln.SpanID, op.SpanID = d.spanID(spanText, path+".spanId", true)
-	if op != (OpaqueIDs{}) {
-		ln.Opaque = &op
-	}
+	ln.TraceID, ln.SpanID, op = d.ids(traceText, spanText, path)
+	ln.Opaque = opaqueOrNil(op)
 	return ln, nil
 }
 
@@ -585,6 +572,23 @@ func uint32Field(v gjson.Result, p jsonPath) (uint32, error) {
 		return 0, fmt.Errorf("%s: %q is not an unsigned 32-bit integer", p, text)
 	}
 	return uint32(n), nil
+}
+
+// attributesField decodes an OTLP attribute list member (plain for event and
+// link attributes), its errors placed at p.
+func attributesField(x gjson.Result, p jsonPath, plain bool) (Attributes, error) {
+	a, err := decodeKVList(x, plain)
+	if err != nil {
+		err = fmt.Errorf("%s%w", p, err)
+	}
+	return a, err
+}
+
+// markOTLPExtras marks kept members as OTLP's when there are any.
+func markOTLPExtras(x *Extras) {
+	if len(x.Fields) > 0 {
+		x.Schema = SchemaOTLP
+	}
 }
 
 func rawField(key string, v gjson.Result) Field {
