@@ -71,7 +71,7 @@ func (p *reader) spanMemberV3(k, val gjson.Result, d *SpanData, extras *[]Field,
 	case "dropped_links_count", "droppedLinksCount":
 		d.DroppedLinks = uint32(p.int64Field(val, "dropped links count"))
 	default:
-		*extras = append(*extras, Field{Key: p.key(k), Value: p.rawJSON(val)})
+		*extras = append(*extras, p.field(k, val))
 	}
 }
 
@@ -116,7 +116,7 @@ func (p *reader) spanMemberV2(k, val gjson.Result, d *SpanData, extras *[]Field,
 	case "events":
 		d.Events = p.events(val, "timestamp")
 	default:
-		*extras = append(*extras, Field{Key: p.key(k), Value: p.rawJSON(val)})
+		*extras = append(*extras, p.field(k, val))
 	}
 }
 
@@ -125,9 +125,7 @@ func (p *reader) finishSpan(d *SpanData, extras []Field, rawKeys []string) {
 		b, _ := json.Marshal(rawKeys)
 		extras = append(extras, Field{Key: rawAttrsKey, Value: b})
 	}
-	if len(extras) > 0 {
-		d.Extra = Extras{Schema: p.schema, Fields: extras}
-	}
+	p.keepExtras(&d.Extra, extras)
 }
 
 func (p *reader) statusV3(v gjson.Result) Status {
@@ -224,16 +222,12 @@ func (p *reader) plainAttributes(v gjson.Result) Attributes {
 // events decodes MLflow span events; timeKey is "timestamp" (v2) or
 // "time_unix_nano" (v3). Times are converted to nanoseconds by magnitude.
 func (p *reader) events(v gjson.Result, timeKey string) []Event {
-	if !v.IsArray() {
-		if v.Type != gjson.Null {
-			p.warn(v.Index, "span events are not an array: ignored")
-		}
+	if !p.isList(v, "span events") {
 		return nil
 	}
 	var out []Event
 	v.ForEach(func(_, ev gjson.Result) bool {
-		if !ev.IsObject() {
-			p.warn(ev.Index, "a span event is not an object: skipped")
+		if !p.isItemObject(ev, "a span event") {
 			return true
 		}
 		var e Event
@@ -249,13 +243,11 @@ func (p *reader) events(v gjson.Result, timeKey string) []Event {
 			case "dropped_attributes_count", "droppedAttributesCount":
 				e.DroppedAttributes = uint32(p.int64Field(val, "dropped attributes count"))
 			default:
-				extras = append(extras, Field{Key: p.key(k), Value: p.rawJSON(val)})
+				extras = append(extras, p.field(k, val))
 			}
 			return true
 		})
-		if len(extras) > 0 {
-			e.Extra = Extras{Schema: p.schema, Fields: extras}
-		}
+		p.keepExtras(&e.Extra, extras)
 		out = append(out, e)
 		return true
 	})
@@ -267,16 +259,12 @@ func (p *reader) events(v gjson.Result, timeKey string) []Event {
 
 // links decodes MLflow 3 span links (shape as OTLP links, snake_case).
 func (p *reader) links(v gjson.Result) []Link {
-	if !v.IsArray() {
-		if v.Type != gjson.Null {
-			p.warn(v.Index, "span links are not an array: ignored")
-		}
+	if !p.isList(v, "span links") {
 		return nil
 	}
 	out := []Link{}
 	v.ForEach(func(_, lv gjson.Result) bool {
-		if !lv.IsObject() {
-			p.warn(lv.Index, "a span link is not an object: skipped")
+		if !p.isItemObject(lv, "a span link") {
 			return true
 		}
 		var l Link
@@ -296,17 +284,55 @@ func (p *reader) links(v gjson.Result) []Link {
 			case "dropped_attributes_count", "droppedAttributesCount":
 				l.DroppedAttributes = uint32(p.int64Field(val, "dropped attributes count"))
 			default:
-				extras = append(extras, Field{Key: p.key(k), Value: p.rawJSON(val)})
+				extras = append(extras, p.field(k, val))
 			}
 			return true
 		})
-		if len(extras) > 0 {
-			l.Extra = Extras{Schema: p.schema, Fields: extras}
-		}
+		p.keepExtras(&l.Extra, extras)
 		out = append(out, l)
 		return true
 	})
 	return out
+}
+
+// isList reports whether v is a JSON list; what else it is but null is
+// warned about as ignored (what: the list's name, plural).
+func (p *reader) isList(v gjson.Result, what string) bool {
+	if v.IsArray() {
+		return true
+	}
+	if v.Type != gjson.Null {
+		p.warn(v.Index, what+" are not an array: ignored")
+	}
+	return false
+}
+
+// isItemObject reports whether the list item v is an object, warning that
+// it is skipped when not (what: "a span event" and the like).
+func (p *reader) isItemObject(v gjson.Result, what string) bool {
+	if v.IsObject() {
+		return true
+	}
+	p.warn(v.Index, what+" is not an object: skipped")
+	return false
+}
+
+// field keeps the unknown member k: val.
+func (p *reader) field(k, val gjson.Result) Field {
+	return Field{Key: p.key(k), Value: p.rawJSON(val)}
+}
+
+// keepExtras sets *dst to the kept members, marked as this document's
+// schema, when there are any.
+func (p *reader) keepExtras(dst *Extras, fields []Field) {
+	if len(fields) > 0 {
+		*dst = Extras{Schema: p.schema, Fields: fields}
+	}
+}
+
+// msDuration reads a duration in whole milliseconds; null is no duration.
+func (p *reader) msDuration(v gjson.Result, what string) (time.Duration, bool) {
+	return time.Duration(p.int64Field(v, what)) * time.Millisecond, v.Type != gjson.Null
 }
 
 // stringMap decodes metadata or tags: an object (to_json form) or a list of
@@ -362,8 +388,7 @@ func (p *reader) infoV3(v gjson.Result) TraceInfo {
 		case "request_time":
 			in.RequestTime = p.timeValue(val, "request_time")
 		case "execution_duration_ms":
-			ms := p.int64Field(val, "execution_duration_ms")
-			in.ExecutionDuration, in.HasDuration = time.Duration(ms)*time.Millisecond, val.Type != gjson.Null
+			in.ExecutionDuration, in.HasDuration = p.msDuration(val, "execution_duration_ms")
 		case "execution_duration":
 			in.ExecutionDuration, in.HasDuration = p.durationValue(val)
 		case "state":
@@ -379,13 +404,11 @@ func (p *reader) infoV3(v gjson.Result) TraceInfo {
 		case "assessments":
 			in.Assessments = p.rawList(val)
 		default:
-			extras = append(extras, Field{Key: p.key(k), Value: p.rawJSON(val)})
+			extras = append(extras, p.field(k, val))
 		}
 		return true
 	})
-	if len(extras) > 0 {
-		in.Extra = Extras{Schema: p.schema, Fields: extras}
-	}
+	p.keepExtras(&in.Extra, extras)
 	return in
 }
 
@@ -405,8 +428,7 @@ func (p *reader) infoV2(v gjson.Result) TraceInfo {
 				in.RequestTime = time.UnixMilli(p.int64Field(val, "timestamp_ms")).UTC()
 			}
 		case "execution_time_ms":
-			ms := p.int64Field(val, "execution_time_ms")
-			in.ExecutionDuration, in.HasDuration = time.Duration(ms)*time.Millisecond, val.Type != gjson.Null
+			in.ExecutionDuration, in.HasDuration = p.msDuration(val, "execution_time_ms")
 		case "status":
 			in.State = p.state(val)
 		case "request_metadata":
@@ -416,21 +438,16 @@ func (p *reader) infoV2(v gjson.Result) TraceInfo {
 		case "assessments":
 			in.Assessments = p.rawList(val)
 		default:
-			extras = append(extras, Field{Key: p.key(k), Value: p.rawJSON(val)})
+			extras = append(extras, p.field(k, val))
 		}
 		return true
 	})
-	if len(extras) > 0 {
-		in.Extra = Extras{Schema: p.schema, Fields: extras}
-	}
+	p.keepExtras(&in.Extra, extras)
 	return in
 }
 
 func (p *reader) rawList(v gjson.Result) []json.RawMessage {
-	if !v.IsArray() {
-		if v.Type != gjson.Null {
-			p.warn(v.Index, "assessments are not an array: ignored")
-		}
+	if !p.isList(v, "assessments") {
 		return nil
 	}
 	out := []json.RawMessage{}
@@ -513,7 +530,7 @@ func (p *reader) durationValue(v gjson.Result) (time.Duration, bool) {
 		}
 		return d, true
 	case gjson.Number:
-		return time.Duration(p.int64Field(v, "execution_duration")) * time.Millisecond, true
+		return p.msDuration(v, "execution_duration")
 	}
 	return 0, false
 }
