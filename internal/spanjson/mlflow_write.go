@@ -263,25 +263,7 @@ func (w *mlflowWriter) traceV3(t *Trace) {
 		w.comma()
 		w.str("response_preview", in.ResponsePreview)
 	}
-	w.comma()
-	w.stringMap("trace_metadata", in.Metadata, in.RawMetadata)
-	w.comma()
-	w.stringMap("tags", in.Tags, nil)
-	w.assessments(in.Assessments)
-	w.writeFields(w.extras(in.Extra, "info", ""))
-	w.b = append(w.b, `},"data":{"spans":[`...)
-	for i, s := range t.Spans {
-		w.b = w.out.flush(w.b)
-		if i > 0 {
-			w.comma()
-		}
-		w.spanV3(s.d)
-	}
-	w.b = append(w.b, ']')
-	w.writeFields(w.extras(in.Extra, "info", "data."))
-	w.b = append(w.b, '}')
-	w.writeFields(w.extras(in.Extra, "info", "trace."))
-	w.b = append(w.b, '}')
+	w.finishTrace(t, "trace_metadata", true)
 }
 
 func (w *mlflowWriter) durationMS(k string, d time.Duration) {
@@ -335,8 +317,17 @@ func (w *mlflowWriter) traceV2(t *Trace) {
 	if in.ResponsePreview != "" {
 		w.loss.add("info.response_preview", 1)
 	}
+	w.finishTrace(t, "request_metadata", false)
+}
+
+// finishTrace serves traceV3 and traceV2: it ends the info object (the
+// metadata under metadataKey, tags, assessments, kept members), writes the
+// data object with the spans (spanV3 or spanV2) and closes the trace, kept
+// members of data and of the trace object included.
+func (w *mlflowWriter) finishTrace(t *Trace, metadataKey string, v3 bool) {
+	in := &t.Info
 	w.comma()
-	w.stringMap("request_metadata", in.Metadata, in.RawMetadata)
+	w.stringMap(metadataKey, in.Metadata, in.RawMetadata)
 	w.comma()
 	w.stringMap("tags", in.Tags, nil)
 	w.assessments(in.Assessments)
@@ -347,7 +338,11 @@ func (w *mlflowWriter) traceV2(t *Trace) {
 		if i > 0 {
 			w.comma()
 		}
-		w.spanV2(s.d)
+		if v3 {
+			w.spanV3(s.d)
+		} else {
+			w.spanV2(s.d)
+		}
 	}
 	w.b = append(w.b, ']')
 	w.writeFields(w.extras(in.Extra, "info", "data."))
