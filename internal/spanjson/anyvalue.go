@@ -199,8 +199,10 @@ func stringMember(name string, v gjson.Result) (string, error) {
 }
 
 // int64Member reads an OTLP 64-bit integer written as a decimal string (the
-// spec) or a bare JSON number (tolerated), never through float64.
-func int64Member(name string, v gjson.Result) (int64, error) {
+// spec) or a bare JSON number (tolerated), never through float64. name
+// places its errors: a member name (AnyValue intValue) or a jsonPath, built
+// only for an error (timeField).
+func int64Member[N string | jsonPath](name N, v gjson.Result) (int64, error) {
 	var text string
 	switch v.Type {
 	case gjson.String:

@@ -532,20 +532,12 @@ func stringField(v gjson.Result, p jsonPath) (string, error) {
 // timeField reads unix nanoseconds (a proto fixed64) written as a decimal
 // string or a bare number, never through float64.
 func timeField(v gjson.Result, p jsonPath) (int64, error) {
-	var text string
-	switch v.Type {
-	case gjson.Null:
+	if v.Type == gjson.Null {
 		return 0, nil
-	case gjson.String:
-		text = v.Str
-	case gjson.Number:
-		text = v.Raw
-	default:
-		return 0, fmt.Errorf("%s must be an integer or a decimal string, got %s", p, describeJSONKind(v))
 	}
-	n, ok := parseJSONInt(text)
-	if !ok {
-		return 0, fmt.Errorf("%s %q is not a 64-bit integer", p, text)
+	n, err := int64Member(p, v)
+	if err != nil {
+		return 0, err
 	}
 	if n < 0 {
 		return 0, fmt.Errorf("%s: negative time %d", p, n)
