@@ -142,14 +142,7 @@ func (p *reader) keyString(key []byte) string {
 			return unescapeJSON(key)
 		}
 	}
-	if s, ok := p.intern[bytesString(key)]; ok {
-		return s
-	}
-	s := string(key)
-	if len(p.intern) < maxInterned {
-		p.intern[s] = s
-	}
-	return s
+	return p.interned(bytesString(key))
 }
 
 // stringAt decodes the validated string at b[i] == '"' and returns it and
@@ -165,14 +158,7 @@ func (p *reader) stringAt(i int) (string, int) {
 	if b[k] == '"' {
 		content := b[j:k]
 		if len(content) <= maxInternSize {
-			if s, ok := p.intern[bytesString(content)]; ok {
-				return s, k + 1
-			}
-			s := string(content)
-			if len(p.intern) < maxInterned {
-				p.intern[s] = s
-			}
-			return s, k + 1
+			return p.interned(bytesString(content)), k + 1
 		}
 		return p.arenaString(content), k + 1
 	}
