@@ -605,14 +605,7 @@ func otlpTraceInfo(spans []Span) TraceInfo {
 		info.TraceID = d.Opaque.TraceID
 	}
 	info.RequestTime = time.Unix(0, d.StartTime).UTC()
-	switch {
-	case d.EndTime == 0:
-		info.State = StateInProgress
-	case d.Status.Code == StatusError:
-		info.State = StateError
-	default:
-		info.State = StateOK
-	}
+	info.State = rootSpanState(d)
 	if d.EndTime != 0 {
 		info.HasDuration = true
 		if d.EndTime > d.StartTime {
@@ -620,6 +613,20 @@ func otlpTraceInfo(spans []Span) TraceInfo {
 		}
 	}
 	return info
+}
+
+// rootSpanState serves the trace infos rebuilt from spans (OTLP and the
+// MLflow readers): the state a trace's root span d implies, IN_PROGRESS
+// while it runs, ERROR if it failed, OK otherwise.
+func rootSpanState(d *SpanData) TraceState {
+	switch {
+	case d.EndTime == 0:
+		return StateInProgress
+	case d.Status.Code == StatusError:
+		return StateError
+	default:
+		return StateOK
+	}
 }
 
 func otlpRootSpan(spans []Span) Span {
