@@ -404,22 +404,13 @@ func (p *reader) fastSpanV3(i int, d *SpanData) int {
 			return e
 		case "status":
 			return p.fastStatusV3(v, d)
-		case "attributes":
-			if p.raw[v] == '{' {
-				var e int
-				d.Attributes, rawKeys, e = p.fastAttributes(v)
-				return e
-			}
-		case "events":
-			if e, ok := p.emptyArray(v); ok {
-				d.Events = []Event{}
+		default:
+			if e, ok := p.fastSharedMember(key, v, d, &rawKeys); ok {
 				return e
 			}
 		}
 		// Everything else (and the unusual forms above): the gjson reader.
-		e := p.vskip(v)
-		val := p.sub(v, e)
-		k := gjson.Result{Type: gjson.String, Str: bytesString(key), Raw: p.json[ks : ks+len(key)+2], Index: ks}
+		k, val, e := p.slowMember(key, ks, v)
 		p.spanMemberV3(k, val, d, &extras, &rawKeys)
 		return e
 	})
@@ -469,26 +460,46 @@ func (p *reader) fastSpanV2(i int, d *SpanData) int {
 			var e int
 			d.Status.Message, e = p.strOrRaw(v)
 			return e
-		case "attributes":
-			if p.raw[v] == '{' {
-				var e int
-				d.Attributes, rawKeys, e = p.fastAttributes(v)
-				return e
-			}
-		case "events":
-			if e, ok := p.emptyArray(v); ok {
-				d.Events = []Event{}
+		default:
+			if e, ok := p.fastSharedMember(key, v, d, &rawKeys); ok {
 				return e
 			}
 		}
-		e := p.vskip(v)
-		val := p.sub(v, e)
-		k := gjson.Result{Type: gjson.String, Str: bytesString(key), Raw: p.json[ks : ks+len(key)+2], Index: ks}
+		k, val, e := p.slowMember(key, ks, v)
 		p.spanMemberV2(k, val, d, &extras, &rawKeys)
 		return e
 	})
 	p.finishSpan(d, extras, rawKeys)
 	return end
+}
+
+// fastSharedMember serves fastSpanV3 and fastSpanV2 for the members both
+// span dicts write alike in their common forms: attributes as an object, an
+// empty events list. ok is false for any other member or form.
+func (p *reader) fastSharedMember(key []byte, v int, d *SpanData, rawKeys *[]string) (end int, ok bool) {
+	switch string(key) {
+	case "attributes":
+		if p.raw[v] == '{' {
+			d.Attributes, *rawKeys, end = p.fastAttributes(v)
+			return end, true
+		}
+	case "events":
+		if end, ok = p.emptyArray(v); ok {
+			d.Events = []Event{}
+			return end, true
+		}
+	}
+	return 0, false
+}
+
+// slowMember serves fastSpanV3 and fastSpanV2 in handing a member to the
+// gjson readers: the key (raw, at ks) and the value at v as gjson results,
+// and the index after the value.
+func (p *reader) slowMember(key []byte, ks, v int) (k, val gjson.Result, end int) {
+	end = p.vskip(v)
+	val = p.sub(v, end)
+	k = gjson.Result{Type: gjson.String, Str: bytesString(key), Raw: p.json[ks : ks+len(key)+2], Index: ks}
+	return k, val, end
 }
 
 func (p *reader) emptyArray(v int) (int, bool) {
