@@ -171,18 +171,11 @@ func (p *reader) stringAt(i int) (string, int) {
 	for {
 		// b[k] is a backslash here.
 		k++
-		switch c := b[k]; c {
-		case 'b':
-			out = append(out, '\b')
-		case 'f':
-			out = append(out, '\f')
-		case 'n':
-			out = append(out, '\n')
-		case 'r':
-			out = append(out, '\r')
-		case 't':
-			out = append(out, '\t')
-		case 'u':
+		if c, ok := unescapeByte(b[k]); ok {
+			out = append(out, c)
+		} else if c != 'u' {
+			panic(errBadJSON)
+		} else {
 			// Rare: decode this escape (and a surrogate pair) the slow way.
 			e := k + 5
 			if !isHex(b[k+1]) || !isHex(b[k+2]) || !isHex(b[k+3]) || !isHex(b[k+4]) {
@@ -193,10 +186,6 @@ func (p *reader) stringAt(i int) (string, int) {
 			}
 			out = appendUnescaped(out, b[k-1:e])
 			k = e - 1
-		case '"', '\\', '/':
-			out = append(out, c)
-		default:
-			panic(errBadJSON)
 		}
 		k++
 		n := skipSafe(b, k)
@@ -589,39 +578,49 @@ func appendUnescaped(out, s []byte) []byte {
 			continue
 		}
 		i++
-		switch s[i] {
-		case 'b':
-			out = append(out, '\b')
-		case 'f':
-			out = append(out, '\f')
-		case 'n':
-			out = append(out, '\n')
-		case 'r':
-			out = append(out, '\r')
-		case 't':
-			out = append(out, '\t')
-		case 'u':
-			r := rune(hexVal(s[i+1 : i+5]))
-			i += 4
-			if utf16.IsSurrogate(r) {
-				if i+6 < len(s) && s[i+1] == '\\' && s[i+2] == 'u' {
-					r2 := rune(hexVal(s[i+3 : i+7]))
-					if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
-						r = dec
-						i += 6
-					} else {
-						r = utf8.RuneError
-					}
+		if c, ok := unescapeByte(s[i]); ok || c != 'u' {
+			out = append(out, c) // not ok: a letter valid JSON never has, kept
+			continue
+		}
+		r := rune(hexVal(s[i+1 : i+5]))
+		i += 4
+		if utf16.IsSurrogate(r) {
+			if i+6 < len(s) && s[i+1] == '\\' && s[i+2] == 'u' {
+				r2 := rune(hexVal(s[i+3 : i+7]))
+				if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
+					r = dec
+					i += 6
 				} else {
 					r = utf8.RuneError
 				}
+			} else {
+				r = utf8.RuneError
 			}
-			out = utf8.AppendRune(out, r)
-		default: // '"', '\\', '/'
-			out = append(out, s[i])
 		}
+		out = utf8.AppendRune(out, r)
 	}
 	return out
+}
+
+// unescapeByte serves stringAt and appendUnescaped: the byte the one-letter
+// JSON escape \c stands for and true, or c itself and false when c is not
+// such a letter ('u' among others).
+func unescapeByte(c byte) (byte, bool) {
+	switch c {
+	case 'b':
+		return '\b', true
+	case 'f':
+		return '\f', true
+	case 'n':
+		return '\n', true
+	case 'r':
+		return '\r', true
+	case 't':
+		return '\t', true
+	case '"', '\\', '/':
+		return c, true
+	}
+	return c, false
 }
 
 func hexVal(h []byte) uint32 {
