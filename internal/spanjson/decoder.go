@@ -183,15 +183,7 @@ func (d *Decoder) fill() bool {
 // start of the input).
 func (d *Decoder) skipSpace() error {
 	for {
-		i := d.start
-		for i < d.n {
-			c := d.buf[i]
-			if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
-				break
-			}
-			i++
-		}
-		d.advance(i)
+		d.advance(skipWS(d.buf[:d.n], d.start))
 		if d.start < d.n {
 			if d.docs == 0 && d.line == 1 && d.col == 1 && d.n-d.start >= 3 && bytes.HasPrefix(d.buf[d.start:d.n], []byte("\xef\xbb\xbf")) {
 				d.start += 3

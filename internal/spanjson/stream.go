@@ -264,15 +264,7 @@ func (d *Decoder) frameElement(line, col int) (end int, ends map[int]int, err er
 // skipSpaceIn consumes whitespace inside a document.
 func (d *Decoder) skipSpaceIn() error {
 	for {
-		i := d.start
-		for i < d.n {
-			c := d.buf[i]
-			if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
-				break
-			}
-			i++
-		}
-		d.advance(i)
+		d.advance(skipWS(d.buf[:d.n], d.start))
 		if d.start < d.n {
 			return nil
 		}
