@@ -128,35 +128,18 @@ func (d *otlpDecoder) finishWarnings() {
 }
 
 func (d *otlpDecoder) resourceSpans(v gjson.Result, path string) error {
-	if !v.IsObject() {
-		return fmt.Errorf("%s: want an object, got %s", path, describeJSONKind(v))
-	}
 	res := &Resource{}
-	var scopeLists []gjson.Result
-	var scopeListNames []string
-	var err error
-	v.ForEach(func(k, x gjson.Result) bool {
-		switch k.Str {
-		case "resource":
-			err = d.resource(x, res, path+".resource")
-		case "scopeSpans", "scope_spans", "instrumentationLibrarySpans", "instrumentation_library_spans":
-			scopeLists = append(scopeLists, x)
-			scopeListNames = append(scopeListNames, k.Str)
-		case "schemaUrl", "schema_url":
-			res.SchemaURL, err = stringField(x, jsonPath{path, k.Str})
-		default:
-			res.Extra.Fields = append(res.Extra.Fields, rawField(resourceSpansExtraPrefix+k.Str, x))
-		}
-		return err == nil
-	})
+	lists, err := d.wrapper(v, path, otlpWrapper{
+		objectKeys:  []string{"resource"},
+		listKeys:    []string{"scopeSpans", "scope_spans", "instrumentationLibrarySpans", "instrumentation_library_spans"},
+		extraPrefix: resourceSpansExtraPrefix,
+	}, func(x gjson.Result, p string) error { return d.resource(x, res, p) }, &res.SchemaURL, &res.Extra)
 	if err != nil {
 		return err
 	}
-	markOTLPExtras(&res.Extra)
-	for j, list := range scopeLists {
-		name := scopeListNames[j]
-		if err := forEachItem(list, path+"."+name, func(i int, x gjson.Result) error {
-			return d.scopeSpans(x, res, path+"."+name+"["+strconv.Itoa(i)+"]")
+	for _, list := range lists {
+		if err := forEachItem(list.v, list.path, func(i int, x gjson.Result) error {
+			return d.scopeSpans(x, res, list.path+"["+strconv.Itoa(i)+"]")
 		}); err != nil {
 			return err
 		}
@@ -164,39 +147,67 @@ func (d *otlpDecoder) resourceSpans(v gjson.Result, path string) error {
 	return nil
 }
 
+// otlpWrapper names the members of an OTLP ResourceSpans or ScopeSpans
+// object: its one object (the resource or scope, any spelling), its lists,
+// and the key prefix its unknown members are kept under.
+type otlpWrapper struct {
+	objectKeys, listKeys []string
+	extraPrefix          string
+}
+
+// otlpList is a list member of a wrapper and its path.
+type otlpList struct {
+	v    gjson.Result
+	path string
+}
+
+// wrapper serves resourceSpans and scopeSpans: it decodes the wrapper object
+// v at path, its object member with object, schemaUrl into *schemaURL, the
+// other members kept in extra (under w.extraPrefix, marked OTLP), and
+// returns its lists for the caller to decode.
+func (d *otlpDecoder) wrapper(v gjson.Result, path string, w otlpWrapper, object func(x gjson.Result, path string) error, schemaURL *string, extra *Extras) ([]otlpList, error) {
+	if !v.IsObject() {
+		return nil, fmt.Errorf("%s: want an object, got %s", path, describeJSONKind(v))
+	}
+	var lists []otlpList
+	var err error
+	v.ForEach(func(k, x gjson.Result) bool {
+		switch {
+		case slices.Contains(w.objectKeys, k.Str):
+			err = object(x, path+"."+k.Str)
+		case slices.Contains(w.listKeys, k.Str):
+			lists = append(lists, otlpList{x, path + "." + k.Str})
+		case k.Str == "schemaUrl" || k.Str == "schema_url":
+			*schemaURL, err = stringField(x, jsonPath{path, k.Str})
+		default:
+			extra.Fields = append(extra.Fields, rawField(w.extraPrefix+k.Str, x))
+		}
+		return err == nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	markOTLPExtras(extra)
+	return lists, nil
+}
+
 func (d *otlpDecoder) resource(v gjson.Result, res *Resource, path string) error {
 	return attributedObject(v, path, &res.Attributes, &res.DroppedAttributes, &res.Extra, nil)
 }
 
 func (d *otlpDecoder) scopeSpans(v gjson.Result, res *Resource, path string) error {
-	if !v.IsObject() {
-		return fmt.Errorf("%s: want an object, got %s", path, describeJSONKind(v))
-	}
 	sc := &Scope{}
-	var spans []gjson.Result
-	var spansName []string
-	var err error
-	v.ForEach(func(k, x gjson.Result) bool {
-		switch k.Str {
-		case "scope", "instrumentationLibrary", "instrumentation_library":
-			err = d.scope(x, sc, path+"."+k.Str)
-		case "spans":
-			spans = append(spans, x)
-			spansName = append(spansName, k.Str)
-		case "schemaUrl", "schema_url":
-			sc.SchemaURL, err = stringField(x, jsonPath{path, k.Str})
-		default:
-			sc.Extra.Fields = append(sc.Extra.Fields, rawField(scopeSpansExtraPrefix+k.Str, x))
-		}
-		return err == nil
-	})
+	lists, err := d.wrapper(v, path, otlpWrapper{
+		objectKeys:  []string{"scope", "instrumentationLibrary", "instrumentation_library"},
+		listKeys:    []string{"spans"},
+		extraPrefix: scopeSpansExtraPrefix,
+	}, func(x gjson.Result, p string) error { return d.scope(x, sc, p) }, &sc.SchemaURL, &sc.Extra)
 	if err != nil {
 		return err
 	}
-	markOTLPExtras(&sc.Extra)
-	for _, list := range spans {
-		if err := forEachItem(list, path+".spans", func(i int, x gjson.Result) error {
-			return d.span(x, res, sc, path+".spans["+strconv.Itoa(i)+"]")
+	for _, list := range lists {
+		if err := forEachItem(list.v, list.path, func(i int, x gjson.Result) error {
+			return d.span(x, res, sc, list.path+"["+strconv.Itoa(i)+"]")
 		}); err != nil {
 			return err
 		}
