@@ -958,15 +958,23 @@ func (w *otlpWriter) id(key string, id []byte, opaque string, otlpOrigin, omitZe
 	w.byte('"')
 }
 
+// openWithIDs serves span and link: it opens the object with its traceId,
+// spanId and traceState, and returns the opaque id texts (none when opaque
+// is nil).
+func (w *otlpWriter) openWithIDs(traceID TraceID, spanID SpanID, traceState string, opaque *OpaqueIDs, otlpOrigin bool) OpaqueIDs {
+	var op OpaqueIDs
+	if opaque != nil {
+		op = *opaque
+	}
+	w.id(`{"traceId":`, traceID[:], op.TraceID, otlpOrigin, false)
+	w.id(`,"spanId":`, spanID[:], op.SpanID, otlpOrigin, false)
+	w.optString("traceState", traceState)
+	return op
+}
+
 func (w *otlpWriter) span(d *SpanData) {
 	otlpOrigin := d.Resource != nil || d.Scope != nil
-	var op OpaqueIDs
-	if d.Opaque != nil {
-		op = *d.Opaque
-	}
-	w.id(`{"traceId":`, d.TraceID[:], op.TraceID, otlpOrigin, false)
-	w.id(`,"spanId":`, d.SpanID[:], op.SpanID, otlpOrigin, false)
-	w.optString("traceState", d.TraceState)
+	op := w.openWithIDs(d.TraceID, d.SpanID, d.TraceState, d.Opaque, otlpOrigin)
 	w.id(`,"parentSpanId":`, d.ParentID[:], op.ParentID, otlpOrigin, true)
 	w.optUint("flags", d.Flags)
 	w.str(`,"name":`)
@@ -1033,13 +1041,7 @@ func (w *otlpWriter) event(e *Event) {
 }
 
 func (w *otlpWriter) link(l *Link, otlpOrigin bool) {
-	var op OpaqueIDs
-	if l.Opaque != nil {
-		op = *l.Opaque
-	}
-	w.id(`{"traceId":`, l.TraceID[:], op.TraceID, otlpOrigin, false)
-	w.id(`,"spanId":`, l.SpanID[:], op.SpanID, otlpOrigin, false)
-	w.optString("traceState", l.TraceState)
+	w.openWithIDs(l.TraceID, l.SpanID, l.TraceState, l.Opaque, otlpOrigin)
 	w.optAttrs(l.Attributes, true)
 	w.optUint("droppedAttributesCount", l.DroppedAttributes)
 	w.optUint("flags", l.Flags)
