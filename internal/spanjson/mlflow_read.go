@@ -375,16 +375,14 @@ func (p *reader) stringMap(v gjson.Result, what string, raw *map[string]bool) ma
 // trace_info (§2.4) is the same but for the duration and time encodings,
 // which both are accepted.
 func (p *reader) infoV3(v gjson.Result) TraceInfo {
-	var in TraceInfo
-	var extras []Field
-	v.ForEach(func(k, val gjson.Result) bool {
-		switch k.Str {
+	return p.info(v, "trace_metadata", func(in *TraceInfo, k string, val gjson.Result) bool {
+		switch k {
 		case "trace_id":
 			in.TraceID = p.str(val)
 		case "client_request_id":
 			in.ClientRequestID = p.str(val)
 		case "trace_location":
-			p.location(val, &in)
+			p.location(val, in)
 		case "request_time":
 			in.RequestTime = p.timeValue(val, "request_time")
 		case "execution_duration_ms":
@@ -397,27 +395,17 @@ func (p *reader) infoV3(v gjson.Result) TraceInfo {
 			in.RequestPreview = p.str(val)
 		case "response_preview":
 			in.ResponsePreview = p.str(val)
-		case "trace_metadata":
-			in.Metadata = p.stringMap(val, "trace_metadata", &in.RawMetadata)
-		case "tags":
-			in.Tags = p.stringMap(val, "tags", nil)
-		case "assessments":
-			in.Assessments = p.rawList(val)
 		default:
-			extras = append(extras, p.field(k, val))
+			return false
 		}
 		return true
 	})
-	p.keepExtras(&in.Extra, extras)
-	return in
 }
 
 // infoV2 decodes MLflow 2 trace info (formats.md §2.2).
 func (p *reader) infoV2(v gjson.Result) TraceInfo {
-	var in TraceInfo
-	var extras []Field
-	v.ForEach(func(k, val gjson.Result) bool {
-		switch k.Str {
+	return p.info(v, "request_metadata", func(in *TraceInfo, k string, val gjson.Result) bool {
+		switch k {
 		case "request_id":
 			in.TraceID = p.str(val)
 		case "experiment_id":
@@ -431,11 +419,28 @@ func (p *reader) infoV2(v gjson.Result) TraceInfo {
 			in.ExecutionDuration, in.HasDuration = p.msDuration(val, "execution_time_ms")
 		case "status":
 			in.State = p.state(val)
-		case "request_metadata":
-			in.Metadata = p.stringMap(val, "request_metadata", &in.RawMetadata)
-		case "tags":
+		default:
+			return false
+		}
+		return true
+	})
+}
+
+// info serves infoV3 and infoV2: it decodes the trace info object v,
+// offering each member to member first (which reports whether it took it);
+// the members both versions write alike (the metadata under metadataKey,
+// tags, assessments) are read here, any other is kept.
+func (p *reader) info(v gjson.Result, metadataKey string, member func(in *TraceInfo, k string, val gjson.Result) bool) TraceInfo {
+	var in TraceInfo
+	var extras []Field
+	v.ForEach(func(k, val gjson.Result) bool {
+		switch {
+		case member(&in, k.Str, val):
+		case k.Str == metadataKey:
+			in.Metadata = p.stringMap(val, metadataKey, &in.RawMetadata)
+		case k.Str == "tags":
 			in.Tags = p.stringMap(val, "tags", nil)
-		case "assessments":
+		case k.Str == "assessments":
 			in.Assessments = p.rawList(val)
 		default:
 			extras = append(extras, p.field(k, val))
