@@ -10,8 +10,10 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 all: build
 
+VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+
 build:
-	$(GO) build -o $(BIN) ./cmd/tracectl
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/tracectl
 
 demo: build
 	./$(BIN) show $(DEMO)

@@ -30,8 +30,16 @@ scripts are in the completions/ directory of the source tree.`,
   tracectl completion zsh > "${fpath[1]}/_tracectl"
   tracectl completion fish > ~/.config/fish/completions/tracectl.fish
   tracectl completion powershell | Out-String | Invoke-Expression`,
-		ValidArgs:             shells,
-		Args:                  cobra.MatchAll(cobra.ExactArgs(1), cobra.OnlyValidArgs),
+		ValidArgs: shells,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usageErrorf("completion needs one shell: bash, zsh, fish or powershell (e.g. tracectl completion bash)")
+			}
+			if err := cobra.OnlyValidArgs(cmd, args); err != nil {
+				return usageErrorf("unknown shell %q: want bash, zsh, fish or powershell", args[0])
+			}
+			return nil
+		},
 		DisableFlagsInUseLine: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			root := cmd.Root()

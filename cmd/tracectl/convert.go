@@ -77,6 +77,10 @@ fields included. What the target schema cannot carry is listed on stderr,
 per trace: "tracectl: warning: trace ID: dropped FIELD (N)". With --strict
 any such loss is an error (exit 1) and nothing is written.
 
+OTLP has no trace-level record: trace info (tags, metadata, previews, and a
+trace state that the spans do not show, such as ERROR with every span OK) is
+rebuilt from the spans when read back, so what differs is reported as lost.
+
 Streaming: the input is converted one JSON document at a time, so memory
 follows the largest trace, not the input size. OTLP JSON Lines (the
 collector's file exporter) may spread one trace over several lines:
@@ -364,8 +368,14 @@ func (c *converter) write(h *heldTrace) error {
 	var w io.Writer = io.Discard
 	sinking := !c.strict || c.stats.Lossy == 0
 	if sinking {
+		// --dir names the file after the id the written trace has (v2 ->
+		// v3 gives a tr- id), which a reader of the file will show.
+		name := spanjson.WrittenTraceID(c.schema, &h.t)
+		if name == "" {
+			name = id
+		}
 		var err error
-		if w, err = c.sink.Begin(id); err != nil {
+		if w, err = c.sink.Begin(name); err != nil {
 			return err
 		}
 	}

@@ -3,11 +3,14 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -48,6 +51,10 @@ func inputsFrom(args []string, stdin io.Reader) ([]inputSource, error) {
 			if err != nil {
 				return nil, &hintError{err: fmt.Errorf("cannot read %s: %w", a, unwrapPathError(err)), hint: "check the file name; use - to read standard input"}
 			}
+			if fi, err := f.Stat(); err == nil && fi.IsDir() {
+				f.Close()
+				return nil, &hintError{err: fmt.Errorf("%s: is a directory", a), hint: fmt.Sprintf("pass the trace files in it, e.g. %s", shellName(a)+string(filepath.Separator)+"*.json")}
+			}
 			return f, nil
 		}})
 	}
@@ -62,67 +69,171 @@ func unwrapPathError(err error) error {
 	return err
 }
 
-// pendingTrace is a trace registered with the manager while inputs are
-// read: where it was first seen and the spans the manager cannot hold
-// (a repeated span id would replace the first; the tree reports them).
+// pendingTrace is a trace seen in the inputs and not yet handed on: where
+// it was first seen, its info, and where its spans are. A trace read from a
+// document with real MLflow info is complete at that document: it is taken
+// back from the manager at once (trace) and handed on as soon as every
+// trace seen before it has been. A trace whose info was derived from its
+// spans (OTLP, TraceData, bare span lists) may go on in later documents:
+// the manager holds it (inManager) until all inputs are read.
 type pendingTrace struct {
-	otelID spanjson.TraceID
-	source string
-	schema spanjson.Schema
-	shape  string
-	info   spanjson.TraceInfo
-	seen   map[spanjson.SpanID]struct{}
-	extra  []spanjson.Span
+	otelID    spanjson.TraceID
+	source    string
+	schema    spanjson.Schema
+	shape     string
+	info      spanjson.TraceInfo
+	realInfo  bool // info read from an MLflow document, not derived from spans
+	adopted   bool // realInfo came after the manager registered the trace
+	inManager bool
+	trace     *spanjson.Trace // taken from the manager, held for output order
+	prompts   []spanjson.PromptVersion
+	// seen fingerprints each span held by span id, so a span given again
+	// with the same content is dropped and one with the same id but other
+	// content is kept (the tree reports it).
+	seen    map[spanjson.SpanID]uint64
+	extra   []spanjson.Span
+	emitted bool
+	noted   bool // a repeat of this trace was reported
 }
 
-// loadTraces reads every input, feeds each trace through the trace manager
-// (register the trace, register its spans, pop it whole once all inputs are
-// read, so traces split over several documents come out complete) and
-// builds the span tree of each. Decode and tree warnings go to warn; they
-// never stop the output. Traces come out in the order they were first seen.
+// loader reads the inputs and hands out each trace once it is complete.
+type loader struct {
+	ctx      context.Context
+	mgr      *manager.Manager
+	expired  []*manager.ManagerTrace
+	warn     func(spanjson.Warning)
+	emit     func(*render.TraceView) error
+	order    []*pendingTrace // not yet handed on, in order of first sight
+	byOTel   map[spanjson.TraceID]*pendingTrace
+	byMLflow map[string]*pendingTrace // traces with real info by MLflow trace id
+}
+
+// loadTraces reads every input and returns its traces in the order they
+// were first seen; see streamTraces.
 func loadTraces(ctx context.Context, ins []inputSource, warn func(spanjson.Warning)) ([]*render.TraceView, error) {
-	var expired []*manager.ManagerTrace
-	mgr := manager.New(manager.Config{
+	var views []*render.TraceView
+	err := streamTraces(ctx, ins, warn, func(v *render.TraceView) error {
+		views = append(views, v)
+		return nil
+	})
+	return views, err
+}
+
+// streamTraces reads every input, feeds each trace through the trace
+// manager (register the trace, register its spans, pop it whole) and hands
+// each trace with its span tree to emit, in the order traces were first
+// seen. Traces of MLflow documents are complete at their document and are
+// handed on (and released) as soon as the traces before them were; traces
+// derived from spans (OTLP, split over several documents) are held until
+// all inputs are read. Decode and tree warnings go to warn; they never stop
+// the output.
+func streamTraces(ctx context.Context, ins []inputSource, warn func(spanjson.Warning), emit func(*render.TraceView) error) error {
+	l := &loader{ctx: ctx, warn: warn, emit: emit, byOTel: map[spanjson.TraceID]*pendingTrace{}, byMLflow: map[string]*pendingTrace{}}
+	l.mgr = manager.New(manager.Config{
 		TTL:           10 * 365 * 24 * time.Hour, // traces leave by PopTrace, not by age
 		CheckInterval: time.Hour,
 		MaxSize:       math.MaxInt32,
-		OnExpire:      func(t *manager.ManagerTrace) { expired = append(expired, t) },
+		OnExpire:      func(t *manager.ManagerTrace) { l.expired = append(l.expired, t) },
 	})
-	defer mgr.Close()
-
-	var order []*pendingTrace
-	byID := map[spanjson.TraceID]*pendingTrace{}
+	defer l.mgr.Close()
 	for _, in := range ins {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return err
 		}
-		if err := loadInput(ctx, mgr, in, byID, &order, warn); err != nil {
-			return nil, err
+		if err := l.loadInput(in); err != nil {
+			return err
 		}
 	}
+	for _, p := range l.order {
+		if p.inManager {
+			l.take(p)
+		}
+	}
+	return l.flush()
+}
 
-	for _, p := range order {
-		p.seen = nil // every input is read: free the id sets before traces are copied out
+// take moves p's trace out of the manager.
+func (l *loader) take(p *pendingTrace) {
+	t := spanjson.Trace{Info: p.info}
+	mt := l.mgr.PopTrace(p.otelID)
+	if mt == nil {
+		mt = takeExpired(&l.expired, p.info.TraceID)
 	}
-	views := make([]*render.TraceView, 0, len(order))
-	for _, p := range order {
-		t := spanjson.Trace{Info: p.info}
-		var prompts []spanjson.PromptVersion
-		if mt := mgr.PopTrace(p.otelID); mt != nil {
-			t, prompts = mt.Trace, mt.Prompts
-		} else if mt := takeExpired(&expired, p.info.TraceID); mt != nil {
-			t, prompts = mt.Trace, mt.Prompts
+	if mt != nil {
+		t, p.prompts = mt.Trace, mt.Prompts
+		if p.adopted {
+			// The info came with a later document than the one the
+			// manager registered: it wins; previews fall back to the root's.
+			in := p.info
+			if in.RequestPreview == "" {
+				in.RequestPreview = t.Info.RequestPreview
+			}
+			if in.ResponsePreview == "" {
+				in.ResponsePreview = t.Info.ResponsePreview
+			}
+			t.Info = in
 		}
-		t.Spans = append(t.Spans, p.extra...)
-		tree, warnings := spanjson.BuildTree(t.Spans)
-		for _, w := range warnings {
-			warn(w)
-		}
-		v := render.NewTraceView(p.source, p.schema, p.shape, &t, tree)
-		v.Prompts = prompts
-		views = append(views, v)
 	}
-	return views, nil
+	p.inManager = false
+	p.trace = &t
+}
+
+// flush hands on the complete traces at the head of the order.
+func (l *loader) flush() error {
+	k := 0
+	for ; k < len(l.order) && !l.order[k].inManager; k++ {
+		p := l.order[k]
+		if err := l.emitTrace(p); err != nil {
+			return err
+		}
+	}
+	l.order = l.order[:copy(l.order, l.order[k:])]
+	if len(l.order) == 0 {
+		l.order = nil // let a grown backing array go
+	}
+	return nil
+}
+
+func (l *loader) emitTrace(p *pendingTrace) error {
+	t := p.trace
+	p.trace, p.emitted = nil, true
+	t.Spans = append(t.Spans, p.extra...)
+	p.extra = nil
+	if !p.realInfo {
+		t.Info = infoFromSpans(t.Info, t.Spans)
+	}
+	tree, warnings := spanjson.BuildTree(t.Spans)
+	for _, w := range warnings {
+		l.warn(w)
+	}
+	l.warnBackwards(t)
+	v := render.NewTraceView(p.source, p.schema, p.shape, t, tree)
+	v.Prompts = p.prompts
+	p.prompts = nil
+	return l.emit(v)
+}
+
+// warnBackwards warns once per trace about spans that end before they
+// start (their duration shows as 0).
+func (l *loader) warnBackwards(t *spanjson.Trace) {
+	n := 0
+	var first spanjson.Span
+	for _, s := range t.Spans {
+		if s.EndTime() != 0 && s.EndTime() < s.StartTime() {
+			if n == 0 {
+				first = s
+			}
+			n++
+		}
+	}
+	if n == 0 {
+		return
+	}
+	msg := fmt.Sprintf("span %q ends before it starts: its duration shows as 0", first.Name())
+	if n > 1 {
+		msg = fmt.Sprintf("%d spans end before they start (the first is %q): their durations show as 0", n, first.Name())
+	}
+	l.warn(spanjson.Warning{Where: "trace " + t.Info.TraceID, Msg: msg})
 }
 
 func takeExpired(list *[]*manager.ManagerTrace, traceID string) *manager.ManagerTrace {
@@ -135,13 +246,20 @@ func takeExpired(list *[]*manager.ManagerTrace, traceID string) *manager.Manager
 	return nil
 }
 
-func loadInput(ctx context.Context, mgr *manager.Manager, in inputSource, byID map[spanjson.TraceID]*pendingTrace, order *[]*pendingTrace, warn func(spanjson.Warning)) error {
+func (l *loader) loadInput(in inputSource) error {
 	rc, err := in.open()
 	if err != nil {
 		return err
 	}
 	defer rc.Close()
-	dec := spanjson.NewDecoder(rc, in.name)
+	br := bufio.NewReaderSize(rc, 512)
+	if magic, _ := br.Peek(4); binaryInput(magic) != "" {
+		return &hintError{
+			err:  fmt.Errorf("%s: the input is not JSON: it looks %s", in.name, binaryInput(magic)),
+			hint: fmt.Sprintf("decompress it first, e.g. zcat %s | tracectl …", shellName(in.name)),
+		}
+	}
+	dec := spanjson.NewDecoder(br, in.name)
 	doc, err := dec.Next()
 	for {
 		if err == io.EOF {
@@ -150,7 +268,7 @@ func loadInput(ctx context.Context, mgr *manager.Manager, in inputSource, byID m
 		if err != nil {
 			return decodeError(in.name, err)
 		}
-		if err := ctx.Err(); err != nil {
+		if err := l.ctx.Err(); err != nil {
 			return err
 		}
 		// Read one document ahead: when doc was the input's last (a single
@@ -160,41 +278,265 @@ func loadInput(ctx context.Context, mgr *manager.Manager, in inputSource, byID m
 		if nextErr == io.EOF {
 			dec = nil
 		}
-		if err := registerDocument(mgr, in.name, doc, byID, order, warn); err != nil {
+		if err := l.registerDocument(in.name, doc); err != nil {
+			return err
+		}
+		doc = nil
+		if err := l.flush(); err != nil {
 			return err
 		}
 		doc, err = next, nextErr
 	}
 }
 
+// binaryInput names the compression of an input that starts with magic
+// ("gzip-compressed", …), "" for anything else.
+func binaryInput(magic []byte) string {
+	switch {
+	case len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
+		return "gzip-compressed"
+	case len(magic) >= 4 && string(magic[:4]) == "\x28\xb5\x2f\xfd":
+		return "zstd-compressed"
+	case len(magic) >= 3 && string(magic[:3]) == "BZh":
+		return "bzip2-compressed"
+	case len(magic) >= 4 && string(magic[:4]) == "PK\x03\x04":
+		return "zip-compressed"
+	}
+	return ""
+}
+
+// looksBinary reports whether text has bytes JSON text never has: NUL,
+// other control characters than whitespace, or bytes that are not UTF-8.
+func looksBinary(text string) bool {
+	if !utf8.ValidString(text) {
+		return true
+	}
+	for i := 0; i < len(text); i++ {
+		if c := text[i]; c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
+			return true
+		}
+	}
+	return false
+}
+
+// shellName is name as a shell word for a hint ("FILE" for stdin).
+func shellName(name string) string {
+	if name == "<stdin>" {
+		return "FILE"
+	}
+	if strings.ContainsAny(name, " \t'\"$`\\|&;<>()*?[]{}!#~") {
+		return "'" + strings.ReplaceAll(name, "'", `'\''`) + "'"
+	}
+	return name
+}
+
 // registerDocument feeds a document's traces and spans to the manager.
-func registerDocument(mgr *manager.Manager, name string, doc *spanjson.Document, byID map[spanjson.TraceID]*pendingTrace, order *[]*pendingTrace, warn func(spanjson.Warning)) error {
+func (l *loader) registerDocument(name string, doc *spanjson.Document) error {
 	for _, w := range doc.Warnings {
-		warn(w)
+		l.warn(w)
 	}
 	for ti := range doc.Traces {
 		t := &doc.Traces[ti]
+		real := hasRealInfo(doc, &t.Info)
 		otelID := otelTraceIDOf(t)
-		p := byID[otelID]
-		if p == nil {
-			p = &pendingTrace{otelID: otelID, source: name, schema: doc.Schema, shape: doc.Shape, info: t.Info, seen: map[spanjson.SpanID]struct{}{}}
-			byID[otelID] = p
-			*order = append(*order, p)
-			mgr.RegisterTrace(otelID, t.Info)
+		var p *pendingTrace
+		if real {
+			p = l.byMLflow[t.Info.TraceID]
+			if q := l.byOTel[otelID]; p == nil && q != nil && !q.realInfo && !q.emitted {
+				p = q // the spans seen so far had no info: this is it
+			}
+		} else {
+			p = l.byOTel[otelID]
 		}
-		for si, s := range t.Spans {
-			if _, dup := p.seen[s.SpanID()]; dup {
-				p.extra = append(p.extra, s)
+		if p != nil && p.emitted {
+			if l.repeatsAll(p, t.Spans) {
+				if !p.noted {
+					p.noted = true
+					l.warn(spanjson.Warning{Where: name, Msg: fmt.Sprintf("trace %s was already read: this copy is dropped", p.info.TraceID)})
+				}
 				continue
 			}
-			p.seen[s.SpanID()] = struct{}{}
-			if err := mgr.RegisterSpan(spanjson.LiveSpanFrom(s)); err != nil {
-				return fmt.Errorf("%s: trace %s: %w", name, t.Info.TraceID, err)
+			l.warn(spanjson.Warning{Where: name, Msg: fmt.Sprintf("trace %s goes on after it was shown: the rest is shown as another trace", p.info.TraceID)})
+			p = nil
+		}
+		if p == nil {
+			if err := l.newTrace(name, doc, t, otelID, real); err != nil {
+				return err
 			}
-			t.Spans[si] = spanjson.Span{} // the manager holds it now
+			continue
+		}
+		if real && !p.realInfo {
+			p.info, p.realInfo, p.adopted = t.Info, true, true
+			p.schema, p.shape = doc.Schema, doc.Shape
+			l.byMLflow[t.Info.TraceID] = p
+		}
+		if err := l.addSpans(name, p, t); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// newTrace starts a trace first seen in doc.
+func (l *loader) newTrace(name string, doc *spanjson.Document, t *spanjson.Trace, otelID spanjson.TraceID, real bool) error {
+	p := &pendingTrace{otelID: otelID, source: name, schema: doc.Schema, shape: doc.Shape, info: t.Info, realInfo: real, seen: map[spanjson.SpanID]uint64{}}
+	l.order = append(l.order, p)
+	if real {
+		l.byMLflow[t.Info.TraceID] = p
+	}
+	if q := l.byOTel[otelID]; q != nil && q.inManager {
+		// Another MLflow trace with the same OpenTelemetry id is held: keep
+		// this one apart from it, outside the manager.
+		p.trace = &spanjson.Trace{Info: t.Info}
+		return l.addSpans(name, p, t)
+	}
+	l.byOTel[otelID] = p
+	l.mgr.RegisterTrace(otelID, t.Info)
+	p.inManager = true
+	if err := l.addSpans(name, p, t); err != nil {
+		return err
+	}
+	if real {
+		l.take(p) // complete at its document
+	}
+	return nil
+}
+
+// addSpans adds t's spans to p: a span identical to one held is dropped, a
+// different span with a held id is kept aside for the tree to report.
+func (l *loader) addSpans(name string, p *pendingTrace, t *spanjson.Trace) error {
+	for si, s := range t.Spans {
+		fp := spanFingerprint(s)
+		if s.SpanID().IsZero() {
+			// No id: nothing tells it is a copy; the tree gives it one.
+			fp = 0
+		}
+		if old, dup := p.seen[s.SpanID()]; dup {
+			if old != fp || fp == 0 {
+				p.extra = append(p.extra, s)
+			}
+			t.Spans[si] = spanjson.Span{}
+			continue
+		}
+		p.seen[s.SpanID()] = fp
+		if p.inManager {
+			if err := l.mgr.RegisterSpan(spanjson.LiveSpanFrom(s)); err != nil {
+				return fmt.Errorf("%s: trace %s: %w", name, t.Info.TraceID, err)
+			}
+		} else {
+			p.trace.Spans = append(p.trace.Spans, s)
+		}
+		t.Spans[si] = spanjson.Span{} // held elsewhere now
+	}
+	return nil
+}
+
+// repeatsAll reports whether every span is one p already had.
+func (l *loader) repeatsAll(p *pendingTrace, spans []spanjson.Span) bool {
+	for _, s := range spans {
+		if fp, ok := p.seen[s.SpanID()]; !ok || s.SpanID().IsZero() || fp != spanFingerprint(s) {
+			return false
+		}
+	}
+	return true
+}
+
+// spanFingerprint hashes what tells a span apart from another with the
+// same id: name, parent, times and status. A copy of a span (the same file
+// twice, or an MLflow file and its OTLP conversion) hashes the same.
+func spanFingerprint(s spanjson.Span) uint64 {
+	h := fnv.New64a()
+	var b [8]byte
+	put := func(v uint64) {
+		binary.LittleEndian.PutUint64(b[:], v)
+		h.Write(b[:])
+	}
+	h.Write([]byte(s.Name()))
+	h.Write([]byte{0})
+	h.Write([]byte(s.ParentID().String()))
+	put(uint64(s.StartTime()))
+	put(uint64(s.EndTime()))
+	put(uint64(s.Status().Code))
+	h.Write([]byte(s.Status().Message))
+	return h.Sum64()
+}
+
+// hasRealInfo reports whether a trace of doc came with MLflow trace info
+// (which is kept) rather than info the reader derived from its spans (OTLP,
+// TraceData, bare span lists), which is derived again from the whole
+// assembled trace.
+func hasRealInfo(doc *spanjson.Document, in *spanjson.TraceInfo) bool {
+	switch {
+	case doc.Schema == spanjson.SchemaOTLP:
+		return false
+	case strings.Contains(doc.Shape, "TraceData"), strings.HasSuffix(doc.Shape, " spans"):
+		return false
+	case strings.Contains(doc.Shape, "mixed"):
+		return !infoLooksDerived(in)
+	}
+	return true
+}
+
+// infoLooksDerived reports whether info holds nothing a reader could not
+// have derived from spans (a TraceData or a bare span list has no info).
+func infoLooksDerived(in *spanjson.TraceInfo) bool {
+	return in.ExperimentID == "" && in.LocationType == "" && len(in.Location) == 0 &&
+		in.ClientRequestID == "" && in.RequestPreview == "" && in.ResponsePreview == "" &&
+		len(in.Tags) == 0 && len(in.Metadata) == 0 && len(in.Assessments) == 0 && len(in.Extra.Fields) == 0
+}
+
+// infoFromSpans sets the request time, state and duration of a trace info
+// that was derived from spans from the root span of the whole assembled
+// trace, in exact nanoseconds, whatever order its documents came in.
+func infoFromSpans(in spanjson.TraceInfo, spans []spanjson.Span) spanjson.TraceInfo {
+	root, ok := rootSpan(spans)
+	if !ok {
+		return in
+	}
+	if root.StartTime() != 0 {
+		in.RequestTime = time.Unix(0, root.StartTime()).UTC()
+	}
+	in.ExecutionDuration, in.HasDuration = 0, false
+	switch {
+	case root.EndTime() == 0:
+		in.State = spanjson.StateInProgress
+	case root.Status().Code == spanjson.StatusError:
+		in.State = spanjson.StateError
+	default:
+		in.State = spanjson.StateOK
+	}
+	if root.EndTime() != 0 && root.EndTime() >= root.StartTime() {
+		in.ExecutionDuration, in.HasDuration = root.Duration(), true
+	}
+	if _, ok := in.Tags[spanjson.TagIncomplete]; ok {
+		in.State = spanjson.StateError // written by collect without its root
+	}
+	return in
+}
+
+// rootSpan is the earliest span without a parent, else the earliest span
+// whose parent is not among spans.
+func rootSpan(spans []spanjson.Span) (spanjson.Span, bool) {
+	var root spanjson.Span
+	found := false
+	for _, s := range spans {
+		if s.IsRoot() && (!found || s.StartTime() < root.StartTime()) {
+			root, found = s, true
+		}
+	}
+	if found {
+		return root, true
+	}
+	ids := make(map[spanjson.SpanID]struct{}, len(spans))
+	for _, s := range spans {
+		ids[s.SpanID()] = struct{}{}
+	}
+	for _, s := range spans {
+		if _, ok := ids[s.ParentID()]; !ok && (!found || s.StartTime() < root.StartTime()) {
+			root, found = s, true
+		}
+	}
+	return root, found
 }
 
 // otelTraceIDOf is the OpenTelemetry id the trace's spans carry, else one
@@ -213,7 +555,13 @@ func otelTraceIDOf(t *spanjson.Trace) spanjson.TraceID {
 // offending line of a syntax error) and names the input in any other.
 func decodeError(name string, err error) error {
 	var se *spanjson.SyntaxError
-	if errors.As(err, &se) || strings.HasPrefix(err.Error(), name+":") {
+	if errors.As(err, &se) {
+		if looksBinary(se.LineText) {
+			return &hintError{err: err, hint: "the input looks binary, not JSON text: is it compressed or the wrong file?"}
+		}
+		return err
+	}
+	if strings.HasPrefix(err.Error(), name+":") {
 		return err
 	}
 	return fmt.Errorf("%s: %w", name, err)
@@ -267,19 +615,31 @@ func (w *warner) finish() {
 
 // loadArgs loads the traces named by a read command's arguments.
 func loadArgs(ctx context.Context, streams *render.IOStreams, args []string) ([]*render.TraceView, error) {
+	var views []*render.TraceView
+	err := streamArgs(ctx, streams, args, func(v *render.TraceView) error {
+		views = append(views, v)
+		return nil
+	})
+	return views, err
+}
+
+// streamArgs hands each trace named by a read command's arguments to emit
+// as soon as it is complete (see streamTraces), so a command that lets each
+// trace go after emit holds only the traces still being read.
+func streamArgs(ctx context.Context, streams *render.IOStreams, args []string, emit func(*render.TraceView) error) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	if len(args) == 0 && streams.InTTY {
-		return nil, &hintError{err: usageErrorf("no input: standard input is a terminal"), hint: "name trace files, or pipe traces in: cat trace.json | tracectl show"}
+		return &hintError{err: usageErrorf("no input: standard input is a terminal"), hint: "name trace files, or pipe traces in: cat trace.json | tracectl show"}
 	}
 	ins, err := inputsFrom(args, streams.In)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	w := &warner{streams: streams}
 	defer w.finish()
-	return loadTraces(ctx, ins, w.warn)
+	return streamTraces(ctx, ins, w.warn, emit)
 }
 
 // writeJSON writes one value per trace (or span) as a JSON array or JSON
@@ -342,13 +702,13 @@ func printErrorContext(streams *render.IOStreams, err error) {
 	for end < len(line) && !utf8.RuneStart(line[end]) {
 		end++
 	}
-	clipped := strings.Map(func(r rune) rune {
-		if r == '\t' {
-			return ' '
-		}
-		return r
-	}, line[start:end])
-	caret := utf8.RuneCountInString(line[start:col])
+	// Escaped like every text from the data: a binary input must not write
+	// raw bytes or escape sequences to the terminal.
+	clean := func(s string) string {
+		return render.Printable(strings.ReplaceAll(s, "\t", " "))
+	}
+	clipped := clean(line[start:end])
+	caret := utf8.RuneCountInString(clean(line[start:col]))
 	if start > 0 {
 		clipped = "…" + clipped
 		caret++

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 
 	gocmp "github.com/google/go-cmp/cmp"
 
@@ -157,5 +158,117 @@ func TestWarningsAreCapped(t *testing.T) {
 	}
 	if lines[maxWarnings] != "tracectl: warning: 7 more warnings not shown" {
 		t.Errorf("last line = %q", lines[maxWarnings])
+	}
+}
+
+// otlpStatusLine is otlpLine with a status code (2: ERROR).
+func otlpStatusLine(traceID, spanID, parentID, name string, start, end, code int) string {
+	return fmt.Sprintf(`{"resourceSpans":[{"resource":{},"scopeSpans":[{"scope":{},"spans":[{"traceId":%q,"spanId":%q,"parentSpanId":%q,"name":%q,"startTimeUnixNano":"%d","endTimeUnixNano":"%d","status":{"code":%d}}]}]}]}`,
+		traceID, spanID, parentID, name, start, end, code)
+}
+
+func TestLoadSplitTraceInfoIndependentOfOrder(t *testing.T) {
+	child := otlpStatusLine(traceA, "0000000000000002", "0000000000000001", "child", 1_100_000_000, 1_200_000_000, 2)
+	root := otlpStatusLine(traceA, "0000000000000001", "", "root", 1_000_000_000, 2_000_000_007, 0)
+	for name, in := range map[string]string{"child first": child + "\n" + root, "root first": root + "\n" + child} {
+		t.Run(name, func(t *testing.T) {
+			views, _ := loadString(t, in)
+			if len(views) != 1 {
+				t.Fatalf("got %d traces, want 1", len(views))
+			}
+			v := views[0]
+			// The root's span: 1.000000007s exactly, status UNSET → OK.
+			if got, want := v.Duration(), 1_000_000_007*time.Nanosecond; got != want {
+				t.Errorf("duration = %v, want %v (the root span's, in exact nanoseconds)", got, want)
+			}
+			if got := v.State(); got != spanjson.StateOK {
+				t.Errorf("state = %s, want OK (from the root span, not the failing child)", got)
+			}
+			if got := v.Trace.Info.RequestTime.UnixNano(); got != 1_000_000_000 {
+				t.Errorf("request time = %d, want the root's start", got)
+			}
+		})
+	}
+}
+
+func TestLoadDropsIdenticalRepeatsOfSpans(t *testing.T) {
+	in := strings.Join([]string{
+		otlpLine(traceA, "0000000000000001", "", "root", 10, 40),
+		otlpLine(traceA, "0000000000000002", "0000000000000001", "child", 11, 20),
+	}, "\n")
+	views, warnings := loadString(t, in, in)
+	if len(views) != 1 {
+		t.Fatalf("got %d traces, want 1", len(views))
+	}
+	if n := len(views[0].Spans()); n != 2 {
+		t.Errorf("got %d spans, want 2: the second copy must be dropped", n)
+	}
+	if len(warnings) != 0 {
+		t.Errorf("warnings = %v, want none for identical copies", warnings)
+	}
+}
+
+// mlflowV3 is an MLflow 3 trace document with info (MLflow id mlflowID) and
+// one root span of OpenTelemetry trace otelB64.
+func mlflowV3(mlflowID, state, name string) string {
+	return fmt.Sprintf(`{"info":{"trace_id":%q,"request_time":"2025-01-01T00:00:00.000Z","execution_duration_ms":5,"state":%q,"trace_metadata":{},"tags":{}},"data":{"spans":[{"trace_id":"CvdlGRbNQ92ESOshHIAxnA==","span_id":"EAAAAAAAAAE=","parent_span_id":null,"name":%q,"start_time_unix_nano":1735689600000000000,"end_time_unix_nano":1735689600005000000,"status":{"code":"STATUS_CODE_OK","message":""},"attributes":{}}]}}`,
+		mlflowID, state, name)
+}
+
+func TestLoadSameMLflowTraceTwiceIsOneTrace(t *testing.T) {
+	doc := mlflowV3("tr-"+traceB, "OK", "agent")
+	views, warnings := loadString(t, doc, doc)
+	if len(views) != 1 {
+		t.Fatalf("got %d traces, want 1", len(views))
+	}
+	if n := len(views[0].Spans()); n != 1 {
+		t.Errorf("got %d spans, want 1", n)
+	}
+	for _, w := range warnings {
+		if strings.Contains(w.Msg, "repeats span id") {
+			t.Errorf("unexpected warning %v", w)
+		}
+	}
+}
+
+func TestLoadKeepsMLflowTracesWithDifferentIDsApart(t *testing.T) {
+	// Two MLflow traces that share an OpenTelemetry trace id.
+	views, _ := loadString(t, mlflowV3("tr-first", "OK", "one")+"\n"+mlflowV3("tr-second", "ERROR", "two"))
+	if len(views) != 2 {
+		t.Fatalf("got %d traces, want 2", len(views))
+	}
+	got := []string{views[0].TraceID() + " " + string(views[0].State()) + " " + views[0].Name(), views[1].TraceID() + " " + string(views[1].State()) + " " + views[1].Name()}
+	if diff := gocmp.Diff([]string{"tr-first OK one", "tr-second ERROR two"}, got); diff != "" {
+		t.Errorf("traces (-want +got):\n%s", diff)
+	}
+}
+
+func TestLoadMLflowInfoWinsOverEarlierOTLPSpans(t *testing.T) {
+	otlp := otlpStatusLine(traceB, "1000000000000001", "", "agent", 1735689600000000000, 1735689600005000000, 1)
+	views, _ := loadString(t, otlp, mlflowV3("tr-"+traceB, "ERROR", "agent"))
+	if len(views) != 1 {
+		t.Fatalf("got %d traces, want 1", len(views))
+	}
+	if got := views[0].State(); got != spanjson.StateError {
+		t.Errorf("state = %s, want ERROR from the MLflow info", got)
+	}
+	if n := len(views[0].Spans()); n != 1 {
+		t.Errorf("got %d spans, want 1 (the copies are the same span)", n)
+	}
+}
+
+func TestLoadDerivedDurationIsExact(t *testing.T) {
+	// A TraceData (no info): the reader derives whole milliseconds; the
+	// duration shown is the root span's, to the nanosecond.
+	in := `{"spans":[{"trace_id":"AAAAAAAAAAAAAAAAAAAABA==","span_id":"AAAAAAAAAAE=","parent_span_id":null,"name":"fast","start_time_unix_nano":1700000000000000000,"end_time_unix_nano":1700000000000999999,"status":{"code":"STATUS_CODE_OK"},"attributes":{}}]}`
+	views, _ := loadString(t, in)
+	if len(views) != 1 {
+		t.Fatalf("got %d traces, want 1", len(views))
+	}
+	if got := views[0].Duration(); got != 999999*time.Nanosecond {
+		t.Errorf("duration = %v, want 999.999µs", got)
+	}
+	if got := views[0].RootJSON().DurationNS; got != 999999 {
+		t.Errorf("duration_ns = %d, want 999999", got)
 	}
 }

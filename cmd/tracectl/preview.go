@@ -51,18 +51,26 @@ func runPreview(opts *previewOptions) error {
 	if opts.width < 0 {
 		return usageErrorf("invalid --width %d: want 0 (automatic) or more", opts.width)
 	}
-	views, err := loadArgs(opts.ctx, opts.streams, opts.inputs)
+	if opts.output != outputText {
+		var rows []render.PreviewJSON
+		err := streamArgs(opts.ctx, opts.streams, opts.inputs, func(v *render.TraceView) error {
+			rows = append(rows, v.PreviewJSON(opts.width))
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return writeJSON(opts.streams, opts.output, rows)
+	}
+	p := render.NewPrinter(opts.streams)
+	limit, first := p.PreviewLimit(opts.width), true
+	err := streamArgs(opts.ctx, opts.streams, opts.inputs, func(v *render.TraceView) error {
+		p.PreviewRow(v.PreviewJSON(limit), first)
+		first = false
+		return nil
+	})
 	if err != nil {
 		return err
 	}
-	if opts.output != outputText {
-		items := make([]render.PreviewJSON, 0, len(views))
-		for _, v := range views {
-			items = append(items, v.PreviewJSON(opts.width))
-		}
-		return writeJSON(opts.streams, opts.output, items)
-	}
-	p := render.NewPrinter(opts.streams)
-	p.Preview(views, opts.width)
 	return p.Flush()
 }

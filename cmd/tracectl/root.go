@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 
@@ -149,10 +150,58 @@ func newVersionCmd(streams *render.IOStreams) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the tracectl version",
-		Args:  cobra.NoArgs,
+		Long: `Print the tracectl version: the one stamped at build time (make build
+stamps git describe), else the module version, then the VCS revision the
+binary was built from (marked "modified" when the tree had changes) and the
+Go version.`,
+		Example: "  tracectl version",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, err := fmt.Fprintf(streams.Out, "tracectl %s\n", version)
+			info, _ := debug.ReadBuildInfo()
+			_, err := fmt.Fprintln(streams.Out, versionText(version, info))
 			return err
 		},
 	}
+}
+
+// versionText is the version line: "tracectl VERSION (REVISION[, modified],
+// GOVERSION)", VERSION being the stamped one, else the module's, else "dev".
+func versionText(stamped string, info *debug.BuildInfo) string {
+	v := stamped
+	if info == nil {
+		return "tracectl " + v
+	}
+	if (v == "" || v == "dev") && info.Main.Version != "" && info.Main.Version != "(devel)" {
+		v = info.Main.Version
+	}
+	if v == "" {
+		v = "dev"
+	}
+	var parts []string
+	var rev string
+	modified := false
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			modified = s.Value == "true"
+		}
+	}
+	if rev != "" {
+		if len(rev) > 12 {
+			rev = rev[:12]
+		}
+		parts = append(parts, "revision "+rev)
+		if modified {
+			parts = append(parts, "modified")
+		}
+	}
+	if info.GoVersion != "" {
+		parts = append(parts, info.GoVersion)
+	}
+	if len(parts) == 0 {
+		return "tracectl " + v
+	}
+	return "tracectl " + v + " (" + strings.Join(parts, ", ") + ")"
 }

@@ -40,18 +40,18 @@ func runRoots(opts *rootsOptions) error {
 	if err := checkOutput(opts.output); err != nil {
 		return err
 	}
-	views, err := loadArgs(opts.ctx, opts.streams, opts.inputs)
+	var rows []render.RootJSON
+	err := streamArgs(opts.ctx, opts.streams, opts.inputs, func(v *render.TraceView) error {
+		rows = append(rows, v.RootJSON())
+		return nil
+	})
 	if err != nil {
 		return err
 	}
 	if opts.output != outputText {
-		items := make([]render.RootJSON, 0, len(views))
-		for _, v := range views {
-			items = append(items, v.RootJSON())
-		}
-		return writeJSON(opts.streams, opts.output, items)
+		return writeJSON(opts.streams, opts.output, rows)
 	}
 	p := render.NewPrinter(opts.streams)
-	p.Roots(views)
+	p.RootRows(rows)
 	return p.Flush()
 }

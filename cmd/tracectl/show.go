@@ -35,6 +35,10 @@ one line "NAME ×N" whose duration and self time are the run's totals;
 that are not printed (folded, below --depth, or healthy with --errors-only).
 Self time is the part of a span's duration not covered by its children.
 
+With --errors-only, only traces that failed (state ERROR or an ERROR span)
+are shown, each with the paths from a root to its failing spans; a last line
+says how many traces without failures were left out.
+
 With -o json, each trace is an object with its spans in tree order (never
 folded); -o jsonl writes one trace per line.`,
 		Example: `  tracectl show trace.json
@@ -49,7 +53,7 @@ folded); -o jsonl writes one trace per line.`,
 	}
 	f := cmd.Flags()
 	f.IntVar(&opts.Depth, "depth", 0, "print this many levels of spans (1: roots only; 0: all)")
-	f.BoolVar(&opts.ErrorsOnly, "errors-only", false, "print only the paths from a root to failing spans")
+	f.BoolVar(&opts.ErrorsOnly, "errors-only", false, "print only failed traces and the paths from a root to failing spans")
 	f.BoolVar(&opts.Attributes, "attributes", false, "print each span's attributes")
 	f.BoolVar(&opts.Events, "events", false, "print each span's events")
 	f.BoolVar(&opts.NoFold, "no-fold", false, "do not fold runs of similar sibling spans")
@@ -64,17 +68,14 @@ func runShow(opts *showOptions) error {
 	if opts.Depth < 0 {
 		return usageErrorf("invalid --depth %d: want 0 (all levels) or more", opts.Depth)
 	}
-	views, err := loadArgs(opts.ctx, opts.streams, opts.inputs)
-	if err != nil {
-		return err
-	}
 	if opts.output != outputText {
 		bw := bufio.NewWriterSize(opts.streams.Out, 64<<10)
 		jw := render.NewJSONWriter(bw, opts.output == outputJSONL)
-		for _, v := range views {
-			if err := jw.WriteShow(v, opts.ShowOptions); err != nil {
-				return err
-			}
+		err := streamArgs(opts.ctx, opts.streams, opts.inputs, func(v *render.TraceView) error {
+			return jw.WriteShow(v, opts.ShowOptions)
+		})
+		if err != nil {
+			return err
 		}
 		if err := jw.Close(); err != nil {
 			return err
@@ -82,8 +83,18 @@ func runShow(opts *showOptions) error {
 		return bw.Flush()
 	}
 	p := render.NewPrinter(opts.streams)
-	for _, v := range views {
+	clean := 0
+	err := streamArgs(opts.ctx, opts.streams, opts.inputs, func(v *render.TraceView) error {
+		if opts.ErrorsOnly && !v.Failed() {
+			clean++
+			return nil
+		}
 		p.Show(v, opts.ShowOptions)
+		return nil
+	})
+	if err != nil {
+		return err
 	}
+	p.CleanTraces(clean)
 	return p.Flush()
 }

@@ -56,19 +56,19 @@ func runStatus(opts *statusOptions) error {
 	if opts.failOn != failOnNone && opts.failOn != failOnError {
 		return usageErrorf("invalid --fail-on %q: want none or error", opts.failOn)
 	}
-	views, err := loadArgs(opts.ctx, opts.streams, opts.inputs)
+	var rows []render.StatusReportJSON
+	err := streamArgs(opts.ctx, opts.streams, opts.inputs, func(v *render.TraceView) error {
+		rows = append(rows, v.StatusJSON())
+		return nil
+	})
 	if err != nil {
 		return err
 	}
 	if opts.output != outputText {
-		items := make([]render.StatusReportJSON, 0, len(views))
-		for _, v := range views {
-			items = append(items, v.StatusJSON())
-		}
-		err = writeJSON(opts.streams, opts.output, items)
+		err = writeJSON(opts.streams, opts.output, rows)
 	} else {
 		p := render.NewPrinter(opts.streams)
-		p.Status(views)
+		p.StatusRows(rows)
 		err = p.Flush()
 	}
 	if err != nil {
@@ -76,13 +76,13 @@ func runStatus(opts *statusOptions) error {
 	}
 	if opts.failOn == failOnError {
 		failed := 0
-		for _, v := range views {
-			if v.Failed() {
+		for _, r := range rows {
+			if r.Failed {
 				failed++
 			}
 		}
 		if failed > 0 {
-			return &checkFailedError{msg: fmt.Sprintf("%d of %d traces failed (state ERROR or an ERROR span)", failed, len(views))}
+			return &checkFailedError{msg: fmt.Sprintf("%d of %d traces failed (state ERROR or an ERROR span)", failed, len(rows))}
 		}
 	}
 	return nil

@@ -48,8 +48,8 @@ func (l *sinkLosses) Losses() []spanjson.Loss {
 
 // encodeTrace writes ct in schema. OTLP has no trace-level record, so the
 // incomplete marker travels as the resource attribute tracectl.incomplete of
-// every span, and the tag, the ERROR state and the times derived from the
-// spans are not reported as lost.
+// every span (the OTLP reader turns it back into the tag and the ERROR
+// state), and the times derived from the spans are not reported as lost.
 func encodeTrace(dst []byte, schema spanjson.Schema, ct *CollectedTrace) ([]byte, []spanjson.Loss, error) {
 	if schema != spanjson.SchemaOTLP || ct.Incomplete == "" {
 		return spanjson.AppendTrace(dst, schema, &ct.Trace)
@@ -78,10 +78,6 @@ func encodeTrace(dst []byte, schema spanjson.Schema, ct *CollectedTrace) ([]byte
 		switch l.Field {
 		case "info.state", "info.request_time", "info.execution_duration":
 			// Derived from the spans, which carry them.
-		case "info.tags":
-			if l.Count > 1 {
-				kept = append(kept, spanjson.Loss{Field: l.Field, Count: l.Count - 1})
-			}
 		default:
 			kept = append(kept, l)
 		}

@@ -22,8 +22,17 @@ func (v *TraceView) Previews() (request, response string) {
 		in, hasIn = v.Tree.Spans[r].Inputs()
 		out, hasOut = v.Tree.Spans[r].Outputs()
 	}
-	return strings.TrimSpace(previewOf(v.Trace.Info.RequestPreview, in, hasIn, requestText)),
-		strings.TrimSpace(previewOf(v.Trace.Info.ResponsePreview, out, hasOut, responseText))
+	return noNull(previewOf(v.Trace.Info.RequestPreview, in, hasIn, requestText)),
+		noNull(previewOf(v.Trace.Info.ResponsePreview, out, hasOut, responseText))
+}
+
+// noNull trims a preview; a JSON null (no input or output) is no preview.
+func noNull(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "null" {
+		return ""
+	}
+	return s
 }
 
 func previewOf(info string, root any, hasRoot bool, extract func(any) (string, bool)) string {

@@ -61,7 +61,9 @@ func (p *Printer) writeTable(cols []column) {
 	widths := make([]int, len(cols))
 	for c, col := range cols {
 		widths[c] = width(col.header)
-		for _, cell := range col.cells {
+		for r, cell := range col.cells {
+			cell = Printable(cell) // trace data: one line, no escape sequences
+			col.cells[r] = cell
 			widths[c] = max(widths[c], width(cell))
 		}
 	}

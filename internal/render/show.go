@@ -31,7 +31,7 @@ const maxIndent = 24
 // sibling spans folded together.
 type treeLine struct {
 	members  []int // span indices on this line: one, or a folded run
-	hidden   int   // descendants not printed (folded away or below --depth)
+	hidden   int   // descendants not printed (folded away, below --depth, healthy with --errors-only)
 	depth    int
 	last     bool // last of its siblings
 	kidsNext bool // its children are printed next
@@ -160,6 +160,13 @@ func (w *treeWalker) walk(fn func(l *treeLine, prefix []byte)) {
 			for _, m := range g {
 				line.hidden += w.v.size[m] - 1
 			}
+		} else if w.hasErr != nil {
+			// --errors-only: the healthy children are not printed.
+			for _, k := range w.v.childrenOf(first) {
+				if !w.hasErr[k] {
+					line.hidden += w.v.size[k]
+				}
+			}
 		}
 
 		linePrefix = append(linePrefix[:0], w.prefix...)
@@ -196,7 +203,7 @@ func nameCell(v *TraceView, l *treeLine) string {
 		b.WriteString(itoa(l.depth))
 		b.WriteString(" ")
 	}
-	b.WriteString(v.Tree.Spans[l.members[0]].Name())
+	b.WriteString(Printable(v.Tree.Spans[l.members[0]].Name()))
 	if len(l.members) > 1 {
 		b.WriteString(" ×")
 		b.WriteString(itoa(len(l.members)))
@@ -211,7 +218,7 @@ func nameCell(v *TraceView, l *treeLine) string {
 
 // nameWidth is the width of nameCell(v, l) without building it.
 func nameWidth(v *TraceView, l *treeLine) int {
-	n := width(v.Tree.Spans[l.members[0]].Name())
+	n := width(Printable(v.Tree.Spans[l.members[0]].Name()))
 	if l.depth > maxIndent {
 		n += 2 + len(itoa(l.depth))
 	}
@@ -243,6 +250,14 @@ func errorText(s spanjson.Span) string {
 	return "no exception or message recorded"
 }
 
+// CleanTraces ends a --errors-only listing: how many traces had no
+// failure and were not shown.
+func (p *Printer) CleanTraces(n int) {
+	if n > 0 {
+		p.w.WriteString(p.th.paint(p.th.ok, itoa(n)+plural(n, " trace", " traces")+" without failures not shown") + "\n")
+	}
+}
+
 // Show writes the trace's header, previews and span tree.
 func (p *Printer) Show(v *TraceView, o ShowOptions) {
 	p.showHeader(v)
@@ -259,9 +274,9 @@ func (p *Printer) showHeader(v *TraceView) {
 		p.w.WriteString(value)
 		p.w.WriteByte('\n')
 	}
-	field("trace", th.paint(th.bold, v.TraceID()))
+	field("trace", th.paint(th.bold, Printable(v.TraceID())))
 	if name := v.Name(); name != "" {
-		field("name", name)
+		field("name", Printable(name))
 	}
 	state := v.State()
 	field("state", th.paint(th.stateStyle(state), string(state)))
@@ -286,8 +301,8 @@ func (p *Printer) showHeader(v *TraceView) {
 	if v.Shape != "" {
 		schema += " (" + v.Shape + ")"
 	}
-	field("schema", schema)
-	field("source", v.Source)
+	field("schema", Printable(schema))
+	field("source", Printable(v.Source))
 	req, resp := v.Previews()
 	if req != "" {
 		field("request", clip(req, p.clipWidth(10)))
@@ -326,9 +341,18 @@ func (p *Printer) showTree(v *TraceView, o ShowOptions) {
 	// pushes only its own row's columns to the right.
 	nameW = min(nameW, pipeNameCap)
 	if p.tty {
+		// On a terminal every line fits the width: the bar takes what the
+		// columns leave, and when that is too little for a useful bar it
+		// goes and names get the room (clipped with "…").
+		fixed := typeW + statusW + durW + selfW + 2*4
+		full := nameW
 		nameW = min(nameW, max(p.width/3, 24))
-		barW = p.width - (nameW + typeW + statusW + durW + selfW + 2*5)
-		barW = min(max(barW, 10), 60)
+		barW = p.width - (nameW + fixed + 2)
+		if barW < 10 {
+			barW = 0
+			nameW = min(full, max(p.width-fixed, 8))
+		}
+		barW = min(barW, 60)
 	}
 	t0, t1 := v.Bounds()
 
@@ -492,9 +516,10 @@ func (p *Printer) showDetails(v *TraceView, l *treeLine, prefix []byte, o ShowOp
 		for a := range first.Attributes().All() {
 			p.w.WriteString(th.paint(th.dim, indent))
 			p.w.WriteString("  ")
-			p.w.WriteString(th.paint(th.label, a.Key))
+			key := Printable(a.Key)
+			p.w.WriteString(th.paint(th.label, key))
 			p.w.WriteString(" = ")
-			p.w.WriteString(clip(a.Value, p.clipWidth(used+width(a.Key)+3)))
+			p.w.WriteString(clip(a.Value, p.clipWidth(used+width(key)+3)))
 			p.w.WriteByte('\n')
 		}
 	}
@@ -502,9 +527,13 @@ func (p *Printer) showDetails(v *TraceView, l *treeLine, prefix []byte, o ShowOp
 		for _, e := range first.Events() {
 			p.w.WriteString(th.paint(th.dim, indent))
 			p.w.WriteString("  @")
-			p.w.WriteString(FormatDuration(time.Duration(e.Time - first.StartTime())))
+			if e.Time == 0 { // no timestamp
+				p.w.WriteString("-")
+			} else {
+				p.w.WriteString(FormatDuration(time.Duration(e.Time - first.StartTime())))
+			}
 			p.w.WriteString(" ")
-			p.w.WriteString(th.paint(th.bold, e.Name))
+			p.w.WriteString(th.paint(th.bold, Printable(e.Name)))
 			var kv []string
 			for a := range e.Attributes.All() {
 				kv = append(kv, a.Key+"="+a.Value)

@@ -148,6 +148,7 @@ func clip(s string, n int) string {
 	if strings.ContainsAny(s, "\n\r\t") {
 		s = strings.Join(strings.Fields(s), " ")
 	}
+	s = Printable(s)
 	if n <= 0 || width(s) <= n {
 		return s
 	}

@@ -9,44 +9,57 @@ import (
 // Roots writes one line per trace: trace id, root span id and name, state,
 // duration and span count.
 func (p *Printer) Roots(views []*TraceView) {
+	rows := make([]RootJSON, len(views))
+	for r, v := range views {
+		rows[r] = v.RootJSON()
+	}
+	p.RootRows(rows)
+}
+
+// RootRows is Roots over rows made by TraceView.RootJSON, so a caller can
+// let each trace go once its row is made.
+func (p *Printer) RootRows(rows []RootJSON) {
 	th := p.th
 	cols := []column{
 		{header: "TRACE"}, {header: "ROOT SPAN"}, {header: "NAME"},
 		{header: "STATE"}, {header: "DURATION", right: true}, {header: "SPANS", right: true},
 	}
-	states := make([]spanjson.TraceState, len(views))
-	for r, v := range views {
-		j := v.RootJSON()
-		states[r] = v.State()
+	for _, j := range rows {
 		name := j.RootName
 		if j.RootCount > 1 {
-			name += " (+" + itoa(j.RootCount-1) + " roots)"
+			name += " (+" + itoa(j.RootCount-1) + plural(j.RootCount-1, " root)", " roots)")
 		}
 		cols[0].cells = append(cols[0].cells, j.TraceID)
 		cols[1].cells = append(cols[1].cells, orDash(j.RootSpanID))
 		cols[2].cells = append(cols[2].cells, orDash(name))
 		cols[3].cells = append(cols[3].cells, j.State)
-		cols[4].cells = append(cols[4].cells, FormatDuration(v.Duration()))
+		cols[4].cells = append(cols[4].cells, FormatDuration(time.Duration(j.DurationNS)))
 		cols[5].cells = append(cols[5].cells, itoa(j.SpanCount))
 	}
 	cols[0].paint = func(_ int, s string) string { return th.paint(th.bold, s) }
-	cols[3].paint = func(r int, s string) string { return th.paint(th.stateStyle(states[r]), s) }
+	cols[3].paint = func(r int, s string) string { return th.paint(th.stateStyle(spanjson.TraceState(rows[r].State)), s) }
 	p.writeTable(cols)
 }
 
 // Status writes per trace its state and span counts by status, then a
 // summary line.
 func (p *Printer) Status(views []*TraceView) {
+	rows := make([]StatusReportJSON, len(views))
+	for r, v := range views {
+		rows[r] = v.StatusJSON()
+	}
+	p.StatusRows(rows)
+}
+
+// StatusRows is Status over rows made by TraceView.StatusJSON.
+func (p *Printer) StatusRows(rows []StatusReportJSON) {
 	th := p.th
 	cols := []column{
 		{header: "TRACE"}, {header: "STATE"}, {header: "SPANS", right: true},
 		{header: "OK", right: true}, {header: "ERROR", right: true}, {header: "UNSET", right: true},
 	}
-	states := make([]spanjson.TraceState, len(views))
 	failed := 0
-	for r, v := range views {
-		j := v.StatusJSON()
-		states[r] = v.State()
+	for _, j := range rows {
 		if j.Failed {
 			failed++
 		}
@@ -58,7 +71,7 @@ func (p *Printer) Status(views []*TraceView) {
 		cols[5].cells = append(cols[5].cells, itoa(j.StatusCounts.Unset))
 	}
 	cols[0].paint = func(_ int, s string) string { return th.paint(th.bold, s) }
-	cols[1].paint = func(r int, s string) string { return th.paint(th.stateStyle(states[r]), s) }
+	cols[1].paint = func(r int, s string) string { return th.paint(th.stateStyle(spanjson.TraceState(rows[r].State)), s) }
 	cols[4].paint = func(_ int, s string) string {
 		if s != "0" {
 			return th.paint(th.fail, s)
@@ -66,7 +79,7 @@ func (p *Printer) Status(views []*TraceView) {
 		return s
 	}
 	p.writeTable(cols)
-	summary := itoa(len(views)) + plural(len(views), " trace", " traces") + ", " + itoa(failed) + " failed"
+	summary := itoa(len(rows)) + plural(len(rows), " trace", " traces") + ", " + itoa(failed) + " failed"
 	if failed > 0 {
 		summary = th.paint(th.fail, summary)
 	} else {
@@ -92,23 +105,35 @@ func orDash(s string) string {
 // Preview writes each trace's request and response previews clipped to
 // limit cells (0: the default for the writer).
 func (p *Printer) Preview(views []*TraceView, limit int) {
-	th := p.th
+	limit = p.PreviewLimit(limit)
+	for k, v := range views {
+		p.PreviewRow(v.PreviewJSON(limit), k == 0)
+	}
+}
+
+// PreviewLimit is the clip width Preview uses for limit (0: the default
+// for the writer).
+func (p *Printer) PreviewLimit(limit int) int {
 	if limit <= 0 {
 		limit = p.clipWidth(10)
 	}
-	for k, v := range views {
-		if k > 0 {
-			p.w.WriteByte('\n')
+	return limit
+}
+
+// PreviewRow writes one trace's previews, made by TraceView.PreviewJSON
+// with PreviewLimit; every trace but the first is set off by a blank line.
+func (p *Printer) PreviewRow(j PreviewJSON, first bool) {
+	th := p.th
+	if !first {
+		p.w.WriteByte('\n')
+	}
+	for _, f := range [][2]string{{"trace", th.paint(th.bold, Printable(j.TraceID))}, {"request", orDash(Printable(j.Request))}, {"response", orDash(Printable(j.Response))}} {
+		p.w.WriteString(th.paint(th.label, f[0]))
+		for n := len(f[0]); n < 10; n++ {
+			p.w.WriteByte(' ')
 		}
-		j := v.PreviewJSON(limit)
-		for _, f := range [][2]string{{"trace", th.paint(th.bold, j.TraceID)}, {"request", orDash(j.Request)}, {"response", orDash(j.Response)}} {
-			p.w.WriteString(th.paint(th.label, f[0]))
-			for n := len(f[0]); n < 10; n++ {
-				p.w.WriteByte(' ')
-			}
-			p.w.WriteString(f[1])
-			p.w.WriteByte('\n')
-		}
+		p.w.WriteString(f[1])
+		p.w.WriteByte('\n')
 	}
 }
 

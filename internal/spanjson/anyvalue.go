@@ -87,7 +87,7 @@ func decodeKeyValue(kv gjson.Result, valueIsPlain bool) (Attribute, error) {
 	}
 	val, typ, err := decodeAnyValue(value, valueIsPlain, 0)
 	if err != nil {
-		return Attribute{}, fmt.Errorf(" (key %q): %w", key.Str, err)
+		return Attribute{}, fmt.Errorf(" (key %q): %w", key.Str, located(value, err))
 	}
 	return Attribute{Key: key.Str, Value: val, Type: typ}, nil
 }
@@ -214,7 +214,7 @@ func int64Member[N string | jsonPath](name N, v gjson.Result) (int64, error) {
 	}
 	n, ok := parseJSONInt(text)
 	if !ok {
-		return 0, fmt.Errorf("%s %q is not a 64-bit integer", name, text)
+		return 0, located(v, fmt.Errorf("%s %q is not a 64-bit integer", name, text))
 	}
 	return n, nil
 }

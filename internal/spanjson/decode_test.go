@@ -201,7 +201,9 @@ func TestDecodeInfo(t *testing.T) {
 		RawMetadata: map[string]bool{"is_truncated": true},
 		Tags:        map[string]string{"mlflow.traceName": "predict"},
 		Assessments: []jsonRaw{jsonRaw(`{"assessment_id":"a-1","assessment_name":"correct","feedback":{"value":true}}`)},
-		Extra:       Extras{Schema: SchemaMLflowV3, Fields: []Field{{Key: "future_field", Value: jsonRaw(`{"x":1}`)}}},
+		// "response_preview": "" is marked so a same-schema write keeps it
+		Extra: Extras{Schema: SchemaMLflowV3, Fields: []Field{{Key: "future_field", Value: jsonRaw(`{"x":1}`)},
+			{Key: markEmpty, Value: jsonRaw(`["response_preview"]`)}}},
 	}
 	if diff := cmp.Diff(want, in); diff != "" {
 		t.Errorf("info (-want +got):\n%s", diff)
@@ -224,7 +226,8 @@ func TestDecodeInfo(t *testing.T) {
 	if len(s.Links()) != 1 || s.Links()[0].SpanID.String() != "2222222222222222" {
 		t.Errorf("links = %+v", s.Links())
 	}
-	if diff := cmp.Diff([]Field{{Key: "vendor_extra", Value: jsonRaw(`[1,2]`)}}, s.d.Extra.Fields); diff != "" {
+	wantExtra := []Field{{Key: "vendor_extra", Value: jsonRaw(`[1,2]`)}, {Key: markEmpty, Value: jsonRaw(`["trace_state"]`)}}
+	if diff := cmp.Diff(wantExtra, s.d.Extra.Fields); diff != "" {
 		t.Errorf("span extras (-want +got):\n%s", diff)
 	}
 	if u, ok := s.TokenUsage(); !ok || u.TotalTokens != 668 {
@@ -337,6 +340,15 @@ func TestDecodeErrors(t *testing.T) {
 		{name: "inline:trailing comma inside a later span", input: `{"spans": [{}, {"events": [1,]}]}`, line: 1, col: 30, msg: "invalid character ']'"},
 		{name: "inline:null misspelt in a later span", input: `{"spans": [{}, {"parent_span_id": nul}]}`, line: 1, col: 38, msg: "invalid character '}'"},
 		{name: "inline:long line", input: `{"spans": [` + strings.Repeat(`{"name":"x"},`, 40) + `{"name" 1}]}`, line: 1, col: 540, msg: "invalid character '1' after object key"},
+		// Shape errors point at the offending value with its whole line.
+		{name: "inline:array item", input: "[[1]]", line: 1, col: 2, msg: "an array item is not a trace or span object", lineText: "[[1]]"},
+		{name: "inline:array item on a later line", input: "[\n  {\"spans\": []},\n  7]", wantDocs: 0, line: 3, col: 3, msg: "an array item is not a trace or span object", lineText: "  7]"},
+		{name: "inline:spans not an array", input: `{"spans":5}`, line: 1, col: 10, msg: `"spans" is not an array;`, lineText: `{"spans":5}`},
+		{name: "inline:data not an object", input: `{"data":[]}`, line: 1, col: 9, msg: `"data" is not an object;`},
+		{name: "inline:empty object", input: `{}`, line: 1, col: 1, msg: "unknown document shape (an empty object);"},
+		// An OTLP value the reader cannot take is located at the value.
+		{name: "inline:otlp intValue out of range", input: "{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{\"name\":\"x\",\n \"attributes\":[{\"key\":\"a\",\"value\":{\"intValue\":\"99999999999999999999\"}}]}]}]}]}", line: 2, col: 47, msg: `OTLP document: resourceSpans[0].scopeSpans[0].spans[0].attributes[0] (key "a"): intValue "99999999999999999999" is not a 64-bit integer`},
+		{name: "inline:otlp negative time", input: "{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{\"name\":\"x\",\n \"startTimeUnixNano\": \"-5\"}]}]}]}", line: 2, col: 23, msg: "negative time -5"},
 		{name: "inline:cut inside a span", input: "{\"data\": {\"spans\": [{}, {\"name\": \"x", line: 1, col: 36, msg: "unexpected end of input"},
 	}
 	for _, tt := range tests {
@@ -528,6 +540,8 @@ func TestDecodeDerivedInfo(t *testing.T) {
 		RequestTime:       time.Unix(0, 1738404100000000000).UTC(),
 		ExecutionDuration: 500 * time.Millisecond, HasDuration: true,
 		State: StateError,
+		// a TraceData document: a same-schema write gives no info back
+		Extra: Extras{Schema: SchemaMLflowV2, Fields: []Field{{Key: markShape, Value: jsonRaw(`"spans"`)}}},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("derived info (-want +got):\n%s", diff)

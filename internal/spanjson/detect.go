@@ -2,6 +2,7 @@ package spanjson
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -79,18 +80,16 @@ func collapseRepeats(ws []Warning) []Warning {
 }
 
 func (p *reader) shapeError(index int, msg string) error {
+	return p.errorAt(index, msg+"; "+acceptedShapes)
+}
+
+// errorAt is a SyntaxError at byte index of the document, with the line
+// holding it for the caret display.
+func (p *reader) errorAt(index int, msg string) error {
+	index = min(max(index, 0), len(p.json))
 	l, c := p.position(index)
-	e := &SyntaxError{File: p.file, Line: l, Col: c, Msg: msg + "; " + acceptedShapes}
-	// The line text of the document start.
-	lineEnd := strings.IndexByte(p.json[index:], '\n')
-	if lineEnd < 0 {
-		lineEnd = len(p.json) - index
-	}
-	e.LineText = p.json[index : index+min(lineEnd, maxLineText)]
-	e.LineTextCol = 1
-	if index == 0 {
-		e.LineTextCol = 1
-	}
+	e := &SyntaxError{File: p.file, Line: l, Col: c, Msg: msg}
+	e.LineText, e.LineTextCol = lineTextOf(p.raw, index, c)
 	return e
 }
 
@@ -155,6 +154,9 @@ func (p *reader) object(root gjson.Result, doc *Document) error {
 			p.warnings = append(p.warnings, w)
 		}
 		if err != nil {
+			if i, ok := errorIndex(err); ok {
+				return p.errorAt(i, "OTLP document: "+err.Error())
+			}
 			return fmt.Errorf("%s: OTLP document: %w", where, err)
 		}
 		doc.Traces = traces
@@ -172,6 +174,16 @@ func (p *reader) object(root gjson.Result, doc *Document) error {
 		if !tt.info.Exists() && !tt.spans.Exists() && !tt.data.Exists() {
 			return p.shapeError(tr.Index, `"databricks_output.trace" is not an MLflow trace`)
 		}
+		// The envelope's other members (the model's answer, say) are kept
+		// so a same-schema write gives the envelope back.
+		p.envelope = p.keepPrefixed(nil, envelopePrefix, t.others)
+		p.members(t.databricks.Index, func(key []byte, ks, v int) int {
+			e := p.skip(v)
+			if string(key) != "trace" {
+				p.envelope = append(p.envelope, Field{Key: databricksPrefix + p.keyString(key), Value: p.rawJSON(p.sub(v, e))})
+			}
+			return e
+		})
 		return p.mlflowTrace(tt, doc, "Databricks serving envelope")
 	case t.trace.IsObject() && !t.info.Exists():
 		tt := p.scanTop(t.trace)
@@ -190,6 +202,16 @@ func (p *reader) object(root gjson.Result, doc *Document) error {
 	case looksLikeSpan(root):
 		return p.spanArray([]gjson.Result{root}, doc)
 	}
+	switch {
+	case len(t.keys) == 0:
+		return p.shapeError(0, "unknown document shape (an empty object)")
+	case t.spans.Exists() && !t.spans.IsArray():
+		return p.shapeError(t.spans.Index, `"spans" is not an array`)
+	case t.data.Exists() && !t.data.IsObject():
+		return p.shapeError(t.data.Index, `"data" is not an object`)
+	case t.info.Exists() && !t.info.IsObject():
+		return p.shapeError(t.info.Index, `"info" is not an object`)
+	}
 	keys := t.keys
 	if len(keys) > 8 {
 		keys = append(keys[:8:8], "…")
@@ -198,9 +220,6 @@ func (p *reader) object(root gjson.Result, doc *Document) error {
 }
 
 func quoteList(keys []string) string {
-	if len(keys) == 0 {
-		return "none"
-	}
 	q := make([]string, len(keys))
 	for i, k := range keys {
 		q[i] = fmt.Sprintf("%q", k)
@@ -233,7 +252,11 @@ func (p *reader) array(root gjson.Result, doc *Document) error {
 		return nil
 	}
 	if looksLikeSpan(items[0]) {
-		return p.spanArray(items, doc)
+		err := p.spanArray(items, doc)
+		for i := range doc.Traces {
+			p.markShape(&doc.Traces[i].Info, shapeSpanArray, nil)
+		}
+		return err
 	}
 	for _, it := range items {
 		if !it.IsObject() {
@@ -390,7 +413,7 @@ func (p *reader) mlflowTrace(t topLevel, doc *Document, envelope string) error {
 		// Members beside "spans" in "data", and beside "info"/"data" at the
 		// top, are kept with a prefix so a same-schema write restores them.
 		in.Extra.Fields = p.keepPrefixed(in.Extra.Fields, "data.", dataOthers)
-		if envelope == "" {
+		if envelope != "wrapped" {
 			in.Extra.Fields = p.keepPrefixed(in.Extra.Fields, "trace.", t.others)
 		}
 		if len(in.Extra.Fields) > 0 {
@@ -399,7 +422,30 @@ func (p *reader) mlflowTrace(t topLevel, doc *Document, envelope string) error {
 		info = &in
 	}
 	doc.Traces = p.groupTraces(read, info)
+	switch {
+	case envelope == "Databricks serving envelope" && len(doc.Traces) > 0:
+		p.markShape(&doc.Traces[0].Info, shapeDatabricks, p.envelope)
+	case !hasInfo && envelope == "":
+		for i := range doc.Traces {
+			var others []Field
+			if i == 0 {
+				others = p.keepPrefixed(nil, "trace.", t.others)
+			}
+			p.markShape(&doc.Traces[i].Info, shapeTraceData, others)
+		}
+	}
 	return nil
+}
+
+// markShape records on a trace's info that its document was not a plain
+// full trace (see form.go), with the members kept around it.
+func (p *reader) markShape(in *TraceInfo, shape string, fields []Field) {
+	if in.Extra.Schema != p.schema && len(in.Extra.Fields) > 0 {
+		return
+	}
+	in.Extra.Schema = p.schema
+	in.Extra.Fields = append(slices.Clip(in.Extra.Fields), fields...)
+	in.Extra.Fields = append(in.Extra.Fields, Field{Key: markShape, Value: appendJSONString(nil, shape)})
 }
 
 func (p *reader) keepPrefixed(dst []Field, prefix string, kv []gjson.Result) []Field {

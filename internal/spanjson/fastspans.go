@@ -359,6 +359,7 @@ func fastDecodeID(dst, raw []byte) bool {
 // fastSpanV3 decodes the MLflow 3 span dict at b[i] into d and returns the
 // index after it.
 func (p *reader) fastSpanV3(i int, d *SpanData) int {
+	p.spanMarks = 0
 	var extras []Field
 	var rawKeys []string
 	end := p.members(i, func(key []byte, ks, v int) int {
@@ -390,6 +391,9 @@ func (p *reader) fastSpanV3(i int, d *SpanData) int {
 		case "trace_state":
 			var e int
 			d.TraceState, e = p.strOrRaw(v)
+			if d.TraceState == "" && p.raw[v] == '"' {
+				p.spanMarks |= spanMarkTraceState
+			}
 			return e
 		case "status":
 			return p.fastStatusV3(v, d)
@@ -409,6 +413,7 @@ func (p *reader) fastSpanV3(i int, d *SpanData) int {
 
 // fastSpanV2 decodes the MLflow 2 span dict at b[i].
 func (p *reader) fastSpanV2(i int, d *SpanData) int {
+	p.spanMarks = 0
 	var extras []Field
 	var rawKeys []string
 	end := p.members(i, func(key []byte, ks, v int) int {

@@ -3,6 +3,8 @@ package spanjson
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -52,6 +54,9 @@ func (p *reader) spanMemberV3(k, val gjson.Result, d *SpanData, extras *[]Field,
 		d.EndTime = p.int64Field(val, "end time")
 	case "trace_state", "traceState":
 		d.TraceState = p.str(val)
+		if val.Type == gjson.String && val.Str == "" {
+			p.spanMarks |= spanMarkTraceState
+		}
 	case "status":
 		d.Status = p.statusV3(val)
 	case "attributes":
@@ -124,6 +129,21 @@ func (p *reader) finishSpan(d *SpanData, extras []Field, rawKeys []string) {
 	if len(rawKeys) > 0 {
 		b, _ := json.Marshal(rawKeys)
 		extras = append(extras, Field{Key: rawAttrsKey, Value: b})
+	}
+	marks := p.spanMarks
+	p.spanMarks = 0
+	if d.Events == nil {
+		marks |= spanMarkNoEvents
+	}
+	if d.Links != nil && len(d.Links) == 0 {
+		marks |= spanMarkLinks
+	}
+	if marks != 0 {
+		if len(extras) == 0 {
+			extras = spanMarkFields[marks] // shared, see form.go
+		} else {
+			extras = append(extras, spanMarkFields[marks]...)
+		}
 	}
 	p.keepExtras(&d.Extra, extras)
 }
@@ -237,7 +257,12 @@ func (p *reader) events(v gjson.Result, timeKey string) []Event {
 			case "name":
 				e.Name = p.str(val)
 			case timeKey, "time_unix_nano", "timeUnixNano", "timestamp":
-				e.Time = eventTime(p.int64Field(val, "event time"))
+				n := p.int64Field(val, "event time")
+				e.Time = eventTime(n)
+				if e.Time != n {
+					// not nanoseconds: a same-schema write gives it back
+					extras = append(extras, Field{Key: markTime, Value: strconv.AppendInt(nil, n, 10)})
+				}
 			case "attributes":
 				e.Attributes = p.plainAttributes(val)
 			case "dropped_attributes_count", "droppedAttributesCount":
@@ -375,7 +400,7 @@ func (p *reader) stringMap(v gjson.Result, what string, raw *map[string]bool) ma
 // trace_info (§2.4) is the same but for the duration and time encodings,
 // which both are accepted.
 func (p *reader) infoV3(v gjson.Result) TraceInfo {
-	return p.info(v, "trace_metadata", func(in *TraceInfo, k string, val gjson.Result) bool {
+	return p.info(v, "trace_metadata", v3EmptyKept, func(in *TraceInfo, k string, val gjson.Result) bool {
 		switch k {
 		case "trace_id":
 			in.TraceID = p.str(val)
@@ -402,9 +427,13 @@ func (p *reader) infoV3(v gjson.Result) TraceInfo {
 	})
 }
 
+// v3EmptyKept are the optional MLflow 3 info members whose presence as ""
+// is marked (markEmpty) for a same-schema write.
+var v3EmptyKept = []string{"client_request_id", "request_preview", "response_preview"}
+
 // infoV2 decodes MLflow 2 trace info (formats.md §2.2).
 func (p *reader) infoV2(v gjson.Result) TraceInfo {
-	return p.info(v, "request_metadata", func(in *TraceInfo, k string, val gjson.Result) bool {
+	return p.info(v, "request_metadata", nil, func(in *TraceInfo, k string, val gjson.Result) bool {
 		switch k {
 		case "request_id":
 			in.TraceID = p.str(val)
@@ -429,11 +458,19 @@ func (p *reader) infoV2(v gjson.Result) TraceInfo {
 // info serves infoV3 and infoV2: it decodes the trace info object v,
 // offering each member to member first (which reports whether it took it);
 // the members both versions write alike (the metadata under metadataKey,
-// tags, assessments) are read here, any other is kept.
-func (p *reader) info(v gjson.Result, metadataKey string, member func(in *TraceInfo, k string, val gjson.Result) bool) TraceInfo {
+// tags, assessments) are read here, any other is kept. The members of
+// emptyKept present as "" and a missing metadata or tags member are marked
+// (markEmpty, markAbsent) for a same-schema write.
+func (p *reader) info(v gjson.Result, metadataKey string, emptyKept []string, member func(in *TraceInfo, k string, val gjson.Result) bool) TraceInfo {
 	var in TraceInfo
 	var extras []Field
+	var empty []string
+	absent := map[string]bool{metadataKey: true, "tags": true}
 	v.ForEach(func(k, val gjson.Result) bool {
+		delete(absent, k.Str)
+		if val.Type == gjson.String && val.Str == "" && slices.Contains(emptyKept, k.Str) {
+			empty = append(empty, k.Str)
+		}
 		switch {
 		case member(&in, k.Str, val):
 		case k.Str == metadataKey:
@@ -447,6 +484,8 @@ func (p *reader) info(v gjson.Result, metadataKey string, member func(in *TraceI
 		}
 		return true
 	})
+	extras = markList(extras, markEmpty, empty)
+	extras = markList(extras, markAbsent, sortedKeys(absent))
 	p.keepExtras(&in.Extra, extras)
 	return in
 }

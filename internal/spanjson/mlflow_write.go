@@ -59,6 +59,9 @@ type mlflowWriter struct {
 	b      []byte
 	out    streamOut // WriteTrace: b is handed to out.w between spans
 	loss   lossSet
+	// reqIDFrom, reqIDTo: the trace id was rewritten; span attributes
+	// mlflow.traceRequestId naming the old id name the new one.
+	reqIDFrom, reqIDTo string
 }
 
 // --- small JSON helpers ---
@@ -88,7 +91,7 @@ func (w *mlflowWriter) extras(e Extras, object, prefix string) []Field {
 	}
 	var out []Field
 	for _, f := range e.Fields {
-		if f.Key == rawAttrsKey {
+		if isMarker(f.Key) {
 			continue
 		}
 		if e.Schema != w.schema {
@@ -113,7 +116,8 @@ func (w *mlflowWriter) extras(e Extras, object, prefix string) []Field {
 // isPrefixedExtra tells the reader's placement prefixes from plain keys
 // that happen to contain a dot.
 func isPrefixedExtra(k string) bool {
-	return strings.HasPrefix(k, "data.") || strings.HasPrefix(k, "trace.") || strings.HasPrefix(k, "context.")
+	return strings.HasPrefix(k, "data.") || strings.HasPrefix(k, "trace.") || strings.HasPrefix(k, "context.") ||
+		strings.HasPrefix(k, envelopePrefix) || strings.HasPrefix(k, databricksPrefix)
 }
 
 func (w *mlflowWriter) writeFields(fs []Field) {
@@ -139,7 +143,9 @@ func appendRawJSON(dst []byte, raw []byte) []byte {
 
 // --- info ---
 
-func (w *mlflowWriter) stringMap(k string, m map[string]string, raw map[string]bool) {
+// stringMap writes metadata (metadata true) or tags; the metadata's trace
+// schema version is the written schema's.
+func (w *mlflowWriter) stringMap(k string, m map[string]string, raw map[string]bool, metadata bool) {
 	w.key(k)
 	w.b = append(w.b, '{')
 	for i, mk := range sortedKeys(m) {
@@ -148,6 +154,9 @@ func (w *mlflowWriter) stringMap(k string, m map[string]string, raw map[string]b
 		}
 		w.key(mk)
 		v := m[mk]
+		if metadata && mk == MetaSchemaVersion && !raw[mk] {
+			v = schemaVersionFor(w.schema, v)
+		}
 		if raw[mk] && gjson.Valid(v) {
 			w.b = appendRawJSON(w.b, []byte(v))
 		} else {
@@ -196,21 +205,24 @@ func isHexID(s string, n int) bool {
 
 func (w *mlflowWriter) traceV3(t *Trace) {
 	in := &t.Info
+	shape := shapeOf(in, w.schema)
+	if w.spansOnly(t, shape) {
+		return
+	}
+	if shape == shapeDatabricks {
+		w.b = append(w.b, `{"databricks_output":{"trace":`...)
+	}
 	w.b = append(w.b, `{"info":{`...)
-	id := in.TraceID
-	if id == "" || isHexID(id, 32) {
-		otel, ok := otelTraceID(t)
-		if ok {
-			if id != "" && id != otel.String() {
-				w.loss.add("info.request_id", 1)
-			}
-			id = otel.MLflowID()
-		} else if id != "" {
-			id = MLflowTraceIDPrefix + id
-		}
+	id, lost := v3TraceID(t)
+	if lost {
+		w.loss.add("info.request_id", 1)
+	}
+	if in.TraceID != "" && id != in.TraceID {
+		// Spans name their trace by mlflow.traceRequestId: they follow.
+		w.reqIDFrom, w.reqIDTo = in.TraceID, id
 	}
 	w.str("trace_id", id)
-	if in.ClientRequestID != "" {
+	if in.ClientRequestID != "" || w.presentEmpty(in.Extra, "client_request_id") {
 		w.comma()
 		w.str("client_request_id", in.ClientRequestID)
 	}
@@ -255,15 +267,68 @@ func (w *mlflowWriter) traceV3(t *Trace) {
 		state = StateUnspecified
 	}
 	w.str("state", string(state))
-	if in.RequestPreview != "" {
+	if in.RequestPreview != "" || w.presentEmpty(in.Extra, "request_preview") {
 		w.comma()
 		w.str("request_preview", in.RequestPreview)
 	}
-	if in.ResponsePreview != "" {
+	if in.ResponsePreview != "" || w.presentEmpty(in.Extra, "response_preview") {
 		w.comma()
 		w.str("response_preview", in.ResponsePreview)
 	}
-	w.finishTrace(t, "trace_metadata", true)
+	w.finishTrace(t, "trace_metadata")
+	if shape == shapeDatabricks {
+		w.writeFields(w.extras(in.Extra, "info", databricksPrefix))
+		w.b = append(w.b, '}')
+		w.writeFields(w.extras(in.Extra, "info", envelopePrefix))
+		w.b = append(w.b, '}')
+	}
+}
+
+// spansOnly writes t as the span-only document it was read from (MLflow
+// TraceData or a bare span array, see form.go) and reports whether it did.
+func (w *mlflowWriter) spansOnly(t *Trace, shape string) bool {
+	switch shape {
+	case shapeTraceData:
+		w.b = append(w.b, `{"spans":[`...)
+		w.spanList(t)
+		w.b = append(w.b, ']')
+		w.writeFields(w.extras(t.Info.Extra, "info", "trace."))
+		w.b = append(w.b, '}')
+	case shapeSpanArray:
+		w.b = append(w.b, '[')
+		w.spanList(t)
+		w.b = append(w.b, ']')
+	default:
+		return false
+	}
+	return true
+}
+
+// spanList writes t's spans, comma-separated, in the writer's schema,
+// handing what is written to out between spans.
+func (w *mlflowWriter) spanList(t *Trace) {
+	for i, s := range t.Spans {
+		w.b = w.out.flush(w.b)
+		if i > 0 {
+			w.comma()
+		}
+		if w.schema == SchemaMLflowV2 {
+			w.spanV2(s.d)
+		} else {
+			w.spanV3(s.d)
+		}
+	}
+}
+
+// presentEmpty reports whether member was read, empty, in this schema.
+func (w *mlflowWriter) presentEmpty(e Extras, member string) bool {
+	return hasMark(e, w.schema, markEmpty, member)
+}
+
+// absent reports whether member was missing from what was read in this
+// schema.
+func (w *mlflowWriter) absent(e Extras, member string) bool {
+	return hasMark(e, w.schema, markAbsent, member)
 }
 
 func (w *mlflowWriter) durationMS(k string, d time.Duration) {
@@ -275,14 +340,11 @@ func (w *mlflowWriter) durationMS(k string, d time.Duration) {
 
 func (w *mlflowWriter) traceV2(t *Trace) {
 	in := &t.Info
-	w.b = append(w.b, `{"info":{`...)
-	id := in.TraceID
-	if id == "" {
-		if otel, ok := otelTraceID(t); ok {
-			id = otel.String()
-		}
+	if w.spansOnly(t, shapeOf(in, w.schema)) {
+		return
 	}
-	w.str("request_id", id)
+	w.b = append(w.b, `{"info":{`...)
+	w.str("request_id", v2TraceID(t))
 	if in.ExperimentID != "" {
 		w.comma()
 		w.str("experiment_id", in.ExperimentID)
@@ -317,33 +379,28 @@ func (w *mlflowWriter) traceV2(t *Trace) {
 	if in.ResponsePreview != "" {
 		w.loss.add("info.response_preview", 1)
 	}
-	w.finishTrace(t, "request_metadata", false)
+	w.finishTrace(t, "request_metadata")
 }
 
 // finishTrace serves traceV3 and traceV2: it ends the info object (the
 // metadata under metadataKey, tags, assessments, kept members), writes the
-// data object with the spans (spanV3 or spanV2) and closes the trace, kept
-// members of data and of the trace object included.
-func (w *mlflowWriter) finishTrace(t *Trace, metadataKey string, v3 bool) {
+// data object with the spans and closes the trace, kept members of data
+// and of the trace object included. Metadata and tags that are empty and
+// were absent from what was read in this schema stay absent.
+func (w *mlflowWriter) finishTrace(t *Trace, metadataKey string) {
 	in := &t.Info
-	w.comma()
-	w.stringMap(metadataKey, in.Metadata, in.RawMetadata)
-	w.comma()
-	w.stringMap("tags", in.Tags, nil)
+	if len(in.Metadata) > 0 || !w.absent(in.Extra, metadataKey) {
+		w.comma()
+		w.stringMap(metadataKey, in.Metadata, in.RawMetadata, true)
+	}
+	if len(in.Tags) > 0 || !w.absent(in.Extra, "tags") {
+		w.comma()
+		w.stringMap("tags", in.Tags, nil, false)
+	}
 	w.assessments(in.Assessments)
 	w.writeFields(w.extras(in.Extra, "info", ""))
 	w.b = append(w.b, `},"data":{"spans":[`...)
-	for i, s := range t.Spans {
-		w.b = w.out.flush(w.b)
-		if i > 0 {
-			w.comma()
-		}
-		if v3 {
-			w.spanV3(s.d)
-		} else {
-			w.spanV2(s.d)
-		}
-	}
+	w.spanList(t)
 	w.b = append(w.b, ']')
 	w.writeFields(w.extras(in.Extra, "info", "data."))
 	w.b = append(w.b, '}')
@@ -390,7 +447,7 @@ func (w *mlflowWriter) spanV3(d *SpanData) {
 	w.comma()
 	w.key("span_id")
 	w.b = appendIDText(w.b, op.SpanID, d.SpanID[:], false)
-	if d.TraceState != "" {
+	if d.TraceState != "" || w.presentEmpty(d.Extra, "trace_state") {
 		w.comma()
 		w.str("trace_state", d.TraceState)
 	}
@@ -407,15 +464,17 @@ func (w *mlflowWriter) spanV3(d *SpanData) {
 	w.int("start_time_unix_nano", d.StartTime)
 	w.comma()
 	w.endTime("end_time_unix_nano", d.EndTime)
-	w.comma()
-	w.events(d.Events, "time_unix_nano")
+	if len(d.Events) > 0 || !w.absent(d.Extra, "events") {
+		w.comma()
+		w.events(d.Events, "time_unix_nano")
+	}
 	w.b = append(w.b, `,"status":{"code":"STATUS_CODE_`...)
 	w.b = append(w.b, d.Status.Code.String()...)
 	w.b = append(w.b, `","message":`...)
 	w.b = appendJSONString(w.b, d.Status.Message)
 	w.b = append(w.b, "},"...)
 	w.spanAttributes(d)
-	if len(d.Links) > 0 {
+	if len(d.Links) > 0 || w.presentEmpty(d.Extra, "links") {
 		w.comma()
 		w.linksV3(d.Links)
 	}
@@ -458,8 +517,10 @@ func (w *mlflowWriter) spanV2(d *SpanData) {
 	w.str("status_message", d.Status.Message)
 	w.comma()
 	w.spanAttributes(d)
-	w.comma()
-	w.events(d.Events, "timestamp")
+	if len(d.Events) > 0 || !w.absent(d.Extra, "events") {
+		w.comma()
+		w.events(d.Events, "timestamp")
+	}
 	w.writeFields(w.extras(d.Extra, "span", ""))
 	w.b = append(w.b, '}')
 }
@@ -512,6 +573,12 @@ func (w *mlflowWriter) spanAttributes(d *SpanData) {
 		case ValueArray, ValueKVList, ValueBytes:
 			w.loss.add("attribute value type", 1)
 		}
+		if w.reqIDTo != "" && a.Key == AttrTraceRequestID {
+			if v, ok := d.Attributes.String(AttrTraceRequestID); ok && v == w.reqIDFrom {
+				w.b = appendJSONString(w.b, string(appendJSONString(nil, w.reqIDTo)))
+				continue
+			}
+		}
 		valid := gjson.Valid(a.Value)
 		if valid && len(bare) > 0 && slices.Contains(bare, a.Key) {
 			w.b = appendRawJSON(w.b, []byte(a.Value))
@@ -558,7 +625,7 @@ func (w *mlflowWriter) events(evs []Event, timeKey string) {
 		w.b = append(w.b, '{')
 		w.str("name", e.Name)
 		w.comma()
-		w.int(timeKey, e.Time)
+		w.int(timeKey, eventTimeAsWritten(&e, w.schema))
 		w.comma()
 		w.plainAttributes(e.Attributes)
 		w.writeFields(w.extras(e.Extra, "event", ""))

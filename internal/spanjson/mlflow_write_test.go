@@ -119,15 +119,17 @@ func TestWriteCanonicalForms(t *testing.T) {
 	if err != nil || loss != nil {
 		t.Fatalf("v3 write: %v, loss %v", err, loss)
 	}
+	// Same schema: the members as they were ("response_preview": "",
+	// "trace_state": "", the event time in µs), in canonical order.
 	for _, want := range []string{
 		`{"info":{"trace_id":"tr-0af7651916cd43dd8448eb211c80319c","client_request_id":"req-42",` +
 			`"trace_location":{"type":"MLFLOW_EXPERIMENT","mlflow_experiment":{"experiment_id":"7"}},` +
 			`"request_time":"2025-01-01T00:00:00.123Z","execution_duration_ms":5098,"state":"ERROR",` +
-			`"request_preview":"What is 2+2?","trace_metadata":{"is_truncated":false,`,
-		`{"trace_id":"CvdlGRbNQ92ESOshHIAxnA==","span_id":"APBnqgupArc=","parent_span_id":null,"name":"predict",` +
+			`"request_preview":"What is 2+2?","response_preview":"","trace_metadata":{"is_truncated":false,`,
+		`{"trace_id":"CvdlGRbNQ92ESOshHIAxnA==","span_id":"APBnqgupArc=","trace_state":"","parent_span_id":null,"name":"predict",` +
 			`"start_time_unix_nano":1735689600123456789,"end_time_unix_nano":1735689605221456789,"events":[],` +
 			`"status":{"code":"STATUS_CODE_ERROR","message":"upstream failed"},"attributes":{"mlflow.traceRequestId":"\"tr-0af7651916cd43dd8448eb211c80319c\"",`,
-		`"events":[{"name":"exception","time_unix_nano":1735689605190000000,"attributes":{"exception.type":"BadRequestError",`,
+		`"events":[{"name":"exception","time_unix_nano":1735689605190000,"attributes":{"exception.type":"BadRequestError",`,
 		`"links":[{"trace_id":"EREREREREREREREREREREQ==","span_id":"IiIiIiIiIiI=","attributes":{"reason":"retry"}}],"vendor_extra":[1,2]}`,
 		`"future_field":{"x":1}}`,
 	} {

@@ -551,7 +551,7 @@ func timeField(v gjson.Result, p jsonPath) (int64, error) {
 		return 0, err
 	}
 	if n < 0 {
-		return 0, fmt.Errorf("%s: negative time %d", p, n)
+		return 0, located(v, fmt.Errorf("%s: negative time %d", p, n))
 	}
 	return n, nil
 }
@@ -572,7 +572,7 @@ func uint32Field(v gjson.Result, p jsonPath) (uint32, error) {
 	}
 	n, err := strconv.ParseUint(text, 10, 32)
 	if err != nil {
-		return 0, fmt.Errorf("%s: %q is not an unsigned 32-bit integer", p, text)
+		return 0, located(v, fmt.Errorf("%s: %q is not an unsigned 32-bit integer", p, text))
 	}
 	return uint32(n), nil
 }
@@ -623,6 +623,15 @@ func otlpTraceInfo(spans []Span) TraceInfo {
 			info.ExecutionDuration = time.Duration(d.EndTime - d.StartTime)
 		}
 	}
+	if id, ok := commonRequestID(spans); ok {
+		// MLflow names the trace in every span: its id is the MLflow one
+		// (an MLflow 2 request id survives a trip through OTLP).
+		info.TraceID = id
+	}
+	if why, ok := incompleteMark(spans); ok {
+		info.State = StateError
+		info.Tags = map[string]string{TagIncomplete: why}
+	}
 	return info
 }
 
@@ -638,6 +647,34 @@ func rootSpanState(d *SpanData) TraceState {
 	default:
 		return StateOK
 	}
+}
+
+// TagIncomplete is the trace tag `tracectl collect` sets on a trace it wrote
+// without its root span (the value says why). OTLP has no trace-level
+// record, so in OTLP output it is a resource attribute of the spans; the
+// OTLP reader turns it back into the tag and the ERROR state.
+const TagIncomplete = "tracectl.incomplete"
+
+// incompleteMark returns the TagIncomplete resource attribute of spans.
+func incompleteMark(spans []Span) (string, bool) {
+	var last *Resource
+	for _, s := range spans {
+		r := s.d.Resource
+		if r == nil || r == last {
+			continue
+		}
+		last = r
+		if a, ok := r.Attributes.Lookup(TagIncomplete); ok {
+			v := a.Value
+			if a.Type == ValueJSON {
+				if x, ok := r.Attributes.String(TagIncomplete); ok {
+					v = x
+				}
+			}
+			return v, true
+		}
+	}
+	return "", false
 }
 
 func otlpRootSpan(spans []Span) Span {
@@ -679,35 +716,15 @@ func appendOTLP(dst []byte, t *Trace) ([]byte, []Loss, error) {
 
 // appendOTLPTo is appendOTLP handing what it wrote to out between spans.
 func appendOTLPTo(dst []byte, out streamOut, t *Trace) ([]byte, []Loss, error) {
+	if fixed := repairStandInIDs(t.Spans); len(t.Spans) > 0 && &fixed[0] != &t.Spans[0] {
+		t2 := *t
+		t2.Spans = fixed
+		t = &t2
+	}
 	w := otlpWriter{dst: dst, losses: map[string]int{}}
 	w.infoLosses(t)
 
-	type scopeGroup struct {
-		scope *Scope
-		spans []int
-	}
-	type resourceGroup struct {
-		res    *Resource
-		scopes []scopeGroup
-	}
-	var groups []resourceGroup
-	for i, s := range t.Spans {
-		if s.IsZero() {
-			continue
-		}
-		g := slices.IndexFunc(groups, func(g resourceGroup) bool { return g.res == s.d.Resource })
-		if g < 0 {
-			g = len(groups)
-			groups = append(groups, resourceGroup{res: s.d.Resource})
-		}
-		sg := slices.IndexFunc(groups[g].scopes, func(sg scopeGroup) bool { return sg.scope == s.d.Scope })
-		if sg < 0 {
-			sg = len(groups[g].scopes)
-			groups[g].scopes = append(groups[g].scopes, scopeGroup{scope: s.d.Scope})
-		}
-		groups[g].scopes[sg].spans = append(groups[g].scopes[sg].spans, i)
-	}
-
+	groups := groupByResource(t.Spans)
 	w.str(`{"resourceSpans":[`)
 	for gi, g := range groups {
 		if gi > 0 {
@@ -731,23 +748,117 @@ func appendOTLPTo(dst []byte, out streamOut, t *Trace) ([]byte, []Loss, error) {
 				w.span(t.Spans[i].d)
 			}
 			w.byte(']')
-			if sg.scope != nil {
-				w.optString("schemaUrl", sg.scope.SchemaURL)
-				w.wrapperExtras(sg.scope.Extra, scopeSpansExtraPrefix)
-			}
+			w.scopeTail(sg.scope)
 			w.byte('}')
 		}
 		w.byte(']')
-		if g.res != nil {
-			w.optString("schemaUrl", g.res.SchemaURL)
-			w.wrapperExtras(g.res.Extra, resourceSpansExtraPrefix)
-		}
+		w.resourceTail(g.res)
 		w.byte('}')
 	}
 	w.byte(']')
 	w.objectExtras(t.Info.Extra, "info", "")
 	w.byte('}')
 	return w.dst, w.lossList(), nil
+}
+
+type scopeGroup struct {
+	scope *Scope
+	spans []int
+}
+
+type resourceGroup struct {
+	res    *Resource
+	scopes []scopeGroup
+	byKey  map[string]int // scope key → index in scopes
+}
+
+// groupByResource groups span indexes by resource and, within, by scope,
+// both by value (what the writer emits for them: attributes, dropped
+// counts, schema URL, name, version, kept members), in first-seen order.
+// Spans of one producer share the pointers, so the value of each distinct
+// pointer is computed once and a span with the previous span's pointers
+// takes the fast path.
+func groupByResource(spans []Span) []resourceGroup {
+	var (
+		groups    []resourceGroup
+		resKeys   = map[*Resource]string{}
+		scopeKeys = map[*Scope]string{}
+		resIndex  = map[string]int{}
+		lastRes   *Resource
+		lastScope *Scope
+		lastG     = -1
+		lastSG    = -1
+	)
+	for i, s := range spans {
+		if s.IsZero() {
+			continue
+		}
+		if lastG < 0 || s.d.Resource != lastRes {
+			k, ok := resKeys[s.d.Resource]
+			if !ok {
+				k = resourceKey(s.d.Resource)
+				resKeys[s.d.Resource] = k
+			}
+			g, ok := resIndex[k]
+			if !ok {
+				g = len(groups)
+				resIndex[k] = g
+				groups = append(groups, resourceGroup{res: s.d.Resource, byKey: map[string]int{}})
+			}
+			lastRes, lastG, lastSG = s.d.Resource, g, -1
+		}
+		g := &groups[lastG]
+		if lastSG < 0 || s.d.Scope != lastScope {
+			k, ok := scopeKeys[s.d.Scope]
+			if !ok {
+				k = scopeKey(s.d.Scope)
+				scopeKeys[s.d.Scope] = k
+			}
+			sg, ok := g.byKey[k]
+			if !ok {
+				sg = len(g.scopes)
+				g.byKey[k] = sg
+				g.scopes = append(g.scopes, scopeGroup{scope: s.d.Scope})
+			}
+			lastScope, lastSG = s.d.Scope, sg
+		}
+		g.scopes[lastSG].spans = append(g.scopes[lastSG].spans, i)
+	}
+	return groups
+}
+
+// resourceKey is what the writer emits for r: equal keys, equal output.
+func resourceKey(r *Resource) string {
+	w := otlpWriter{losses: map[string]int{}}
+	w.resource(r)
+	w.resourceTail(r)
+	return string(w.dst)
+}
+
+// scopeKey is what the writer emits for s.
+func scopeKey(s *Scope) string {
+	w := otlpWriter{losses: map[string]int{}}
+	w.scope(s)
+	w.scopeTail(s)
+	return string(w.dst)
+}
+
+// resourceTail writes the members of a resourceSpans entry after its list:
+// r's schema URL and kept members.
+func (w *otlpWriter) resourceTail(r *Resource) {
+	if r != nil {
+		w.optString("schemaUrl", r.SchemaURL)
+		w.wrapperExtras(r.Extra, resourceSpansExtraPrefix)
+	}
+}
+
+// scopeTail writes the members of a scopeSpans entry after its list: s's
+// schema URL and kept members.
+func (w *otlpWriter) scopeTail(s *Scope) {
+	if s != nil {
+		w.optString("schemaUrl", s.SchemaURL)
+		w.wrapperExtras(s.Extra, scopeSpansExtraPrefix)
+	}
 }
 
 type otlpWriter struct {
@@ -779,11 +890,7 @@ func (w *otlpWriter) lossList() []Loss {
 // the OTLP output would rebuild from the spans (otlpTraceInfo).
 func (w *otlpWriter) infoLosses(t *Trace) {
 	info := &t.Info
-	derived := otlpTraceInfo(t.Spans)
-	if root := otlpRootSpan(t.Spans); !root.IsZero() && root.d.Resource == nil && root.d.Scope == nil {
-		// spans of another schema are written with their stand-in ids
-		derived.TraceID = root.d.TraceID.MLflowID()
-	}
+	derived := otlpReadBackInfo(t)
 	if info.TraceID != "" && info.TraceID != derived.TraceID && MLflowTraceIDPrefix+info.TraceID != derived.TraceID {
 		w.lose("info.trace_id", 1)
 	}
@@ -814,8 +921,27 @@ func (w *otlpWriter) infoLosses(t *Trace) {
 		w.lose("info.response_preview", 1)
 	}
 	w.lose("info.trace_metadata", len(info.Metadata))
-	w.lose("info.tags", len(info.Tags))
+	lostTags := 0
+	for k, v := range info.Tags {
+		if dv, ok := derived.Tags[k]; !ok || dv != v {
+			lostTags++
+		}
+	}
+	w.lose("info.tags", lostTags)
 	w.lose("info.assessments", len(info.Assessments))
+}
+
+// otlpReadBackInfo is the trace info a reader of t written as OTLP rebuilds.
+func otlpReadBackInfo(t *Trace) TraceInfo {
+	derived := otlpTraceInfo(t.Spans)
+	if _, ok := commonRequestID(t.Spans); ok {
+		return derived
+	}
+	if root := otlpRootSpan(t.Spans); !root.IsZero() && root.d.Resource == nil && root.d.Scope == nil {
+		// spans of another schema are written with their stand-in ids
+		derived.TraceID = root.d.TraceID.MLflowID()
+	}
+	return derived
 }
 
 func absDuration(d time.Duration) time.Duration {
@@ -846,6 +972,9 @@ func (w *otlpWriter) wrapperExtras(x Extras, prefix string) {
 // another schema's as lost under "<object>.<key>".
 func (w *otlpWriter) objectExtras(x Extras, object string, wrapperPrefix string) {
 	for _, f := range x.Fields {
+		if isMarker(f.Key) {
+			continue
+		}
 		if wrapperPrefix != "" && strings.HasPrefix(f.Key, wrapperPrefix) {
 			continue
 		}

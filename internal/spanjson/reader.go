@@ -35,6 +35,8 @@ type reader struct {
 	locCol           int
 	spanScratch      []Attribute
 	eventAttrScratch []Attribute
+	spanMarks        uint8   // spanMark* bits of the span being read
+	envelope         []Field // members around a Databricks envelope's trace
 }
 
 const (
@@ -279,9 +281,38 @@ func exactInt(s string) (int64, bool) {
 func (p *reader) int64Field(v gjson.Result, what string) int64 {
 	n, ok := int64Of(v)
 	if !ok {
-		p.warn(v.Index, fmt.Sprintf("%s %s is not an integer; taken as 0", what, clip(v.Raw)))
+		if isIntegerText(v) {
+			unit := ""
+			if strings.HasSuffix(what, "time") {
+				unit = " nanoseconds"
+			}
+			p.warn(v.Index, fmt.Sprintf("%s %s is out of range for int64%s; taken as 0", what, clip(v.Raw), unit))
+		} else {
+			p.warn(v.Index, fmt.Sprintf("%s %s is not an integer; taken as 0", what, clip(v.Raw)))
+		}
 	}
 	return n
+}
+
+// isIntegerText reports whether v is an integer (a number without fraction
+// or exponent, or a decimal string), whatever its size.
+func isIntegerText(v gjson.Result) bool {
+	s := v.Raw
+	if v.Type == gjson.String {
+		s = strings.TrimSpace(v.Str)
+	} else if v.Type != gjson.Number {
+		return false
+	}
+	s = strings.TrimPrefix(s, "-")
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func clip(s string) string {

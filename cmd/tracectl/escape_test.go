@@ -1,0 +1,63 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"strings"
+	"testing"
+)
+
+// evilTrace has a span name and status message with newlines, a tab and
+// ANSI escape sequences.
+const evilTrace = `{"spans": [{"trace_id": "AAAAAAAAAAAAAAAAAAAABA==", "span_id": "AAAAAAAAAAE=", "parent_span_id": null, "name": "evil\u001b[31mRED\u001b[0m\nsecond line\ttab", "start_time_unix_nano": 1700000000000000000, "end_time_unix_nano": 1700000000000999999, "status": {"code": "STATUS_CODE_ERROR", "message": "multi\nline\u001b[2Jmsg"}, "attributes": {"mlflow.spanInputs": "\"in\\u001b[1mput\""}, "events": [{"name": "ev\u001bil", "timestamp": 1700000000000000001, "attributes": {}}]}]}`
+
+func TestTraceTextIsEscapedInEveryCommand(t *testing.T) {
+	for _, args := range [][]string{
+		{"show", "--attributes", "--events"}, {"roots"}, {"spans"}, {"status"}, {"preview"},
+	} {
+		t.Run(args[0], func(t *testing.T) {
+			out, _, code := runMain(t, evilTrace, args...)
+			if code != 0 {
+				t.Fatalf("exit %d", code)
+			}
+			if strings.ContainsAny(out, "\x1b\t") {
+				t.Errorf("raw control characters from the data in the output:\n%q", out)
+			}
+			if strings.Contains(out, "second line") && !strings.Contains(out, `evil\x1b[31mRED\x1b[0m\nsecond line\ttab`) {
+				t.Errorf("span name not escaped on one line:\n%s", out)
+			}
+			for _, line := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
+				if strings.HasPrefix(line, "second line") || strings.HasPrefix(line, "line") {
+					t.Errorf("a name or message broke the line:\n%s", out)
+				}
+			}
+		})
+	}
+}
+
+func TestGzipInputSaysSo(t *testing.T) {
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	zw.Write([]byte(evilTrace))
+	zw.Close()
+	_, errOut, code := runMain(t, b.String(), "show")
+	if code != 1 {
+		t.Errorf("exit %d, want 1", code)
+	}
+	if !strings.Contains(errOut, "gzip-compressed") || !strings.Contains(errOut, "hint: decompress it first, e.g. zcat") {
+		t.Errorf("stderr does not say the input is gzip:\n%s", errOut)
+	}
+}
+
+func TestBinaryErrorContextIsEscaped(t *testing.T) {
+	_, errOut, code := runMain(t, "x\x00\x1b[2J\xff\xfe rest", "show")
+	if code != 1 {
+		t.Errorf("exit %d, want 1", code)
+	}
+	if strings.ContainsAny(errOut, "\x00\x1b") || strings.Contains(errOut, "\xff") {
+		t.Errorf("raw bytes of the input on stderr:\n%q", errOut)
+	}
+	if !strings.Contains(errOut, `x\x00\x1b[2J`) || !strings.Contains(errOut, "looks binary") {
+		t.Errorf("stderr lacks the escaped context line or the hint:\n%s", errOut)
+	}
+}
