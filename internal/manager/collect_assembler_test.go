@@ -11,26 +11,6 @@ import (
 	"tracectl/internal/spanjson"
 )
 
-// colClock is a clock tests step by hand.
-type colClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newColClock() *colClock { return &colClock{now: time.Unix(1_700_000_000, 0)} }
-
-func (c *colClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *colClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 func colTID(n int) spanjson.TraceID {
 	var id spanjson.TraceID
 	id[0] = 0xab
@@ -76,8 +56,8 @@ func colSummarize(cts []*CollectedTrace) []colSummary {
 	return out
 }
 
-func newColAssembler(cfg AssemblerConfig) (*Assembler, *colClock) {
-	clk := newColClock()
+func newColAssembler(cfg AssemblerConfig) (*Assembler, *fakeClock) {
+	clk := newFakeClock() // manager_test.go; its ticker is not used here
 	cfg.Now = clk.Now
 	if cfg.Idle == 0 {
 		cfg.Idle = 5 * time.Second

@@ -379,7 +379,7 @@ func TestCollectorHealthzAndStats(t *testing.T) {
 
 func TestCollectorBackpressure(t *testing.T) {
 	sink := &colMemSink{gate: make(chan struct{})}
-	clk := newColClock()
+	clk := newFakeClock()
 	c, base := startColCollector(t, CollectorConfig{
 		Assembler: AssemblerConfig{Idle: time.Second, Now: clk.Now},
 		QueueSize: 1, Writers: 1, Tick: time.Hour, Sink: sink,

@@ -199,8 +199,10 @@ func stringMember(name string, v gjson.Result) (string, error) {
 }
 
 // int64Member reads an OTLP 64-bit integer written as a decimal string (the
-// spec) or a bare JSON number (tolerated), never through float64.
-func int64Member(name string, v gjson.Result) (int64, error) {
+// spec) or a bare JSON number (tolerated), never through float64. name
+// places its errors: a member name (AnyValue intValue) or a jsonPath, built
+// only for an error (timeField).
+func int64Member[N string | jsonPath](name N, v gjson.Result) (int64, error) {
 	var text string
 	switch v.Type {
 	case gjson.String:
@@ -568,12 +570,24 @@ func parseOneJSON(s string) (gjson.Result, bool) {
 	return gjson.Parse(s), true
 }
 
-// appendJSONText appends s as a JSON string literal: '"', '\\' and control
-// characters escaped, no HTML escaping, invalid UTF-8 replaced by U+FFFD
-// (written as the rune, not "\ufffd", so that reading and writing again
-// gives the same bytes).
+// appendJSONText appends s as a JSON string literal the way the OTLP writer
+// and the attribute codec write it: '"', '\\' and control characters
+// escaped (\b and \f as \u0008 and \u000c), no HTML escaping, invalid
+// UTF-8 replaced by U+FFFD (written as the rune, not "\ufffd", so that
+// reading and writing again gives the same bytes), U+2028/U+2029 escaped.
 func appendJSONText(dst []byte, s string) []byte {
-	const hexDigits = "0123456789abcdef"
+	return appendJSONQuoted(dst, s, false)
+}
+
+// appendJSONString is appendJSONText as the MLflow writer writes it, with
+// \b and \f escaped short, as encoding/json does.
+func appendJSONString(dst []byte, s string) []byte {
+	return appendJSONQuoted(dst, s, true)
+}
+
+// appendJSONQuoted serves appendJSONText and appendJSONString, which differ
+// only in shortBF: whether \b and \f are written as such or as \u00XX.
+func appendJSONQuoted(dst []byte, s string, shortBF bool) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
@@ -584,15 +598,19 @@ func appendJSONText(dst []byte, s string) []byte {
 				continue
 			}
 			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
+			switch {
+			case c == '"' || c == '\\':
 				dst = append(dst, '\\', c)
-			case '\n':
+			case c == '\n':
 				dst = append(dst, '\\', 'n')
-			case '\r':
+			case c == '\r':
 				dst = append(dst, '\\', 'r')
-			case '\t':
+			case c == '\t':
 				dst = append(dst, '\\', 't')
+			case c == '\b' && shortBF:
+				dst = append(dst, '\\', 'b')
+			case c == '\f' && shortBF:
+				dst = append(dst, '\\', 'f')
 			default:
 				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
 			}

@@ -183,15 +183,7 @@ func (d *Decoder) fill() bool {
 // start of the input).
 func (d *Decoder) skipSpace() error {
 	for {
-		i := d.start
-		for i < d.n {
-			c := d.buf[i]
-			if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
-				break
-			}
-			i++
-		}
-		d.advance(i)
+		d.advance(skipWS(d.buf[:d.n], d.start))
 		if d.start < d.n {
 			if d.docs == 0 && d.line == 1 && d.col == 1 && d.n-d.start >= 3 && bytes.HasPrefix(d.buf[d.start:d.n], []byte("\xef\xbb\xbf")) {
 				d.start += 3
@@ -205,6 +197,29 @@ func (d *Decoder) skipSpace() error {
 	}
 }
 
+// stringEnd serves the framers (scanValue, scanDoc): it looks in buf[i:n]
+// for the quote that ends the JSON string being scanned, buf[lo] being at or
+// before its opening quote. It returns the index after that quote and false,
+// or n and true when buf[i:n] ends inside the string. A quote after an odd
+// run of backslashes is escaped.
+func stringEnd(buf []byte, lo, i, n int) (int, bool) {
+	for {
+		j := bytes.IndexByte(buf[i:n], '"')
+		if j < 0 {
+			return n, true
+		}
+		i += j
+		bs := 0
+		for k := i - 1; k > lo && buf[k] == '\\'; k-- {
+			bs++
+		}
+		i++
+		if bs%2 == 0 {
+			return i, false
+		}
+	}
+}
+
 // scanValue finds the end of the object or array at buf[start], reading
 // more input as needed. complete is false when the input ended first.
 func (d *Decoder) scanValue() (end int, complete bool) {
@@ -214,20 +229,8 @@ func (d *Decoder) scanValue() (end int, complete bool) {
 	for {
 		for i < d.n {
 			if inStr {
-				j := bytes.IndexByte(d.buf[i:d.n], '"')
-				if j < 0 {
-					i = d.n
+				if i, inStr = stringEnd(d.buf, d.start, i, d.n); inStr {
 					break
-				}
-				i += j
-				// An odd run of backslashes before the quote escapes it.
-				bs := 0
-				for k := i - 1; k > d.start && d.buf[k] == '\\'; k-- {
-					bs++
-				}
-				i++
-				if bs%2 == 0 {
-					inStr = false
 				}
 				continue
 			}

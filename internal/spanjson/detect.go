@@ -540,14 +540,7 @@ func (p *reader) deriveInfo(spans []Span) TraceInfo {
 	if sd.StartTime != 0 {
 		in.RequestTime = unixNanoTime(sd.StartTime).Truncate(time.Millisecond)
 	}
-	switch {
-	case sd.EndTime == 0:
-		in.State = StateInProgress
-	case sd.Status.Code == StatusError:
-		in.State = StateError
-	default:
-		in.State = StateOK
-	}
+	in.State = rootSpanState(sd)
 	if sd.EndTime != 0 && sd.EndTime >= sd.StartTime {
 		in.ExecutionDuration = root.Duration().Truncate(time.Millisecond)
 		in.HasDuration = true

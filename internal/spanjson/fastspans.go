@@ -142,14 +142,7 @@ func (p *reader) keyString(key []byte) string {
 			return unescapeJSON(key)
 		}
 	}
-	if s, ok := p.intern[bytesString(key)]; ok {
-		return s
-	}
-	s := string(key)
-	if len(p.intern) < maxInterned {
-		p.intern[s] = s
-	}
-	return s
+	return p.interned(bytesString(key))
 }
 
 // stringAt decodes the validated string at b[i] == '"' and returns it and
@@ -165,14 +158,7 @@ func (p *reader) stringAt(i int) (string, int) {
 	if b[k] == '"' {
 		content := b[j:k]
 		if len(content) <= maxInternSize {
-			if s, ok := p.intern[bytesString(content)]; ok {
-				return s, k + 1
-			}
-			s := string(content)
-			if len(p.intern) < maxInterned {
-				p.intern[s] = s
-			}
-			return s, k + 1
+			return p.interned(bytesString(content)), k + 1
 		}
 		return p.arenaString(content), k + 1
 	}
@@ -185,18 +171,11 @@ func (p *reader) stringAt(i int) (string, int) {
 	for {
 		// b[k] is a backslash here.
 		k++
-		switch c := b[k]; c {
-		case 'b':
-			out = append(out, '\b')
-		case 'f':
-			out = append(out, '\f')
-		case 'n':
-			out = append(out, '\n')
-		case 'r':
-			out = append(out, '\r')
-		case 't':
-			out = append(out, '\t')
-		case 'u':
+		if c, ok := unescapeByte(b[k]); ok {
+			out = append(out, c)
+		} else if c != 'u' {
+			panic(errBadJSON)
+		} else {
 			// Rare: decode this escape (and a surrogate pair) the slow way.
 			e := k + 5
 			if !isHex(b[k+1]) || !isHex(b[k+2]) || !isHex(b[k+3]) || !isHex(b[k+4]) {
@@ -207,10 +186,6 @@ func (p *reader) stringAt(i int) (string, int) {
 			}
 			out = appendUnescaped(out, b[k-1:e])
 			k = e - 1
-		case '"', '\\', '/':
-			out = append(out, c)
-		default:
-			panic(errBadJSON)
 		}
 		k++
 		n := skipSafe(b, k)
@@ -422,22 +397,13 @@ func (p *reader) fastSpanV3(i int, d *SpanData) int {
 			return e
 		case "status":
 			return p.fastStatusV3(v, d)
-		case "attributes":
-			if p.raw[v] == '{' {
-				var e int
-				d.Attributes, rawKeys, e = p.fastAttributes(v)
-				return e
-			}
-		case "events":
-			if e, ok := p.emptyArray(v); ok {
-				d.Events = []Event{}
+		default:
+			if e, ok := p.fastSharedMember(key, v, d, &rawKeys); ok {
 				return e
 			}
 		}
 		// Everything else (and the unusual forms above): the gjson reader.
-		e := p.vskip(v)
-		val := p.sub(v, e)
-		k := gjson.Result{Type: gjson.String, Str: bytesString(key), Raw: p.json[ks : ks+len(key)+2], Index: ks}
+		k, val, e := p.slowMember(key, ks, v)
 		p.spanMemberV3(k, val, d, &extras, &rawKeys)
 		return e
 	})
@@ -488,26 +454,46 @@ func (p *reader) fastSpanV2(i int, d *SpanData) int {
 			var e int
 			d.Status.Message, e = p.strOrRaw(v)
 			return e
-		case "attributes":
-			if p.raw[v] == '{' {
-				var e int
-				d.Attributes, rawKeys, e = p.fastAttributes(v)
-				return e
-			}
-		case "events":
-			if e, ok := p.emptyArray(v); ok {
-				d.Events = []Event{}
+		default:
+			if e, ok := p.fastSharedMember(key, v, d, &rawKeys); ok {
 				return e
 			}
 		}
-		e := p.vskip(v)
-		val := p.sub(v, e)
-		k := gjson.Result{Type: gjson.String, Str: bytesString(key), Raw: p.json[ks : ks+len(key)+2], Index: ks}
+		k, val, e := p.slowMember(key, ks, v)
 		p.spanMemberV2(k, val, d, &extras, &rawKeys)
 		return e
 	})
 	p.finishSpan(d, extras, rawKeys)
 	return end
+}
+
+// fastSharedMember serves fastSpanV3 and fastSpanV2 for the members both
+// span dicts write alike in their common forms: attributes as an object, an
+// empty events list. ok is false for any other member or form.
+func (p *reader) fastSharedMember(key []byte, v int, d *SpanData, rawKeys *[]string) (end int, ok bool) {
+	switch string(key) {
+	case "attributes":
+		if p.raw[v] == '{' {
+			d.Attributes, *rawKeys, end = p.fastAttributes(v)
+			return end, true
+		}
+	case "events":
+		if end, ok = p.emptyArray(v); ok {
+			d.Events = []Event{}
+			return end, true
+		}
+	}
+	return 0, false
+}
+
+// slowMember serves fastSpanV3 and fastSpanV2 in handing a member to the
+// gjson readers: the key (raw, at ks) and the value at v as gjson results,
+// and the index after the value.
+func (p *reader) slowMember(key []byte, ks, v int) (k, val gjson.Result, end int) {
+	end = p.vskip(v)
+	val = p.sub(v, end)
+	k = gjson.Result{Type: gjson.String, Str: bytesString(key), Raw: p.json[ks : ks+len(key)+2], Index: ks}
+	return k, val, end
 }
 
 func (p *reader) emptyArray(v int) (int, bool) {
@@ -597,39 +583,49 @@ func appendUnescaped(out, s []byte) []byte {
 			continue
 		}
 		i++
-		switch s[i] {
-		case 'b':
-			out = append(out, '\b')
-		case 'f':
-			out = append(out, '\f')
-		case 'n':
-			out = append(out, '\n')
-		case 'r':
-			out = append(out, '\r')
-		case 't':
-			out = append(out, '\t')
-		case 'u':
-			r := rune(hexVal(s[i+1 : i+5]))
-			i += 4
-			if utf16.IsSurrogate(r) {
-				if i+6 < len(s) && s[i+1] == '\\' && s[i+2] == 'u' {
-					r2 := rune(hexVal(s[i+3 : i+7]))
-					if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
-						r = dec
-						i += 6
-					} else {
-						r = utf8.RuneError
-					}
+		if c, ok := unescapeByte(s[i]); ok || c != 'u' {
+			out = append(out, c) // not ok: a letter valid JSON never has, kept
+			continue
+		}
+		r := rune(hexVal(s[i+1 : i+5]))
+		i += 4
+		if utf16.IsSurrogate(r) {
+			if i+6 < len(s) && s[i+1] == '\\' && s[i+2] == 'u' {
+				r2 := rune(hexVal(s[i+3 : i+7]))
+				if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
+					r = dec
+					i += 6
 				} else {
 					r = utf8.RuneError
 				}
+			} else {
+				r = utf8.RuneError
 			}
-			out = utf8.AppendRune(out, r)
-		default: // '"', '\\', '/'
-			out = append(out, s[i])
 		}
+		out = utf8.AppendRune(out, r)
 	}
 	return out
+}
+
+// unescapeByte serves stringAt and appendUnescaped: the byte the one-letter
+// JSON escape \c stands for and true, or c itself and false when c is not
+// such a letter ('u' among others).
+func unescapeByte(c byte) (byte, bool) {
+	switch c {
+	case 'b':
+		return '\b', true
+	case 'f':
+		return '\f', true
+	case 'n':
+		return '\n', true
+	case 'r':
+		return '\r', true
+	case 't':
+		return '\t', true
+	case '"', '\\', '/':
+		return c, true
+	}
+	return c, false
 }
 
 func hexVal(h []byte) uint32 {

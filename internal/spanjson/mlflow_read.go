@@ -3,6 +3,7 @@ package spanjson
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -75,7 +76,7 @@ func (p *reader) spanMemberV3(k, val gjson.Result, d *SpanData, extras *[]Field,
 	case "dropped_links_count", "droppedLinksCount":
 		d.DroppedLinks = uint32(p.int64Field(val, "dropped links count"))
 	default:
-		*extras = append(*extras, Field{Key: p.key(k), Value: p.rawJSON(val)})
+		*extras = append(*extras, p.field(k, val))
 	}
 }
 
@@ -120,7 +121,7 @@ func (p *reader) spanMemberV2(k, val gjson.Result, d *SpanData, extras *[]Field,
 	case "events":
 		d.Events = p.events(val, "timestamp")
 	default:
-		*extras = append(*extras, Field{Key: p.key(k), Value: p.rawJSON(val)})
+		*extras = append(*extras, p.field(k, val))
 	}
 }
 
@@ -144,9 +145,7 @@ func (p *reader) finishSpan(d *SpanData, extras []Field, rawKeys []string) {
 			extras = append(extras, spanMarkFields[marks]...)
 		}
 	}
-	if len(extras) > 0 {
-		d.Extra = Extras{Schema: p.schema, Fields: extras}
-	}
+	p.keepExtras(&d.Extra, extras)
 }
 
 func (p *reader) statusV3(v gjson.Result) Status {
@@ -243,16 +242,12 @@ func (p *reader) plainAttributes(v gjson.Result) Attributes {
 // events decodes MLflow span events; timeKey is "timestamp" (v2) or
 // "time_unix_nano" (v3). Times are converted to nanoseconds by magnitude.
 func (p *reader) events(v gjson.Result, timeKey string) []Event {
-	if !v.IsArray() {
-		if v.Type != gjson.Null {
-			p.warn(v.Index, "span events are not an array: ignored")
-		}
+	if !p.isList(v, "span events") {
 		return nil
 	}
 	var out []Event
 	v.ForEach(func(_, ev gjson.Result) bool {
-		if !ev.IsObject() {
-			p.warn(ev.Index, "a span event is not an object: skipped")
+		if !p.isItemObject(ev, "a span event") {
 			return true
 		}
 		var e Event
@@ -273,13 +268,11 @@ func (p *reader) events(v gjson.Result, timeKey string) []Event {
 			case "dropped_attributes_count", "droppedAttributesCount":
 				e.DroppedAttributes = uint32(p.int64Field(val, "dropped attributes count"))
 			default:
-				extras = append(extras, Field{Key: p.key(k), Value: p.rawJSON(val)})
+				extras = append(extras, p.field(k, val))
 			}
 			return true
 		})
-		if len(extras) > 0 {
-			e.Extra = Extras{Schema: p.schema, Fields: extras}
-		}
+		p.keepExtras(&e.Extra, extras)
 		out = append(out, e)
 		return true
 	})
@@ -291,16 +284,12 @@ func (p *reader) events(v gjson.Result, timeKey string) []Event {
 
 // links decodes MLflow 3 span links (shape as OTLP links, snake_case).
 func (p *reader) links(v gjson.Result) []Link {
-	if !v.IsArray() {
-		if v.Type != gjson.Null {
-			p.warn(v.Index, "span links are not an array: ignored")
-		}
+	if !p.isList(v, "span links") {
 		return nil
 	}
 	out := []Link{}
 	v.ForEach(func(_, lv gjson.Result) bool {
-		if !lv.IsObject() {
-			p.warn(lv.Index, "a span link is not an object: skipped")
+		if !p.isItemObject(lv, "a span link") {
 			return true
 		}
 		var l Link
@@ -320,17 +309,55 @@ func (p *reader) links(v gjson.Result) []Link {
 			case "dropped_attributes_count", "droppedAttributesCount":
 				l.DroppedAttributes = uint32(p.int64Field(val, "dropped attributes count"))
 			default:
-				extras = append(extras, Field{Key: p.key(k), Value: p.rawJSON(val)})
+				extras = append(extras, p.field(k, val))
 			}
 			return true
 		})
-		if len(extras) > 0 {
-			l.Extra = Extras{Schema: p.schema, Fields: extras}
-		}
+		p.keepExtras(&l.Extra, extras)
 		out = append(out, l)
 		return true
 	})
 	return out
+}
+
+// isList reports whether v is a JSON list; what else it is but null is
+// warned about as ignored (what: the list's name, plural).
+func (p *reader) isList(v gjson.Result, what string) bool {
+	if v.IsArray() {
+		return true
+	}
+	if v.Type != gjson.Null {
+		p.warn(v.Index, what+" are not an array: ignored")
+	}
+	return false
+}
+
+// isItemObject reports whether the list item v is an object, warning that
+// it is skipped when not (what: "a span event" and the like).
+func (p *reader) isItemObject(v gjson.Result, what string) bool {
+	if v.IsObject() {
+		return true
+	}
+	p.warn(v.Index, what+" is not an object: skipped")
+	return false
+}
+
+// field keeps the unknown member k: val.
+func (p *reader) field(k, val gjson.Result) Field {
+	return Field{Key: p.key(k), Value: p.rawJSON(val)}
+}
+
+// keepExtras sets *dst to the kept members, marked as this document's
+// schema, when there are any.
+func (p *reader) keepExtras(dst *Extras, fields []Field) {
+	if len(fields) > 0 {
+		*dst = Extras{Schema: p.schema, Fields: fields}
+	}
+}
+
+// msDuration reads a duration in whole milliseconds; null is no duration.
+func (p *reader) msDuration(v gjson.Result, what string) (time.Duration, bool) {
+	return time.Duration(p.int64Field(v, what)) * time.Millisecond, v.Type != gjson.Null
 }
 
 // stringMap decodes metadata or tags: an object (to_json form) or a list of
@@ -373,30 +400,18 @@ func (p *reader) stringMap(v gjson.Result, what string, raw *map[string]bool) ma
 // trace_info (§2.4) is the same but for the duration and time encodings,
 // which both are accepted.
 func (p *reader) infoV3(v gjson.Result) TraceInfo {
-	var in TraceInfo
-	var extras []Field
-	var empty []string
-	absent := map[string]bool{"trace_metadata": true, "tags": true}
-	v.ForEach(func(k, val gjson.Result) bool {
-		delete(absent, k.Str)
-		switch k.Str {
-		case "client_request_id", "request_preview", "response_preview":
-			if val.Type == gjson.String && val.Str == "" {
-				empty = append(empty, k.Str)
-			}
-		}
-		switch k.Str {
+	return p.info(v, "trace_metadata", v3EmptyKept, func(in *TraceInfo, k string, val gjson.Result) bool {
+		switch k {
 		case "trace_id":
 			in.TraceID = p.str(val)
 		case "client_request_id":
 			in.ClientRequestID = p.str(val)
 		case "trace_location":
-			p.location(val, &in)
+			p.location(val, in)
 		case "request_time":
 			in.RequestTime = p.timeValue(val, "request_time")
 		case "execution_duration_ms":
-			ms := p.int64Field(val, "execution_duration_ms")
-			in.ExecutionDuration, in.HasDuration = time.Duration(ms)*time.Millisecond, val.Type != gjson.Null
+			in.ExecutionDuration, in.HasDuration = p.msDuration(val, "execution_duration_ms")
 		case "execution_duration":
 			in.ExecutionDuration, in.HasDuration = p.durationValue(val)
 		case "state":
@@ -405,33 +420,21 @@ func (p *reader) infoV3(v gjson.Result) TraceInfo {
 			in.RequestPreview = p.str(val)
 		case "response_preview":
 			in.ResponsePreview = p.str(val)
-		case "trace_metadata":
-			in.Metadata = p.stringMap(val, "trace_metadata", &in.RawMetadata)
-		case "tags":
-			in.Tags = p.stringMap(val, "tags", nil)
-		case "assessments":
-			in.Assessments = p.rawList(val)
 		default:
-			extras = append(extras, Field{Key: p.key(k), Value: p.rawJSON(val)})
+			return false
 		}
 		return true
 	})
-	extras = markList(extras, markEmpty, empty)
-	extras = markList(extras, markAbsent, sortedKeys(absent))
-	if len(extras) > 0 {
-		in.Extra = Extras{Schema: p.schema, Fields: extras}
-	}
-	return in
 }
+
+// v3EmptyKept are the optional MLflow 3 info members whose presence as ""
+// is marked (markEmpty) for a same-schema write.
+var v3EmptyKept = []string{"client_request_id", "request_preview", "response_preview"}
 
 // infoV2 decodes MLflow 2 trace info (formats.md §2.2).
 func (p *reader) infoV2(v gjson.Result) TraceInfo {
-	var in TraceInfo
-	var extras []Field
-	absent := map[string]bool{"request_metadata": true, "tags": true}
-	v.ForEach(func(k, val gjson.Result) bool {
-		delete(absent, k.Str)
-		switch k.Str {
+	return p.info(v, "request_metadata", nil, func(in *TraceInfo, k string, val gjson.Result) bool {
+		switch k {
 		case "request_id":
 			in.TraceID = p.str(val)
 		case "experiment_id":
@@ -442,33 +445,53 @@ func (p *reader) infoV2(v gjson.Result) TraceInfo {
 				in.RequestTime = time.UnixMilli(p.int64Field(val, "timestamp_ms")).UTC()
 			}
 		case "execution_time_ms":
-			ms := p.int64Field(val, "execution_time_ms")
-			in.ExecutionDuration, in.HasDuration = time.Duration(ms)*time.Millisecond, val.Type != gjson.Null
+			in.ExecutionDuration, in.HasDuration = p.msDuration(val, "execution_time_ms")
 		case "status":
 			in.State = p.state(val)
-		case "request_metadata":
-			in.Metadata = p.stringMap(val, "request_metadata", &in.RawMetadata)
-		case "tags":
-			in.Tags = p.stringMap(val, "tags", nil)
-		case "assessments":
-			in.Assessments = p.rawList(val)
 		default:
-			extras = append(extras, Field{Key: p.key(k), Value: p.rawJSON(val)})
+			return false
 		}
 		return true
 	})
+}
+
+// info serves infoV3 and infoV2: it decodes the trace info object v,
+// offering each member to member first (which reports whether it took it);
+// the members both versions write alike (the metadata under metadataKey,
+// tags, assessments) are read here, any other is kept. The members of
+// emptyKept present as "" and a missing metadata or tags member are marked
+// (markEmpty, markAbsent) for a same-schema write.
+func (p *reader) info(v gjson.Result, metadataKey string, emptyKept []string, member func(in *TraceInfo, k string, val gjson.Result) bool) TraceInfo {
+	var in TraceInfo
+	var extras []Field
+	var empty []string
+	absent := map[string]bool{metadataKey: true, "tags": true}
+	v.ForEach(func(k, val gjson.Result) bool {
+		delete(absent, k.Str)
+		if val.Type == gjson.String && val.Str == "" && slices.Contains(emptyKept, k.Str) {
+			empty = append(empty, k.Str)
+		}
+		switch {
+		case member(&in, k.Str, val):
+		case k.Str == metadataKey:
+			in.Metadata = p.stringMap(val, metadataKey, &in.RawMetadata)
+		case k.Str == "tags":
+			in.Tags = p.stringMap(val, "tags", nil)
+		case k.Str == "assessments":
+			in.Assessments = p.rawList(val)
+		default:
+			extras = append(extras, p.field(k, val))
+		}
+		return true
+	})
+	extras = markList(extras, markEmpty, empty)
 	extras = markList(extras, markAbsent, sortedKeys(absent))
-	if len(extras) > 0 {
-		in.Extra = Extras{Schema: p.schema, Fields: extras}
-	}
+	p.keepExtras(&in.Extra, extras)
 	return in
 }
 
 func (p *reader) rawList(v gjson.Result) []json.RawMessage {
-	if !v.IsArray() {
-		if v.Type != gjson.Null {
-			p.warn(v.Index, "assessments are not an array: ignored")
-		}
+	if !p.isList(v, "assessments") {
 		return nil
 	}
 	out := []json.RawMessage{}
@@ -551,7 +574,7 @@ func (p *reader) durationValue(v gjson.Result) (time.Duration, bool) {
 		}
 		return d, true
 	case gjson.Number:
-		return time.Duration(p.int64Field(v, "execution_duration")) * time.Millisecond, true
+		return p.msDuration(v, "execution_duration")
 	}
 	return 0, false
 }

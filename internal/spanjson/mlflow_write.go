@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/tidwall/gjson"
 )
@@ -276,29 +275,7 @@ func (w *mlflowWriter) traceV3(t *Trace) {
 		w.comma()
 		w.str("response_preview", in.ResponsePreview)
 	}
-	if len(in.Metadata) > 0 || !w.absent(in.Extra, "trace_metadata") {
-		w.comma()
-		w.stringMap("trace_metadata", in.Metadata, in.RawMetadata, true)
-	}
-	if len(in.Tags) > 0 || !w.absent(in.Extra, "tags") {
-		w.comma()
-		w.stringMap("tags", in.Tags, nil, false)
-	}
-	w.assessments(in.Assessments)
-	w.writeFields(w.extras(in.Extra, "info", ""))
-	w.b = append(w.b, `},"data":{"spans":[`...)
-	for i, s := range t.Spans {
-		w.b = w.out.flush(w.b)
-		if i > 0 {
-			w.comma()
-		}
-		w.spanV3(s.d)
-	}
-	w.b = append(w.b, ']')
-	w.writeFields(w.extras(in.Extra, "info", "data."))
-	w.b = append(w.b, '}')
-	w.writeFields(w.extras(in.Extra, "info", "trace."))
-	w.b = append(w.b, '}')
+	w.finishTrace(t, "trace_metadata")
 	if shape == shapeDatabricks {
 		w.writeFields(w.extras(in.Extra, "info", databricksPrefix))
 		w.b = append(w.b, '}')
@@ -310,16 +287,26 @@ func (w *mlflowWriter) traceV3(t *Trace) {
 // spansOnly writes t as the span-only document it was read from (MLflow
 // TraceData or a bare span array, see form.go) and reports whether it did.
 func (w *mlflowWriter) spansOnly(t *Trace, shape string) bool {
-	var open, close string
 	switch shape {
 	case shapeTraceData:
-		open, close = `{"spans":[`, "]"
+		w.b = append(w.b, `{"spans":[`...)
+		w.spanList(t)
+		w.b = append(w.b, ']')
+		w.writeFields(w.extras(t.Info.Extra, "info", "trace."))
+		w.b = append(w.b, '}')
 	case shapeSpanArray:
-		open, close = "[", "]"
+		w.b = append(w.b, '[')
+		w.spanList(t)
+		w.b = append(w.b, ']')
 	default:
 		return false
 	}
-	w.b = append(w.b, open...)
+	return true
+}
+
+// spanList writes t's spans, comma-separated, in the writer's schema,
+// handing what is written to out between spans.
+func (w *mlflowWriter) spanList(t *Trace) {
 	for i, s := range t.Spans {
 		w.b = w.out.flush(w.b)
 		if i > 0 {
@@ -331,12 +318,6 @@ func (w *mlflowWriter) spansOnly(t *Trace, shape string) bool {
 			w.spanV3(s.d)
 		}
 	}
-	w.b = append(w.b, close...)
-	if shape == shapeTraceData {
-		w.writeFields(w.extras(t.Info.Extra, "info", "trace."))
-		w.b = append(w.b, '}')
-	}
-	return true
 }
 
 // presentEmpty reports whether member was read, empty, in this schema.
@@ -398,9 +379,19 @@ func (w *mlflowWriter) traceV2(t *Trace) {
 	if in.ResponsePreview != "" {
 		w.loss.add("info.response_preview", 1)
 	}
-	if len(in.Metadata) > 0 || !w.absent(in.Extra, "request_metadata") {
+	w.finishTrace(t, "request_metadata")
+}
+
+// finishTrace serves traceV3 and traceV2: it ends the info object (the
+// metadata under metadataKey, tags, assessments, kept members), writes the
+// data object with the spans and closes the trace, kept members of data
+// and of the trace object included. Metadata and tags that are empty and
+// were absent from what was read in this schema stay absent.
+func (w *mlflowWriter) finishTrace(t *Trace, metadataKey string) {
+	in := &t.Info
+	if len(in.Metadata) > 0 || !w.absent(in.Extra, metadataKey) {
 		w.comma()
-		w.stringMap("request_metadata", in.Metadata, in.RawMetadata, true)
+		w.stringMap(metadataKey, in.Metadata, in.RawMetadata, true)
 	}
 	if len(in.Tags) > 0 || !w.absent(in.Extra, "tags") {
 		w.comma()
@@ -409,13 +400,7 @@ func (w *mlflowWriter) traceV2(t *Trace) {
 	w.assessments(in.Assessments)
 	w.writeFields(w.extras(in.Extra, "info", ""))
 	w.b = append(w.b, `},"data":{"spans":[`...)
-	for i, s := range t.Spans {
-		w.b = w.out.flush(w.b)
-		if i > 0 {
-			w.comma()
-		}
-		w.spanV2(s.d)
-	}
+	w.spanList(t)
 	w.b = append(w.b, ']')
 	w.writeFields(w.extras(in.Extra, "info", "data."))
 	w.b = append(w.b, '}')
@@ -679,60 +664,6 @@ func (w *mlflowWriter) linksV3(ls []Link) {
 		w.b = append(w.b, '}')
 	}
 	w.b = append(w.b, ']')
-}
-
-// appendJSONString appends s as a JSON string: no HTML escaping, invalid
-// UTF-8 replaced by U+FFFD, U+2028/U+2029 escaped (as encoding/json does).
-func appendJSONString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			i++
-			continue
-		}
-		if c < utf8.RuneSelf {
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			case '\b':
-				dst = append(dst, '\\', 'b')
-			case '\f':
-				dst = append(dst, '\\', 'f')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, "\ufffd"...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }
 
 const hexDigits = "0123456789abcdef"

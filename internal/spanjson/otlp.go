@@ -128,37 +128,18 @@ func (d *otlpDecoder) finishWarnings() {
 }
 
 func (d *otlpDecoder) resourceSpans(v gjson.Result, path string) error {
-	if !v.IsObject() {
-		return fmt.Errorf("%s: want an object, got %s", path, describeJSONKind(v))
-	}
 	res := &Resource{}
-	var scopeLists []gjson.Result
-	var scopeListNames []string
-	var err error
-	v.ForEach(func(k, x gjson.Result) bool {
-		switch k.Str {
-		case "resource":
-			err = d.resource(x, res, path+".resource")
-		case "scopeSpans", "scope_spans", "instrumentationLibrarySpans", "instrumentation_library_spans":
-			scopeLists = append(scopeLists, x)
-			scopeListNames = append(scopeListNames, k.Str)
-		case "schemaUrl", "schema_url":
-			res.SchemaURL, err = stringField(x, jsonPath{path, k.Str})
-		default:
-			res.Extra.Fields = append(res.Extra.Fields, rawField(resourceSpansExtraPrefix+k.Str, x))
-		}
-		return err == nil
-	})
+	lists, err := d.wrapper(v, path, otlpWrapper{
+		objectKeys:  []string{"resource"},
+		listKeys:    []string{"scopeSpans", "scope_spans", "instrumentationLibrarySpans", "instrumentation_library_spans"},
+		extraPrefix: resourceSpansExtraPrefix,
+	}, func(x gjson.Result, p string) error { return d.resource(x, res, p) }, &res.SchemaURL, &res.Extra)
 	if err != nil {
 		return err
 	}
-	if len(res.Extra.Fields) > 0 {
-		res.Extra.Schema = SchemaOTLP
-	}
-	for j, list := range scopeLists {
-		name := scopeListNames[j]
-		if err := forEachItem(list, path+"."+name, func(i int, x gjson.Result) error {
-			return d.scopeSpans(x, res, path+"."+name+"["+strconv.Itoa(i)+"]")
+	for _, list := range lists {
+		if err := forEachItem(list.v, list.path, func(i int, x gjson.Result) error {
+			return d.scopeSpans(x, res, list.path+"["+strconv.Itoa(i)+"]")
 		}); err != nil {
 			return err
 		}
@@ -166,62 +147,67 @@ func (d *otlpDecoder) resourceSpans(v gjson.Result, path string) error {
 	return nil
 }
 
-func (d *otlpDecoder) resource(v gjson.Result, res *Resource, path string) error {
-	if v.Type == gjson.Null {
-		return nil
-	}
-	if !v.IsObject() {
-		return fmt.Errorf("%s: want an object, got %s", path, describeJSONKind(v))
-	}
-	var err error
-	v.ForEach(func(k, x gjson.Result) bool {
-		switch k.Str {
-		case "attributes":
-			res.Attributes, err = decodeKVList(x, false)
-			if err != nil {
-				err = fmt.Errorf("%s.attributes%w", path, err)
-			}
-		case "droppedAttributesCount", "dropped_attributes_count":
-			res.DroppedAttributes, err = uint32Field(x, jsonPath{path, k.Str})
-		default:
-			res.Extra.Fields = append(res.Extra.Fields, rawField(k.Str, x))
-		}
-		return err == nil
-	})
-	return err
+// otlpWrapper names the members of an OTLP ResourceSpans or ScopeSpans
+// object: its one object (the resource or scope, any spelling), its lists,
+// and the key prefix its unknown members are kept under.
+type otlpWrapper struct {
+	objectKeys, listKeys []string
+	extraPrefix          string
 }
 
-func (d *otlpDecoder) scopeSpans(v gjson.Result, res *Resource, path string) error {
+// otlpList is a list member of a wrapper and its path.
+type otlpList struct {
+	v    gjson.Result
+	path string
+}
+
+// wrapper serves resourceSpans and scopeSpans: it decodes the wrapper object
+// v at path, its object member with object, schemaUrl into *schemaURL, the
+// other members kept in extra (under w.extraPrefix, marked OTLP), and
+// returns its lists for the caller to decode.
+func (d *otlpDecoder) wrapper(v gjson.Result, path string, w otlpWrapper, object func(x gjson.Result, path string) error, schemaURL *string, extra *Extras) ([]otlpList, error) {
 	if !v.IsObject() {
-		return fmt.Errorf("%s: want an object, got %s", path, describeJSONKind(v))
+		return nil, fmt.Errorf("%s: want an object, got %s", path, describeJSONKind(v))
 	}
-	sc := &Scope{}
-	var spans []gjson.Result
-	var spansName []string
+	var lists []otlpList
 	var err error
 	v.ForEach(func(k, x gjson.Result) bool {
-		switch k.Str {
-		case "scope", "instrumentationLibrary", "instrumentation_library":
-			err = d.scope(x, sc, path+"."+k.Str)
-		case "spans":
-			spans = append(spans, x)
-			spansName = append(spansName, k.Str)
-		case "schemaUrl", "schema_url":
-			sc.SchemaURL, err = stringField(x, jsonPath{path, k.Str})
+		switch {
+		case slices.Contains(w.objectKeys, k.Str):
+			err = object(x, path+"."+k.Str)
+		case slices.Contains(w.listKeys, k.Str):
+			lists = append(lists, otlpList{x, path + "." + k.Str})
+		case k.Str == "schemaUrl" || k.Str == "schema_url":
+			*schemaURL, err = stringField(x, jsonPath{path, k.Str})
 		default:
-			sc.Extra.Fields = append(sc.Extra.Fields, rawField(scopeSpansExtraPrefix+k.Str, x))
+			extra.Fields = append(extra.Fields, rawField(w.extraPrefix+k.Str, x))
 		}
 		return err == nil
 	})
 	if err != nil {
+		return nil, err
+	}
+	markOTLPExtras(extra)
+	return lists, nil
+}
+
+func (d *otlpDecoder) resource(v gjson.Result, res *Resource, path string) error {
+	return attributedObject(v, path, &res.Attributes, &res.DroppedAttributes, &res.Extra, nil)
+}
+
+func (d *otlpDecoder) scopeSpans(v gjson.Result, res *Resource, path string) error {
+	sc := &Scope{}
+	lists, err := d.wrapper(v, path, otlpWrapper{
+		objectKeys:  []string{"scope", "instrumentationLibrary", "instrumentation_library"},
+		listKeys:    []string{"spans"},
+		extraPrefix: scopeSpansExtraPrefix,
+	}, func(x gjson.Result, p string) error { return d.scope(x, sc, p) }, &sc.SchemaURL, &sc.Extra)
+	if err != nil {
 		return err
 	}
-	if len(sc.Extra.Fields) > 0 {
-		sc.Extra.Schema = SchemaOTLP
-	}
-	for _, list := range spans {
-		if err := forEachItem(list, path+".spans", func(i int, x gjson.Result) error {
-			return d.span(x, res, sc, path+".spans["+strconv.Itoa(i)+"]")
+	for _, list := range lists {
+		if err := forEachItem(list.v, list.path, func(i int, x gjson.Result) error {
+			return d.span(x, res, sc, list.path+"["+strconv.Itoa(i)+"]")
 		}); err != nil {
 			return err
 		}
@@ -230,6 +216,27 @@ func (d *otlpDecoder) scopeSpans(v gjson.Result, res *Resource, path string) err
 }
 
 func (d *otlpDecoder) scope(v gjson.Result, sc *Scope, path string) error {
+	err := attributedObject(v, path, &sc.Attributes, &sc.DroppedAttributes, &sc.Extra, func(k, x gjson.Result) (bool, error) {
+		var err error
+		switch k.Str {
+		case "name":
+			sc.Name, err = stringField(x, jsonPath{path, "name"})
+		case "version":
+			sc.Version, err = stringField(x, jsonPath{path, "version"})
+		default:
+			return false, nil
+		}
+		return true, err
+	})
+	markOTLPExtras(&sc.Extra)
+	return err
+}
+
+// attributedObject decodes the members a Resource and an
+// InstrumentationScope share: attributes and droppedAttributesCount, the
+// unknown ones kept in extra (unmarked). member, when not nil, is offered
+// each member first and reports whether it took it. A null object is empty.
+func attributedObject(v gjson.Result, path string, attrs *Attributes, dropped *uint32, extra *Extras, member func(k, x gjson.Result) (bool, error)) error {
 	if v.Type == gjson.Null {
 		return nil
 	}
@@ -238,26 +245,22 @@ func (d *otlpDecoder) scope(v gjson.Result, sc *Scope, path string) error {
 	}
 	var err error
 	v.ForEach(func(k, x gjson.Result) bool {
-		switch k.Str {
-		case "name":
-			sc.Name, err = stringField(x, jsonPath{path, "name"})
-		case "version":
-			sc.Version, err = stringField(x, jsonPath{path, "version"})
-		case "attributes":
-			sc.Attributes, err = decodeKVList(x, false)
-			if err != nil {
-				err = fmt.Errorf("%s.attributes%w", path, err)
+		if member != nil {
+			var took bool
+			if took, err = member(k, x); took {
+				return err == nil
 			}
+		}
+		switch k.Str {
+		case "attributes":
+			*attrs, err = attributesField(x, jsonPath{path, k.Str}, false)
 		case "droppedAttributesCount", "dropped_attributes_count":
-			sc.DroppedAttributes, err = uint32Field(x, jsonPath{path, k.Str})
+			*dropped, err = uint32Field(x, jsonPath{path, k.Str})
 		default:
-			sc.Extra.Fields = append(sc.Extra.Fields, rawField(k.Str, x))
+			extra.Fields = append(extra.Fields, rawField(k.Str, x))
 		}
 		return err == nil
 	})
-	if len(sc.Extra.Fields) > 0 {
-		sc.Extra.Schema = SchemaOTLP
-	}
 	return err
 }
 
@@ -292,10 +295,7 @@ func (d *otlpDecoder) span(v gjson.Result, res *Resource, sc *Scope, path string
 		case "endTimeUnixNano", "end_time_unix_nano":
 			sd.EndTime, err = timeField(x, p)
 		case "attributes":
-			sd.Attributes, err = decodeKVList(x, false)
-			if err != nil {
-				err = fmt.Errorf("%s%w", p, err)
-			}
+			sd.Attributes, err = attributesField(x, p, false)
 		case "droppedAttributesCount", "dropped_attributes_count":
 			sd.DroppedAttributes, err = uint32Field(x, p)
 		case "events":
@@ -324,17 +324,12 @@ func (d *otlpDecoder) span(v gjson.Result, res *Resource, sc *Scope, path string
 	if err != nil {
 		return err
 	}
-	if len(sd.Extra.Fields) > 0 {
-		sd.Extra.Schema = SchemaOTLP
-	}
+	markOTLPExtras(&sd.Extra)
 
 	var op OpaqueIDs
-	sd.TraceID, op.TraceID = d.traceID(traceText, path+".traceId")
-	sd.SpanID, op.SpanID = d.spanID(spanText, path+".spanId", true)
+	sd.TraceID, sd.SpanID, op = d.ids(traceText, spanText, path)
 	sd.ParentID, op.ParentID = d.spanID(parentText, path+".parentSpanId", false)
-	if op != (OpaqueIDs{}) {
-		sd.Opaque = &op
-	}
+	sd.Opaque = opaqueOrNil(op)
 
 	i, ok := d.byID[sd.TraceID]
 	if !ok {
@@ -344,6 +339,22 @@ func (d *otlpDecoder) span(v gjson.Result, res *Resource, sc *Scope, path string
 	}
 	d.traces[i].Spans = append(d.traces[i].Spans, NewSpan(sd))
 	return nil
+}
+
+// ids decodes the traceId and spanId texts of the span or link at path,
+// the undecodable ones kept in the returned OpaqueIDs.
+func (d *otlpDecoder) ids(traceText, spanText, path string) (TraceID, SpanID, OpaqueIDs) {
+	tid, tOp := d.traceID(traceText, path+".traceId")
+	sid, sOp := d.spanID(spanText, path+".spanId", true)
+	return tid, sid, OpaqueIDs{TraceID: tOp, SpanID: sOp}
+}
+
+// opaqueOrNil is a pointer to op, or nil when no id was opaque.
+func opaqueOrNil(op OpaqueIDs) *OpaqueIDs {
+	if op == (OpaqueIDs{}) {
+		return nil
+	}
+	return &op
 }
 
 // traceID decodes an OTLP trace id. An empty id is the zero id (counted for
@@ -443,10 +454,7 @@ func (d *otlpDecoder) event(v gjson.Result, path string) (Event, error) {
 		case "name":
 			ev.Name, err = stringField(x, p)
 		case "attributes":
-			ev.Attributes, err = decodeKVList(x, true)
-			if err != nil {
-				err = fmt.Errorf("%s%w", p, err)
-			}
+			ev.Attributes, err = attributesField(x, p, true)
 		case "droppedAttributesCount", "dropped_attributes_count":
 			ev.DroppedAttributes, err = uint32Field(x, p)
 		default:
@@ -454,9 +462,7 @@ func (d *otlpDecoder) event(v gjson.Result, path string) (Event, error) {
 		}
 		return err == nil
 	})
-	if len(ev.Extra.Fields) > 0 {
-		ev.Extra.Schema = SchemaOTLP
-	}
+	markOTLPExtras(&ev.Extra)
 	return ev, err
 }
 
@@ -479,10 +485,7 @@ func (d *otlpDecoder) link(v gjson.Result, path string) (Link, error) {
 		case "traceState", "trace_state":
 			ln.TraceState, err = stringField(x, p)
 		case "attributes":
-			ln.Attributes, err = decodeKVList(x, true)
-			if err != nil {
-				err = fmt.Errorf("%s%w", p, err)
-			}
+			ln.Attributes, err = attributesField(x, p, true)
 		case "droppedAttributesCount", "dropped_attributes_count":
 			ln.DroppedAttributes, err = uint32Field(x, p)
 		case "flags":
@@ -495,15 +498,10 @@ func (d *otlpDecoder) link(v gjson.Result, path string) (Link, error) {
 	if err != nil {
 		return ln, err
 	}
-	if len(ln.Extra.Fields) > 0 {
-		ln.Extra.Schema = SchemaOTLP
-	}
+	markOTLPExtras(&ln.Extra)
 	var op OpaqueIDs
-	ln.TraceID, op.TraceID = d.traceID(traceText, path+".traceId")
-	ln.SpanID, op.SpanID = d.spanID(spanText, path+".spanId", true)
-	if op != (OpaqueIDs{}) {
-		ln.Opaque = &op
-	}
+	ln.TraceID, ln.SpanID, op = d.ids(traceText, spanText, path)
+	ln.Opaque = opaqueOrNil(op)
 	return ln, nil
 }
 
@@ -545,20 +543,12 @@ func stringField(v gjson.Result, p jsonPath) (string, error) {
 // timeField reads unix nanoseconds (a proto fixed64) written as a decimal
 // string or a bare number, never through float64.
 func timeField(v gjson.Result, p jsonPath) (int64, error) {
-	var text string
-	switch v.Type {
-	case gjson.Null:
+	if v.Type == gjson.Null {
 		return 0, nil
-	case gjson.String:
-		text = v.Str
-	case gjson.Number:
-		text = v.Raw
-	default:
-		return 0, fmt.Errorf("%s must be an integer or a decimal string, got %s", p, describeJSONKind(v))
 	}
-	n, ok := parseJSONInt(text)
-	if !ok {
-		return 0, located(v, fmt.Errorf("%s %q is not a 64-bit integer", p, text))
+	n, err := int64Member(p, v)
+	if err != nil {
+		return 0, err
 	}
 	if n < 0 {
 		return 0, located(v, fmt.Errorf("%s: negative time %d", p, n))
@@ -587,6 +577,23 @@ func uint32Field(v gjson.Result, p jsonPath) (uint32, error) {
 	return uint32(n), nil
 }
 
+// attributesField decodes an OTLP attribute list member (plain for event and
+// link attributes), its errors placed at p.
+func attributesField(x gjson.Result, p jsonPath, plain bool) (Attributes, error) {
+	a, err := decodeKVList(x, plain)
+	if err != nil {
+		err = fmt.Errorf("%s%w", p, err)
+	}
+	return a, err
+}
+
+// markOTLPExtras marks kept members as OTLP's when there are any.
+func markOTLPExtras(x *Extras) {
+	if len(x.Fields) > 0 {
+		x.Schema = SchemaOTLP
+	}
+}
+
 func rawField(key string, v gjson.Result) Field {
 	return Field{Key: key, Value: []byte(v.Raw)}
 }
@@ -609,14 +616,7 @@ func otlpTraceInfo(spans []Span) TraceInfo {
 		info.TraceID = d.Opaque.TraceID
 	}
 	info.RequestTime = time.Unix(0, d.StartTime).UTC()
-	switch {
-	case d.EndTime == 0:
-		info.State = StateInProgress
-	case d.Status.Code == StatusError:
-		info.State = StateError
-	default:
-		info.State = StateOK
-	}
+	info.State = rootSpanState(d)
 	if d.EndTime != 0 {
 		info.HasDuration = true
 		if d.EndTime > d.StartTime {
@@ -633,6 +633,20 @@ func otlpTraceInfo(spans []Span) TraceInfo {
 		info.Tags = map[string]string{TagIncomplete: why}
 	}
 	return info
+}
+
+// rootSpanState serves the trace infos rebuilt from spans (OTLP and the
+// MLflow readers): the state a trace's root span d implies, IN_PROGRESS
+// while it runs, ERROR if it failed, OK otherwise.
+func rootSpanState(d *SpanData) TraceState {
+	switch {
+	case d.EndTime == 0:
+		return StateInProgress
+	case d.Status.Code == StatusError:
+		return StateError
+	default:
+		return StateOK
+	}
 }
 
 // TagIncomplete is the trace tag `tracectl collect` sets on a trace it wrote
@@ -734,17 +748,11 @@ func appendOTLPTo(dst []byte, out streamOut, t *Trace) ([]byte, []Loss, error) {
 				w.span(t.Spans[i].d)
 			}
 			w.byte(']')
-			if sg.scope != nil {
-				w.optString("schemaUrl", sg.scope.SchemaURL)
-				w.wrapperExtras(sg.scope.Extra, scopeSpansExtraPrefix)
-			}
+			w.scopeTail(sg.scope)
 			w.byte('}')
 		}
 		w.byte(']')
-		if g.res != nil {
-			w.optString("schemaUrl", g.res.SchemaURL)
-			w.wrapperExtras(g.res.Extra, resourceSpansExtraPrefix)
-		}
+		w.resourceTail(g.res)
 		w.byte('}')
 	}
 	w.byte(']')
@@ -823,10 +831,7 @@ func groupByResource(spans []Span) []resourceGroup {
 func resourceKey(r *Resource) string {
 	w := otlpWriter{losses: map[string]int{}}
 	w.resource(r)
-	if r != nil {
-		w.optString("schemaUrl", r.SchemaURL)
-		w.wrapperExtras(r.Extra, resourceSpansExtraPrefix)
-	}
+	w.resourceTail(r)
 	return string(w.dst)
 }
 
@@ -834,11 +839,26 @@ func resourceKey(r *Resource) string {
 func scopeKey(s *Scope) string {
 	w := otlpWriter{losses: map[string]int{}}
 	w.scope(s)
+	w.scopeTail(s)
+	return string(w.dst)
+}
+
+// resourceTail writes the members of a resourceSpans entry after its list:
+// r's schema URL and kept members.
+func (w *otlpWriter) resourceTail(r *Resource) {
+	if r != nil {
+		w.optString("schemaUrl", r.SchemaURL)
+		w.wrapperExtras(r.Extra, resourceSpansExtraPrefix)
+	}
+}
+
+// scopeTail writes the members of a scopeSpans entry after its list: s's
+// schema URL and kept members.
+func (w *otlpWriter) scopeTail(s *Scope) {
 	if s != nil {
 		w.optString("schemaUrl", s.SchemaURL)
 		w.wrapperExtras(s.Extra, scopeSpansExtraPrefix)
 	}
-	return string(w.dst)
 }
 
 type otlpWriter struct {
@@ -1067,15 +1087,23 @@ func (w *otlpWriter) id(key string, id []byte, opaque string, otlpOrigin, omitZe
 	w.byte('"')
 }
 
+// openWithIDs serves span and link: it opens the object with its traceId,
+// spanId and traceState, and returns the opaque id texts (none when opaque
+// is nil).
+func (w *otlpWriter) openWithIDs(traceID TraceID, spanID SpanID, traceState string, opaque *OpaqueIDs, otlpOrigin bool) OpaqueIDs {
+	var op OpaqueIDs
+	if opaque != nil {
+		op = *opaque
+	}
+	w.id(`{"traceId":`, traceID[:], op.TraceID, otlpOrigin, false)
+	w.id(`,"spanId":`, spanID[:], op.SpanID, otlpOrigin, false)
+	w.optString("traceState", traceState)
+	return op
+}
+
 func (w *otlpWriter) span(d *SpanData) {
 	otlpOrigin := d.Resource != nil || d.Scope != nil
-	var op OpaqueIDs
-	if d.Opaque != nil {
-		op = *d.Opaque
-	}
-	w.id(`{"traceId":`, d.TraceID[:], op.TraceID, otlpOrigin, false)
-	w.id(`,"spanId":`, d.SpanID[:], op.SpanID, otlpOrigin, false)
-	w.optString("traceState", d.TraceState)
+	op := w.openWithIDs(d.TraceID, d.SpanID, d.TraceState, d.Opaque, otlpOrigin)
 	w.id(`,"parentSpanId":`, d.ParentID[:], op.ParentID, otlpOrigin, true)
 	w.optUint("flags", d.Flags)
 	w.str(`,"name":`)
@@ -1142,13 +1170,7 @@ func (w *otlpWriter) event(e *Event) {
 }
 
 func (w *otlpWriter) link(l *Link, otlpOrigin bool) {
-	var op OpaqueIDs
-	if l.Opaque != nil {
-		op = *l.Opaque
-	}
-	w.id(`{"traceId":`, l.TraceID[:], op.TraceID, otlpOrigin, false)
-	w.id(`,"spanId":`, l.SpanID[:], op.SpanID, otlpOrigin, false)
-	w.optString("traceState", l.TraceState)
+	w.openWithIDs(l.TraceID, l.SpanID, l.TraceState, l.Opaque, otlpOrigin)
 	w.optAttrs(l.Attributes, true)
 	w.optUint("droppedAttributesCount", l.DroppedAttributes)
 	w.optUint("flags", l.Flags)

@@ -146,24 +146,14 @@ func (p *reader) str(v gjson.Result) string {
 
 func (p *reader) copyStr(s string) string {
 	if len(s) <= maxInternSize {
-		if t, ok := p.intern[s]; ok {
-			return t
-		}
-		t := strings.Clone(s)
-		if len(p.intern) < maxInterned {
-			p.intern[t] = t
-		}
-		return t
+		return p.interned(s)
 	}
 	return strings.Clone(s)
 }
 
-// key returns an object key, interned.
-func (p *reader) key(k gjson.Result) string {
-	s := k.Str
-	if len(s) != len(k.Raw)-2 {
-		return s
-	}
+// interned serves copyStr and key: the interned copy of s, added to the
+// intern table while it has room.
+func (p *reader) interned(s string) string {
 	if t, ok := p.intern[s]; ok {
 		return t
 	}
@@ -172,6 +162,15 @@ func (p *reader) key(k gjson.Result) string {
 		p.intern[t] = t
 	}
 	return t
+}
+
+// key returns an object key, interned.
+func (p *reader) key(k gjson.Result) string {
+	s := k.Str
+	if len(s) != len(k.Raw)-2 {
+		return s
+	}
+	return p.interned(s)
 }
 
 // rawJSON returns v's JSON text, compacted and copied.

@@ -1,7 +1,6 @@
 package spanjson
 
 import (
-	"bytes"
 	"fmt"
 	"runtime"
 
@@ -42,19 +41,7 @@ func (d *Decoder) scanDoc(line, col int) (end int, st *streamed, err error) {
 	for {
 		for i < d.n {
 			if inStr {
-				j := bytes.IndexByte(d.buf[i:d.n], '"')
-				if j < 0 {
-					i = d.n
-					break
-				}
-				i += j
-				bs := 0
-				for k := i - 1; k > d.start && d.buf[k] == '\\'; k-- {
-					bs++
-				}
-				i++
-				if bs%2 == 0 {
-					inStr = false
+				if i, inStr = stringEnd(d.buf, d.start, i, d.n); !inStr {
 					if depth >= 1 && depth <= 2 {
 						s := d.buf[d.start+strStart+1 : i-1]
 						if len(s) <= 16 {
@@ -277,15 +264,7 @@ func (d *Decoder) frameElement(line, col int) (end int, ends map[int]int, err er
 // skipSpaceIn consumes whitespace inside a document.
 func (d *Decoder) skipSpaceIn() error {
 	for {
-		i := d.start
-		for i < d.n {
-			c := d.buf[i]
-			if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
-				break
-			}
-			i++
-		}
-		d.advance(i)
+		d.advance(skipWS(d.buf[:d.n], d.start))
 		if d.start < d.n {
 			return nil
 		}

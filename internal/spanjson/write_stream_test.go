@@ -30,9 +30,13 @@ func (c *chunkWriter) Write(p []byte) (int, error) {
 	return c.Buffer.Write(p)
 }
 
-// TestWriteTraceMatchesAppendTrace: streaming a trace gives the same bytes
-// and losses as AppendTrace, in several pieces for a big trace.
-func TestWriteTraceMatchesAppendTrace(t *testing.T) {
+// writeSchemas are the schemas WriteTrace writes.
+var writeSchemas = []spanjson.Schema{spanjson.SchemaMLflowV2, spanjson.SchemaMLflowV3, spanjson.SchemaOTLP}
+
+// bigWriteTrace serves both WriteTrace tests: a generated MLflow 3 trace of
+// 3000 spans, decoded.
+func bigWriteTrace(t *testing.T) spanjson.Trace {
+	t.Helper()
 	var gen bytes.Buffer
 	if err := spanjsontest.WriteV3Trace(&gen, 3000, 7); err != nil {
 		t.Fatal(err)
@@ -41,10 +45,17 @@ func TestWriteTraceMatchesAppendTrace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	small := docs[0].Traces[0]
+	return docs[0].Traces[0]
+}
+
+// TestWriteTraceMatchesAppendTrace: streaming a trace gives the same bytes
+// and losses as AppendTrace, in several pieces for a big trace.
+func TestWriteTraceMatchesAppendTrace(t *testing.T) {
+	big := bigWriteTrace(t)
+	small := big
 	small.Spans = small.Spans[:3]
-	for _, tr := range []spanjson.Trace{docs[0].Traces[0], small} {
-		for _, schema := range []spanjson.Schema{spanjson.SchemaMLflowV2, spanjson.SchemaMLflowV3, spanjson.SchemaOTLP} {
+	for _, tr := range []spanjson.Trace{big, small} {
+		for _, schema := range writeSchemas {
 			want, wantLoss, err := spanjson.AppendTrace(nil, schema, &tr)
 			if err != nil {
 				t.Fatal(err)
@@ -68,24 +79,17 @@ func TestWriteTraceMatchesAppendTrace(t *testing.T) {
 }
 
 func TestWriteTraceReportsWriteError(t *testing.T) {
-	var gen bytes.Buffer
-	if err := spanjsontest.WriteV3Trace(&gen, 3000, 7); err != nil {
-		t.Fatal(err)
-	}
-	docs, err := spanjson.DecodeAll(&gen, "gen")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, schema := range []spanjson.Schema{spanjson.SchemaMLflowV2, spanjson.SchemaMLflowV3, spanjson.SchemaOTLP} {
+	tr := bigWriteTrace(t)
+	for _, schema := range writeSchemas {
 		w := chunkWriter{failAt: 600 << 10}
-		if _, err := spanjson.WriteTrace(&w, schema, &docs[0].Traces[0]); !errors.Is(err, errWriteFailed) {
+		if _, err := spanjson.WriteTrace(&w, schema, &tr); !errors.Is(err, errWriteFailed) {
 			t.Errorf("%s: error %v, want the write error", schema, err)
 		}
 		if w.written > 600<<10 {
 			t.Errorf("%s: %d bytes written after the error", schema, w.written)
 		}
 	}
-	if _, err := spanjson.WriteTrace(&chunkWriter{}, "yaml", &docs[0].Traces[0]); err == nil {
+	if _, err := spanjson.WriteTrace(&chunkWriter{}, "yaml", &tr); err == nil {
 		t.Error("unknown schema accepted")
 	}
 }
