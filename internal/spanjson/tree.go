@@ -45,7 +45,11 @@ type treeBuild struct {
 
 func (b *treeBuild) warn(i int, format string, args ...any) {
 	s := b.spans[i]
-	where := fmt.Sprintf("trace %s/span %s", s.TraceID().MLflowID(), s.SpanID())
+	tid := s.TraceID().MLflowID()
+	if o := s.d.Opaque; o != nil && o.TraceID != "" {
+		tid = o.TraceID // as the trace is shown ("<redacted>")
+	}
+	where := fmt.Sprintf("trace %s/span %s", tid, s.SpanID())
 	b.warnings = append(b.warnings, Warning{Where: where, Msg: fmt.Sprintf(format, args...)})
 }
 

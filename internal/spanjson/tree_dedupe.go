@@ -1,5 +1,7 @@
 package spanjson
 
+import "strconv"
+
 // dedupeIDs gives every span a unique, non-zero id: a later span with the
 // id of an earlier one (or a span with no id) gets a fresh id derived from
 // its old id and position, so the result is the same on every run. Parent
@@ -38,7 +40,11 @@ func (b *treeBuild) dedupeIDs() {
 		if id.IsZero() {
 			b.warn(i, "span %q has no span id: given id %s", s.Name(), fresh)
 		} else {
-			b.warn(i, "span %q repeats span id %s: given id %s", s.Name(), id, fresh)
+			shown := id.String()
+			if o := s.d.Opaque; o != nil && o.SpanID != "" {
+				shown = strconv.Quote(o.SpanID) // the text it was read as
+			}
+			b.warn(i, "span %q repeats span id %s: given id %s", s.Name(), shown, fresh)
 		}
 	}
 }

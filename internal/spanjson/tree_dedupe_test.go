@@ -49,3 +49,20 @@ func TestFreshSpanIDAvoidsTaken(t *testing.T) {
 		t.Errorf("fresh ids %s, %s", first, second)
 	}
 }
+
+func TestDedupeWarningNamesOpaqueIDsAsRead(t *testing.T) {
+	// A Databricks export with every id "<redacted>": the warning names the
+	// trace and the repeated id as the user sees them, not their stand-ins.
+	op := &OpaqueIDs{TraceID: "<redacted>", SpanID: "<redacted>"}
+	mk := func(name string, parent SpanID) Span {
+		return NewSpan(SpanData{TraceID: OpaqueTraceID("<redacted>"), SpanID: OpaqueSpanID("<redacted>"), ParentID: parent, Name: name, Opaque: op})
+	}
+	_, warnings := BuildTree([]Span{mk("predict", SpanID{}), mk("Completions", OpaqueSpanID("<redacted>"))})
+	if len(warnings) != 1 {
+		t.Fatalf("warnings = %v, want one", warnings)
+	}
+	w := warnings[0]
+	if !strings.HasPrefix(w.Where, "trace <redacted>/span ") || !strings.Contains(w.Msg, `"Completions" repeats span id "<redacted>": given id `) {
+		t.Errorf("warning = %q: %q", w.Where, w.Msg)
+	}
+}
