@@ -24,7 +24,7 @@ type reader struct {
 	cutLine, cutCol  int         // its position in the input
 	postWarnings     []Warning   // warnings after the cut
 	slab             []SpanData  // spans are allocated in blocks
-	attrSlab         []Attribute
+	attrSlab         []attrKV
 	setSlab          []attrSet
 	arena            []byte // string storage, see arenaString
 	docLine, docCol  int
@@ -116,14 +116,15 @@ func (p *reader) newAttributes(list []Attribute) Attributes {
 		return Attributes{}
 	}
 	if cap(p.attrSlab)-len(p.attrSlab) < len(list) {
-		p.attrSlab = make([]Attribute, 0, max(4*slabSize, len(list)))
+		p.attrSlab = make([]attrKV, 0, max(4*slabSize, len(list)))
 	}
 	at := len(p.attrSlab)
-	p.attrSlab = append(p.attrSlab, list...)
+	var types string
+	p.attrSlab, types = packAttrs(p.attrSlab, list)
 	if len(p.setSlab) == cap(p.setSlab) {
 		p.setSlab = make([]attrSet, 0, slabSize)
 	}
-	p.setSlab = append(p.setSlab, attrSet{list: p.attrSlab[at:len(p.attrSlab):len(p.attrSlab)]})
+	p.setSlab = append(p.setSlab, attrSet{list: p.attrSlab[at:len(p.attrSlab):len(p.attrSlab)], types: types})
 	return Attributes{s: &p.setSlab[len(p.setSlab)-1]}
 }
 
