@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/tidwall/gjson"
 )
@@ -100,11 +101,15 @@ func (p *reader) warn(index int, msg string) {
 
 const slabSize = 256
 
+// spanSlabSize fills a span block's 64 KiB (a block of 256 spans of 248
+// bytes would be rounded up to 64 KiB, wasting 2 KiB each).
+const spanSlabSize = 64 << 10 / int(unsafe.Sizeof(SpanData{}))
+
 // newSpan makes an immutable span whose data lives in a block shared with
 // its neighbours: one allocation per slabSize spans instead of one each.
 func (p *reader) newSpan(d SpanData) Span {
 	if len(p.slab) == cap(p.slab) {
-		p.slab = make([]SpanData, 0, slabSize)
+		p.slab = make([]SpanData, 0, spanSlabSize)
 	}
 	p.slab = append(p.slab, d)
 	return Span{d: &p.slab[len(p.slab)-1]}
