@@ -398,7 +398,7 @@ func (p *reader) mlflowTrace(t topLevel, doc *Document, envelope string) error {
 	switch {
 	case streamedSpans:
 		// The span list was decoded while the input was read.
-		read = p.stream.spans
+		read = p.stream.list()
 	case spans.IsArray():
 		read = p.readSpansAt(spans.Index)
 	}
