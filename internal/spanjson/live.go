@@ -297,7 +297,7 @@ func (l *LiveSpan) ToImmutable() Span {
 		return Span{d: l.base}
 	}
 	d := l.own.SpanData
-	d.Attributes = NewAttributes(l.own.attrs) // copied
+	d.Attributes = NewAttributes(append([]Attribute(nil), l.own.attrs...))
 	d.Events = append([]Event(nil), l.own.Events...)
 	return NewSpan(d)
 }
