@@ -6,6 +6,7 @@ import (
 	"iter"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // ValueType records how an attribute value was typed where it came from.
@@ -38,10 +39,45 @@ type Attribute struct {
 // zero value is an empty list.
 type Attributes struct{ s *attrSet }
 
+// attrSet stores the attributes in 48 bytes plus 32 per attribute: the
+// value types, nearly always all ValueJSON (MLflow input), are kept apart
+// as one byte each in types, empty when every one is ValueJSON, and the
+// decode cache is made on the first decode. A million-span MLflow file
+// holds about five million attributes, so this is ~56 MB less than storing
+// []Attribute (40 bytes each) with an inline cache.
 type attrSet struct {
-	list      []Attribute
-	cacheOnce sync.Once
-	cache     []decodedValue
+	list  []attrKV
+	types string // types[i] is list[i]'s ValueType; "" when all are ValueJSON
+	cache atomic.Pointer[[]decodedValue]
+}
+
+// attrKV is an Attribute without its type.
+type attrKV struct{ Key, Value string }
+
+func (s *attrSet) at(i int) Attribute {
+	a := Attribute{Key: s.list[i].Key, Value: s.list[i].Value}
+	if s.types != "" {
+		a.Type = ValueType(s.types[i])
+	}
+	return a
+}
+
+// packAttrs appends list's keys and values to dst and returns the types
+// string for them (see attrSet.types).
+func packAttrs(dst []attrKV, list []Attribute) ([]attrKV, string) {
+	typed := false
+	for _, a := range list {
+		dst = append(dst, attrKV{a.Key, a.Value})
+		typed = typed || a.Type != ValueJSON
+	}
+	if !typed {
+		return dst, ""
+	}
+	t := make([]byte, len(list))
+	for i, a := range list {
+		t[i] = byte(a.Type)
+	}
+	return dst, string(t)
 }
 
 type decodedValue struct {
@@ -54,7 +90,8 @@ func NewAttributes(list []Attribute) Attributes {
 	if len(list) == 0 {
 		return Attributes{}
 	}
-	return Attributes{s: &attrSet{list: list}}
+	kv, types := packAttrs(make([]attrKV, 0, len(list)), list)
+	return Attributes{s: &attrSet{list: kv, types: types}}
 }
 
 // Len returns the number of attributes.
@@ -66,7 +103,7 @@ func (a Attributes) Len() int {
 }
 
 // At returns the i-th attribute in input order.
-func (a Attributes) At(i int) Attribute { return a.s.list[i] }
+func (a Attributes) At(i int) Attribute { return a.s.at(i) }
 
 // All yields the attributes in input order.
 func (a Attributes) All() iter.Seq[Attribute] {
@@ -74,8 +111,8 @@ func (a Attributes) All() iter.Seq[Attribute] {
 		if a.s == nil {
 			return
 		}
-		for _, at := range a.s.list {
-			if !yield(at) {
+		for i := range a.s.list {
+			if !yield(a.s.at(i)) {
 				return
 			}
 		}
@@ -87,7 +124,11 @@ func (a Attributes) List() []Attribute {
 	if a.s == nil {
 		return nil
 	}
-	return append([]Attribute(nil), a.s.list...)
+	list := make([]Attribute, len(a.s.list))
+	for i := range list {
+		list[i] = a.s.at(i)
+	}
+	return list
 }
 
 func (a Attributes) index(key string) int {
@@ -108,7 +149,7 @@ func (a Attributes) Lookup(key string) (Attribute, bool) {
 	if i < 0 {
 		return Attribute{}, false
 	}
-	return a.s.list[i], true
+	return a.s.at(i), true
 }
 
 // Raw returns the stored (JSON-encoded) text of key.
@@ -133,8 +174,16 @@ func (a Attributes) DecodedAt(i int) any { return a.decodedAt(i) }
 
 func (a Attributes) decodedAt(i int) any {
 	s := a.s
-	s.cacheOnce.Do(func() { s.cache = make([]decodedValue, len(s.list)) })
-	d := &s.cache[i]
+	cache := s.cache.Load()
+	if cache == nil {
+		c := make([]decodedValue, len(s.list))
+		if !s.cache.CompareAndSwap(nil, &c) {
+			cache = s.cache.Load()
+		} else {
+			cache = &c
+		}
+	}
+	d := &(*cache)[i]
 	d.once.Do(func() { d.v = DecodeValue(s.list[i].Value) })
 	return d.v
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/tidwall/gjson"
 
 	"tracectl/internal/spanjson/spanjsontest"
 )
@@ -560,6 +561,10 @@ func TestDecodeStreamsLargeTrace(t *testing.T) {
 		t.Fatal(err)
 	}
 	size := buf.Len()
+	var wantNames []string // the spans in input order (the list is read in parts of spanPart)
+	for _, name := range gjson.GetBytes(buf.Bytes(), "data.spans.#.name").Array() {
+		wantNames = append(wantNames, name.Str)
+	}
 	d := NewDecoder(&buf, "big.json")
 	doc, err := d.Next()
 	if err != nil {
@@ -567,6 +572,13 @@ func TestDecodeStreamsLargeTrace(t *testing.T) {
 	}
 	if len(doc.Traces) != 1 || len(doc.Traces[0].Spans) != n || doc.Shape != "MLflow 3 trace" {
 		t.Fatalf("%d traces, shape %q", len(doc.Traces), doc.Shape)
+	}
+	var gotNames []string
+	for _, s := range doc.Traces[0].Spans {
+		gotNames = append(gotNames, s.Name())
+	}
+	if diff := cmp.Diff(wantNames, gotNames); diff != "" {
+		t.Errorf("span names in decoded order (-input +decoded):\n%s", diff)
 	}
 	if limit := 4 * readChunk; len(d.buf) > limit {
 		t.Errorf("decoder buffer grew to %d bytes for a %d-byte document (limit %d)", len(d.buf), size, limit)

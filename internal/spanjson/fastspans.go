@@ -539,13 +539,13 @@ func (p *reader) fastStatusV3(v int, d *SpanData) int {
 // building the list straight in the attribute block.
 func (p *reader) fastAttributes(v int) (Attributes, []string, int) {
 	if cap(p.attrSlab)-len(p.attrSlab) < 32 {
-		p.attrSlab = make([]Attribute, 0, 4*slabSize)
+		p.attrSlab = make([]attrKV, 0, 4*slabSize)
 	}
 	at := len(p.attrSlab)
 	list := p.attrSlab
 	var rawKeys []string
 	end := p.members(v, func(key []byte, ks, av int) int {
-		a := Attribute{Key: p.keyString(key), Type: ValueJSON}
+		a := attrKV{Key: p.keyString(key)} // every type is ValueJSON
 		var e int
 		if p.raw[av] == '"' {
 			a.Value, e = p.stringAt(av)

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/tidwall/gjson"
 )
@@ -24,7 +25,7 @@ type reader struct {
 	cutLine, cutCol  int         // its position in the input
 	postWarnings     []Warning   // warnings after the cut
 	slab             []SpanData  // spans are allocated in blocks
-	attrSlab         []Attribute
+	attrSlab         []attrKV
 	setSlab          []attrSet
 	arena            []byte // string storage, see arenaString
 	docLine, docCol  int
@@ -100,11 +101,15 @@ func (p *reader) warn(index int, msg string) {
 
 const slabSize = 256
 
+// spanSlabSize fills a span block's 64 KiB (a block of 256 spans of 248
+// bytes would be rounded up to 64 KiB, wasting 2 KiB each).
+const spanSlabSize = 64 << 10 / int(unsafe.Sizeof(SpanData{}))
+
 // newSpan makes an immutable span whose data lives in a block shared with
 // its neighbours: one allocation per slabSize spans instead of one each.
 func (p *reader) newSpan(d SpanData) Span {
 	if len(p.slab) == cap(p.slab) {
-		p.slab = make([]SpanData, 0, slabSize)
+		p.slab = make([]SpanData, 0, spanSlabSize)
 	}
 	p.slab = append(p.slab, d)
 	return Span{d: &p.slab[len(p.slab)-1]}
@@ -116,14 +121,15 @@ func (p *reader) newAttributes(list []Attribute) Attributes {
 		return Attributes{}
 	}
 	if cap(p.attrSlab)-len(p.attrSlab) < len(list) {
-		p.attrSlab = make([]Attribute, 0, max(4*slabSize, len(list)))
+		p.attrSlab = make([]attrKV, 0, max(4*slabSize, len(list)))
 	}
 	at := len(p.attrSlab)
-	p.attrSlab = append(p.attrSlab, list...)
+	var types string
+	p.attrSlab, types = packAttrs(p.attrSlab, list)
 	if len(p.setSlab) == cap(p.setSlab) {
 		p.setSlab = make([]attrSet, 0, slabSize)
 	}
-	p.setSlab = append(p.setSlab, attrSet{list: p.attrSlab[at:len(p.attrSlab):len(p.attrSlab)]})
+	p.setSlab = append(p.setSlab, attrSet{list: p.attrSlab[at:len(p.attrSlab):len(p.attrSlab)], types: types})
 	return Attributes{s: &p.setSlab[len(p.setSlab)-1]}
 }
 

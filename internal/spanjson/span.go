@@ -98,11 +98,12 @@ type SpanData struct {
 	Status     Status
 	Kind       SpanKind
 	TraceState string
-	Flags      uint32
 	Attributes Attributes
 	Events     []Event
 	Links      []Link
 
+	// Flags sits with the other 4-byte fields (no padding after them).
+	Flags             uint32
 	DroppedAttributes uint32
 	DroppedEvents     uint32
 	DroppedLinks      uint32

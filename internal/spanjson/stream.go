@@ -17,13 +17,42 @@ import (
 
 // streamed is the span list cut out of the current document.
 type streamed struct {
-	spans   []Span
+	spans   []Span   // the last part of the list (see add)
+	full    [][]Span // earlier parts, full
 	schema  Schema
 	r       *reader // decodes one span at a time (shares its intern table)
 	prefix  []byte  // the document up to and including the list's '['
 	cutLine int     // position of the list's ']' in the input
 	cutCol  int
 	n       int // elements seen
+}
+
+// spanPart is the size of the parts a long span list is read in.
+const spanPart = 8192
+
+// add appends s to the span list. A long list is kept in parts of
+// spanPart spans and joined once at its end (list): growing one slice by
+// append would allocate about five times its final size on the way.
+func (st *streamed) add(s Span) {
+	if len(st.spans) == spanPart {
+		st.full = append(st.full, st.spans)
+		st.spans = make([]Span, 0, spanPart)
+	}
+	st.spans = append(st.spans, s)
+}
+
+// list returns the whole span list.
+func (st *streamed) list() []Span {
+	if len(st.full) == 0 {
+		return st.spans
+	}
+	all := make([]Span, 0, len(st.full)*spanPart+len(st.spans))
+	for _, part := range st.full {
+		all = append(all, part...)
+	}
+	all = append(all, st.spans...)
+	st.full, st.spans = nil, all
+	return all
 }
 
 // scanDoc frames the object or array at buf[start], reading more input as
@@ -139,7 +168,7 @@ func (d *Decoder) streamSpans(st *streamed, docLine, docCol int) error {
 			end, sd, ok := d.fastElement(st, line, col)
 			if ok {
 				st.n++
-				st.spans = append(st.spans, st.r.newSpan(sd))
+				st.add(st.r.newSpan(sd))
 				d.advance(end)
 				continue
 			}
@@ -168,7 +197,7 @@ func (d *Decoder) streamSpans(st *streamed, docLine, docCol int) error {
 			} else {
 				p.fastSpanV3(0, &sd)
 			}
-			st.spans = append(st.spans, p.newSpan(sd))
+			st.add(p.newSpan(sd))
 		}
 		d.advance(end)
 	}
