@@ -14,6 +14,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"tracectl/internal/render"
+	"tracectl/internal/render/rendertest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files and completions")
@@ -100,23 +101,7 @@ func runMain(t *testing.T, stdin string, args ...string) (stdout, stderr string,
 // repository root), or rewrites it with -update.
 func checkGolden(t *testing.T, path string, got []byte) {
 	t.Helper()
-	path = filepath.Join(repoAbs, path)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./cmd/tracectl -update to create it)", err)
-	}
-	if diff := gocmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s differs (-want +got):\n%s", path, diff)
-	}
+	rendertest.CheckGolden(t, filepath.Join(repoAbs, path), got, *update, "go test ./cmd/tracectl -update")
 }
 
 // TestCompletionsMatchCommands fails when the committed completion scripts

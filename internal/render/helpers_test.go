@@ -2,13 +2,11 @@ package render
 
 import (
 	"flag"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	gocmp "github.com/google/go-cmp/cmp"
-
+	"tracectl/internal/render/rendertest"
 	"tracectl/internal/spanjson"
 )
 
@@ -19,23 +17,7 @@ const goldenDir = "../../testdata/golden/render"
 
 func checkGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join(goldenDir, name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if diff := gocmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", name, diff)
-	}
+	rendertest.CheckGolden(t, filepath.Join(goldenDir, name), got, *update, "go test ./internal/render -update")
 }
 
 // t0 is the start of every hand-made trace.
