@@ -596,14 +596,7 @@ func infoFromSpans(in spanjson.TraceInfo, spans []spanjson.Span) spanjson.TraceI
 		in.RequestTime = time.Unix(0, root.StartTime()).UTC()
 	}
 	in.ExecutionDuration, in.HasDuration = 0, false
-	switch {
-	case root.EndTime() == 0:
-		in.State = spanjson.StateInProgress
-	case root.Status().Code == spanjson.StatusError:
-		in.State = spanjson.StateError
-	default:
-		in.State = spanjson.StateOK
-	}
+	in.State = spanjson.RootState(root)
 	if root.EndTime() != 0 && root.EndTime() >= root.StartTime() {
 		in.ExecutionDuration, in.HasDuration = root.Duration(), true
 	}

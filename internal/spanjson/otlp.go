@@ -635,9 +635,12 @@ func otlpTraceInfo(spans []Span) TraceInfo {
 	return info
 }
 
-// rootSpanState serves the trace infos rebuilt from spans (OTLP and the
-// MLflow readers): the state a trace's root span d implies, IN_PROGRESS
-// while it runs, ERROR if it failed, OK otherwise.
+// RootState is the state a trace's root span implies: IN_PROGRESS while it
+// runs, ERROR if it failed, OK otherwise. It serves every trace info rebuilt
+// from spans (the OTLP and MLflow readers, and loaders that assemble a
+// trace from several documents).
+func RootState(root Span) TraceState { return rootSpanState(root.d) }
+
 func rootSpanState(d *SpanData) TraceState {
 	switch {
 	case d.EndTime == 0:
