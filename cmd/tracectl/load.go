@@ -250,11 +250,10 @@ func (l *loader) emitTrace(p *pendingTrace) error {
 	p.trace, p.emitted = nil, true
 	t.Spans = dropCopies(append(t.Spans, p.extra...), len(t.Spans))
 	p.extra = nil
-	if !p.realInfo {
-		t.Info = infoFromSpans(t.Info, t.Spans)
-	}
 	if p.realInfo {
 		p.shown, p.shownSpans = fingerprintSum(t.Spans), len(t.Spans)
+	} else {
+		t.Info = infoFromSpans(t.Info, t.Spans)
 	}
 	var v *render.TraceView
 	var warnings []spanjson.Warning
