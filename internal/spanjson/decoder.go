@@ -33,9 +33,25 @@ type Decoder struct {
 	remaining int64 // bytes left in a regular file (-1: unknown), so buf never outgrows the input
 	docs      int
 	failed    error // sticky error: Next keeps returning it
+
+	// lent is set when buf has been handed to a document decoder, which
+	// may keep strings that point into it (the OTLP reader does): from
+	// then on fill never writes over buf but reads into a new buffer, and
+	// the GC keeps the old one alive for as long as anything points into
+	// it. This is the one rule for text that outlives a read: bytes handed
+	// out are never reused.
+	lent   bool
+	minBuf int // the first buffer's size; readChunk unless a test sets it
 }
 
 const readChunk = 64 << 10
+
+func (d *Decoder) firstSize() int {
+	if d.minBuf > 0 {
+		return d.minBuf
+	}
+	return readChunk
+}
 
 // NewDecoder reads from r; name is used in errors and warnings ("-" is
 // shown as "<stdin>").
@@ -111,6 +127,9 @@ func (d *Decoder) next() (*Document, error) {
 		return nil, d.syntaxError(raw, line, col, false)
 	}
 	d.docs++
+	if st == nil {
+		d.lent = true // raw is a view of buf (with st it is a copy)
+	}
 	doc := decodeDocument(raw, ends, d.name, line, col, st)
 	d.advance(end)
 	if doc.err != nil {
@@ -132,30 +151,33 @@ func (d *Decoder) advance(end int) {
 }
 
 // fill reads more input into buf, growing it when it is full. It returns
-// false when no more input can come.
+// false when no more input can come. Consumed bytes are reused in place only
+// while none of buf was lent (see Decoder.lent).
 func (d *Decoder) fill() bool {
 	if d.eof {
 		return false
 	}
-	if d.start > 0 && d.start == d.n {
+	if d.start > 0 && d.start == d.n && !d.lent {
 		d.start, d.n = 0, 0
 	}
 	if d.n == len(d.buf) {
-		if d.start > len(d.buf)/2 {
-			// Reuse the consumed front instead of growing.
-			d.n = copy(d.buf, d.buf[d.start:d.n])
-			d.start = 0
-		} else {
-			size := max(2*len(d.buf), readChunk)
+		size := len(d.buf)
+		if d.start <= len(d.buf)/2 {
+			size = max(2*len(d.buf), d.firstSize())
 			if d.remaining > 0 {
 				// +1 leaves room for the read that reports EOF.
-				size = min(size, max(d.n-d.start+int(min(d.remaining, int64(math.MaxInt-1)))+1, readChunk))
+				size = min(size, max(d.n-d.start+int(min(d.remaining, int64(math.MaxInt-1)))+1, d.firstSize()))
 			}
+		}
+		if size == len(d.buf) && !d.lent {
+			// Reuse the consumed front instead of growing.
+			d.n = copy(d.buf, d.buf[d.start:d.n])
+		} else {
 			nb := make([]byte, size)
 			d.n = copy(nb, d.buf[d.start:d.n])
-			d.start = 0
-			d.buf = nb
+			d.buf, d.lent = nb, false
 		}
+		d.start = 0
 	}
 	for tries := 0; tries < 100; tries++ {
 		m, err := d.r.Read(d.buf[d.n:])
@@ -257,7 +279,10 @@ func (d *Decoder) scanValue() (end int, complete bool) {
 
 // badStart reports a document that does not start with { or [.
 func (d *Decoder) badStart(c byte, line, col int) error {
-	// Cut the offending token out of the current line for the message.
+	// Cut the offending token out of the current line for the message,
+	// with enough of it read to tell (the same whatever the read sizes).
+	for d.n-d.start < maxLineText && bytes.IndexByte(d.buf[d.start:d.n], '\n') < 0 && d.fill() {
+	}
 	rest := d.buf[d.start:d.n]
 	if nl := bytes.IndexByte(rest, '\n'); nl >= 0 {
 		rest = rest[:nl]
