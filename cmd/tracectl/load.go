@@ -253,7 +253,7 @@ func (l *loader) emitTrace(p *pendingTrace) error {
 	if p.realInfo {
 		p.shown, p.shownSpans = fingerprintSum(t.Spans), len(t.Spans)
 	} else {
-		t.Info = infoFromSpans(t.Info, t.Spans)
+		t.Info = infoFromSpans(t.Info, t.Spans, p.schema)
 	}
 	var v *render.TraceView
 	var warnings []spanjson.Warning
@@ -399,7 +399,7 @@ func (l *loader) registerDocument(name string, doc *spanjson.Document) error {
 	}
 	for ti := range doc.Traces {
 		t := &doc.Traces[ti]
-		real := hasRealInfo(doc, &t.Info)
+		real := !t.Info.Derived
 		otelID := otelTraceIDOf(t)
 		var p *pendingTrace
 		if real {
@@ -559,75 +559,14 @@ func spanFingerprint(s spanjson.Span) uint64 {
 	return h.Sum64()
 }
 
-// hasRealInfo reports whether a trace of doc came with MLflow trace info
-// (which is kept) rather than info the reader derived from its spans (OTLP,
-// TraceData, bare span lists), which is derived again from the whole
-// assembled trace.
-func hasRealInfo(doc *spanjson.Document, in *spanjson.TraceInfo) bool {
-	switch {
-	case doc.Schema == spanjson.SchemaOTLP:
-		return false
-	case strings.Contains(doc.Shape, "TraceData"), strings.HasSuffix(doc.Shape, " spans"):
-		return false
-	case strings.Contains(doc.Shape, "mixed"):
-		return !infoLooksDerived(in)
-	}
-	return true
-}
-
-// infoLooksDerived reports whether info holds nothing a reader could not
-// have derived from spans (a TraceData or a bare span list has no info).
-func infoLooksDerived(in *spanjson.TraceInfo) bool {
-	return in.ExperimentID == "" && in.LocationType == "" && len(in.Location) == 0 &&
-		in.ClientRequestID == "" && in.RequestPreview == "" && in.ResponsePreview == "" &&
-		len(in.Tags) == 0 && len(in.Metadata) == 0 && len(in.Assessments) == 0 && len(in.Extra.Fields) == 0
-}
-
-// infoFromSpans sets the request time, state and duration of a trace info
-// that was derived from spans from the root span of the whole assembled
-// trace, in exact nanoseconds, whatever order its documents came in.
-func infoFromSpans(in spanjson.TraceInfo, spans []spanjson.Span) spanjson.TraceInfo {
-	root, ok := rootSpan(spans)
-	if !ok {
-		return in
-	}
-	if root.StartTime() != 0 {
-		in.RequestTime = time.Unix(0, root.StartTime()).UTC()
-	}
-	in.ExecutionDuration, in.HasDuration = 0, false
-	in.State = spanjson.RootState(root)
-	if root.EndTime() != 0 && root.EndTime() >= root.StartTime() {
-		in.ExecutionDuration, in.HasDuration = root.Duration(), true
-	}
-	if _, ok := in.Tags[spanjson.TagIncomplete]; ok {
-		in.State = spanjson.StateError // written by collect without its root
-	}
-	return in
-}
-
-// rootSpan is the earliest span without a parent, else the earliest span
-// whose parent is not among spans.
-func rootSpan(spans []spanjson.Span) (spanjson.Span, bool) {
-	var root spanjson.Span
-	found := false
-	for _, s := range spans {
-		if s.IsRoot() && (!found || s.StartTime() < root.StartTime()) {
-			root, found = s, true
-		}
-	}
-	if found {
-		return root, true
-	}
-	ids := make(map[spanjson.SpanID]struct{}, len(spans))
-	for _, s := range spans {
-		ids[s.SpanID()] = struct{}{}
-	}
-	for _, s := range spans {
-		if _, ok := ids[s.ParentID()]; !ok && (!found || s.StartTime() < root.StartTime()) {
-			root, found = s, true
-		}
-	}
-	return root, found
+// infoFromSpans derives the info of a trace whose info was derived from
+// spans again from every span of the assembled trace (the one rule,
+// spanjson.DeriveInfo), whatever order its documents came in; the members
+// its first document kept for a same-schema write stay.
+func infoFromSpans(in spanjson.TraceInfo, spans []spanjson.Span, schema spanjson.Schema) spanjson.TraceInfo {
+	d := spanjson.DeriveInfo(spans, schema)
+	d.Extra = in.Extra
+	return d
 }
 
 // otelTraceIDOf is the OpenTelemetry id the trace's spans carry, else one

@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"unicode/utf8"
 
 	"tracectl/internal/spanjson"
 )
@@ -49,24 +48,6 @@ func FuzzMergeLinkedPrompts(f *testing.F) {
 		again, err := mergeLinkedPrompts(got, p)
 		if err != nil || again != got {
 			t.Fatalf("merging again changed %q to %q (%v)", got, again, err)
-		}
-	})
-}
-
-// FuzzClip checks clip keeps a prefix of at most n characters.
-func FuzzClip(f *testing.F) {
-	f.Add("héllo 字", 3)
-	f.Add("\xff\xfeabc", 2)
-	f.Fuzz(func(t *testing.T, s string, n int) {
-		if n < 0 || n > 1<<16 {
-			return
-		}
-		got := clip(s, n)
-		if !strings.HasPrefix(s, got) {
-			t.Fatalf("clip(%q, %d) = %q is not a prefix", s, n, got)
-		}
-		if want := min(n, utf8.RuneCountInString(s)); utf8.RuneCountInString(got) != want {
-			t.Fatalf("clip(%q, %d) = %q has %d runes, want %d", s, n, got, utf8.RuneCountInString(got), want)
 		}
 	})
 }

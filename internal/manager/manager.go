@@ -613,10 +613,10 @@ func (e *traceEntry) build() *ManagerTrace {
 		root := mt.Trace.Spans[r]
 		info := &mt.Trace.Info
 		if info.RequestPreview == "" {
-			info.RequestPreview = previewOf(root.Attributes(), spanjson.AttrInputs)
+			info.RequestPreview = spanjson.PreviewOf(root.Attributes(), spanjson.AttrInputs)
 		}
 		if info.ResponsePreview == "" {
-			info.ResponsePreview = previewOf(root.Attributes(), spanjson.AttrOutputs)
+			info.ResponsePreview = spanjson.PreviewOf(root.Attributes(), spanjson.AttrOutputs)
 		}
 	}
 	releaseSpanSet(e.set)

@@ -302,26 +302,6 @@ func TestPreviews(t *testing.T) {
 	}
 }
 
-func TestClip(t *testing.T) {
-	tests := []struct {
-		in   string
-		n    int
-		want string
-	}{
-		{"", 3, ""},
-		{"abc", 3, "abc"},
-		{"abcd", 3, "abc"},
-		{"ééé", 3, "ééé"},
-		{"éééé", 3, "ééé"},
-		{"a字b字", 2, "a字"},
-	}
-	for _, tt := range tests {
-		if got := clip(tt.in, tt.n); got != tt.want {
-			t.Errorf("clip(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
-		}
-	}
-}
-
 func TestRegisterPrompt(t *testing.T) {
 	tests := []struct {
 		name    string

@@ -47,7 +47,7 @@ func mergeLinkedPrompts(old string, p spanjson.PromptVersion) (string, error) {
 	var list []linkedPrompt
 	if old != "" {
 		if err := json.Unmarshal([]byte(old), &list); err != nil {
-			return "", fmt.Errorf("tag %s holds %q, not a JSON list of {name, version}: %w", spanjson.TagLinkedPrompts, clip(old, 80), err)
+			return "", fmt.Errorf("tag %s holds %q, not a JSON list of {name, version}: %w", spanjson.TagLinkedPrompts, spanjson.ClipRunes(old, 80), err)
 		}
 	}
 	// JSON holds names as valid UTF-8 (bad bytes become U+FFFD); compare

@@ -203,39 +203,15 @@ func (v *TraceView) Root() int {
 	return v.Tree.Roots[0]
 }
 
-// State returns the trace state from the info, or, when the info does not
-// say, derived from the spans: ERROR when a root failed, IN_PROGRESS when a
-// span has not ended, OK otherwise.
-func (v *TraceView) State() spanjson.TraceState {
-	if s := v.Trace.Info.State; s != "" && s != spanjson.StateUnspecified {
-		return s
-	}
-	if len(v.Tree.Spans) == 0 {
-		return spanjson.StateUnspecified
-	}
-	for _, r := range v.Tree.Roots {
-		if v.Tree.Spans[r].Status().Code == spanjson.StatusError {
-			return spanjson.StateError
-		}
-	}
-	for _, s := range v.Tree.Spans {
-		if s.EndTime() == 0 {
-			return spanjson.StateInProgress
-		}
-	}
-	return spanjson.StateOK
-}
+// State returns the trace state (spanjson's rule: the info's, else the
+// one the root spans imply).
+func (v *TraceView) State() spanjson.TraceState { return v.Trace.State() }
 
-// Duration returns the trace's execution duration from the info, else the
-// span time axis.
+// Duration returns the trace's execution duration (spanjson's rule: the
+// info's, else from the root spans); 0 while it runs.
 func (v *TraceView) Duration() time.Duration {
-	if v.Trace.Info.HasDuration || v.Trace.Info.ExecutionDuration > 0 {
-		return v.Trace.Info.ExecutionDuration
-	}
-	if v.end > v.start {
-		return time.Duration(v.end - v.start)
-	}
-	return 0
+	d, _ := v.Trace.Duration()
+	return d
 }
 
 // StatusCounts counts the trace's spans by status.

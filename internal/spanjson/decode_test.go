@@ -542,7 +542,8 @@ func TestDecodeDerivedInfo(t *testing.T) {
 		ExecutionDuration: 500 * time.Millisecond, HasDuration: true,
 		State: StateError,
 		// a TraceData document: a same-schema write gives no info back
-		Extra: Extras{Schema: SchemaMLflowV2, Fields: []Field{{Key: markShape, Value: jsonRaw(`"spans"`)}}},
+		Extra:   Extras{Schema: SchemaMLflowV2, Fields: []Field{{Key: markShape, Value: jsonRaw(`"spans"`)}}},
+		Derived: true,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("derived info (-want +got):\n%s", diff)

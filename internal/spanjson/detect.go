@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/tidwall/gjson"
 )
@@ -522,51 +521,8 @@ func (p *reader) groupTraces(spans []Span, info *TraceInfo) []Trace {
 	return traces
 }
 
-// deriveInfo builds the info of a bare TraceData from its spans: id, request
-// time, duration and state from the root span.
+// deriveInfo builds the info of a bare TraceData from its spans (the one
+// rule, DeriveInfo).
 func (p *reader) deriveInfo(spans []Span) TraceInfo {
-	var in TraceInfo
-	if len(spans) == 0 {
-		return in
-	}
-	root := spans[0]
-	found := false
-	for _, s := range spans {
-		if s.IsRoot() && (!found || s.StartTime() < root.StartTime()) {
-			root, found = s, true
-		}
-	}
-	if !found {
-		for _, s := range spans {
-			if s.StartTime() < root.StartTime() {
-				root = s
-			}
-		}
-	}
-	reqID, _ := root.Attributes().String(AttrTraceRequestID)
-	sd := root.d
-	switch {
-	case p.schema == SchemaMLflowV2 && reqID != "":
-		in.TraceID = reqID
-	case sd.Opaque != nil && sd.Opaque.TraceID != "":
-		if reqID != "" {
-			in.TraceID = reqID
-		} else {
-			in.TraceID = sd.Opaque.TraceID
-		}
-	case p.schema == SchemaMLflowV2:
-		in.TraceID = root.TraceID().String()
-	default:
-		in.TraceID = root.TraceID().MLflowID()
-	}
-	// MLflow trace info keeps milliseconds.
-	if sd.StartTime != 0 {
-		in.RequestTime = unixNanoTime(sd.StartTime).Truncate(time.Millisecond)
-	}
-	in.State = rootSpanState(sd)
-	if sd.EndTime != 0 && sd.EndTime >= sd.StartTime {
-		in.ExecutionDuration = root.Duration().Truncate(time.Millisecond)
-		in.HasDuration = true
-	}
-	return in
+	return DeriveInfo(spans, p.schema)
 }

@@ -92,7 +92,7 @@ func decodeOTLP(doc gjson.Result) ([]Trace, []Warning, error) {
 	d.finishWarnings()
 	for i := range d.traces {
 		t := &d.traces[i]
-		t.Info = otlpTraceInfo(t.Spans)
+		t.Info = DeriveInfo(t.Spans, SchemaOTLP)
 		if len(top) > 0 {
 			t.Info.Extra = Extras{Schema: SchemaOTLP, Fields: slices.Clone(top)}
 		}
@@ -598,60 +598,6 @@ func rawField(key string, v gjson.Result) Field {
 	return Field{Key: key, Value: []byte(v.Raw)}
 }
 
-// otlpTraceInfo builds the trace info OTLP does not carry from the spans:
-// MLflow id, request time = the root span's start, duration = the root
-// span's, state from the root span (IN_PROGRESS while it runs, ERROR if it
-// failed, OK otherwise). The root is the earliest parentless span (then the
-// lowest span id); a trace without one uses its earliest span.
-func otlpTraceInfo(spans []Span) TraceInfo {
-	var info TraceInfo
-	root := otlpRootSpan(spans)
-	if root.IsZero() {
-		info.State = StateUnspecified
-		return info
-	}
-	d := root.d
-	info.TraceID = d.TraceID.MLflowID()
-	if d.Opaque != nil && d.Opaque.TraceID != "" {
-		info.TraceID = d.Opaque.TraceID
-	}
-	info.RequestTime = time.Unix(0, d.StartTime).UTC()
-	info.State = rootSpanState(d)
-	if d.EndTime != 0 {
-		info.HasDuration = true
-		if d.EndTime > d.StartTime {
-			info.ExecutionDuration = time.Duration(d.EndTime - d.StartTime)
-		}
-	}
-	if id, ok := commonRequestID(spans); ok {
-		// MLflow names the trace in every span: its id is the MLflow one
-		// (an MLflow 2 request id survives a trip through OTLP).
-		info.TraceID = id
-	}
-	if why, ok := incompleteMark(spans); ok {
-		info.State = StateError
-		info.Tags = map[string]string{TagIncomplete: why}
-	}
-	return info
-}
-
-// RootState is the state a trace's root span implies: IN_PROGRESS while it
-// runs, ERROR if it failed, OK otherwise. It serves every trace info rebuilt
-// from spans (the OTLP and MLflow readers, and loaders that assemble a
-// trace from several documents).
-func RootState(root Span) TraceState { return rootSpanState(root.d) }
-
-func rootSpanState(d *SpanData) TraceState {
-	switch {
-	case d.EndTime == 0:
-		return StateInProgress
-	case d.Status.Code == StatusError:
-		return StateError
-	default:
-		return StateOK
-	}
-}
-
 // TagIncomplete is the trace tag `tracectl collect` sets on a trace it wrote
 // without its root span (the value says why). OTLP has no trace-level
 // record, so in OTLP output it is a resource attribute of the spans; the
@@ -678,32 +624,6 @@ func incompleteMark(spans []Span) (string, bool) {
 		}
 	}
 	return "", false
-}
-
-func otlpRootSpan(spans []Span) Span {
-	var best Span
-	better := func(s Span) bool {
-		if best.IsZero() {
-			return true
-		}
-		if s.d.StartTime != best.d.StartTime {
-			return s.d.StartTime < best.d.StartTime
-		}
-		return bytes.Compare(s.d.SpanID[:], best.d.SpanID[:]) < 0
-	}
-	for _, s := range spans {
-		if s.IsRoot() && better(s) {
-			best = s
-		}
-	}
-	if best.IsZero() {
-		for _, s := range spans {
-			if better(s) {
-				best = s
-			}
-		}
-	}
-	return best
 }
 
 // appendOTLP writes t as one OTLP JSON TracesData object, canonical compact
@@ -936,11 +856,11 @@ func (w *otlpWriter) infoLosses(t *Trace) {
 
 // otlpReadBackInfo is the trace info a reader of t written as OTLP rebuilds.
 func otlpReadBackInfo(t *Trace) TraceInfo {
-	derived := otlpTraceInfo(t.Spans)
+	derived := DeriveInfo(t.Spans, SchemaOTLP)
 	if _, ok := commonRequestID(t.Spans); ok {
 		return derived
 	}
-	if root := otlpRootSpan(t.Spans); !root.IsZero() && root.d.Resource == nil && root.d.Scope == nil {
+	if root, ok := RootSpan(t.Spans); ok && root.d.Resource == nil && root.d.Scope == nil {
 		// spans of another schema are written with their stand-in ids
 		derived.TraceID = root.d.TraceID.MLflowID()
 	}

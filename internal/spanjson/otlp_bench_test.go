@@ -24,7 +24,7 @@ func benchOTLPTrace(n int) *Trace {
 			spans = append(spans, NewSpan(d))
 		}
 	}
-	return &Trace{Info: otlpTraceInfo(spans), Spans: spans[:n]}
+	return &Trace{Info: DeriveInfo(spans, SchemaOTLP), Spans: spans[:n]}
 }
 
 func BenchmarkAppendOTLP(b *testing.B) {

@@ -37,7 +37,7 @@ func TestDecodeOTLPProtoExample(t *testing.T) {
 	wantInfo := TraceInfo{
 		TraceID:     "tr-5b8efff798038103d269b633813fc60c",
 		RequestTime: time.Unix(1544712660, 0).UTC(), ExecutionDuration: time.Second, HasDuration: true,
-		State: StateOK,
+		State: StateOK, Derived: true,
 	}
 	if d := cmp.Diff(wantInfo, traces[0].Info); d != "" {
 		t.Errorf("info (-want +got):\n%s", d)
@@ -100,7 +100,7 @@ func TestDecodeOTLPFileExporter(t *testing.T) {
 	wantInfo := TraceInfo{
 		TraceID:     "tr-" + zeroTraceHex,
 		RequestTime: time.Unix(0, 1581452772000000321).UTC(), ExecutionDuration: 1000000468, HasDuration: true,
-		State: StateError, // operationA is the root (first of equal starts and ids) and failed
+		State: StateError, Derived: true, // operationA is the root (first of equal starts and ids) and failed
 	}
 	if d := cmp.Diff(wantInfo, traces[0].Info); d != "" {
 		t.Errorf("info (-want +got):\n%s", d)
@@ -183,7 +183,7 @@ func TestDecodeOTLPSnakeCase(t *testing.T) {
 	wantInfo := TraceInfo{
 		TraceID:     "tr-0af7651916cd43dd8448eb211c80319c",
 		RequestTime: time.Unix(0, 1735689600123456789).UTC(), ExecutionDuration: time.Second, HasDuration: true,
-		State: StateOK, // the root succeeded; a failed child does not fail the trace
+		State: StateOK, Derived: true, // the root succeeded; a failed child does not fail the trace
 	}
 	if d := cmp.Diff(wantInfo, traces[0].Info); d != "" {
 		t.Errorf("info (-want +got):\n%s", d)
@@ -225,8 +225,8 @@ func TestDecodeOTLPGroupsByTrace(t *testing.T) {
 	}
 	top := Extras{Schema: SchemaOTLP, Fields: []Field{{Key: "x_top", Value: json.RawMessage(`"kept"`)}}}
 	wantInfos := []TraceInfo{
-		{TraceID: "tr-" + t1, RequestTime: time.Unix(0, 100).UTC(), ExecutionDuration: 800, HasDuration: true, State: StateError, Extra: top},
-		{TraceID: "tr-" + t2, RequestTime: time.Unix(0, 50).UTC(), State: StateInProgress, Extra: top},
+		{TraceID: "tr-" + t1, RequestTime: time.Unix(0, 100).UTC(), ExecutionDuration: 800, HasDuration: true, State: StateError, Extra: top, Derived: true},
+		{TraceID: "tr-" + t2, RequestTime: time.Unix(0, 50).UTC(), State: StateInProgress, Extra: top, Derived: true},
 	}
 	if d := cmp.Diff(wantInfos, []TraceInfo{traces[0].Info, traces[1].Info}); d != "" {
 		t.Errorf("infos (-want +got):\n%s", d)

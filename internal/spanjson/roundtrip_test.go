@@ -232,7 +232,7 @@ func genOTLPTrace(r *rand.Rand, lossy bool) *Trace {
 		spans[i] = NewSpan(d)
 	}
 	r.Shuffle(len(spans), func(i, j int) { spans[i], spans[j] = spans[j], spans[i] })
-	return &Trace{Info: otlpTraceInfo(spans), Spans: spans}
+	return &Trace{Info: DeriveInfo(spans, SchemaOTLP), Spans: spans}
 }
 
 // genMLflowTrace generates a trace as an MLflow reader would give it: no

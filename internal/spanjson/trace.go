@@ -47,6 +47,11 @@ type TraceInfo struct {
 	Tags        map[string]string
 	Assessments []json.RawMessage // passed through verbatim
 	Extra       Extras
+	// Derived says the info was not read but made from the spans by
+	// DeriveInfo (OTLP, a TraceData, a bare span list): a loader derives
+	// it again from every span of an assembled trace, and a writer does
+	// not count its sub-millisecond precision as lost (the spans keep it).
+	Derived bool
 }
 
 // Trace is a trace's info and its spans.

@@ -52,15 +52,28 @@ func WrittenTraceID(schema Schema, t *Trace) string {
 // commonRequestID returns the mlflow.traceRequestId all spans carry, if they
 // all carry the same non-empty one.
 func commonRequestID(spans []Span) (string, bool) {
-	id := ""
-	for _, s := range spans {
-		v, ok := s.d.Attributes.String(AttrTraceRequestID)
-		if !ok || v == "" || (id != "" && v != id) {
-			return "", false
-		}
-		id = v
+	if len(spans) == 0 {
+		return "", false
 	}
-	return id, id != ""
+	raw, ok := spans[0].d.Attributes.Raw(AttrTraceRequestID)
+	if !ok {
+		return "", false
+	}
+	id, ok := spans[0].d.Attributes.String(AttrTraceRequestID)
+	if !ok || id == "" {
+		return "", false
+	}
+	for _, s := range spans[1:] {
+		// The raw text almost always matches; decode only when it does not.
+		if r, ok := s.d.Attributes.Raw(AttrTraceRequestID); !ok {
+			return "", false
+		} else if r != raw {
+			if v, _ := s.d.Attributes.String(AttrTraceRequestID); v != id {
+				return "", false
+			}
+		}
+	}
+	return id, true
 }
 
 // schemaVersionFor returns the mlflow.trace_schema.version value an MLflow
