@@ -3,13 +3,13 @@ package main
 import (
 	"testing"
 
-	"tracectl/internal/manager"
+	"tracectl/internal/collect"
 	"tracectl/internal/spanjson"
 )
 
 // collect writes the marker the OTLP reader recognises.
 func TestIncompleteTagMatches(t *testing.T) {
-	if manager.TagIncomplete != spanjson.TagIncomplete {
-		t.Fatalf("manager.TagIncomplete %q != spanjson.TagIncomplete %q", manager.TagIncomplete, spanjson.TagIncomplete)
+	if collect.TagIncomplete != spanjson.TagIncomplete {
+		t.Fatalf("collect.TagIncomplete %q != spanjson.TagIncomplete %q", collect.TagIncomplete, spanjson.TagIncomplete)
 	}
 }

@@ -1,4 +1,4 @@
-package manager
+package collect
 
 import (
 	"fmt"
@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"tracectl/internal/spanjson"
+	"tracectl/internal/testclock"
 )
 
 func colTID(n int) spanjson.TraceID {
@@ -56,8 +57,8 @@ func colSummarize(cts []*CollectedTrace) []colSummary {
 	return out
 }
 
-func newColAssembler(cfg AssemblerConfig) (*Assembler, *fakeClock) {
-	clk := newFakeClock() // manager_test.go; its ticker is not used here
+func newColAssembler(cfg AssemblerConfig) (*Assembler, *testclock.Clock) {
+	clk := testclock.New()
 	cfg.Now = clk.Now
 	if cfg.Idle == 0 {
 		cfg.Idle = 5 * time.Second
