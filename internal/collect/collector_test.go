@@ -444,7 +444,7 @@ func TestCollectorShutdownWritesHeld(t *testing.T) {
 	want := []colSummary{
 		{Trace: colTID(1).MLflowID(), Spans: []string{"root"}, State: spanjson.StateOK},
 		{Trace: colTID(2).MLflowID(), Spans: []string{"orphan"}, State: spanjson.StateError,
-			Tags: map[string]string{TagIncomplete: IncompleteShutdown}, Incomplete: IncompleteShutdown},
+			Tags: map[string]string{spanjson.TagIncomplete: IncompleteShutdown}, Incomplete: IncompleteShutdown},
 	}
 	if diff := cmp.Diff(want, colSummarize(sink.all())); diff != "" {
 		t.Errorf("written at shutdown (-want +got):\n%s", diff)

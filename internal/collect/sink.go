@@ -65,7 +65,7 @@ func encodeTrace(dst []byte, schema spanjson.Schema, ct *CollectedTrace) ([]byte
 			if d.Resource != nil {
 				*r = *d.Resource
 			}
-			attrs := append(r.Attributes.List(), spanjson.Attribute{Key: TagIncomplete, Value: ct.Incomplete, Type: spanjson.ValueString})
+			attrs := append(r.Attributes.List(), spanjson.Attribute{Key: spanjson.TagIncomplete, Value: ct.Incomplete, Type: spanjson.ValueString})
 			r.Attributes = spanjson.NewAttributes(attrs)
 			marked[d.Resource] = r
 		}

@@ -102,11 +102,11 @@ func TestJSONLSinkMarksIncompleteInEverySchema(t *testing.T) {
 				t.Fatalf("read back %d traces, want 2", len(traces))
 			}
 			marker := func(tr spanjson.Trace) string {
-				if m := tr.Info.Tags[TagIncomplete]; m != "" {
+				if m := tr.Info.Tags[spanjson.TagIncomplete]; m != "" {
 					return m
 				}
 				if r := tr.Spans[0].Data().Resource; r != nil {
-					m, _ := r.Attributes.String(TagIncomplete)
+					m, _ := r.Attributes.String(spanjson.TagIncomplete)
 					return m
 				}
 				return ""
