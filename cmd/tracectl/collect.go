@@ -64,6 +64,10 @@ written early. When the writer falls behind, requests get 503 with
 Retry-After (OTLP clients retry), so nothing is lost. Bodies over --max-body,
 sent or decompressed, get 413; malformed ones 400.
 
+With --dir each trace goes to its own file, named as convert --dir names it
+(DIR/<trace id>.json); a file is never overwritten: a second part of a trace,
+or a name taken by an earlier run, gets "-2", "-3"...
+
 GET /healthz answers "ok"; GET /stats returns the counters as JSON.
 
 SIGINT or SIGTERM stops accepting, writes every trace still held, syncs the
