@@ -15,7 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"tracectl/internal/manager"
+	"tracectl/internal/collect"
 	"tracectl/internal/render"
 	"tracectl/internal/spanjson"
 )
@@ -63,6 +63,10 @@ written form such a trace too. At --max-traces the oldest trace held is
 written early. When the writer falls behind, requests get 503 with
 Retry-After (OTLP clients retry), so nothing is lost. Bodies over --max-body,
 sent or decompressed, get 413; malformed ones 400.
+
+With --dir each trace goes to its own file, named as convert --dir names it
+(DIR/<trace id>.json); a file is never overwritten: a second part of a trace,
+or a name taken by an earlier run, gets "-2", "-3"...
 
 GET /healthz answers "ok"; GET /stats returns the counters as JSON.
 
@@ -158,15 +162,15 @@ func runCollect(ctx context.Context, opts *collectOptions) error {
 		return err
 	}
 	var sink interface {
-		manager.TraceSink
+		collect.TraceSink
 		Losses() []spanjson.Loss
 	}
 	dest := opts.out
 	if opts.out != "" {
-		sink, err = manager.OpenJSONLSink(opts.out, schema)
+		sink, err = collect.OpenJSONLSink(opts.out, schema)
 	} else {
 		dest = opts.dir
-		sink, err = manager.OpenDirSink(opts.dir, schema)
+		sink, err = collect.OpenDirSink(opts.dir, schema)
 	}
 	if err != nil {
 		return fmt.Errorf("cannot open output: %w", err)
@@ -183,8 +187,8 @@ func runCollect(ctx context.Context, opts *collectOptions) error {
 	if getenv := opts.streams.Getenv; getenv == nil || getenv("GOGC") == "" {
 		defer debug.SetGCPercent(debug.SetGCPercent(400))
 	}
-	c := manager.NewCollector(manager.CollectorConfig{
-		Assembler: manager.AssemblerConfig{Idle: opts.idle, TraceTimeout: opts.traceTimeout, MaxTraces: opts.maxTraces},
+	c := collect.NewCollector(collect.CollectorConfig{
+		Assembler: collect.AssemblerConfig{Idle: opts.idle, TraceTimeout: opts.traceTimeout, MaxTraces: opts.maxTraces},
 		MaxBody:   maxBody,
 		Sink:      sink,
 		ErrLog:    errOut,
@@ -241,7 +245,7 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-func printCollectStats(w io.Writer, s manager.CollectorStats, losses []spanjson.Loss, schema string) {
+func printCollectStats(w io.Writer, s collect.CollectorStats, losses []spanjson.Loss, schema string) {
 	fmt.Fprintf(w, "tracectl: collect: %d spans received, %d rejected, %d traces written (%d incomplete, %d written early at --max-traces), %d duplicate spans dropped, %d requests (%d bad, %d throttled)\n",
 		s.SpansReceived, s.SpansRejected, s.TracesWritten, s.TracesIncomplete, s.TracesEvicted, s.SpansDuplicate, s.Requests, s.RequestsBad, s.RequestsThrottled)
 	if s.WriteErrors > 0 {

@@ -23,7 +23,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 
-	"tracectl/internal/manager"
+	"tracectl/internal/collect"
 	"tracectl/internal/render"
 	"tracectl/internal/spanjson"
 )
@@ -171,10 +171,10 @@ type traceView struct {
 func viewTraces(traces []spanjson.Trace) []traceView {
 	var out []traceView
 	for _, tr := range traces {
-		v := traceView{ID: tr.Info.TraceID, State: tr.Info.State, Incomplete: tr.Info.Tags[manager.TagIncomplete]}
+		v := traceView{ID: tr.Info.TraceID, State: tr.Info.State, Incomplete: tr.Info.Tags[spanjson.TagIncomplete]}
 		if len(tr.Spans) > 0 {
 			if r := tr.Spans[0].Data().Resource; r != nil {
-				if s, ok := r.Attributes.String(manager.TagIncomplete); ok {
+				if s, ok := r.Attributes.String(spanjson.TagIncomplete); ok {
 					v.Incomplete = s
 				}
 			}
@@ -198,7 +198,7 @@ var wantCollected = []traceView{
 		"grandchild bb00000000000003 bb00000000000002",
 		"root bb00000000000001 -",
 	}},
-	{ID: "tr-aa000000000000000000000000000002", State: spanjson.StateError, Incomplete: manager.IncompleteShutdown, Spans: []string{
+	{ID: "tr-aa000000000000000000000000000002", State: spanjson.StateError, Incomplete: collect.IncompleteShutdown, Spans: []string{
 		"orphan bb00000000000009 bb00000000000008",
 	}},
 }

@@ -4,12 +4,12 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
+
+	"tracectl/internal/spanjson"
 )
 
 // traceSink receives converted traces, each one compact JSON document
@@ -141,7 +141,7 @@ func newDirSink(dir string) (*dirSink, error) {
 }
 
 func (s *dirSink) Begin(traceID string) (io.Writer, error) {
-	name := traceFileName(traceID, func(name string) bool {
+	name := spanjson.TraceFileName(traceID, func(name string) bool {
 		_, err := os.Lstat(filepath.Join(s.staging, name))
 		return err == nil
 	})
@@ -203,59 +203,4 @@ func (s *dirSink) Abort() {
 	if s.createdDir {
 		os.Remove(s.dir) // only succeeds if still empty
 	}
-}
-
-// maxNameLen keeps trace file names well under every filesystem's limit.
-const maxNameLen = 120
-
-// traceFileName names the --dir file of a trace: the trace id if it is made
-// only of [A-Za-z0-9._-] (and is not "." or ".."), else the id with every
-// other byte replaced by "_" plus 8 hex digits of a hash of the id, so that
-// distinct ids keep distinct names and no id can reach outside DIR. taken
-// reports names already used in this run; a repeated name gets "-2", "-3"…
-func traceFileName(traceID string, taken func(string) bool) string {
-	base, changed := sanitizeName(traceID)
-	if changed {
-		h := fnv.New32a()
-		h.Write([]byte(traceID))
-		base = fmt.Sprintf("%s-%08x", base, h.Sum32())
-	}
-	name := base + ".json"
-	for n := 2; taken(name); n++ {
-		name = fmt.Sprintf("%s-%d.json", base, n)
-	}
-	return name
-}
-
-// windowsReserved are device names Windows refuses as file names, whatever
-// the extension.
-var windowsReserved = map[string]bool{
-	"CON": true, "PRN": true, "AUX": true, "NUL": true,
-	"COM1": true, "COM2": true, "COM3": true, "COM4": true, "COM5": true, "COM6": true, "COM7": true, "COM8": true, "COM9": true,
-	"LPT1": true, "LPT2": true, "LPT3": true, "LPT4": true, "LPT5": true, "LPT6": true, "LPT7": true, "LPT8": true, "LPT9": true,
-}
-
-func sanitizeName(id string) (string, bool) {
-	var b strings.Builder
-	changed := false
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-'
-		if !ok || (c == '.' && b.Len() == 0) { // no hidden files, no "." or ".."
-			c = '_'
-			changed = true
-		}
-		b.WriteByte(c)
-	}
-	s := b.String()
-	if s == "" {
-		s, changed = "trace", true
-	}
-	if len(s) > maxNameLen {
-		s, changed = s[:maxNameLen], true
-	}
-	if windowsReserved[strings.ToUpper(strings.SplitN(s, ".", 2)[0])] {
-		s, changed = "_"+s, true
-	}
-	return s, changed
 }

@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -128,7 +127,9 @@ func runFake(t *testing.T, opts convertOptions, inputs ...*fakeDecoder) fakeRun 
 		}
 		return inputs[0]
 	}
-	opts.writeTrace = viaAppend(fakeAppend)
+	if opts.writeTrace == nil {
+		opts.writeTrace = viaAppend(fakeAppend)
+	}
 	if opts.stats == nil {
 		opts.stats = &convertStats{}
 	}
@@ -402,37 +403,8 @@ func TestConvertDirNamesFiles(t *testing.T) {
 	}
 }
 
-func redactedName(id string) string { return traceFileName(id, func(string) bool { return false }) }
-
-func TestTraceFileName(t *testing.T) {
-	tests := []struct {
-		id, want string
-	}{
-		{"tr-0af7651916cd43dd8448eb211c80319c", "tr-0af7651916cd43dd8448eb211c80319c.json"},
-		{"5f0c2e7a9b1d4c3e8a6f00112233aabb", "5f0c2e7a9b1d4c3e8a6f00112233aabb.json"},
-		{"<redacted>", "_redacted_-fb7e4b9b.json"},
-		{"<redacted]", "_redacted_-dc7e1ace.json"}, // same sanitised text, other hash
-		{"../x", "_._x-5c237dda.json"},
-		{"..", "_.-a3d4a70d.json"},
-		{"a/b\\c", "a_b_c-3eb53d0c.json"},
-		{"", "trace-811c9dc5.json"},
-		{"CON", "_CON-3367e86b.json"},
-		{"héllo", "h__llo-4aa48540.json"},
-		{strings.Repeat("a", 300), strings.Repeat("a", 120) + "-279e8f01.json"},
-	}
-	for _, tt := range tests {
-		got := traceFileName(tt.id, func(string) bool { return false })
-		if got != tt.want {
-			t.Errorf("traceFileName(%q) = %q, want %q", tt.id, got, tt.want)
-		}
-		if strings.ContainsAny(got, "/\\") || strings.HasPrefix(got, ".") || len(got) > maxNameLen+20 {
-			t.Errorf("traceFileName(%q) = %q is not a safe plain name", tt.id, got)
-		}
-	}
-	taken := map[string]bool{"x.json": true, "x-2.json": true}
-	if got := traceFileName("x", func(n string) bool { return taken[n] }); got != "x-3.json" {
-		t.Errorf("third x = %q, want x-3.json", got)
-	}
+func redactedName(id string) string {
+	return spanjson.TraceFileName(id, func(string) bool { return false })
 }
 
 // TestConvertStreamingHoldsOneDocument converts 10,000 single-trace
@@ -539,31 +511,4 @@ func TestConvertCompletesSchema(t *testing.T) {
 	if got := strings.Fields(strings.Split(out.String(), ":")[0]); !slices.Equal(got, []string{"v2", "v3", "otlp"}) {
 		t.Errorf("--schema completions %q", got)
 	}
-}
-
-var safeTraceFileName = regexp.MustCompile(`^[A-Za-z0-9_-][A-Za-z0-9._-]*\.json$`)
-
-// FuzzTraceFileName: whatever two trace ids are, their --dir names are plain
-// safe file names inside DIR, and two traces of one run never share one.
-func FuzzTraceFileName(f *testing.F) {
-	for _, s := range []string{"tr-0af7651916cd43dd8448eb211c80319c", "<redacted>", "..", "../../etc/passwd", "CON", "a/b", "", "x_-fb7e4b9b"} {
-		f.Add(s, "<redacted>")
-	}
-	f.Fuzz(func(t *testing.T, a, b string) {
-		taken := map[string]bool{}
-		isTaken := func(n string) bool { return taken[strings.ToLower(n)] }
-		for _, id := range []string{a, b} {
-			name := traceFileName(id, isTaken)
-			if !safeTraceFileName.MatchString(name) || len(name) > maxNameLen+30 || filepath.Base(name) != name {
-				t.Fatalf("traceFileName(%q) = %q: not a safe name", id, name)
-			}
-			if windowsReserved[strings.ToUpper(strings.SplitN(name, ".", 2)[0])] {
-				t.Fatalf("traceFileName(%q) = %q: reserved on Windows", id, name)
-			}
-			if isTaken(name) {
-				t.Fatalf("traceFileName(%q) = %q: already taken", id, name)
-			}
-			taken[strings.ToLower(name)] = true
-		}
-	})
 }

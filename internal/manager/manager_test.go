@@ -13,32 +13,20 @@ import (
 	"go.uber.org/goleak"
 
 	"tracectl/internal/spanjson"
+	"tracectl/internal/testclock"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// fakeClock is a manual clock: Advance moves time, Tick fires the cleanup
+// fakeClock is a manual clock (Now, Advance) whose Tick fires the cleanup
 // ticker and returns once the sweep it caused has finished.
 type fakeClock struct {
-	mu   sync.Mutex
-	now  time.Time
+	*testclock.Clock
 	tick chan time.Time
 }
 
 func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Unix(1_700_000_000, 0), tick: make(chan time.Time)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
+	return &fakeClock{Clock: testclock.New(), tick: make(chan time.Time)}
 }
 
 func (c *fakeClock) NewTicker(time.Duration) ticker { return fakeTicker{c.tick} }

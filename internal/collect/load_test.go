@@ -1,4 +1,4 @@
-package manager
+package collect
 
 import (
 	"bytes"
@@ -108,7 +108,7 @@ func colSendWithRetry(client *http.Client, url, contentType, encoding string, bo
 // 5s: far longer than a window takes even on a loaded 2-core machine (at 1s
 // a stalled sender's late span made a second record), so most traces are
 // written at shutdown; idle completion itself is tested with a fake clock in
-// collect_assembler_test.go. Every span sent is written exactly once, every
+// assembler_test.go. Every span sent is written exactly once, every
 // trace whole.
 func TestCollectorLoad(t *testing.T) {
 	const (

@@ -1,4 +1,4 @@
-package manager
+package collect
 
 import (
 	"cmp"
@@ -10,11 +10,8 @@ import (
 	"tracectl/internal/spanjson"
 )
 
-// TagIncomplete is the trace tag set on a trace written without its root
-// span; its value says why.
-const TagIncomplete = "tracectl.incomplete"
-
-// Reasons a trace is written without its root span (TagIncomplete values).
+// Reasons a trace is written without its root span (values of the tag
+// spanjson.TagIncomplete).
 const (
 	IncompleteTimeout   = "no root span within --trace-timeout"
 	IncompleteEvicted   = "no root span when --max-traces was reached"
@@ -44,7 +41,7 @@ type AssemblerConfig struct {
 type CollectedTrace struct {
 	Trace spanjson.Trace
 	// Incomplete says why the trace was let go without a root span; "" for
-	// a complete trace. It is also the TagIncomplete tag.
+	// a complete trace. It is also the spanjson.TagIncomplete tag.
 	Incomplete string
 	// Evicted is set when --max-traces let the trace go early.
 	Evicted bool
@@ -310,7 +307,7 @@ func buildCollected(id spanjson.TraceID, spans []spanjson.Span, incomplete strin
 	}
 	if incomplete != "" {
 		info.State = spanjson.StateError
-		info.Tags = map[string]string{TagIncomplete: incomplete}
+		info.Tags = map[string]string{spanjson.TagIncomplete: incomplete}
 	}
 	ct.Trace = spanjson.Trace{Info: info, Spans: spans}
 	return ct

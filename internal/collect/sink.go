@@ -1,4 +1,4 @@
-package manager
+package collect
 
 import (
 	"bufio"
@@ -65,7 +65,7 @@ func encodeTrace(dst []byte, schema spanjson.Schema, ct *CollectedTrace) ([]byte
 			if d.Resource != nil {
 				*r = *d.Resource
 			}
-			attrs := append(r.Attributes.List(), spanjson.Attribute{Key: TagIncomplete, Value: ct.Incomplete, Type: spanjson.ValueString})
+			attrs := append(r.Attributes.List(), spanjson.Attribute{Key: spanjson.TagIncomplete, Value: ct.Incomplete, Type: spanjson.ValueString})
 			r.Attributes = spanjson.NewAttributes(attrs)
 			marked[d.Resource] = r
 		}
@@ -167,7 +167,7 @@ func (s *JSONLSink) Close() error {
 
 // DirSink writes each trace to its own file in a directory, named from the
 // trace id ("tr-<32 hex>.json", "-2", "-3"… added when a later trace has
-// the same id).
+// the same id); see WriteTrace.
 type DirSink struct {
 	schema spanjson.Schema
 	dir    string
@@ -185,25 +185,11 @@ func OpenDirSink(dir string, schema spanjson.Schema) (*DirSink, error) {
 	return &DirSink{schema: schema, dir: dir}, nil
 }
 
-// TraceFileName turns a trace id into a file-name stem made only of
-// [a-z0-9-], at most 64 bytes; never empty.
-func TraceFileName(traceID string) string {
-	var b strings.Builder
-	for _, r := range strings.ToLower(traceID) {
-		if b.Len() >= 64 {
-			break
-		}
-		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' {
-			b.WriteRune(r)
-		}
-	}
-	if strings.Trim(b.String(), "-") == "" {
-		return "trace"
-	}
-	return b.String()
-}
-
-// WriteTrace writes ct to a new file.
+// WriteTrace writes ct to a new file, named by spanjson.TraceFileName after
+// the id a reader of the file will see, as convert --dir names it. A name
+// is claimed by creating its file exclusively, so a second part of a trace
+// (late spans), a file left by an earlier run or a concurrent writer never
+// has its file overwritten: the trace gets the next free "-2", "-3"… name.
 func (s *DirSink) WriteTrace(ct *CollectedTrace) error {
 	b, losses, err := encodeTrace(nil, s.schema, ct)
 	if err != nil {
@@ -211,22 +197,20 @@ func (s *DirSink) WriteTrace(ct *CollectedTrace) error {
 	}
 	s.add(losses)
 	b = append(b, '\n')
-	stem := TraceFileName(ct.Trace.Info.TraceID)
-	for n := 1; ; n++ {
-		name := stem + ".json"
-		if n > 1 {
-			name = fmt.Sprintf("%s-%d.json", stem, n)
-		}
-		f, err := os.OpenFile(filepath.Join(s.dir, name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-		if errors.Is(err, fs.ErrExist) {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		_, werr := f.Write(b)
-		return errors.Join(werr, syncEach(f), f.Close())
+	id := spanjson.WrittenTraceID(s.schema, &ct.Trace)
+	if id == "" {
+		id = ct.Trace.Info.TraceID
 	}
+	var f *os.File
+	spanjson.TraceFileName(id, func(name string) bool {
+		f, err = os.OpenFile(filepath.Join(s.dir, name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		return errors.Is(err, fs.ErrExist)
+	})
+	if err != nil {
+		return err
+	}
+	_, werr := f.Write(b)
+	return errors.Join(werr, syncEach(f), f.Close())
 }
 
 // Flush does nothing: every file is complete when WriteTrace returns.

@@ -1,6 +1,7 @@
-package manager
+package collect
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,26 +14,6 @@ import (
 
 	"tracectl/internal/spanjson"
 )
-
-func TestTraceFileName(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"tr-0af7651916cd43dd8448eb211c80319c", "tr-0af7651916cd43dd8448eb211c80319c"},
-		{"TR-ABC", "tr-abc"},
-		{"../../etc/passwd", "etcpasswd"},
-		{"<redacted>", "redacted"},
-		{"a/b\\c:d e\x00f", "abcdef"},
-		{"", "trace"},
-		{"---", "trace"},
-		{"..", "trace"},
-		{strings.Repeat("a", 100), strings.Repeat("a", 64)},
-		{"tr-é", "tr-"},
-	}
-	for _, tt := range tests {
-		if got := TraceFileName(tt.in); got != tt.want {
-			t.Errorf("TraceFileName(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}
 
 func colSinkTrace(incomplete string) *CollectedTrace {
 	res := &spanjson.Resource{Attributes: spanjson.NewAttributes([]spanjson.Attribute{{Key: "service.name", Value: "svc", Type: spanjson.ValueString}})}
@@ -102,11 +83,11 @@ func TestJSONLSinkMarksIncompleteInEverySchema(t *testing.T) {
 				t.Fatalf("read back %d traces, want 2", len(traces))
 			}
 			marker := func(tr spanjson.Trace) string {
-				if m := tr.Info.Tags[TagIncomplete]; m != "" {
+				if m := tr.Info.Tags[spanjson.TagIncomplete]; m != "" {
 					return m
 				}
 				if r := tr.Spans[0].Data().Resource; r != nil {
-					m, _ := r.Attributes.String(TagIncomplete)
+					m, _ := r.Attributes.String(spanjson.TagIncomplete)
 					return m
 				}
 				return ""
@@ -193,12 +174,50 @@ func TestDirSinkNamesFilesFromTraceIDs(t *testing.T) {
 		names = append(names, e.Name())
 	}
 	slices.Sort(names)
-	want := []string{"escape.json", "tr-ab000000000000000000000000000001-2.json", "tr-ab000000000000000000000000000001.json"}
+	want := []string{"_._.._escape-c7f665b8.json", "tr-ab000000000000000000000000000001-2.json", "tr-ab000000000000000000000000000001.json"}
 	if diff := cmp.Diff(want, names); diff != "" {
 		t.Errorf("files (-want +got):\n%s", diff)
 	}
 	if n := len(readBack(t, filepath.Join(dir, want[1]))); n != 1 {
 		t.Errorf("%s holds %d traces, want 1", want[1], n)
+	}
+}
+
+// TestDirSinkNeverOverwrites: a file left by an earlier run and traces of
+// one id written at the same time each keep their own file.
+func TestDirSinkNeverOverwrites(t *testing.T) {
+	dir := t.TempDir()
+	const first = "tr-ab000000000000000000000000000001.json"
+	if err := os.WriteFile(filepath.Join(dir, first), []byte("earlier run\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := OpenDirSink(dir, spanjson.SchemaMLflowV3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			if err := s.WriteTrace(colSinkTrace("")); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, first)); string(b) != "earlier run\n" {
+		t.Errorf("%s was overwritten: %q", first, b)
+	}
+	for n := 2; n <= 9; n++ {
+		name := fmt.Sprintf("tr-ab000000000000000000000000000001-%d.json", n)
+		if got := len(readBack(t, filepath.Join(dir, name))); got != 1 {
+			t.Errorf("%s holds %d traces, want 1", name, got)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 9 {
+		t.Errorf("%d files, want 9", len(entries))
 	}
 }
 

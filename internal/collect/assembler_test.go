@@ -1,4 +1,4 @@
-package manager
+package collect
 
 import (
 	"fmt"
@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"tracectl/internal/spanjson"
+	"tracectl/internal/testclock"
 )
 
 func colTID(n int) spanjson.TraceID {
@@ -56,8 +57,8 @@ func colSummarize(cts []*CollectedTrace) []colSummary {
 	return out
 }
 
-func newColAssembler(cfg AssemblerConfig) (*Assembler, *fakeClock) {
-	clk := newFakeClock() // manager_test.go; its ticker is not used here
+func newColAssembler(cfg AssemblerConfig) (*Assembler, *testclock.Clock) {
+	clk := testclock.New()
 	cfg.Now = clk.Now
 	if cfg.Idle == 0 {
 		cfg.Idle = 5 * time.Second
@@ -115,7 +116,7 @@ func TestAssemblerTraceTimeout(t *testing.T) {
 	got := a.Expire()
 	want := []colSummary{{
 		Trace: colTID(1).MLflowID(), Spans: []string{"s2", "s3"}, State: spanjson.StateError,
-		Tags: map[string]string{TagIncomplete: IncompleteTimeout}, Incomplete: IncompleteTimeout,
+		Tags: map[string]string{spanjson.TagIncomplete: IncompleteTimeout}, Incomplete: IncompleteTimeout,
 	}}
 	if diff := cmp.Diff(want, colSummarize(got)); diff != "" {
 		t.Errorf("Expire (-want +got):\n%s", diff)
@@ -158,7 +159,7 @@ func TestAssemblerMaxTraces(t *testing.T) {
 	want := []colSummary{
 		{Trace: colTID(1).MLflowID(), Spans: []string{"s1", "s3"}, State: spanjson.StateOK, Evicted: true},
 		{Trace: colTID(2).MLflowID(), Spans: []string{"s2", "s4"}, State: spanjson.StateError,
-			Tags: map[string]string{TagIncomplete: IncompleteEvicted}, Incomplete: IncompleteEvicted, Evicted: true},
+			Tags: map[string]string{spanjson.TagIncomplete: IncompleteEvicted}, Incomplete: IncompleteEvicted, Evicted: true},
 	}
 	if diff := cmp.Diff(want, colSummarize(got)); diff != "" {
 		t.Errorf("Add at the limit (-want +got):\n%s", diff)
@@ -175,7 +176,7 @@ func TestAssemblerDrain(t *testing.T) {
 	want := []colSummary{
 		{Trace: colTID(1).MLflowID(), Spans: []string{"s1", "s3"}, State: spanjson.StateOK},
 		{Trace: colTID(2).MLflowID(), Spans: []string{"s2"}, State: spanjson.StateError,
-			Tags: map[string]string{TagIncomplete: IncompleteShutdown}, Incomplete: IncompleteShutdown},
+			Tags: map[string]string{spanjson.TagIncomplete: IncompleteShutdown}, Incomplete: IncompleteShutdown},
 	}
 	if diff := cmp.Diff(want, colSummarize(got)); diff != "" {
 		t.Errorf("Drain (-want +got):\n%s", diff)
@@ -259,9 +260,9 @@ func TestAssemblerLateSpans(t *testing.T) {
 	clk.Advance(10 * time.Second)
 	want := []colSummary{
 		{Trace: colTID(1).MLflowID(), Spans: []string{"s3"}, State: spanjson.StateError,
-			Tags: map[string]string{TagIncomplete: IncompleteLate}, Incomplete: IncompleteLate},
+			Tags: map[string]string{spanjson.TagIncomplete: IncompleteLate}, Incomplete: IncompleteLate},
 		{Trace: colTID(2).MLflowID(), Spans: []string{"s4"}, State: spanjson.StateError,
-			Tags: map[string]string{TagIncomplete: IncompleteTimeout}, Incomplete: IncompleteTimeout},
+			Tags: map[string]string{spanjson.TagIncomplete: IncompleteTimeout}, Incomplete: IncompleteTimeout},
 	}
 	if diff := cmp.Diff(want, colSummarize(a.Expire())); diff != "" {
 		t.Errorf("Expire (-want +got):\n%s", diff)

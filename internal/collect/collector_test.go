@@ -1,4 +1,4 @@
-package manager
+package collect
 
 import (
 	"bytes"
@@ -23,7 +23,10 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"tracectl/internal/spanjson"
+	"tracectl/internal/testclock"
 )
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // colMemSink keeps what it is given. When gate is set, WriteTrace waits for
 // it to be closed.
@@ -379,7 +382,7 @@ func TestCollectorHealthzAndStats(t *testing.T) {
 
 func TestCollectorBackpressure(t *testing.T) {
 	sink := &colMemSink{gate: make(chan struct{})}
-	clk := newFakeClock()
+	clk := testclock.New()
 	c, base := startColCollector(t, CollectorConfig{
 		Assembler: AssemblerConfig{Idle: time.Second, Now: clk.Now},
 		QueueSize: 1, Writers: 1, Tick: time.Hour, Sink: sink,
@@ -441,7 +444,7 @@ func TestCollectorShutdownWritesHeld(t *testing.T) {
 	want := []colSummary{
 		{Trace: colTID(1).MLflowID(), Spans: []string{"root"}, State: spanjson.StateOK},
 		{Trace: colTID(2).MLflowID(), Spans: []string{"orphan"}, State: spanjson.StateError,
-			Tags: map[string]string{TagIncomplete: IncompleteShutdown}, Incomplete: IncompleteShutdown},
+			Tags: map[string]string{spanjson.TagIncomplete: IncompleteShutdown}, Incomplete: IncompleteShutdown},
 	}
 	if diff := cmp.Diff(want, colSummarize(sink.all())); diff != "" {
 		t.Errorf("written at shutdown (-want +got):\n%s", diff)
