@@ -5,7 +5,6 @@ import (
 	"slices"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"tracectl/internal/spanjson"
 )
@@ -262,48 +261,14 @@ func buildCollected(id spanjson.TraceID, spans []spanjson.Span, incomplete strin
 		clear(spans[len(kept):])
 		spans = kept
 	}
-	info := spanjson.TraceInfo{TraceID: id.MLflowID(), State: spanjson.StateOK}
-	// The root is the earliest parentless span (start, then id), the one the
-	// OTLP reader derives trace info from.
-	var root spanjson.Span
-	for _, s := range spans {
-		if s.IsRoot() {
-			root = s
-			break
-		}
+	// The trace-level rules are spanjson's, the ones every reader uses.
+	info := spanjson.DeriveInfo(spans, spanjson.SchemaOTLP)
+	if info.TraceID == "" {
+		info.TraceID = id.MLflowID()
 	}
-	// Trace info keeps MLflow's millisecond precision; the spans keep
-	// nanoseconds.
-	if !root.IsZero() {
-		info.RequestTime = time.Unix(0, root.StartTime()).UTC().Truncate(time.Millisecond)
-		if root.EndTime() != 0 {
-			info.ExecutionDuration = root.Duration().Truncate(time.Millisecond)
-			info.HasDuration = true
-		}
-		switch {
-		case root.EndTime() == 0:
-			info.State = spanjson.StateInProgress
-		case root.Status().Code == spanjson.StatusError:
-			info.State = spanjson.StateError
-		}
-		if raw, ok := root.Attributes().Raw(spanjson.AttrInputs); ok {
-			info.RequestPreview = truncateRunes(raw, spanjson.PreviewMaxLength)
-		}
-		if raw, ok := root.Attributes().Raw(spanjson.AttrOutputs); ok {
-			info.ResponsePreview = truncateRunes(raw, spanjson.PreviewMaxLength)
-		}
-	} else if len(spans) > 0 {
-		start, end := spans[0].StartTime(), int64(0)
-		for _, s := range spans {
-			end = max(end, s.EndTime())
-		}
-		if start > 0 {
-			info.RequestTime = time.Unix(0, start).UTC().Truncate(time.Millisecond)
-		}
-		if start > 0 && end >= start {
-			info.ExecutionDuration = time.Duration(end - start).Truncate(time.Millisecond)
-			info.HasDuration = true
-		}
+	if root, ok := spanjson.RootSpan(spans); ok && root.IsRoot() {
+		info.RequestPreview = spanjson.PreviewOf(root.Attributes(), spanjson.AttrInputs)
+		info.ResponsePreview = spanjson.PreviewOf(root.Attributes(), spanjson.AttrOutputs)
 	}
 	if incomplete != "" {
 		info.State = spanjson.StateError
@@ -311,19 +276,6 @@ func buildCollected(id spanjson.TraceID, spans []spanjson.Span, incomplete strin
 	}
 	ct.Trace = spanjson.Trace{Info: info, Spans: spans}
 	return ct
-}
-
-func truncateRunes(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	i, count := 0, 0
-	for i < len(s) && count < n {
-		_, size := utf8.DecodeRuneInString(s[i:])
-		i += size
-		count++
-	}
-	return s[:i]
 }
 
 // heldLink and heldList make an intrusive doubly linked list, so a trace

@@ -250,7 +250,7 @@ func (w *mlflowWriter) traceV3(t *Trace) {
 		w.comma()
 		w.key("request_time")
 		rt := in.RequestTime.UTC()
-		if rt.Nanosecond()%int(time.Millisecond) != 0 {
+		if rt.Nanosecond()%int(time.Millisecond) != 0 && !in.Derived {
 			w.loss.add("info.request_time sub-millisecond precision", 1)
 		}
 		w.b = append(w.b, '"')
@@ -259,7 +259,7 @@ func (w *mlflowWriter) traceV3(t *Trace) {
 	}
 	if in.HasDuration {
 		w.comma()
-		w.durationMS("execution_duration_ms", in.ExecutionDuration)
+		w.durationMS("execution_duration_ms", in.ExecutionDuration, in.Derived)
 	}
 	w.comma()
 	state := in.State
@@ -331,8 +331,11 @@ func (w *mlflowWriter) absent(e Extras, member string) bool {
 	return hasMark(e, w.schema, markAbsent, member)
 }
 
-func (w *mlflowWriter) durationMS(k string, d time.Duration) {
-	if d%time.Millisecond != 0 {
+// durationMS writes d in whole milliseconds, MLflow's unit. Info derived
+// from spans loses nothing there: the spans keep the nanoseconds and a
+// reader derives them again.
+func (w *mlflowWriter) durationMS(k string, d time.Duration, derived bool) {
+	if d%time.Millisecond != 0 && !derived {
 		w.loss.add("info.execution_duration sub-millisecond precision", 1)
 	}
 	w.int(k, d.Milliseconds())
@@ -358,14 +361,14 @@ func (w *mlflowWriter) traceV2(t *Trace) {
 	if !in.RequestTime.IsZero() {
 		w.comma()
 		rt := in.RequestTime
-		if rt.Nanosecond()%int(time.Millisecond) != 0 {
+		if rt.Nanosecond()%int(time.Millisecond) != 0 && !in.Derived {
 			w.loss.add("info.request_time sub-millisecond precision", 1)
 		}
 		w.int("timestamp_ms", rt.UnixMilli())
 	}
 	if in.HasDuration {
 		w.comma()
-		w.durationMS("execution_time_ms", in.ExecutionDuration)
+		w.durationMS("execution_time_ms", in.ExecutionDuration, in.Derived)
 	}
 	w.comma()
 	state := string(in.State)
