@@ -42,20 +42,23 @@ type TraceHeadJSON struct {
 // SpanJSON is one span in `show -o json` (in tree pre-order) and in
 // `spans -o json` (with trace_id set).
 type SpanJSON struct {
-	TraceID      string         `json:"trace_id,omitempty"`
-	SpanID       string         `json:"span_id"`
-	ParentSpanID string         `json:"parent_span_id"`
-	Name         string         `json:"name"`
-	SpanType     string         `json:"span_type"`
-	Status       StatusJSON     `json:"status"`
-	StartTime    string         `json:"start_time_unix_nano"`
-	EndTime      string         `json:"end_time_unix_nano"`
-	DurationNS   int64          `json:"duration_ns"`
-	SelfNS       int64          `json:"self_ns"`
-	Depth        int            `json:"depth"`
-	Exception    *ExceptionJSON `json:"exception,omitempty"`
-	Attributes   map[string]any `json:"attributes,omitempty"`
-	Events       []EventJSON    `json:"events,omitempty"`
+	TraceID      string `json:"trace_id,omitempty"`
+	SpanID       string `json:"span_id"`
+	ParentSpanID string `json:"parent_span_id"`
+	// OriginalParentSpanID is the parent id a span was read with when the
+	// tree made it a root (its parent is missing, itself, or in a cycle).
+	OriginalParentSpanID string         `json:"original_parent_span_id,omitempty"`
+	Name                 string         `json:"name"`
+	SpanType             string         `json:"span_type"`
+	Status               StatusJSON     `json:"status"`
+	StartTime            string         `json:"start_time_unix_nano"`
+	EndTime              string         `json:"end_time_unix_nano"`
+	DurationNS           int64          `json:"duration_ns"`
+	SelfNS               int64          `json:"self_ns"`
+	Depth                int            `json:"depth"`
+	Exception            *ExceptionJSON `json:"exception,omitempty"`
+	Attributes           map[string]any `json:"attributes,omitempty"`
+	Events               []EventJSON    `json:"events,omitempty"`
 }
 
 // StatusJSON is a span status.
@@ -111,15 +114,17 @@ func nsText(t int64) string { return strconv.FormatInt(t, 10) }
 
 // SpanIDText is how a span id is shown: the original text of an id that
 // could not be decoded (such as "<redacted>"), else 16 hex digits.
+// A span the tree gave a fresh id (it repeated another's) is shown by that
+// id, the one the tree's warning names.
 func SpanIDText(s spanjson.Span) string {
-	if d := s.Data(); d.Opaque != nil && d.Opaque.SpanID != "" {
+	if d := s.Data(); d.Opaque != nil && d.Opaque.SpanID != "" && d.SpanID == spanjson.OpaqueSpanID(d.Opaque.SpanID) {
 		return d.Opaque.SpanID
 	}
 	return s.SpanID().String()
 }
 
-// ParentIDText is the parent's id as shown, "" for a root.
-func ParentIDText(s spanjson.Span) string {
+// parentIDText is the id a span was read with as its parent, "" for none.
+func parentIDText(s spanjson.Span) string {
 	if s.IsRoot() {
 		return ""
 	}
@@ -129,21 +134,34 @@ func ParentIDText(s spanjson.Span) string {
 	return s.ParentID().String()
 }
 
+// ParentText is span i's parent id as shown: "" for a root of the tree,
+// with original the id it was read with when the tree made it a root (a
+// missing parent, a self-parent, a broken cycle).
+func (v *TraceView) ParentText(i int) (parent, original string) {
+	s := v.Tree.Spans[i]
+	if v.Tree.Parent[i] < 0 {
+		return "", parentIDText(s)
+	}
+	return SpanIDText(v.Tree.Spans[v.Tree.Parent[i]]), ""
+}
+
 // SpanJSONOf describes span i of v.
 func (v *TraceView) SpanJSONOf(i int, attributes, events bool) SpanJSON {
 	s := v.Tree.Spans[i]
 	st := s.Status()
+	parent, original := v.ParentText(i)
 	out := SpanJSON{
-		SpanID:       SpanIDText(s),
-		ParentSpanID: ParentIDText(s),
-		Name:         s.Name(),
-		SpanType:     v.typeAt(i),
-		Status:       StatusJSON{Code: st.Code.String(), Message: st.Message},
-		StartTime:    nsText(s.StartTime()),
-		EndTime:      nsText(s.EndTime()),
-		DurationNS:   int64(s.Duration()),
-		SelfNS:       int64(v.self[i]),
-		Depth:        int(v.depth[i]),
+		SpanID:               SpanIDText(s),
+		ParentSpanID:         parent,
+		OriginalParentSpanID: original,
+		Name:                 s.Name(),
+		SpanType:             v.typeAt(i),
+		Status:               StatusJSON{Code: st.Code.String(), Message: st.Message},
+		StartTime:            nsText(s.StartTime()),
+		EndTime:              nsText(s.EndTime()),
+		DurationNS:           int64(s.Duration()),
+		SelfNS:               int64(v.self[i]),
+		Depth:                int(v.depth[i]),
 	}
 	if typ, msg, ok := s.Exception(); ok {
 		out.Exception = &ExceptionJSON{Type: typ, Message: msg}

@@ -176,7 +176,8 @@ func (p *Printer) Spans(refs []SpanRef, withTrace bool) {
 			next(ref.View.TraceID())
 		}
 		next(SpanIDText(s))
-		next(orDash(ParentIDText(s)))
+		parent, _ := ref.View.ParentText(ref.Index)
+		next(orDash(parent))
 		next(s.Name())
 		next(ref.View.typeAt(ref.Index))
 		next(th.statusText(codes[r]))
