@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/tidwall/gjson"
 )
@@ -561,11 +560,11 @@ func (p *reader) deriveInfo(spans []Span) TraceInfo {
 	}
 	// MLflow trace info keeps milliseconds.
 	if sd.StartTime != 0 {
-		in.RequestTime = unixNanoTime(sd.StartTime).Truncate(time.Millisecond)
+		in.RequestTime = mlflowTime(unixNanoTime(sd.StartTime))
 	}
 	in.State = rootSpanState(sd)
 	if sd.EndTime != 0 && sd.EndTime >= sd.StartTime {
-		in.ExecutionDuration = root.Duration().Truncate(time.Millisecond)
+		in.ExecutionDuration = mlflowDuration(root.Duration())
 		in.HasDuration = true
 	}
 	return in

@@ -249,10 +249,7 @@ func (w *mlflowWriter) traceV3(t *Trace) {
 	if !in.RequestTime.IsZero() {
 		w.comma()
 		w.key("request_time")
-		rt := in.RequestTime.UTC()
-		if rt.Nanosecond()%int(time.Millisecond) != 0 {
-			w.loss.add("info.request_time sub-millisecond precision", 1)
-		}
+		rt := w.requestTime(in.RequestTime)
 		w.b = append(w.b, '"')
 		w.b = rt.AppendFormat(w.b, "2006-01-02T15:04:05.000Z")
 		w.b = append(w.b, '"')
@@ -331,11 +328,60 @@ func (w *mlflowWriter) absent(e Extras, member string) bool {
 	return hasMark(e, w.schema, markAbsent, member)
 }
 
+// durationMS writes the info duration d in whole milliseconds.
 func (w *mlflowWriter) durationMS(k string, d time.Duration) {
-	if d%time.Millisecond != 0 {
-		w.loss.add("info.execution_duration sub-millisecond precision", 1)
+	back := mlflowDuration(d)
+	if f := infoDurationLoss(d, back); f != "" {
+		w.loss.add(f, 1)
 	}
-	w.int(k, d.Milliseconds())
+	w.int(k, back.Milliseconds())
+}
+
+// requestTime returns the info request time t as both MLflow writers
+// write it (whole milliseconds), reporting the digits it drops.
+func (w *mlflowWriter) requestTime(t time.Time) time.Time {
+	back := mlflowTime(t)
+	if f := infoTimeLoss(t, back); f != "" {
+		w.loss.add(f, 1)
+	}
+	return back
+}
+
+// MLflow trace info keeps whole milliseconds. mlflowTime and mlflowDuration
+// are the one rounding rule for it (truncation): what a reader gets back
+// from what the MLflow writers write, what the MLflow readers derive from a
+// root span, and what the OTLP writer's loss check compares with.
+
+// mlflowTime is t as an MLflow trace info request time.
+func mlflowTime(t time.Time) time.Time { return time.UnixMilli(t.UnixMilli()).UTC() }
+
+// mlflowDuration is d as an MLflow trace info duration.
+func mlflowDuration(d time.Duration) time.Duration { return d.Truncate(time.Millisecond) }
+
+// infoTimeLoss names what an info request time had loses when a reader of a
+// write gets back instead, "" for nothing. back carries had when it is had
+// or when the MLflow rule makes it had: had came from a millisecond field
+// and back only adds digits below it. When only the digits below the
+// millisecond differ, those are what is lost.
+func infoTimeLoss(had, back time.Time) string {
+	switch {
+	case had.Equal(back) || had.Equal(mlflowTime(back)):
+		return ""
+	case mlflowTime(had).Equal(mlflowTime(back)):
+		return "info.request_time sub-millisecond precision"
+	}
+	return "info.request_time"
+}
+
+// infoDurationLoss is infoTimeLoss for the info duration.
+func infoDurationLoss(had, back time.Duration) string {
+	switch {
+	case had == back || had == mlflowDuration(back):
+		return ""
+	case mlflowDuration(had) == mlflowDuration(back):
+		return "info.execution_duration sub-millisecond precision"
+	}
+	return "info.execution_duration"
 }
 
 func (w *mlflowWriter) traceV2(t *Trace) {
@@ -357,11 +403,7 @@ func (w *mlflowWriter) traceV2(t *Trace) {
 	}
 	if !in.RequestTime.IsZero() {
 		w.comma()
-		rt := in.RequestTime
-		if rt.Nanosecond()%int(time.Millisecond) != 0 {
-			w.loss.add("info.request_time sub-millisecond precision", 1)
-		}
-		w.int("timestamp_ms", rt.UnixMilli())
+		w.int("timestamp_ms", w.requestTime(in.RequestTime).UnixMilli())
 	}
 	if in.HasDuration {
 		w.comma()
