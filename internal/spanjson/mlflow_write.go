@@ -182,6 +182,13 @@ func (w *mlflowWriter) assessments(a []json.RawMessage) {
 	w.b = append(w.b, ']')
 }
 
+// plainExperimentLocation reports whether in's trace location is an
+// experiment id at most, all that MLflow 2 (experiment_id) can hold; the
+// OTLP writer holds none of it and reports the id apart.
+func plainExperimentLocation(in *TraceInfo) bool {
+	return len(in.Location) == 0 && (in.LocationType == "" || in.LocationType == ExperimentLocation)
+}
+
 // otelTraceID returns the OpenTelemetry trace id of t (of its first span).
 func otelTraceID(t *Trace) (TraceID, bool) {
 	for _, s := range t.Spans {
@@ -251,7 +258,12 @@ func (w *mlflowWriter) traceV3(t *Trace) {
 		w.key("request_time")
 		rt := w.requestTime(in.RequestTime)
 		w.b = append(w.b, '"')
+		at := len(w.b)
 		w.b = rt.AppendFormat(w.b, "2006-01-02T15:04:05.000Z")
+		if _, err := time.Parse(time.RFC3339Nano, string(w.b[at:])); err != nil {
+			// a year outside 0000-9999: readers (timeValue) cannot take it
+			w.loss.add("info.request_time", 1)
+		}
 		w.b = append(w.b, '"')
 	}
 	if in.HasDuration {
@@ -395,7 +407,7 @@ func (w *mlflowWriter) traceV2(t *Trace) {
 		w.comma()
 		w.str("experiment_id", in.ExperimentID)
 	}
-	if in.Location != nil {
+	if !plainExperimentLocation(in) {
 		w.loss.add("info.trace_location", 1)
 	}
 	if in.ClientRequestID != "" {
@@ -667,7 +679,13 @@ func (w *mlflowWriter) events(evs []Event, timeKey string) {
 		w.b = append(w.b, '{')
 		w.str("name", e.Name)
 		w.comma()
-		w.int(timeKey, eventTimeAsWritten(&e, w.schema))
+		n := eventTimeAsWritten(&e, w.schema)
+		if eventTime(n) != e.Time {
+			// the readers infer the unit from the magnitude: a
+			// nanosecond time below 1e18 comes back in another unit
+			w.loss.add("event."+timeKey, 1)
+		}
+		w.int(timeKey, n)
 		w.comma()
 		w.plainAttributes(e.Attributes)
 		w.writeFields(w.extras(e.Extra, "event", ""))

@@ -902,7 +902,7 @@ func (w *otlpWriter) infoLosses(t *Trace) {
 	if info.ExperimentID != "" {
 		w.lose("info.experiment_id", 1)
 	}
-	if len(info.Location) > 0 || info.LocationType != "" && info.LocationType != ExperimentLocation {
+	if !plainExperimentLocation(info) {
 		w.lose("info.trace_location", 1)
 	}
 	// Times and durations by the MLflow writers' millisecond rule: lost
