@@ -1029,7 +1029,10 @@ func (w *otlpWriter) optAttrs(a Attributes, plain bool) {
 		return
 	}
 	w.str(`,"attributes":`)
-	w.dst = appendKVList(w.dst, a, plain)
+	var inexact int
+	w.dst, inexact = appendKVList(w.dst, a, plain)
+	// numbers neither int64 nor float64 holds come back as strings
+	w.lose("attribute value type", inexact)
 }
 
 // openOptional opens an object whose members are all optional (each written
