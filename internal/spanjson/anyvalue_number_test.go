@@ -2,9 +2,14 @@ package spanjson
 
 import (
 	"bytes"
+	"math"
+	"math/big"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/tidwall/gjson"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 )
 
@@ -108,4 +113,49 @@ func nonNumberLosses(ls []Loss) map[string]int {
 		}
 	}
 	return m
+}
+
+// FuzzAppendNumberValue: whatever AnyValue a JSON number becomes, the OTLP
+// reader gives a span attribute the same text back, and a plain value the
+// same text exactly when appendNumberValue says so; a doubleValue is always
+// in float64's range; float64Faithful agrees with exact rational arithmetic.
+func FuzzAppendNumberValue(f *testing.F) {
+	for _, tt := range numberEdges {
+		f.Add(tt.text)
+	}
+	f.Fuzz(func(t *testing.T, n string) {
+		if len(n) > 64 || !isJSONNumber(n) {
+			return
+		}
+		out, exact := appendNumberValue(nil, n, false)
+		r := gjson.ParseBytes(out)
+		if got, _, err := decodeAnyValue(r, false, 0); err != nil || got != n {
+			t.Fatalf("%s wrote %s, read back as span attribute %q (%v)", n, out, got, err)
+		}
+		got, _, err := decodeAnyValue(r, true, 0)
+		if err != nil || (got == n) != exact {
+			t.Fatalf("%s wrote %s, read back as plain value %q (%v), exact %v", n, out, got, err, exact)
+		}
+		if d := r.Get("doubleValue"); d.Exists() {
+			if _, err := strconv.ParseFloat(d.Raw, 64); err != nil {
+				t.Fatalf("%s wrote doubleValue %s: %v", n, d.Raw, err)
+			}
+		}
+		// reference: exact rationals, for exponents small enough to expand
+		if e := strings.IndexAny(n, "eE"); e >= 0 {
+			if x, err := strconv.Atoi(n[e+1:]); err != nil || x > 400 || x < -400 {
+				return
+			}
+		}
+		fl, err := strconv.ParseFloat(n, 64)
+		want := false
+		if err == nil {
+			a, ok1 := new(big.Rat).SetString(n)
+			b, ok2 := new(big.Rat).SetString(strconv.FormatFloat(fl, 'e', -1, 64))
+			want = ok1 && ok2 && a.Cmp(b) == 0 && (math.Signbit(fl) == strings.HasPrefix(n, "-"))
+		}
+		if got := float64Faithful(n); got != want {
+			t.Fatalf("float64Faithful(%s) = %v, exact arithmetic says %v", n, got, want)
+		}
+	})
 }
