@@ -98,10 +98,15 @@ func FuzzValidJSON(f *testing.F) {
 		if b[i] == '"' {
 			p := newReader(nil, "f", 1, 1)
 			p.setDoc(b, nil, 1, 1)
-			got, _ := p.stringAt(i)
+			got, end := p.stringAt(i)
 			var want string
-			if err := json.Unmarshal(b, &want); err == nil && replaceInvalidUTF8(got) != want {
-				t.Fatalf("stringAt(%q) = %q, want %q", b, got, want)
+			if err := json.Unmarshal(b, &want); err == nil {
+				if replaceInvalidUTF8(got) != want {
+					t.Fatalf("stringAt(%q) = %q, want %q", b, got, want)
+				}
+				if u := unescapeJSON(b[i+1 : end-1]); replaceInvalidUTF8(u) != want {
+					t.Fatalf("unescapeJSON(%q) = %q, want %q", b[i+1:end-1], u, want)
+				}
 			}
 		}
 	})
