@@ -3,6 +3,7 @@ package spanjson
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -392,8 +393,9 @@ func describeJSONKind(v gjson.Result) string {
 
 // appendKVList appends a as an OTLP KeyValue list (always "[…]", possibly
 // empty), each value an AnyValue chosen by appendAttrValue. valueIsPlain is
-// true for event and link attributes.
-func appendKVList(dst []byte, a Attributes, valueIsPlain bool) []byte {
+// true for event and link attributes. inexact counts the values that will
+// not read back as they are (see appendAttrValue).
+func appendKVList(dst []byte, a Attributes, valueIsPlain bool) (out []byte, inexact int) {
 	dst = append(dst, '[')
 	for i := range a.Len() {
 		at := a.At(i)
@@ -403,10 +405,12 @@ func appendKVList(dst []byte, a Attributes, valueIsPlain bool) []byte {
 		dst = append(dst, `{"key":`...)
 		dst = appendJSONText(dst, at.Key)
 		dst = append(dst, `,"value":`...)
-		dst = appendAttrValue(dst, at, valueIsPlain)
+		var n int
+		dst, n = appendAttrValue(dst, at, valueIsPlain)
+		inexact += n
 		dst = append(dst, '}')
 	}
-	return append(dst, ']')
+	return append(dst, ']'), inexact
 }
 
 // appendAttrValue appends at's value as an OTLP AnyValue object.
@@ -416,88 +420,166 @@ func appendKVList(dst []byte, a Attributes, valueIsPlain bool) []byte {
 // this codec does not know) are mapped canonically:
 //   - span attributes: a JSON string whose content is not itself valid JSON
 //     → stringValue of the content (MLflow's "\"AGENT\"" → "AGENT"); for
-//     ValueJSON an integral number that fits int64 → intValue, another number
-//     → doubleValue, true/false → boolValue, null → {}; anything else →
-//     stringValue of the text verbatim (MLflow inputs/outputs stay JSON text).
+//     ValueJSON a number → appendNumberValue (intValue, doubleValue, or the
+//     stringValue of its text when neither holds it as written, which reads
+//     back as that text), true/false → boolValue, null → {}; anything else
+//     → stringValue of the text verbatim (MLflow inputs/outputs stay JSON
+//     text).
 //   - event/link attributes (plain values): the JSON value itself → the
-//     matching AnyValue (arrays → arrayValue, objects → kvlistValue); text
-//     that is not JSON → stringValue verbatim.
+//     matching AnyValue (arrays → arrayValue, objects → kvlistValue, numbers
+//     by appendNumberValue); text that is not JSON → stringValue verbatim.
 //
 // A typed value whose text does not fit its type falls back to the
-// canonical mapping, so nothing is ever written invalid.
-func appendAttrValue(dst []byte, at Attribute, valueIsPlain bool) []byte {
+// canonical mapping, so nothing is ever written invalid. inexact counts the
+// values that will not read back as they are: numbers that are plain values
+// neither int64 nor float64 holds, written as the stringValue of their
+// text, which reads back as a JSON string.
+func appendAttrValue(dst []byte, at Attribute, valueIsPlain bool) (out []byte, inexact int) {
 	v := at.Value
 	switch at.Type {
 	case ValueBool:
 		if v == "true" || v == "false" {
-			return append(append(append(dst, `{"boolValue":`...), v...), '}')
+			return append(append(append(dst, `{"boolValue":`...), v...), '}'), 0
 		}
 	case ValueInt:
 		if n, ok := parseJSONInt(v); ok {
-			return appendIntValue(dst, n)
+			return appendIntValue(dst, n), 0
 		}
 	case ValueDouble:
 		if isJSONNumber(v) {
-			return append(append(append(dst, `{"doubleValue":`...), v...), '}')
+			return append(append(append(dst, `{"doubleValue":`...), v...), '}'), 0
 		}
 		switch v {
 		case `"NaN"`, `"Infinity"`, `"-Infinity"`:
-			return append(append(append(dst, `{"doubleValue":`...), v...), '}')
+			return append(append(append(dst, `{"doubleValue":`...), v...), '}'), 0
 		}
 	case ValueBytes:
 		if r, ok := parseOneJSON(v); ok && r.Type == gjson.String {
 			dst = append(dst, `{"bytesValue":`...)
-			return append(appendJSONText(dst, r.Str), '}')
+			return append(appendJSONText(dst, r.Str), '}'), 0
 		}
 	case ValueArray:
 		if r, ok := parseOneJSON(v); ok && r.IsArray() {
-			if out, ok := appendAnyValueOfJSON(dst, r, 0); ok {
-				return out
+			if out, ok := appendAnyValueOfJSON(dst, r, 0, true, &inexact); ok {
+				return out, inexact
 			}
 		}
 	case ValueKVList:
 		if r, ok := parseOneJSON(v); ok && r.IsObject() {
-			if out, ok := appendAnyValueOfJSON(dst, r, 0); ok {
-				return out
+			if out, ok := appendAnyValueOfJSON(dst, r, 0, true, &inexact); ok {
+				return out, inexact
 			}
 		}
 	}
 	r, valid := parseOneJSON(v)
 	if valueIsPlain {
 		if valid {
-			if out, ok := appendAnyValueOfJSON(dst, r, 0); ok {
-				return out
+			inexact = 0
+			if out, ok := appendAnyValueOfJSON(dst, r, 0, false, &inexact); ok {
+				return out, inexact
 			}
 		}
-		return appendStringValue(dst, v)
+		return appendStringValue(dst, v), 0
 	}
 	if valid {
 		switch {
 		case r.Type == gjson.String:
 			if !gjson.Valid(r.Str) {
-				return appendStringValue(dst, r.Str)
+				return appendStringValue(dst, r.Str), 0
 			}
 		case at.Type == ValueString:
 			// a plain OTLP string stays that string
 		case r.Type == gjson.Number:
-			if n, ok := parseJSONInt(r.Raw); ok {
-				return appendIntValue(dst, n)
-			}
-			return append(append(append(dst, `{"doubleValue":`...), r.Raw...), '}')
+			// the stringValue fallback holds v, which reads back as v
+			out, _ := appendNumberValue(dst, r.Raw, false)
+			return out, 0
 		case r.Type == gjson.True || r.Type == gjson.False:
-			return append(append(append(dst, `{"boolValue":`...), r.Raw...), '}')
+			return append(append(append(dst, `{"boolValue":`...), r.Raw...), '}'), 0
 		case r.Type == gjson.Null:
-			return append(dst, "{}"...)
+			return append(dst, "{}"...), 0
 		}
 	}
-	return appendStringValue(dst, v)
+	return appendStringValue(dst, v), 0
+}
+
+// appendNumberValue appends the AnyValue of JSON number text n: intValue
+// when n is an int64 written canonically ("-0" is not), doubleValue when n
+// has a fraction or an exponent and float64 holds it (float64Faithful, or
+// typed: n was read from a doubleValue), so that every OTLP reader gets n
+// back; else the stringValue of n (exact false): the OTLP reader gives a
+// span attribute that text back as it is, but as a plain value (event and
+// link attributes, array and kvlist elements) it reads back as a string.
+// A doubleValue of n would lose digits, or make the document unreadable to
+// float64 readers (1e400), and a doubleValue of an integer reads back as
+// "n.0".
+func appendNumberValue(dst []byte, n string, typed bool) (out []byte, exact bool) {
+	if i, ok := parseJSONInt(n); ok {
+		var buf [20]byte
+		if string(strconv.AppendInt(buf[:0], i, 10)) == n {
+			return appendIntValue(dst, i), true
+		}
+	}
+	if strings.ContainsAny(n, ".eE") && (typed || float64Faithful(n)) {
+		return append(append(append(dst, `{"doubleValue":`...), n...), '}'), true
+	}
+	return appendStringValue(dst, n), false
+}
+
+// float64Faithful reports whether float64 holds JSON number text n as
+// written: n is in range and its nearest float64, written shortest, is the
+// same decimal number (1e300 and 0.1 are; 1e400, 1e-400 and
+// 1.00000000000000000001 are not).
+func float64Faithful(n string) bool {
+	f, err := strconv.ParseFloat(n, 64)
+	if err != nil {
+		return false
+	}
+	var buf [32]byte
+	a, ok1 := decimalOf(n)
+	b, ok2 := decimalOf(string(strconv.AppendFloat(buf[:0], f, 'e', -1, 64)))
+	return ok1 && ok2 && a == b
+}
+
+// decimal is a number as sign, significant digits (no leading or trailing
+// zeros; none for zero) and the power of ten of the first digit's place.
+type decimal struct {
+	neg    bool
+	digits string
+	exp    int
+}
+
+// decimalOf normalizes JSON number text (or Go's 'e' form of a float).
+func decimalOf(s string) (decimal, bool) {
+	var d decimal
+	if s != "" && s[0] == '-' {
+		d.neg, s = true, s[1:]
+	}
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		e, err := strconv.Atoi(s[i+1:])
+		if err != nil || e > math.MaxInt32 || e < math.MinInt32 {
+			return d, false
+		}
+		d.exp, s = e, s[:i]
+	}
+	whole, frac, _ := strings.Cut(s, ".")
+	digits := whole + frac
+	d.exp += len(whole)
+	trimmed := strings.TrimLeft(digits, "0")
+	d.exp -= len(digits) - len(trimmed)
+	d.digits = strings.TrimRight(trimmed, "0")
+	if d.digits == "" {
+		d.exp = 0
+	}
+	return d, true
 }
 
 // appendAnyValueOfJSON appends the AnyValue of a plain JSON value: strings,
-// integral numbers, other numbers, booleans, null, arrays and objects map to
-// stringValue, intValue, doubleValue, boolValue, {}, arrayValue and
-// kvlistValue. ok is false (dst unchanged) when nesting is too deep.
-func appendAnyValueOfJSON(dst []byte, r gjson.Result, depth int) ([]byte, bool) {
+// numbers (appendNumberValue; typed: numbers of a value read from OTLP),
+// booleans, null, arrays and objects map to stringValue, intValue or
+// doubleValue, boolValue, {}, arrayValue and kvlistValue. It adds the
+// numbers that will read back as strings to *inexact. ok is false (dst
+// unchanged) when nesting is too deep.
+func appendAnyValueOfJSON(dst []byte, r gjson.Result, depth int, typed bool, inexact *int) ([]byte, bool) {
 	if depth > maxAnyValueDepth {
 		return dst, false
 	}
@@ -506,10 +588,11 @@ func appendAnyValueOfJSON(dst []byte, r gjson.Result, depth int) ([]byte, bool) 
 	case r.Type == gjson.String:
 		return appendStringValue(dst, r.Str), true
 	case r.Type == gjson.Number:
-		if n, ok := parseJSONInt(r.Raw); ok {
-			return appendIntValue(dst, n), true
+		dst, exact := appendNumberValue(dst, r.Raw, typed)
+		if !exact {
+			*inexact++
 		}
-		return append(append(append(dst, `{"doubleValue":`...), r.Raw...), '}'), true
+		return dst, true
 	case r.Type == gjson.True || r.Type == gjson.False:
 		return append(append(append(dst, `{"boolValue":`...), r.Raw...), '}'), true
 	case r.Type == gjson.Null:
@@ -521,7 +604,7 @@ func appendAnyValueOfJSON(dst []byte, r gjson.Result, depth int) ([]byte, bool) 
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst, ok = appendAnyValueOfJSON(dst, e, depth+1)
+			dst, ok = appendAnyValueOfJSON(dst, e, depth+1, typed, inexact)
 			i++
 			return ok
 		})
@@ -539,7 +622,7 @@ func appendAnyValueOfJSON(dst []byte, r gjson.Result, depth int) ([]byte, bool) 
 			dst = append(dst, `{"key":`...)
 			dst = appendJSONText(dst, k.Str)
 			dst = append(dst, `,"value":`...)
-			dst, ok = appendAnyValueOfJSON(dst, e, depth+1)
+			dst, ok = appendAnyValueOfJSON(dst, e, depth+1, typed, inexact)
 			dst = append(dst, '}')
 			i++
 			return ok

@@ -176,16 +176,12 @@ func (p *reader) stringAt(i int) (string, int) {
 		} else if c != 'u' {
 			panic(errBadJSON)
 		} else {
-			// Rare: decode this escape (and a surrogate pair) the slow way.
-			e := k + 5
-			if !isHex(b[k+1]) || !isHex(b[k+2]) || !isHex(b[k+3]) || !isHex(b[k+4]) {
+			if k+4 >= len(b) || !isHex(b[k+1]) || !isHex(b[k+2]) || !isHex(b[k+3]) || !isHex(b[k+4]) {
 				panic(errBadJSON)
 			}
-			if e+6 <= len(b) && b[e] == '\\' && b[e+1] == 'u' && isHex(b[e+2]) && isHex(b[e+3]) && isHex(b[e+4]) && isHex(b[e+5]) {
-				e += 6
-			}
-			out = appendUnescaped(out, b[k-1:e])
-			k = e - 1
+			var r rune
+			r, k = decodeUEscape(b, k)
+			out = utf8.AppendRune(out, r)
 		}
 		k++
 		n := skipSafe(b, k)
@@ -587,24 +583,32 @@ func appendUnescaped(out, s []byte) []byte {
 			out = append(out, c) // not ok: a letter valid JSON never has, kept
 			continue
 		}
-		r := rune(hexVal(s[i+1 : i+5]))
-		i += 4
-		if utf16.IsSurrogate(r) {
-			if i+6 < len(s) && s[i+1] == '\\' && s[i+2] == 'u' {
-				r2 := rune(hexVal(s[i+3 : i+7]))
-				if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
-					r = dec
-					i += 6
-				} else {
-					r = utf8.RuneError
-				}
-			} else {
-				r = utf8.RuneError
-			}
-		}
+		var r rune
+		r, i = decodeUEscape(s, i)
 		out = utf8.AppendRune(out, r)
 	}
 	return out
+}
+
+// decodeUEscape decodes the \u escape whose 'u' is at s[i] (its four hex
+// digits already checked) and returns the rune and the index of the
+// escape's last byte. As in encoding/json, a high surrogate followed by a
+// \u low surrogate is one rune, and a surrogate that does not pair is
+// U+FFFD on its own (the escape after it is decoded by itself). stringAt
+// and appendUnescaped both use it, so they cannot decode a pair apart.
+func decodeUEscape(s []byte, i int) (rune, int) {
+	r := rune(hexVal(s[i+1 : i+5]))
+	i += 4
+	if !utf16.IsSurrogate(r) {
+		return r, i
+	}
+	if i+6 < len(s) && s[i+1] == '\\' && s[i+2] == 'u' &&
+		isHex(s[i+3]) && isHex(s[i+4]) && isHex(s[i+5]) && isHex(s[i+6]) {
+		if dec := utf16.DecodeRune(r, rune(hexVal(s[i+3:i+7]))); dec != utf8.RuneError {
+			return dec, i + 6
+		}
+	}
+	return utf8.RuneError, i
 }
 
 // unescapeByte serves stringAt and appendUnescaped: the byte the one-letter

@@ -44,6 +44,12 @@ func TestStringAt(t *testing.T) {
 		`"` + strings.Repeat(`{\"k\": \"v\"}, `, 2000) + `"`,
 		`"` + strings.Repeat("long plain text ", 1000) + `"`,
 		`"` + strings.Repeat(`\u00e9`, 3000) + `"`,
+		// \u escapes next to a surrogate pair: the pair is decoded whole
+		// whatever escape comes before it, and a surrogate that does not
+		// pair is U+FFFD on its own.
+		`"\u0000\ud800\udC00"`, `"\u0041\ud83d\ude00"`, `"\n\ud83d\ude00"`, `"\ud800\ud800\udc00"`,
+		`"\udc00\ud800\udc00"`, `"\ud800\u0041"`, `"\ud800\n"`, `"a\ud800"`, `"\udbff\udfff\u00e9"`,
+		`"\u00e9\u00e9\ud83d\ude00\u00e9"`, `"x\u0000\ud800\udC00` + strings.Repeat("y", 40) + `"`,
 	}
 	p := newReader(nil, "t", 1, 1)
 	for _, c := range cases {
@@ -56,6 +62,9 @@ func TestStringAt(t *testing.T) {
 		}
 		if got != want || end != len(doc)-1 {
 			t.Errorf("stringAt(%.40q…) = %.40q…, end %d; want %.40q…, end %d", c, got, end, want, len(doc)-1)
+		}
+		if got := unescapeJSON([]byte(c[1 : len(c)-1])); got != want {
+			t.Errorf("unescapeJSON(%.40q…) = %.40q…, want %.40q…", c, got, want)
 		}
 	}
 	// Strings handed out earlier stay intact while the arena fills up.
@@ -74,6 +83,8 @@ func FuzzValidJSON(f *testing.F) {
 	for _, c := range scanCases {
 		f.Add([]byte(c))
 	}
+	f.Add([]byte(`"\u0000\ud800\udC00"`)) // once decoded as "\x00\ufffd\ufffd"
+	f.Add([]byte(`"\ud800\ud800\udc00"`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_, ok, _ := validJSON(b)
 		if want := json.Valid(b); ok != want {
@@ -87,10 +98,15 @@ func FuzzValidJSON(f *testing.F) {
 		if b[i] == '"' {
 			p := newReader(nil, "f", 1, 1)
 			p.setDoc(b, nil, 1, 1)
-			got, _ := p.stringAt(i)
+			got, end := p.stringAt(i)
 			var want string
-			if err := json.Unmarshal(b, &want); err == nil && replaceInvalidUTF8(got) != want {
-				t.Fatalf("stringAt(%q) = %q, want %q", b, got, want)
+			if err := json.Unmarshal(b, &want); err == nil {
+				if replaceInvalidUTF8(got) != want {
+					t.Fatalf("stringAt(%q) = %q, want %q", b, got, want)
+				}
+				if u := unescapeJSON(b[i+1 : end-1]); replaceInvalidUTF8(u) != want {
+					t.Fatalf("unescapeJSON(%q) = %q, want %q", b[i+1:end-1], u, want)
+				}
 			}
 		}
 	})

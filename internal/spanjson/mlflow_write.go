@@ -182,6 +182,13 @@ func (w *mlflowWriter) assessments(a []json.RawMessage) {
 	w.b = append(w.b, ']')
 }
 
+// plainExperimentLocation reports whether in's trace location is an
+// experiment id at most, all that MLflow 2 (experiment_id) can hold; the
+// OTLP writer holds none of it and reports the id apart.
+func plainExperimentLocation(in *TraceInfo) bool {
+	return len(in.Location) == 0 && (in.LocationType == "" || in.LocationType == ExperimentLocation)
+}
+
 // otelTraceID returns the OpenTelemetry trace id of t (of its first span).
 func otelTraceID(t *Trace) (TraceID, bool) {
 	for _, s := range t.Spans {
@@ -249,12 +256,14 @@ func (w *mlflowWriter) traceV3(t *Trace) {
 	if !in.RequestTime.IsZero() {
 		w.comma()
 		w.key("request_time")
-		rt := in.RequestTime.UTC()
-		if rt.Nanosecond()%int(time.Millisecond) != 0 && !in.Derived {
-			w.loss.add("info.request_time sub-millisecond precision", 1)
-		}
+		rt := w.requestTime(in.RequestTime, in.Derived)
 		w.b = append(w.b, '"')
+		at := len(w.b)
 		w.b = rt.AppendFormat(w.b, "2006-01-02T15:04:05.000Z")
+		if _, err := time.Parse(time.RFC3339Nano, string(w.b[at:])); err != nil {
+			// a year outside 0000-9999: readers (timeValue) cannot take it
+			w.loss.add("info.request_time", 1)
+		}
 		w.b = append(w.b, '"')
 	}
 	if in.HasDuration {
@@ -331,14 +340,68 @@ func (w *mlflowWriter) absent(e Extras, member string) bool {
 	return hasMark(e, w.schema, markAbsent, member)
 }
 
-// durationMS writes d in whole milliseconds, MLflow's unit. Info derived
-// from spans loses nothing there: the spans keep the nanoseconds and a
-// reader derives them again.
+// durationMS writes the info duration d in whole milliseconds. Info derived
+// from spans loses no sub-millisecond digits there: the spans keep the
+// nanoseconds and a reader derives them again.
 func (w *mlflowWriter) durationMS(k string, d time.Duration, derived bool) {
-	if d%time.Millisecond != 0 && !derived {
-		w.loss.add("info.execution_duration sub-millisecond precision", 1)
+	back := mlflowDuration(d)
+	if f := infoDurationLoss(d, back); f != "" && !(derived && f == subMSDuration) {
+		w.loss.add(f, 1)
 	}
-	w.int(k, d.Milliseconds())
+	w.int(k, back.Milliseconds())
+}
+
+// requestTime returns the info request time t as both MLflow writers
+// write it (whole milliseconds), reporting the digits it drops.
+func (w *mlflowWriter) requestTime(t time.Time, derived bool) time.Time {
+	back := mlflowTime(t)
+	if f := infoTimeLoss(t, back); f != "" && !(derived && f == subMSTime) {
+		w.loss.add(f, 1)
+	}
+	return back
+}
+
+// MLflow trace info keeps whole milliseconds. mlflowTime and mlflowDuration
+// are the one rounding rule for it (truncation): what a reader gets back
+// from what the MLflow writers write, what the MLflow readers derive from a
+// root span, and what the OTLP writer's loss check compares with.
+
+// mlflowTime is t as an MLflow trace info request time.
+func mlflowTime(t time.Time) time.Time { return time.UnixMilli(t.UnixMilli()).UTC() }
+
+// mlflowDuration is d as an MLflow trace info duration.
+func mlflowDuration(d time.Duration) time.Duration { return d.Truncate(time.Millisecond) }
+
+// infoTimeLoss names what an info request time had loses when a reader of a
+// write gets back instead, "" for nothing. back carries had when it is had
+// or when the MLflow rule makes it had: had came from a millisecond field
+// and back only adds digits below it. When only the digits below the
+// millisecond differ, those are what is lost.
+func infoTimeLoss(had, back time.Time) string {
+	switch {
+	case had.Equal(back) || had.Equal(mlflowTime(back)):
+		return ""
+	case mlflowTime(had).Equal(mlflowTime(back)):
+		return subMSTime
+	}
+	return "info.request_time"
+}
+
+// The losses of digits below the millisecond.
+const (
+	subMSTime     = "info.request_time sub-millisecond precision"
+	subMSDuration = "info.execution_duration sub-millisecond precision"
+)
+
+// infoDurationLoss is infoTimeLoss for the info duration.
+func infoDurationLoss(had, back time.Duration) string {
+	switch {
+	case had == back || had == mlflowDuration(back):
+		return ""
+	case mlflowDuration(had) == mlflowDuration(back):
+		return subMSDuration
+	}
+	return "info.execution_duration"
 }
 
 func (w *mlflowWriter) traceV2(t *Trace) {
@@ -352,7 +415,7 @@ func (w *mlflowWriter) traceV2(t *Trace) {
 		w.comma()
 		w.str("experiment_id", in.ExperimentID)
 	}
-	if in.Location != nil {
+	if !plainExperimentLocation(in) {
 		w.loss.add("info.trace_location", 1)
 	}
 	if in.ClientRequestID != "" {
@@ -360,11 +423,7 @@ func (w *mlflowWriter) traceV2(t *Trace) {
 	}
 	if !in.RequestTime.IsZero() {
 		w.comma()
-		rt := in.RequestTime
-		if rt.Nanosecond()%int(time.Millisecond) != 0 && !in.Derived {
-			w.loss.add("info.request_time sub-millisecond precision", 1)
-		}
-		w.int("timestamp_ms", rt.UnixMilli())
+		w.int("timestamp_ms", w.requestTime(in.RequestTime, in.Derived).UnixMilli())
 	}
 	if in.HasDuration {
 		w.comma()
@@ -628,7 +687,13 @@ func (w *mlflowWriter) events(evs []Event, timeKey string) {
 		w.b = append(w.b, '{')
 		w.str("name", e.Name)
 		w.comma()
-		w.int(timeKey, eventTimeAsWritten(&e, w.schema))
+		n := eventTimeAsWritten(&e, w.schema)
+		if eventTime(n) != e.Time {
+			// the readers infer the unit from the magnitude: a
+			// nanosecond time below 1e18 comes back in another unit
+			w.loss.add("event."+timeKey, 1)
+		}
+		w.int(timeKey, n)
 		w.comma()
 		w.plainAttributes(e.Attributes)
 		w.writeFields(w.extras(e.Extra, "event", ""))

@@ -197,7 +197,7 @@ func TestWriteAttributeRules(t *testing.T) {
 	tr := Trace{Info: TraceInfo{TraceID: "tr-" + t1}, Spans: []Span{NewSpan(SpanData{
 		TraceID: mustTrace(t1), SpanID: mustSpan(r1), Name: "n", StartTime: 1, EndTime: 2,
 		Attributes: attrs, Kind: SpanKindClient,
-		Events: []Event{{Name: "e", Time: 3, Attributes: NewAttributes([]Attribute{
+		Events: []Event{{Name: "e", Time: 1735689600000000003, Attributes: NewAttributes([]Attribute{
 			{Key: "s", Value: `"x"`, Type: ValueJSON}, {Key: "raw", Value: `oops`, Type: ValueJSON},
 		})}},
 	})}}

@@ -5,11 +5,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"math"
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/tidwall/gjson"
 )
@@ -823,16 +821,26 @@ func (w *otlpWriter) infoLosses(t *Trace) {
 	if info.ExperimentID != "" {
 		w.lose("info.experiment_id", 1)
 	}
-	if len(info.Location) > 0 || info.LocationType != "" && info.LocationType != ExperimentLocation {
+	if !plainExperimentLocation(info) {
 		w.lose("info.trace_location", 1)
 	}
-	// MLflow keeps times to the millisecond: a difference below 1ms is
-	// rounding, not loss.
-	if !info.RequestTime.IsZero() && (derived.RequestTime.IsZero() || absDuration(info.RequestTime.Sub(derived.RequestTime)) >= time.Millisecond) {
-		w.lose("info.request_time", 1)
+	// Times and durations by the MLflow writers' millisecond rule: lost
+	// when an MLflow write of what is read back would not give them back.
+	if !info.RequestTime.IsZero() {
+		switch {
+		case derived.RequestTime.IsZero():
+			w.lose("info.request_time", 1)
+		case infoTimeLoss(info.RequestTime, derived.RequestTime) != "":
+			w.lose(infoTimeLoss(info.RequestTime, derived.RequestTime), 1)
+		}
 	}
-	if info.HasDuration && (!derived.HasDuration || absDuration(info.ExecutionDuration-derived.ExecutionDuration) > time.Millisecond) {
-		w.lose("info.execution_duration", 1)
+	if info.HasDuration {
+		switch {
+		case !derived.HasDuration:
+			w.lose("info.execution_duration", 1)
+		case infoDurationLoss(info.ExecutionDuration, derived.ExecutionDuration) != "":
+			w.lose(infoDurationLoss(info.ExecutionDuration, derived.ExecutionDuration), 1)
+		}
 	}
 	if info.State != "" && info.State != StateUnspecified && info.State != derived.State {
 		w.lose("info.state", 1)
@@ -865,16 +873,6 @@ func otlpReadBackInfo(t *Trace) TraceInfo {
 		derived.TraceID = root.d.TraceID.MLflowID()
 	}
 	return derived
-}
-
-func absDuration(d time.Duration) time.Duration {
-	if d < 0 {
-		if d == math.MinInt64 {
-			return math.MaxInt64
-		}
-		return -d
-	}
-	return d
 }
 
 // wrapperExtras writes the kept members of a ResourceSpans or ScopeSpans
@@ -950,7 +948,10 @@ func (w *otlpWriter) optAttrs(a Attributes, plain bool) {
 		return
 	}
 	w.str(`,"attributes":`)
-	w.dst = appendKVList(w.dst, a, plain)
+	var inexact int
+	w.dst, inexact = appendKVList(w.dst, a, plain)
+	// numbers neither int64 nor float64 holds come back as strings
+	w.lose("attribute value type", inexact)
 }
 
 // openOptional opens an object whose members are all optional (each written
