@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -61,6 +62,9 @@ func TestScripts(t *testing.T) {
 				}
 			}
 			env.Setenv("SAMPLES", dir)
+			// The reproducers of past wrong results, where shared/ is beside
+			// the checkout (repro.txtar skips without them).
+			env.Setenv("REPRO", filepath.Join(repoAbs, "../shared/repro"))
 			env.Setenv("NO_COLOR", "")
 			env.Setenv("CLICOLOR_FORCE", "")
 			return nil
@@ -83,6 +87,14 @@ func TestScripts(t *testing.T) {
 					ts.Fatalf("exit code %d, want %s", got, args[0])
 				}
 			},
+		},
+		// [repro]: shared/repro is beside the checkout.
+		Condition: func(cond string) (bool, error) {
+			if cond != "repro" {
+				return false, fmt.Errorf("unknown condition %q", cond)
+			}
+			_, err := os.Stat(filepath.Join(repoAbs, "../shared/repro"))
+			return err == nil, nil
 		},
 		RequireExplicitExec: true,
 	})
