@@ -1,17 +1,15 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"tracectl/internal/ingest"
 	"tracectl/internal/render"
 	"tracectl/internal/spanjson"
 )
@@ -27,23 +25,16 @@ type convertOptions struct {
 	streams *render.IOStreams
 
 	// Seams for tests; nil means the real spanjson codecs.
-	newDecoder func(r io.Reader, name string) documentDecoder
+	newDecoder func(r io.Reader, name string) ingest.Decoder
 	writeTrace func(w io.Writer, schema spanjson.Schema, t *spanjson.Trace) ([]spanjson.Loss, error)
 	// stats, when set, receives what the run held in memory at most.
 	stats *convertStats
 }
 
-// documentDecoder is what convert needs of spanjson.Decoder.
-type documentDecoder interface {
-	Next() (*spanjson.Document, error)
-}
-
-// convertStats is what a run held at most at one time; the streaming
-// test asserts on it.
+// convertStats counts what a run wrote; tests assert on it.
 type convertStats struct {
-	MaxHeldTraces int // traces decoded but not yet written
-	Traces        int // traces written
-	Lossy         int // traces that lost something
+	Traces int // traces written
+	Lossy  int // traces that lost something
 }
 
 // convertSchemas maps --schema values to writers.
@@ -81,19 +72,23 @@ OTLP has no trace-level record: trace info (tags, metadata, previews, and a
 trace state that the spans do not show, such as ERROR with every span OK) is
 rebuilt from the spans when read back, so what differs is reported as lost.
 
-Streaming: the input is converted one JSON document at a time, so memory
-follows the largest trace, not the input size. OTLP JSON Lines (the
-collector's file exporter) may spread one trace over several lines:
-consecutive documents holding the same trace are merged into one output
-trace; a trace that comes back after other traces were written is written
-again as a separate record.
+Traces are assembled as every read command assembles them: a trace with
+MLflow info is written as soon as its document is read, so memory follows
+the largest trace on MLflow JSON Lines; the spans of a trace without info
+(OTLP JSON Lines from the collector's file exporter, TraceData) may be
+spread over several documents and inputs and are written as one trace at
+the end of the input (on a pipe, once its root has arrived and nothing came
+for it for 2 s). A span or trace given again with the same content (the
+same file twice, a file and its conversion) is written once.
 
--o FILE and --dir are all-or-nothing: output goes to temporary files next to
-the target and is renamed into place only when every input converted; after
-any error nothing is written and an existing file is left untouched. On
-stdout traces are printed as they are converted, so a bad input found later
-ends the stream with an error; with --strict the stdout output is held in a
-temporary file (in $TMPDIR, not in memory) and printed only at the end.`,
+-o FILE is all-or-nothing: output goes to a temporary file next to the
+target and is renamed into place only when every input converted; after any
+error nothing is written and an existing file is left untouched. On stdout
+and into --dir every good trace is written: an input that cannot be read is
+reported (with the spot in it) and the others go on, and the exit code is 1.
+--dir writes into a temporary directory renamed into place at the end. With
+--strict nothing is written unless every input converted without loss; the
+stdout output is held in a temporary file (in $TMPDIR, not in memory) and printed only at the end.`,
 		DisableFlagsInUseLine: true,
 		Example: `  tracectl convert --schema v2 new.json > old.json
   tracectl convert --schema otlp -o traces.jsonl dump/*.json
@@ -130,23 +125,23 @@ func runConvert(ctx context.Context, opts *convertOptions) error {
 	if opts.Output != "" && opts.Dir != "" {
 		return usageErrorf("-o and --dir cannot be used together")
 	}
-	inputs := opts.Inputs
-	if len(inputs) == 0 {
-		inputs = []string{"-"}
+	ins, err := inputsFrom(opts.Inputs, opts.streams.In)
+	if err != nil {
+		return err
 	}
-	if n := countStdin(inputs); n > 1 {
-		return usageErrorf(`stdin ("-") can be read only once, got it %d times`, n)
-	}
-	// Find missing or unreadable files before any output exists.
-	for _, in := range inputs {
-		if in == "-" {
-			continue
+	if opts.Dir == "" && (opts.Output != "" && opts.Output != "-" || opts.Strict) {
+		// All or nothing: a missing input is found before any output exists.
+		for _, in := range ins {
+			if in.Path == "" {
+				continue
+			}
+			rc, err := in.Open()
+			if err != nil {
+				return err
+			}
+			rc.Close()
 		}
-		if err := checkReadable(in); err != nil {
-			return err
-		}
 	}
-
 	sink, err := openConvertSink(opts)
 	if err != nil {
 		return err
@@ -165,22 +160,26 @@ func runConvert(ctx context.Context, opts *convertOptions) error {
 	if c.stats == nil {
 		c.stats = &convertStats{}
 	}
-	newDecoder := opts.newDecoder
-	if newDecoder == nil {
-		newDecoder = func(r io.Reader, name string) documentDecoder { return spanjson.NewDecoder(r, name) }
+	w := &warner{streams: opts.streams}
+	defer w.finish()
+	ro := ingest.Options{Warn: w.warn, NewDecoder: opts.newDecoder}
+	if _, atomic := sink.(*fileSink); !atomic && !opts.Strict {
+		// On stdout and into --dir every good trace is written: an input
+		// that cannot be read is reported and the others go on. -o FILE and
+		// --strict write all or nothing.
+		ro.Error = func(err error) { printError(opts.streams, err) }
 	}
-
-	for _, in := range inputs {
-		if err := c.convertInput(ctx, in, opts.streams.In, newDecoder); err != nil {
-			sink.Abort()
-			if ctx.Err() != nil {
-				if _, streaming := sink.(*streamSink); streaming {
-					return errors.New("interrupted")
-				}
-				return errors.New("interrupted; nothing written to " + outputName(opts))
+	err = ingest.Read(ctx, ins, ro, func(t *ingest.Trace) error { return c.write(t) })
+	var failed *ingest.FailedInputs
+	if err != nil && !errors.As(err, &failed) {
+		sink.Abort()
+		if ctx.Err() != nil {
+			if _, streaming := sink.(*streamSink); streaming {
+				return errors.New("interrupted")
 			}
-			return err
+			return errors.New("interrupted; nothing written to " + outputName(opts))
 		}
+		return err
 	}
 	if c.strict && c.stats.Lossy > 0 {
 		sink.Abort()
@@ -189,38 +188,10 @@ func runConvert(ctx context.Context, opts *convertOptions) error {
 			"the warnings above name what would be dropped; drop --strict to convert anyway",
 		}
 	}
-	if err := sink.Commit(); err != nil {
-		return fmt.Errorf("cannot write %s: %w", outputName(opts), err)
+	if cerr := sink.Commit(); cerr != nil {
+		return fmt.Errorf("cannot write %s: %w", outputName(opts), cerr)
 	}
-	return nil
-}
-
-func countStdin(inputs []string) int {
-	n := 0
-	for _, in := range inputs {
-		if in == "-" {
-			n++
-		}
-	}
-	return n
-}
-
-// checkReadable fails the way the read commands do for a file that cannot
-// be read.
-func checkReadable(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return &hintError{fmt.Errorf("cannot read %s: %w", path, unwrapPathError(err)), "check the file name; use - to read standard input"}
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return fmt.Errorf("cannot read %s: %w", path, unwrapPathError(err))
-	}
-	if fi.IsDir() {
-		return fmt.Errorf("cannot read %s: is a directory", path)
-	}
-	return nil
+	return err // the inputs that failed, reported already
 }
 
 func outputName(opts *convertOptions) string {
@@ -256,121 +227,17 @@ type converter struct {
 	stats      *convertStats
 }
 
-// heldTrace is a decoded trace waiting to be written: OTLP traces wait one
-// document in case the next document continues them.
-type heldTrace struct {
-	t     spanjson.Trace
-	key   string
-	where string // FILE:LINE of the first document holding it
-}
-
-func (c *converter) convertInput(ctx context.Context, name string, stdin io.Reader, newDecoder func(io.Reader, string) documentDecoder) error {
-	r := io.Reader(&stdinReader{ctx: ctx, r: stdin})
-	if name != "-" {
-		f, err := os.Open(name)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		r = &ctxReader{ctx: ctx, r: f}
-	}
-	display := name
-	if name == "-" {
-		display = "<stdin>"
-	}
-	dec := newDecoder(r, name)
-	var pending []heldTrace
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		doc, err := dec.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return err
-		}
-		where := fmt.Sprintf("%s:%d", display, doc.Line)
-		for _, w := range doc.Warnings {
-			if w.Where == "" {
-				w.Where = where
-			}
-			fmt.Fprintf(c.errOut, "tracectl: warning: %s\n", w)
-		}
-		if pending, err = c.takeDocument(pending, doc, where); err != nil {
-			return err
-		}
-	}
-	return c.flush(pending)
-}
-
-// takeDocument writes what doc completes and returns what must wait. MLflow
-// documents hold whole traces and are written at once. An OTLP document's
-// traces wait for the next document: a held trace that the next document
-// continues is merged into it, the others are written.
-func (c *converter) takeDocument(pending []heldTrace, doc *spanjson.Document, where string) ([]heldTrace, error) {
-	if doc.Schema != spanjson.SchemaOTLP {
-		if err := c.flush(pending); err != nil {
-			return nil, err
-		}
-		c.hold(len(doc.Traces))
-		for i := range doc.Traces {
-			h := heldTrace{t: doc.Traces[i], where: where}
-			doc.Traces[i] = spanjson.Trace{} // let it go once written
-			if err := c.write(&h); err != nil {
-				return nil, err
-			}
-		}
-		return nil, nil
-	}
-	next := make([]heldTrace, len(doc.Traces))
-	index := make(map[string]int, len(doc.Traces))
-	for i := range doc.Traces {
-		next[i] = heldTrace{t: doc.Traces[i], key: traceKey(&doc.Traces[i]), where: where}
-		doc.Traces[i] = spanjson.Trace{}
-		if _, dup := index[next[i].key]; !dup {
-			index[next[i].key] = i
-		}
-	}
-	c.hold(len(pending) + len(next))
-	for i := range pending {
-		j, ok := index[pending[i].key]
-		if !ok {
-			if err := c.write(&pending[i]); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		next[j] = mergeHeld(pending[i], next[j])
-	}
-	return next, nil
-}
-
-func (c *converter) hold(n int) {
-	c.stats.MaxHeldTraces = max(c.stats.MaxHeldTraces, n)
-}
-
-func (c *converter) flush(pending []heldTrace) error {
-	for i := range pending {
-		if err := c.write(&pending[i]); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // write streams one trace to the sink and reports what it lost. After a
 // --strict loss nothing will be committed, so later traces are only
 // checked, not written.
-func (c *converter) write(h *heldTrace) error {
-	id := traceLabel(&h.t)
+func (c *converter) write(t *ingest.Trace) error {
+	id := traceLabel(t.Trace)
 	var w io.Writer = io.Discard
 	sinking := !c.strict || c.stats.Lossy == 0
 	if sinking {
 		// --dir names the file after the id the written trace has (v2 ->
 		// v3 gives a tr- id), which a reader of the file will show.
-		name := spanjson.WrittenTraceID(c.schema, &h.t)
+		name := spanjson.WrittenTraceID(c.schema, t.Trace)
 		if name == "" {
 			name = id
 		}
@@ -379,13 +246,13 @@ func (c *converter) write(h *heldTrace) error {
 			return err
 		}
 	}
-	losses, err := c.writeTrace(w, c.schema, &h.t)
-	h.t = spanjson.Trace{}
+	losses, err := c.writeTrace(w, c.schema, t.Trace)
+	*t.Trace = spanjson.Trace{} // let it go once written
 	if err == nil && sinking {
 		err = c.sink.End()
 	}
 	if err != nil {
-		return fmt.Errorf("%s: trace %s: cannot write as %s: %w", h.where, id, c.schema, err)
+		return fmt.Errorf("%s:%d: trace %s: cannot write as %s: %w", t.Source, t.Line, id, c.schema, err)
 	}
 	c.stats.Traces++
 	for _, l := range losses {
@@ -414,153 +281,4 @@ func traceLabel(t *spanjson.Trace) string {
 		return k
 	}
 	return "(no id)"
-}
-
-// mergeHeld joins two parts of one OTLP trace from consecutive documents:
-// the spans in input order, and the trace info of the part holding the
-// trace's root span, with fields it lacks filled from the other part. The
-// OTLP reader derives the info from the root span (the earliest parentless
-// span, else the earliest span), so this is the info of the whole trace.
-func mergeHeld(earlier, later heldTrace) heldTrace {
-	spans := make([]spanjson.Span, 0, len(earlier.t.Spans)+len(later.t.Spans))
-	spans = append(append(spans, earlier.t.Spans...), later.t.Spans...)
-	primary, other := earlier.t.Info, later.t.Info
-	if rootBefore(rootCandidate(later.t.Spans), rootCandidate(earlier.t.Spans)) {
-		primary, other = other, primary
-	}
-	return heldTrace{
-		t:     spanjson.Trace{Info: mergeInfo(primary, other), Spans: spans},
-		key:   earlier.key,
-		where: earlier.where,
-	}
-}
-
-// rootCandidate is the span a part's trace info was derived from: its
-// earliest parentless span, else its earliest span (zero if none).
-func rootCandidate(spans []spanjson.Span) spanjson.Span {
-	var best spanjson.Span
-	for _, s := range spans {
-		if rootBefore(s, best) {
-			best = s
-		}
-	}
-	return best
-}
-
-// rootBefore orders root candidates: any span before none, parentless
-// before parented, then by start time and span id.
-func rootBefore(a, b spanjson.Span) bool {
-	switch {
-	case a.IsZero() || b.IsZero():
-		return !a.IsZero()
-	case a.IsRoot() != b.IsRoot():
-		return a.IsRoot()
-	case a.StartTime() != b.StartTime():
-		return a.StartTime() < b.StartTime()
-	}
-	as, bs := a.SpanID(), b.SpanID()
-	return bytes.Compare(as[:], bs[:]) < 0
-}
-
-// mergeInfo fills the zero fields of a from b; maps are united with a
-// winning on equal keys. The request time is the earlier of the two.
-func mergeInfo(a, b spanjson.TraceInfo) spanjson.TraceInfo {
-	fill := func(dst *string, src string) {
-		if *dst == "" {
-			*dst = src
-		}
-	}
-	fill(&a.TraceID, b.TraceID)
-	fill(&a.ClientRequestID, b.ClientRequestID)
-	fill(&a.ExperimentID, b.ExperimentID)
-	fill(&a.LocationType, b.LocationType)
-	fill(&a.RequestPreview, b.RequestPreview)
-	fill(&a.ResponsePreview, b.ResponsePreview)
-	if a.Location == nil {
-		a.Location = b.Location
-	}
-	if a.RequestTime.IsZero() || (!b.RequestTime.IsZero() && b.RequestTime.Before(a.RequestTime)) {
-		a.RequestTime = b.RequestTime
-	}
-	if !a.HasDuration && b.HasDuration {
-		a.ExecutionDuration, a.HasDuration = b.ExecutionDuration, true
-	}
-	if a.State == spanjson.StateUnspecified || a.State == "" {
-		a.State = b.State
-	}
-	a.Metadata = unionMap(a.Metadata, b.Metadata)
-	a.RawMetadata = unionMap(a.RawMetadata, b.RawMetadata)
-	a.Tags = unionMap(a.Tags, b.Tags)
-	a.Assessments = append(slices.Clip(a.Assessments), b.Assessments...)
-	if a.Extra.Schema == "" {
-		a.Extra.Schema = b.Extra.Schema
-	}
-	a.Extra.Fields = append(slices.Clip(a.Extra.Fields), b.Extra.Fields...)
-	return a
-}
-
-func unionMap[V any](a, b map[string]V) map[string]V {
-	if len(b) == 0 {
-		return a
-	}
-	out := make(map[string]V, len(a)+len(b))
-	for k, v := range b {
-		out[k] = v
-	}
-	for k, v := range a {
-		out[k] = v
-	}
-	return out
-}
-
-// ctxReader stops reading a file once ctx is done (Ctrl-C), so a long
-// document does not delay the cleanup of partial output.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c *ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
-}
-
-// stdinReader reads stdin in a goroutine so that Ctrl-C ends a read that
-// waits for a slow producer; the blocked read is abandoned with the process.
-type stdinReader struct {
-	ctx context.Context
-	r   io.Reader
-	buf []byte
-	res chan readResult
-}
-
-type readResult struct {
-	n   int
-	err error
-}
-
-func (s *stdinReader) Read(p []byte) (int, error) {
-	if err := s.ctx.Err(); err != nil {
-		return 0, err
-	}
-	if s.res == nil {
-		s.res = make(chan readResult, 1)
-	}
-	if cap(s.buf) < len(p) {
-		s.buf = make([]byte, len(p))
-	}
-	buf := s.buf[:len(p)]
-	go func() {
-		n, err := s.r.Read(buf)
-		s.res <- readResult{n, err}
-	}()
-	select {
-	case r := <-s.res:
-		return copy(p, buf[:r.n]), r.err
-	case <-s.ctx.Done():
-		s.buf = nil // the abandoned read still owns buf
-		return 0, s.ctx.Err()
-	}
 }

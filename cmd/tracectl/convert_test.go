@@ -17,6 +17,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"tracectl/internal/ingest"
 	"tracectl/internal/render"
 	"tracectl/internal/spanjson"
 )
@@ -59,6 +60,11 @@ func fakeTrace(id byte, n int, root bool) spanjson.Trace {
 }
 
 func doc(schema spanjson.Schema, line int, traces ...spanjson.Trace) *spanjson.Document {
+	if schema == spanjson.SchemaOTLP {
+		for i := range traces {
+			traces[i].Info.Derived = true // OTLP has no trace info
+		}
+	}
 	return &spanjson.Document{Schema: schema, Line: line, Traces: traces}
 }
 
@@ -121,7 +127,7 @@ func runFake(t *testing.T, opts convertOptions, inputs ...*fakeDecoder) fakeRun 
 			byName[name] = d
 		}
 	}
-	opts.newDecoder = func(_ io.Reader, name string) documentDecoder {
+	opts.newDecoder = func(_ io.Reader, name string) ingest.Decoder {
 		if d, ok := byName[name]; ok {
 			return d
 		}
@@ -162,7 +168,7 @@ func TestConvertUsageErrors(t *testing.T) {
 		{[]string{"convert"}, "tracectl: error: convert needs --schema\ntracectl: hint: add --schema v2, --schema v3 or --schema otlp\n"},
 		{[]string{"convert", "--schema", "v4"}, "tracectl: error: invalid --schema \"v4\": want v2, v3 or otlp\n"},
 		{[]string{"convert", "--schema", "v2", "-o", "x", "--dir", "d"}, "tracectl: error: -o and --dir cannot be used together\n"},
-		{[]string{"convert", "--schema", "v2", "-", "-"}, "tracectl: error: stdin (\"-\") can be read only once, got it 2 times\n"},
+		{[]string{"convert", "--schema", "v2", "-", "-"}, "tracectl: error: standard input (-) can be read only once\n"},
 		{[]string{"convert", "--schema"}, "tracectl: error: flag needs an argument: --schema\n"},
 	}
 	for _, tt := range tests {
@@ -201,11 +207,14 @@ func TestConvertMissingInputWritesNothing(t *testing.T) {
 	assertDirEntries(t, dir, nil)
 }
 
-func TestConvertMergesConsecutiveOTLPDocuments(t *testing.T) {
+// OTLP documents carry no trace info: the spans of a trace are joined
+// wherever they are in the input (A, B, A gives one A), as every read
+// command joins them (ingest is the one assembler).
+func TestConvertJoinsOTLPTracesAcrossDocuments(t *testing.T) {
 	otlp := spanjson.SchemaOTLP
 	in := &fakeDecoder{docs: []*spanjson.Document{
 		doc(otlp, 1, fakeTrace(1, 1, true), fakeTrace(2, 1, false)),
-		doc(otlp, 2, fakeTrace(2, 2, true), fakeTrace(3, 1, true)), // continues 2, ends 1
+		doc(otlp, 2, fakeTrace(2, 2, true), fakeTrace(3, 1, true)), // continues 2
 		doc(otlp, 3, fakeTrace(3, 1, false)),                       // continues 3
 		doc(otlp, 4, fakeTrace(1, 1, false)),                       // 1 again, after others
 	}}
@@ -213,70 +222,30 @@ func TestConvertMergesConsecutiveOTLPDocuments(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.errOut)
 	}
-	want := []string{"01:s0", "02:s0,s0,s1", "03:s0,s0", "01:s0"}
+	// Spans that repeat an id with other content are kept (the tree
+	// repairs them): every part of a trace is in its one record.
+	want := []string{"01:s0,s0", "02:s0,s1,s0", "03:s0,s0"}
 	if diff := cmp.Diff(want, outputSpans(t, r.out.String())); diff != "" {
 		t.Errorf("output (-want +got):\n%s", diff)
-	}
-	if r.opts.stats.MaxHeldTraces != 4 {
-		t.Errorf("held at most %d traces, want 4 (two documents' worth)", r.opts.stats.MaxHeldTraces)
 	}
 }
 
 func TestConvertDoesNotMergeMLflowDocuments(t *testing.T) {
 	v3 := spanjson.SchemaMLflowV3
-	in := &fakeDecoder{docs: []*spanjson.Document{
-		doc(v3, 1, fakeTrace(1, 2, true)),
-		doc(v3, 2, fakeTrace(1, 2, true)),
-	}}
+	first, second := fakeTrace(1, 2, true), fakeTrace(1, 2, true)
+	second.Info.TraceID = "tr-other" // another MLflow trace on the same OpenTelemetry id
+	in := &fakeDecoder{docs: []*spanjson.Document{doc(v3, 1, first), doc(v3, 2, second)}}
 	r := runFake(t, convertOptions{Schema: "otlp"}, in)
-	want := []string{"01:s0,s1", "01:s0,s1"}
+	want := []string{"01:s0,s1", "er:s0,s1"}
 	if diff := cmp.Diff(want, outputSpans(t, r.out.String())); diff != "" {
 		t.Errorf("output (-want +got):\n%s", diff)
-	}
-	if r.opts.stats.MaxHeldTraces != 1 {
-		t.Errorf("held at most %d traces, want 1", r.opts.stats.MaxHeldTraces)
-	}
-}
-
-func TestMergeInfoPrefersTheRootPart(t *testing.T) {
-	child := heldTrace{t: fakeTrace(7, 1, false), key: "k", where: "a:1"}
-	child.t.Info.Tags = map[string]string{"x": "child", "only-child": "1"}
-	child.t.Info.ResponsePreview = "from child"
-	root := heldTrace{t: fakeTrace(7, 1, true), key: "k", where: "a:2"}
-	root.t.Info.Tags = map[string]string{"x": "root"}
-	root.t.Info.State = spanjson.StateError
-	got := mergeHeld(child, root)
-	if got.where != "a:1" || len(got.t.Spans) != 2 || !got.t.Spans[1].IsRoot() {
-		t.Errorf("merged: where %q, %d spans", got.where, len(got.t.Spans))
-	}
-	want := spanjson.TraceInfo{
-		TraceID:         root.t.Info.TraceID,
-		State:           spanjson.StateError,
-		ResponsePreview: "from child",
-		Tags:            map[string]string{"x": "root", "only-child": "1"},
-	}
-	if diff := cmp.Diff(want, got.t.Info); diff != "" {
-		t.Errorf("info (-want +got):\n%s", diff)
-	}
-
-	// Two parts with roots: the earlier-starting root decides.
-	mk := func(start int64, state spanjson.TraceState) heldTrace {
-		t := spanjson.Trace{Info: spanjson.TraceInfo{State: state},
-			Spans: []spanjson.Span{spanjson.NewSpan(spanjson.SpanData{StartTime: start})}}
-		return heldTrace{t: t}
-	}
-	if got := mergeHeld(mk(20, spanjson.StateOK), mk(10, spanjson.StateError)).t.Info.State; got != spanjson.StateError {
-		t.Errorf("state %s, want the earlier root's ERROR", got)
-	}
-	if got := mergeHeld(mk(10, spanjson.StateOK), mk(20, spanjson.StateError)).t.Info.State; got != spanjson.StateOK {
-		t.Errorf("state %s, want the earlier root's OK", got)
 	}
 }
 
 func TestConvertLossWarnings(t *testing.T) {
-	lossy := fakeTrace(1, 2, true)
-	lossy.Spans = append(lossy.Spans, spanjson.NewSpan(spanjson.SpanData{Name: "lossy"}))
 	in := func() *fakeDecoder {
+		lossy := fakeTrace(1, 2, true)
+		lossy.Spans = append(lossy.Spans, spanjson.NewSpan(spanjson.SpanData{TraceID: lossy.Spans[0].TraceID(), SpanID: spanjson.SpanID{7: 9}, Name: "lossy"}))
 		return &fakeDecoder{docs: []*spanjson.Document{
 			doc(spanjson.SchemaMLflowV3, 1, fakeTrace(2, 1, true)),
 			doc(spanjson.SchemaMLflowV3, 2, lossy),
@@ -318,11 +287,11 @@ func TestConvertStrictStdoutWithoutLoss(t *testing.T) {
 }
 
 // TestConvertErrorLeavesOutputUntouched: bad input found after traces were
-// converted leaves -o FILE and --dir DIR as they were, with no temporary
-// files behind, for a decode error and for a write error.
+// converted leaves -o FILE as it was, with no temporary files behind, for a
+// decode error and for a write error; --dir is left as it was after a write
+// error and keeps the good traces after a bad input.
 func TestConvertErrorLeavesOutputUntouched(t *testing.T) {
 	bad := &spanjson.SyntaxError{File: "in1", Line: 3, Col: 7, Msg: "invalid character"}
-	unwritable := spanjson.Trace{Spans: []spanjson.Span{spanjson.NewSpan(spanjson.SpanData{Name: "unwritable"})}}
 	cases := map[string]func() []*fakeDecoder{
 		"decode error": func() []*fakeDecoder {
 			return []*fakeDecoder{
@@ -331,6 +300,8 @@ func TestConvertErrorLeavesOutputUntouched(t *testing.T) {
 			}
 		},
 		"write error": func() []*fakeDecoder {
+			// a fresh trace each time: reading lets the document's spans go
+			unwritable := spanjson.Trace{Spans: []spanjson.Span{spanjson.NewSpan(spanjson.SpanData{Name: "unwritable"})}}
 			return []*fakeDecoder{{docs: []*spanjson.Document{
 				doc(spanjson.SchemaOTLP, 1, fakeTrace(1, 1, true)),
 				doc(spanjson.SchemaOTLP, 2, fakeTrace(2, 1, true)),
@@ -361,6 +332,12 @@ func TestConvertErrorLeavesOutputUntouched(t *testing.T) {
 			if r.code != exitError {
 				t.Errorf("exit %d, want 1", r.code)
 			}
+			if name == "decode error" {
+				// An input that cannot be read is reported and the others go
+				// on: --dir keeps every good trace (as stdout does).
+				assertDirEntries(t, dir, []string{"tr-00000000000000000000000000000001.json", "tr-00000000000000000000000000000002.json"})
+				return
+			}
 			assertDirEntries(t, parent, nil) // the directory it created is gone again
 		})
 	}
@@ -379,8 +356,12 @@ func TestConvertDirNamesFiles(t *testing.T) {
 	redacted.Info.TraceID = "<redacted>"
 	evil := fakeTrace(8, 1, true)
 	evil.Info.TraceID = "../../etc/passwd"
-	in := &fakeDecoder{docs: []*spanjson.Document{doc(spanjson.SchemaMLflowV3, 1,
-		fakeTrace(1, 1, true), fakeTrace(1, 2, true), redacted, evil)}}
+	// Trace 1 goes on in a later document after it was written: the rest
+	// is another record of the same id.
+	in := &fakeDecoder{docs: []*spanjson.Document{
+		doc(spanjson.SchemaMLflowV3, 1, fakeTrace(1, 1, true), redacted, evil),
+		doc(spanjson.SchemaMLflowV3, 2, fakeTrace(1, 2, true)),
+	}}
 	dir := filepath.Join(t.TempDir(), "out")
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -424,13 +405,13 @@ func TestConvertStreamingHoldsOneDocument(t *testing.T) {
 	streams, _, _, errOut := render.Test()
 	streams.Out = io.Discard
 	opts := &convertOptions{Schema: "v3", streams: streams, Inputs: []string{"-"}, stats: &convertStats{},
-		newDecoder: func(io.Reader, string) documentDecoder { return gen },
+		newDecoder: func(io.Reader, string) ingest.Decoder { return gen },
 		writeTrace: viaAppend(fakeAppend)}
 	if err := runConvert(context.Background(), opts); err != nil {
 		t.Fatalf("%v: %s", err, errOut)
 	}
-	if opts.stats.Traces != n || opts.stats.MaxHeldTraces != 1 {
-		t.Errorf("wrote %d traces holding at most %d, want %d holding 1", opts.stats.Traces, opts.stats.MaxHeldTraces, n)
+	if opts.stats.Traces != n {
+		t.Errorf("wrote %d traces, want %d", opts.stats.Traces, n)
 	}
 	first, last := heapSamples[1], heapSamples[len(heapSamples)-1]
 	if last > first+8<<20 {
@@ -450,7 +431,17 @@ func (g *genDecoder) Next() (*spanjson.Document, error) {
 	}
 	g.onDoc(g.i)
 	g.i++
-	return doc(spanjson.SchemaMLflowV3, g.i, fakeTrace(byte(g.i), 20, true)), nil
+	t := fakeTrace(byte(g.i), 20, true)
+	// a trace id of its own for each document (fakeTrace's ids repeat
+	// after 256, and a trace read again is dropped)
+	tid := spanjson.TraceID{13: byte(g.i >> 16), 14: byte(g.i >> 8), 15: byte(g.i)}
+	for k, sp := range t.Spans {
+		d := sp.Data()
+		d.TraceID = tid
+		t.Spans[k] = spanjson.NewSpan(d)
+	}
+	t.Info.TraceID = tid.MLflowID()
+	return doc(spanjson.SchemaMLflowV3, g.i, t), nil
 }
 
 func assertDirEntries(t *testing.T, dir string, want []string) {
@@ -480,7 +471,7 @@ func TestConvertInterruptedWhileReadingStdin(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- runConvert(ctx, &convertOptions{Schema: "v3", Output: filepath.Join(dir, "out.json"), streams: streams,
-			newDecoder: func(r io.Reader, _ string) documentDecoder { return readingDecoder{r} }})
+			newDecoder: func(r io.Reader, _ string) ingest.Decoder { return readingDecoder{r} }})
 	}()
 	time.Sleep(20 * time.Millisecond) // let it block in the read (the test passes either way)
 	cancel()

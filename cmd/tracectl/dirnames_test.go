@@ -17,8 +17,14 @@ import (
 func dirNames(t *testing.T, schema string, traces func() []spanjson.Trace) (converted, collected []string) {
 	t.Helper()
 	convertDir := filepath.Join(t.TempDir(), "convert")
+	// One document a trace: each is complete at its document, so a
+	// repeated id is a later record of it, as in collect.
+	var docs []*spanjson.Document
+	for i, tr := range traces() {
+		docs = append(docs, doc(spanjson.SchemaMLflowV3, i+1, tr))
+	}
 	r := runFake(t, convertOptions{Schema: schema, Dir: convertDir, writeTrace: spanjson.WriteTrace},
-		&fakeDecoder{docs: []*spanjson.Document{doc(spanjson.SchemaMLflowV3, 1, traces()...)}})
+		&fakeDecoder{docs: docs})
 	if r.code != 0 {
 		t.Fatalf("convert: exit %d: %s", r.code, r.errOut)
 	}

@@ -1,12 +1,13 @@
 package main
 
 import (
-	"io"
 	"math"
 	"os"
 	"runtime"
 	"runtime/debug"
 	"sync"
+
+	"tracectl/internal/ingest"
 )
 
 // batchGC is set by main: the process runs one command and exits, so a
@@ -44,11 +45,11 @@ const maxLoadGCs = 4
 // gcLimitFloor, beyond which the collector runs as usual. Standard input
 // of unknown size (a pipe), or a process that is not tracectl itself,
 // keeps the defaults.
-func tuneGCForLoad(ins []inputSource, stdin io.Reader) {
+func tuneGCForLoad(ins []ingest.Input) {
 	if !batchGC || os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
 		return // the user's settings win
 	}
-	total, ok := inputBytes(ins, stdin)
+	total, ok := inputBytes(ins)
 	if !ok {
 		return
 	}
@@ -112,24 +113,14 @@ func watchGCs(n int, f func(last bool) bool) {
 var restoreGC = func() {}
 
 // inputBytes sums the sizes of the inputs when every one is a regular file.
-func inputBytes(ins []inputSource, stdin io.Reader) (int64, bool) {
+func inputBytes(ins []ingest.Input) (int64, bool) {
 	var total int64
 	for _, in := range ins {
-		var st os.FileInfo
-		var err error
-		if in.path == "" { // standard input
-			f, ok := stdin.(*os.File)
-			if !ok {
-				return 0, false
-			}
-			st, err = f.Stat()
-		} else {
-			st, err = os.Stat(in.path)
-		}
-		if err != nil || !st.Mode().IsRegular() {
+		size, ok := in.Size()
+		if !ok {
 			return 0, false
 		}
-		total += st.Size()
+		total += size
 	}
 	return total, true
 }

@@ -10,6 +10,7 @@ import (
 
 	gocmp "github.com/google/go-cmp/cmp"
 
+	"tracectl/internal/ingest"
 	"tracectl/internal/render"
 	"tracectl/internal/spanjson"
 	"tracectl/internal/spanjson/spanjsontest"
@@ -28,11 +29,9 @@ const (
 
 func loadString(t *testing.T, inputs ...string) ([]*render.TraceView, []spanjson.Warning) {
 	t.Helper()
-	var ins []inputSource
+	var ins []ingest.Input
 	for k, in := range inputs {
-		ins = append(ins, inputSource{name: fmt.Sprintf("in%d.jsonl", k+1), open: func() (io.ReadCloser, error) {
-			return io.NopCloser(strings.NewReader(in)), nil
-		}})
+		ins = append(ins, ingest.Input{Name: fmt.Sprintf("in%d.jsonl", k+1), Reader: strings.NewReader(in)})
 	}
 	var warnings []spanjson.Warning
 	views, err := loadTraces(context.Background(), ins, func(w spanjson.Warning) { warnings = append(warnings, w) })
@@ -98,10 +97,7 @@ func TestLoadKeepsSpansWithRepeatedIDs(t *testing.T) {
 }
 
 func TestLoadReportsLocatedSyntaxErrors(t *testing.T) {
-	var ins []inputSource
-	ins = append(ins, inputSource{name: "bad.json", open: func() (io.ReadCloser, error) {
-		return io.NopCloser(strings.NewReader("{\"resourceSpans\": [\n  {,}\n]}")), nil
-	}})
+	ins := []ingest.Input{{Name: "bad.json", Reader: strings.NewReader("{\"resourceSpans\": [\n  {,}\n]}")}}
 	_, err := loadTraces(context.Background(), ins, func(spanjson.Warning) {})
 	if err == nil || !strings.HasPrefix(err.Error(), "bad.json:2:") {
 		t.Fatalf("err = %v, want it located at bad.json:2:…", err)
@@ -124,7 +120,7 @@ func TestLoadReportsLocatedSyntaxErrors(t *testing.T) {
 
 func TestInputsFrom(t *testing.T) {
 	ins, err := inputsFrom(nil, strings.NewReader(""))
-	if err != nil || len(ins) != 1 || ins[0].name != "<stdin>" {
+	if err != nil || len(ins) != 1 || ins[0].Name != "<stdin>" {
 		t.Errorf("no arguments: %v %v, want stdin", ins, err)
 	}
 	ins, err = inputsFrom([]string{"a.json", "-", "b.json"}, strings.NewReader(""))
@@ -133,7 +129,7 @@ func TestInputsFrom(t *testing.T) {
 	}
 	var names []string
 	for _, in := range ins {
-		names = append(names, in.name)
+		names = append(names, in.Name)
 	}
 	if diff := gocmp.Diff([]string{"a.json", "<stdin>", "b.json"}, names); diff != "" {
 		t.Errorf("names (-want +got):\n%s", diff)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"tracectl/internal/ingest"
 	"tracectl/internal/render"
 )
 
@@ -50,6 +51,7 @@ type hintError struct {
 
 func (e *hintError) Error() string { return e.err.Error() }
 func (e *hintError) Unwrap() error { return e.err }
+func (e *hintError) Hint() string  { return e.hint }
 
 // globalOptions are the flags every command has.
 type globalOptions struct {
@@ -82,17 +84,27 @@ func reportError(streams *render.IOStreams, err error) int {
 		}
 		return exitCheckFailed
 	}
-	fmt.Fprintf(streams.ErrOut, "tracectl: error: %s\n", strings.TrimRight(err.Error(), "\n"))
-	printErrorContext(streams, err)
-	var hint *hintError
-	if errors.As(err, &hint) && hint.hint != "" {
-		fmt.Fprintf(streams.ErrOut, "tracectl: hint: %s\n", hint.hint)
+	var failed *ingest.FailedInputs
+	if errors.As(err, &failed) {
+		return exitError // each input's error was printed as it happened
 	}
+	printError(streams, err)
 	var usage *usageError
 	if errors.As(err, &usage) || isCobraUsageError(err) {
 		return exitUsage
 	}
 	return exitError
+}
+
+// printError prints err the house way: the error line, the spot in the
+// input for bad JSON, and the hint that names the fix.
+func printError(streams *render.IOStreams, err error) {
+	fmt.Fprintf(streams.ErrOut, "tracectl: error: %s\n", strings.TrimRight(err.Error(), "\n"))
+	printErrorContext(streams, err)
+	var hint interface{ Hint() string }
+	if errors.As(err, &hint) && hint.Hint() != "" {
+		fmt.Fprintf(streams.ErrOut, "tracectl: hint: %s\n", hint.Hint())
+	}
 }
 
 // isCobraUsageError recognises the errors cobra and pflag return for bad

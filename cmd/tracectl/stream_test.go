@@ -8,8 +8,10 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 
+	"tracectl/internal/ingest"
 	"tracectl/internal/render"
 	"tracectl/internal/spanjson"
 	"tracectl/internal/spanjson/spanjsontest"
@@ -31,15 +33,16 @@ func writeManyTraces(tb testing.TB, w io.Writer, n, spans int) {
 	}
 }
 
-// countingReader counts the bytes read through it.
+// countingReader counts the bytes read through it (a stream is read on
+// another goroutine).
 type countingReader struct {
 	r io.Reader
-	n int
+	n atomic.Int64
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
-	c.n += n
+	c.n.Add(int64(n))
 	return n, err
 }
 
@@ -48,10 +51,10 @@ func TestStreamHandsOnMLflowTracesBeforeTheInputEnds(t *testing.T) {
 	writeManyTraces(t, &data, 40, 20)
 	total := data.Len()
 	cr := &countingReader{r: &data}
-	ins := []inputSource{{name: "many.jsonl", open: func() (io.ReadCloser, error) { return io.NopCloser(cr), nil }}}
+	ins := []ingest.Input{{Name: "many.jsonl", Reader: cr}}
 	var readAt []int
-	err := streamTraces(context.Background(), ins, func(spanjson.Warning) {}, func(v *render.TraceView) error {
-		readAt = append(readAt, cr.n)
+	err := streamTraces(context.Background(), ins, func(spanjson.Warning) {}, nil, func(v *render.TraceView) error {
+		readAt = append(readAt, int(cr.n.Load()))
 		return nil
 	})
 	if err != nil {
@@ -106,7 +109,7 @@ func BenchmarkStatusManyTraces(b *testing.B) {
 		streams, _, _, _ := render.Test()
 		ins, _ := inputsFrom([]string{path}, streams.In)
 		k := 0
-		err := streamTraces(context.Background(), ins, func(spanjson.Warning) {}, func(v *render.TraceView) error {
+		err := streamTraces(context.Background(), ins, func(spanjson.Warning) {}, nil, func(v *render.TraceView) error {
 			_ = v.StatusJSON()
 			if k++; k%1000 == 0 {
 				var ms runtime.MemStats

@@ -1,0 +1,83 @@
+package ingest
+
+import (
+	"encoding/binary"
+	"hash/maphash"
+
+	"tracectl/internal/spanjson"
+)
+
+// De-duplication, once for every reader: the manager keeps the first span
+// of each id of a trace; the spans that repeat an id are held aside and, at
+// the hand-on, dropCopies drops those that are copies of a span held (the
+// same file twice, a client's retry) and keeps the others, whose id the tree
+// then repairs with a warning. A whole trace read again after it was handed
+// on is recognised by fingerprintSum and dropped.
+
+// dropCopies drops from spans[held:] each span that is a copy (same id,
+// same fingerprint) of a span before it; spans[:held] have distinct ids.
+// A span without an id is never taken for a copy: the tree gives it one.
+func dropCopies(spans []spanjson.Span, held int) []spanjson.Span {
+	if held >= len(spans) {
+		return spans
+	}
+	type key struct {
+		id spanjson.SpanID
+		fp uint64
+	}
+	ids := make(map[spanjson.SpanID]bool, len(spans)-held)
+	for _, s := range spans[held:] {
+		ids[s.SpanID()] = true
+	}
+	seen := make(map[key]bool, len(ids))
+	for _, s := range spans[:held] {
+		if ids[s.SpanID()] {
+			seen[key{s.SpanID(), spanFingerprint(s)}] = true
+		}
+	}
+	out := spans[:held]
+	for _, s := range spans[held:] {
+		if !s.SpanID().IsZero() {
+			k := key{s.SpanID(), spanFingerprint(s)}
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+		}
+		out = append(out, s)
+	}
+	clear(spans[len(out):])
+	return out
+}
+
+// fingerprintSum combines the fingerprints of spans, in any order.
+func fingerprintSum(spans []spanjson.Span) uint64 {
+	var sum uint64
+	for _, s := range spans {
+		sum += spanFingerprint(s)
+	}
+	return sum
+}
+
+// fingerprintSeed keeps fingerprints comparable within the process.
+var fingerprintSeed = maphash.MakeSeed()
+
+// spanFingerprint hashes what tells a span apart from another with the
+// same id: id, name, parent, times and status. A copy of a span (the same
+// file twice, or an MLflow file and its OTLP conversion) hashes the same.
+func spanFingerprint(s spanjson.Span) uint64 {
+	var h maphash.Hash
+	h.SetSeed(fingerprintSeed)
+	id, parent := s.SpanID(), s.ParentID()
+	var b [8 * 3]byte
+	binary.LittleEndian.PutUint64(b[0:], uint64(s.StartTime()))
+	binary.LittleEndian.PutUint64(b[8:], uint64(s.EndTime()))
+	binary.LittleEndian.PutUint64(b[16:], uint64(s.Status().Code))
+	h.Write(id[:])
+	h.Write(parent[:])
+	h.Write(b[:])
+	h.WriteString(s.Name())
+	h.WriteByte(0)
+	h.WriteString(s.Status().Message)
+	return h.Sum64()
+}

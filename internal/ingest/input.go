@@ -1,0 +1,197 @@
+package ingest
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"unicode/utf8"
+
+	"tracectl/internal/spanjson"
+)
+
+// Input is one input: a file or standard input.
+type Input struct {
+	Name string // the file name; "<stdin>" for standard input
+	Path string // the file name; "" for standard input
+	// Reader is standard input (or, in tests, any reader); nil for a file.
+	Reader io.Reader
+}
+
+// ErrStdinTwice is returned by Inputs when "-" is given more than once.
+var ErrStdinTwice = errors.New("standard input (-) can be read only once")
+
+// Inputs turns command-line arguments into inputs: each file, "-" for
+// stdin, and stdin when there is no argument.
+func Inputs(args []string, stdin io.Reader) ([]Input, error) {
+	if len(args) == 0 {
+		args = []string{"-"}
+	}
+	ins := make([]Input, 0, len(args))
+	stdinSeen := false
+	for _, a := range args {
+		if a == "-" {
+			if stdinSeen {
+				return nil, ErrStdinTwice
+			}
+			stdinSeen = true
+			ins = append(ins, Input{Name: "<stdin>", Reader: stdin})
+			continue
+		}
+		ins = append(ins, Input{Name: a, Path: a})
+	}
+	return ins, nil
+}
+
+// Error is an input that could not be read, with a hint that names the fix.
+type Error struct {
+	Err  error
+	hint string
+}
+
+func (e *Error) Error() string { return e.Err.Error() }
+func (e *Error) Unwrap() error { return e.Err }
+
+// Hint names the fix ("" for none).
+func (e *Error) Hint() string { return e.hint }
+
+func hinted(err error, hint string) error { return &Error{Err: err, hint: hint} }
+
+// Open opens in for reading and checks it is JSON text, not a directory or
+// a compressed file.
+func (in Input) Open() (io.ReadCloser, error) {
+	var rc io.ReadCloser
+	if in.Path == "" {
+		rc = io.NopCloser(in.Reader)
+	} else {
+		f, err := os.Open(in.Path)
+		if err != nil {
+			return nil, hinted(fmt.Errorf("cannot read %s: %w", in.Path, unwrapPathError(err)), "check the file name; use - to read standard input")
+		}
+		if fi, err := f.Stat(); err == nil && fi.IsDir() {
+			f.Close()
+			return nil, hinted(fmt.Errorf("%s: is a directory", in.Path), fmt.Sprintf("pass the trace files in it, e.g. %s", ShellName(in.Path)+string(filepath.Separator)+"*.json"))
+		}
+		rc = f
+	}
+	return rc, nil
+}
+
+// sniff wraps r so that the decoder reads it, after checking its first
+// bytes are not those of a compressed file.
+func sniff(r io.Reader, name string) (io.Reader, error) {
+	br := bufio.NewReaderSize(r, 512)
+	if magic, _ := br.Peek(4); binaryInput(magic) != "" {
+		return nil, hinted(
+			fmt.Errorf("%s: the input is not JSON: it looks %s", name, binaryInput(magic)),
+			fmt.Sprintf("decompress it first, e.g. zcat %s | tracectl …", ShellName(name)))
+	}
+	return br, nil
+}
+
+// IsStream reports whether in is read as a stream (a pipe, a terminal, a
+// socket), where traces are handed on as they complete, rather than as a
+// regular file, read to its end.
+func (in Input) IsStream() bool {
+	var st os.FileInfo
+	var err error
+	if in.Path != "" {
+		st, err = os.Stat(in.Path)
+	} else if f, ok := in.Reader.(*os.File); ok {
+		st, err = f.Stat()
+	} else {
+		// An in-memory reader (tests) holds all its data: a file.
+		switch in.Reader.(type) {
+		case *strings.Reader, *bytes.Reader, *bytes.Buffer:
+			return false
+		}
+		return true
+	}
+	return err == nil && !st.Mode().IsRegular()
+}
+
+// Size is the size of a regular-file input; ok is false for a stream.
+func (in Input) Size() (int64, bool) {
+	var st os.FileInfo
+	var err error
+	if in.Path != "" {
+		st, err = os.Stat(in.Path)
+	} else if f, ok := in.Reader.(*os.File); ok {
+		st, err = f.Stat()
+	} else {
+		return 0, false
+	}
+	if err != nil || !st.Mode().IsRegular() {
+		return 0, false
+	}
+	return st.Size(), true
+}
+
+func unwrapPathError(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// binaryInput names the compression of an input that starts with magic
+// ("gzip-compressed", …), "" for anything else.
+func binaryInput(magic []byte) string {
+	switch {
+	case len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
+		return "gzip-compressed"
+	case len(magic) >= 4 && string(magic[:4]) == "\x28\xb5\x2f\xfd":
+		return "zstd-compressed"
+	case len(magic) >= 3 && string(magic[:3]) == "BZh":
+		return "bzip2-compressed"
+	case len(magic) >= 4 && string(magic[:4]) == "PK\x03\x04":
+		return "zip-compressed"
+	}
+	return ""
+}
+
+// looksBinary reports whether text has bytes JSON text never has: NUL,
+// other control characters than whitespace, or bytes that are not UTF-8.
+func looksBinary(text string) bool {
+	if !utf8.ValidString(text) {
+		return true
+	}
+	for i := 0; i < len(text); i++ {
+		if c := text[i]; c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
+			return true
+		}
+	}
+	return false
+}
+
+// ShellName is name as a shell word for a hint ("FILE" for stdin).
+func ShellName(name string) string {
+	if name == "<stdin>" {
+		return "FILE"
+	}
+	if strings.ContainsAny(name, " \t'\"$`\\|&;<>()*?[]{}!#~") {
+		return "'" + strings.ReplaceAll(name, "'", `'\''`) + "'"
+	}
+	return name
+}
+
+// decodeError keeps a located error as it is (the command prints the
+// offending line of a syntax error) and names the input in any other.
+func decodeError(name string, err error) error {
+	var se *spanjson.SyntaxError
+	if errors.As(err, &se) {
+		if looksBinary(se.LineText) {
+			return hinted(err, "the input looks binary, not JSON text: is it compressed or the wrong file?")
+		}
+		return err
+	}
+	if strings.HasPrefix(err.Error(), name+":") {
+		return err
+	}
+	return fmt.Errorf("%s: %w", name, err)
+}
