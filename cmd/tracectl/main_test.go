@@ -161,7 +161,7 @@ func TestCompletionOffersCommandsAndFlags(t *testing.T) {
 		}
 	}
 	out, _, _ = runMain(t, "", "__complete", "spans", "--sort", "")
-	if got := strings.Fields(strings.Split(out, ":")[0]); gocmp.Diff([]string{"start", "duration", "name"}, got) != "" {
+	if got := strings.Fields(strings.Split(out, ":")[0]); gocmp.Diff([]string{"start", "duration", "name", "none"}, got) != "" {
 		t.Errorf("--sort completions = %q", got)
 	}
 }

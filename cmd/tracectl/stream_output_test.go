@@ -93,6 +93,8 @@ func TestEachTraceIsWrittenBeforeTheInputEnds(t *testing.T) {
 		{"roots", "-o", "jsonl"},
 		{"status", "-o", "json"},
 		{"status", "-o", "jsonl"},
+		{"spans", "--sort", "none", "-o", "json"},
+		{"spans", "--sort", "none", "-o", "jsonl"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			in := &lineFeeder{lines: lines}
@@ -123,7 +125,7 @@ func TestStreamedJSONArrayIsTheJSONLinesInOneArray(t *testing.T) {
 			files = append(files, filepath.Join("testdata/samples", s.file))
 		}
 	}
-	for _, cmd := range [][]string{{"show", "--attributes", "--events"}, {"roots"}, {"status"}, {"preview"}} {
+	for _, cmd := range [][]string{{"show", "--attributes", "--events"}, {"roots"}, {"status"}, {"preview"}, {"spans", "--sort", "none"}, {"spans"}} {
 		t.Run(cmd[0]+strings.Join(cmd[1:], ""), func(t *testing.T) {
 			args := append(append([]string(nil), cmd...), files...)
 			lines, errOut, code := runMain(t, "", append(args, "-o", "jsonl")...)
