@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bufio"
 	"io"
 	"os"
 	"os/exec"
@@ -19,12 +20,16 @@ const jqCountByStatus = `[.data.spans[].status.code] | group_by(.) | map(length)
 
 // benchSpans is the size of the generated trace: TRACECTL_BENCH_SPANS, or
 // 1,000,000 spans (about 500 MB).
-func benchSpans(b *testing.B) int {
-	n := 1_000_000
-	if s := os.Getenv("TRACECTL_BENCH_SPANS"); s != "" {
+func benchSpans(b *testing.B) int { return benchCount(b, "TRACECTL_BENCH_SPANS", 1_000_000) }
+
+// benchCount is the positive number in the environment variable env, or
+// def when it is not set.
+func benchCount(b *testing.B, env string, def int) int {
+	n := def
+	if s := os.Getenv(env); s != "" {
 		v, err := strconv.Atoi(s)
 		if err != nil || v <= 0 {
-			b.Fatalf("TRACECTL_BENCH_SPANS=%q: want a positive number", s)
+			b.Fatalf("%s=%q: want a positive number", env, s)
 		}
 		n = v
 	}
@@ -95,4 +100,49 @@ func BenchmarkShowVsJQ(b *testing.B) {
 		b.ReportMetric(theirs.Seconds()/float64(runs), "jq-s")
 		b.ReportMetric(ours.Seconds()/theirs.Seconds(), "show/jq")
 	}
+}
+
+// BenchmarkSpansManyTraces runs `tracectl spans --status error`, as a text
+// table and as JSON Lines, over TRACECTL_BENCH_TRACES MLflow 3 traces of 44
+// spans each in JSON Lines (default 20,000: about 520 MB) and reports the
+// peak RSS against the file size. Target: under a quarter of the file
+// (rss/file < 0.25): the traces are let go once their matching rows are
+// made, so memory follows the rows, not the file.
+func BenchmarkSpansManyTraces(b *testing.B) {
+	dir := b.TempDir()
+	file := filepath.Join(dir, "many.jsonl")
+	f, err := os.Create(file)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	writeManyTraces(b, w, benchCount(b, "TRACECTL_BENCH_TRACES", 20_000), 44)
+	if err := w.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		b.Fatal(err)
+	}
+	st, err := os.Stat(file)
+	if err != nil {
+		b.Fatal(err)
+	}
+	bin := buildTracectl(b, dir)
+
+	var took time.Duration
+	var peakText, peakJSONL int64
+	runs := 0
+	for b.Loop() {
+		d, rss := runMeasured(b, exec.Command(bin, "spans", "--status", "error", file))
+		took += d
+		peakText = max(peakText, rss)
+		_, rss = runMeasured(b, exec.Command(bin, "spans", "--status", "error", "-o", "jsonl", file))
+		peakJSONL = max(peakJSONL, rss)
+		runs++
+	}
+	b.ReportMetric(took.Seconds()/float64(runs), "spans-s")
+	b.ReportMetric(float64(peakText)/1e6, "text-rss-MB")
+	b.ReportMetric(float64(peakJSONL)/1e6, "jsonl-rss-MB")
+	b.ReportMetric(float64(max(peakText, peakJSONL))/float64(st.Size()), "rss/file")
+	b.ReportMetric(float64(st.Size())/1e6, "file-MB")
 }

@@ -13,6 +13,7 @@ import (
 
 	gocmp "github.com/google/go-cmp/cmp"
 	"github.com/rogpeppe/go-internal/testscript"
+	"go.uber.org/goleak"
 
 	"tracectl/internal/render"
 	"tracectl/internal/render/rendertest"
@@ -33,9 +34,22 @@ var repoAbs = func() string {
 }()
 
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
+	// testscript.Main either runs the tests (through leakChecked.Run) or,
+	// in a process a script started as "tracectl", runs Main and exits
+	// without any leak check.
+	testscript.Main(leakChecked{m}, map[string]func(){
 		"tracectl": func() { os.Exit(Main(os.Args[1:], render.System())) },
 	})
+}
+
+// leakChecked runs the tests and then fails the run when a goroutine
+// outlives them (goleak), the way goleak.VerifyTestMain would, but returns
+// the exit code to testscript.Main instead of exiting.
+type leakChecked struct{ m *testing.M }
+
+func (l leakChecked) Run() (code int) {
+	goleak.VerifyTestMain(l.m, goleak.Cleanup(func(c int) { code = c }))
+	return code
 }
 
 // TestScripts runs the end-to-end scripts in testdata/script. Each script
@@ -161,7 +175,7 @@ func TestCompletionOffersCommandsAndFlags(t *testing.T) {
 		}
 	}
 	out, _, _ = runMain(t, "", "__complete", "spans", "--sort", "")
-	if got := strings.Fields(strings.Split(out, ":")[0]); gocmp.Diff([]string{"start", "duration", "name"}, got) != "" {
+	if got := strings.Fields(strings.Split(out, ":")[0]); gocmp.Diff([]string{"start", "duration", "name", "none"}, got) != "" {
 		t.Errorf("--sort completions = %q", got)
 	}
 }

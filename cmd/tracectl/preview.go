@@ -29,7 +29,8 @@ Responses-API "input", and "choices[0].message.content" or the Responses-API
 "output[].content[].text". A plain-text preview in the trace info is kept.
 
 --width clips each preview to that many columns (default: the terminal width,
-or 200 in a pipe); with -o json the previews are whole unless --width is set.`,
+or 200 in a pipe); with -o json the previews are whole unless --width is set.
+Each trace is written as soon as it is complete, in every output format.`,
 		Example: `  tracectl preview trace.json
   tracectl preview --width 60 traces/*.json
   tracectl preview -o jsonl dump.jsonl | jq -r .request`,
@@ -52,22 +53,24 @@ func runPreview(opts *previewOptions) error {
 		return usageErrorf("invalid --width %d: want 0 (automatic) or more", opts.width)
 	}
 	if opts.output != outputText {
-		var rows []render.PreviewJSON
+		out := newJSONStream(opts.streams, opts.output)
 		err := streamArgs(opts.ctx, opts.streams, opts.inputs, func(v *render.TraceView) error {
-			rows = append(rows, v.PreviewJSON(opts.width))
-			return nil
+			if err := out.write(v.PreviewJSON(opts.width)); err != nil {
+				return err
+			}
+			return out.endTrace()
 		})
 		if err != nil {
 			return err
 		}
-		return writeJSON(opts.streams, opts.output, rows)
+		return out.close()
 	}
 	p := render.NewPrinter(opts.streams)
 	limit, first := p.PreviewLimit(opts.width), true
 	err := streamArgs(opts.ctx, opts.streams, opts.inputs, func(v *render.TraceView) error {
 		p.PreviewRow(v.PreviewJSON(limit), first)
 		first = false
-		return nil
+		return p.Flush()
 	})
 	if err != nil {
 		return err

@@ -23,7 +23,11 @@ func NewRootsCmd(streams *render.IOStreams) *cobra.Command {
 		Short: "List traces: one line per trace with its root span",
 		Long: `List one line per trace: the trace id, the root span's id and name, the
 trace state, its duration and its span count. A trace with several roots
-(spans whose parent is missing) names the first and counts the others.`,
+(spans whose parent is missing) names the first and counts the others.
+
+The table is printed when the input ends: its columns are as wide as their
+widest cell. Use -o jsonl to get each trace's line as soon as the trace is
+complete.`,
 		Example: `  tracectl roots traces/*.json
   cat dump.jsonl | tracectl roots -o jsonl`,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -40,6 +44,21 @@ func runRoots(opts *rootsOptions) error {
 	if err := checkOutput(opts.output); err != nil {
 		return err
 	}
+	if opts.output != outputText {
+		out := newJSONStream(opts.streams, opts.output)
+		err := streamArgs(opts.ctx, opts.streams, opts.inputs, func(v *render.TraceView) error {
+			if err := out.write(v.RootJSON()); err != nil {
+				return err
+			}
+			return out.endTrace()
+		})
+		if err != nil {
+			return err
+		}
+		return out.close()
+	}
+	// The table's columns are as wide as their widest cell: it is printed
+	// when the input ends.
 	var rows []render.RootJSON
 	err := streamArgs(opts.ctx, opts.streams, opts.inputs, func(v *render.TraceView) error {
 		rows = append(rows, v.RootJSON())
@@ -47,9 +66,6 @@ func runRoots(opts *rootsOptions) error {
 	})
 	if err != nil {
 		return err
-	}
-	if opts.output != outputText {
-		return writeJSON(opts.streams, opts.output, rows)
 	}
 	p := render.NewPrinter(opts.streams)
 	p.RootRows(rows)

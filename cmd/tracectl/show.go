@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 
 	"github.com/spf13/cobra"
@@ -40,7 +39,8 @@ are shown, each with the paths from a root to its failing spans; a last line
 says how many traces without failures were left out.
 
 With -o json, each trace is an object with its spans in tree order (never
-folded); -o jsonl writes one trace per line.`,
+folded); -o jsonl writes one trace per line. Each trace is written as soon
+as it is complete, in every output format.`,
 		Example: `  tracectl show trace.json
   tracectl show --errors-only traces/*.json
   tracectl show --depth 2 --attributes trace.json
@@ -69,18 +69,17 @@ func runShow(opts *showOptions) error {
 		return usageErrorf("invalid --depth %d: want 0 (all levels) or more", opts.Depth)
 	}
 	if opts.output != outputText {
-		bw := bufio.NewWriterSize(opts.streams.Out, 64<<10)
-		jw := render.NewJSONWriter(bw, opts.output == outputJSONL)
+		out := newJSONStream(opts.streams, opts.output)
 		err := streamArgs(opts.ctx, opts.streams, opts.inputs, func(v *render.TraceView) error {
-			return jw.WriteShow(v, opts.ShowOptions)
+			if err := out.jw.WriteShow(v, opts.ShowOptions); err != nil {
+				return err
+			}
+			return out.endTrace()
 		})
 		if err != nil {
 			return err
 		}
-		if err := jw.Close(); err != nil {
-			return err
-		}
-		return bw.Flush()
+		return out.close()
 	}
 	p := render.NewPrinter(opts.streams)
 	clean := 0
@@ -90,7 +89,7 @@ func runShow(opts *showOptions) error {
 			return nil
 		}
 		p.Show(v, opts.ShowOptions)
-		return nil
+		return p.Flush() // each trace's block is whole: send it on now
 	})
 	if err != nil {
 		return err

@@ -18,7 +18,10 @@ const (
 	sortStart    = "start"
 	sortDuration = "duration"
 	sortName     = "name"
+	sortNone     = "none" // input order: trace by trace, each in tree order
 )
+
+var spanSorts = []string{sortStart, sortDuration, sortName, sortNone}
 
 type spansOptions struct {
 	streams     *render.IOStreams
@@ -46,11 +49,18 @@ Filters combine with AND; --type and --status take several values (comma
 separated or repeated), any of which matches. --name is a glob (*, ?, [a-z])
 matched against the whole span name.
 
---sort start (default: by start time), duration (longest first) or name.`,
+--sort start (default: by start time), duration (longest first) or name
+orders the spans of all traces together, so the rows are printed when the
+input ends; until then tracectl keeps only the matching rows, not the
+traces. --sort none lists each trace's spans in tree order (as show does),
+trace by trace as they are read: with -o json or jsonl each trace's rows are
+written as soon as the trace is complete. The text table is always printed
+when the input ends: its columns are as wide as their widest cell.`,
 		Example: `  tracectl spans trace.json
   tracectl spans --type LLM,CHAT_MODEL --sort duration trace.json
   tracectl spans --status error --name 'retriever*' traces/*.json
-  tracectl spans --min-duration 1s -o jsonl dump.jsonl`,
+  tracectl spans --min-duration 1s -o jsonl dump.jsonl
+  tracectl spans --status error --sort none -o jsonl dump.jsonl`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ctx = cmd.Context()
 			opts.inputs = args
@@ -62,8 +72,8 @@ matched against the whole span name.
 	f.StringSliceVar(&opts.statuses, "status", nil, "only spans with these statuses: ok, error, unset")
 	f.StringVar(&opts.name, "name", "", "only spans whose name matches this glob")
 	f.DurationVar(&opts.minDuration, "min-duration", 0, "only spans that took at least this long (e.g. 250ms)")
-	f.StringVar(&opts.sort, "sort", sortStart, "sort by start, duration or name")
-	_ = cmd.RegisterFlagCompletionFunc("sort", cobra.FixedCompletions([]string{sortStart, sortDuration, sortName}, cobra.ShellCompDirectiveNoFileComp))
+	f.StringVar(&opts.sort, "sort", sortStart, "sort by start, duration or name; none: as read, each trace in tree order")
+	_ = cmd.RegisterFlagCompletionFunc("sort", cobra.FixedCompletions(spanSorts, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("status", cobra.FixedCompletions([]string{"ok", "error", "unset"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("type", cobra.FixedCompletions([]string{"LLM", "CHAT_MODEL", "CHAIN", "AGENT", "TOOL", "RETRIEVER", "EMBEDDING", "RERANKER", "PARSER", "MEMORY", "UNKNOWN"}, cobra.ShellCompDirectiveNoFileComp))
 	addOutputFlag(cmd, &opts.output)
@@ -131,58 +141,74 @@ func runSpans(opts *spansOptions) error {
 	if err := checkOutput(opts.output); err != nil {
 		return err
 	}
-	if opts.sort != sortStart && opts.sort != sortDuration && opts.sort != sortName {
-		return usageErrorf("invalid --sort %q: want start, duration or name", opts.sort)
+	if !slices.Contains(spanSorts, opts.sort) {
+		return usageErrorf("invalid --sort %q: want start, duration, name or none", opts.sort)
 	}
 	filter, err := opts.filter()
 	if err != nil {
 		return err
 	}
-	views, err := loadArgs(opts.ctx, opts.streams, opts.inputs)
-	if err != nil {
+	if opts.sort == sortNone && opts.output != outputText {
+		out := newJSONStream(opts.streams, opts.output)
+		err := streamArgs(opts.ctx, opts.streams, opts.inputs, func(v *render.TraceView) error {
+			for _, i := range v.Order() {
+				if filter.match(v, i) {
+					if err := out.write(v.SpanRowOf(i).JSON); err != nil {
+						return err
+					}
+				}
+			}
+			return out.endTrace()
+		})
+		if err != nil {
+			return err
+		}
+		return out.close()
+	}
+	var sel spanSelection
+	if err := streamArgs(opts.ctx, opts.streams, opts.inputs, func(v *render.TraceView) error {
+		sel.add(v, filter)
+		return nil
+	}); err != nil {
 		return err
 	}
-	refs := selectSpans(views, filter)
-	sortSpans(refs, opts.sort)
+	sortSpanRows(sel.rows, opts.sort)
 	if opts.output != outputText {
-		return writeJSONEach(opts.streams, opts.output, len(refs), func(k int) any {
-			j := refs[k].View.SpanJSONOf(refs[k].Index, false, false)
-			j.TraceID = refs[k].View.TraceID()
-			return j
-		})
+		return writeJSONEach(opts.streams, opts.output, len(sel.rows), func(k int) any { return sel.rows[k].JSON })
 	}
 	p := render.NewPrinter(opts.streams)
-	p.Spans(refs, len(views) > 1)
+	p.SpanRows(sel.rows, sel.traces > 1)
 	return p.Flush()
 }
 
-// selectSpans returns the matching spans of every trace in tree order.
-func selectSpans(views []*render.TraceView, f *spanFilter) []render.SpanRef {
-	var refs []render.SpanRef
-	for _, v := range views {
-		for _, i := range v.Order() {
-			if f.match(v, i) {
-				refs = append(refs, render.SpanRef{View: v, Index: i})
-			}
-		}
-	}
-	return refs
+// spanSelection collects the matching spans of every trace, in the order
+// the traces come and each trace's tree order, as compact rows: the traces
+// themselves are let go once their rows are made, so memory follows the
+// matching spans, not the input.
+type spanSelection struct {
+	rows   []render.SpanRow
+	traces int
 }
 
-// sortSpans orders refs stably; ties keep the traces' and the tree's order.
-func sortSpans(refs []render.SpanRef, by string) {
+func (s *spanSelection) add(v *render.TraceView, f *spanFilter) {
+	s.traces++
+	for _, i := range v.Order() {
+		if f.match(v, i) {
+			s.rows = append(s.rows, v.SpanRowOf(i))
+		}
+	}
+}
+
+// sortSpanRows orders rows stably; ties keep the traces' and the tree's
+// order. The start order compares every trace's spans with every other's,
+// so it needs all the rows.
+func sortSpanRows(rows []render.SpanRow, by string) {
 	switch by {
 	case sortStart:
-		slices.SortStableFunc(refs, func(a, b render.SpanRef) int {
-			return cmp.Compare(a.Span().StartTime(), b.Span().StartTime())
-		})
+		slices.SortStableFunc(rows, func(a, b render.SpanRow) int { return cmp.Compare(a.Start, b.Start) })
 	case sortDuration:
-		slices.SortStableFunc(refs, func(a, b render.SpanRef) int {
-			return cmp.Compare(b.Span().Duration(), a.Span().Duration())
-		})
+		slices.SortStableFunc(rows, func(a, b render.SpanRow) int { return cmp.Compare(b.JSON.DurationNS, a.JSON.DurationNS) })
 	case sortName:
-		slices.SortStableFunc(refs, func(a, b render.SpanRef) int {
-			return strings.Compare(a.Span().Name(), b.Span().Name())
-		})
+		slices.SortStableFunc(rows, func(a, b render.SpanRow) int { return strings.Compare(a.JSON.Name, b.JSON.Name) })
 	}
 }

@@ -33,7 +33,11 @@ then how many traces failed. A trace failed when its state is ERROR or any of
 its spans has status ERROR.
 
 With --fail-on error, tracectl exits with code 3 when any trace failed, after
-printing the report: use it as a CI gate.`,
+printing the report: use it as a CI gate.
+
+The table is printed when the input ends: its columns are as wide as their
+widest cell. Use -o jsonl to get each trace's line as soon as the trace is
+complete.`,
 		Example: `  tracectl status trace.json
   cat dump.jsonl | tracectl status --fail-on error
   tracectl status -o json traces/*.json | jq '.[] | select(.failed)'`,
@@ -56,16 +60,34 @@ func runStatus(opts *statusOptions) error {
 	if opts.failOn != failOnNone && opts.failOn != failOnError {
 		return usageErrorf("invalid --fail-on %q: want none or error", opts.failOn)
 	}
+	var out *jsonStream
+	if opts.output != outputText {
+		out = newJSONStream(opts.streams, opts.output)
+	}
+	// The table's columns are as wide as their widest cell: its rows are
+	// kept and it is printed when the input ends.
 	var rows []render.StatusReportJSON
+	traces, failed := 0, 0
 	err := streamArgs(opts.ctx, opts.streams, opts.inputs, func(v *render.TraceView) error {
-		rows = append(rows, v.StatusJSON())
-		return nil
+		row := v.StatusJSON()
+		traces++
+		if row.Failed {
+			failed++
+		}
+		if out == nil {
+			rows = append(rows, row)
+			return nil
+		}
+		if err := out.write(row); err != nil {
+			return err
+		}
+		return out.endTrace()
 	})
 	if err != nil {
 		return err
 	}
-	if opts.output != outputText {
-		err = writeJSON(opts.streams, opts.output, rows)
+	if out != nil {
+		err = out.close()
 	} else {
 		p := render.NewPrinter(opts.streams)
 		p.StatusRows(rows)
@@ -74,16 +96,8 @@ func runStatus(opts *statusOptions) error {
 	if err != nil {
 		return err
 	}
-	if opts.failOn == failOnError {
-		failed := 0
-		for _, r := range rows {
-			if r.Failed {
-				failed++
-			}
-		}
-		if failed > 0 {
-			return &checkFailedError{msg: fmt.Sprintf("%d of %d traces failed (state ERROR or an ERROR span)", failed, len(rows))}
-		}
+	if opts.failOn == failOnError && failed > 0 {
+		return &checkFailedError{msg: fmt.Sprintf("%d of %d traces failed (state ERROR or an ERROR span)", failed, traces)}
 	}
 	return nil
 }

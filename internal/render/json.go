@@ -302,10 +302,11 @@ func (j *JSONWriter) WriteShow(v *TraceView, o ShowOptions) error {
 	return err
 }
 
-// RootJSON describes the trace for `roots`.
+// RootJSON describes the trace for `roots`. Its texts are copies (see
+// owned): a table keeps the rows until the input ends.
 func (v *TraceView) RootJSON() RootJSON {
 	out := RootJSON{
-		TraceID:    v.TraceID(),
+		TraceID:    owned(v.TraceID()),
 		RootCount:  len(v.Tree.Roots),
 		State:      string(v.State()),
 		DurationNS: int64(v.Duration()),
@@ -313,17 +314,18 @@ func (v *TraceView) RootJSON() RootJSON {
 		Source:     v.Source,
 	}
 	if r := v.Root(); r >= 0 {
-		out.RootSpanID = SpanIDText(v.Tree.Spans[r])
-		out.RootName = v.Tree.Spans[r].Name()
+		out.RootSpanID = owned(SpanIDText(v.Tree.Spans[r]))
+		out.RootName = owned(v.Tree.Spans[r].Name())
 	}
 	return out
 }
 
-// StatusJSON describes the trace for `status`.
+// StatusJSON describes the trace for `status`. Its texts are copies (see
+// owned): a table keeps the rows until the input ends.
 func (v *TraceView) StatusJSON() StatusReportJSON {
 	c := v.Counts()
 	return StatusReportJSON{
-		TraceID:      v.TraceID(),
+		TraceID:      owned(v.TraceID()),
 		State:        string(v.State()),
 		SpanCount:    c.Total(),
 		StatusCounts: c,

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"strings"
 	"time"
 
 	"tracectl/internal/spanjson"
@@ -137,21 +138,44 @@ func (p *Printer) PreviewRow(j PreviewJSON, first bool) {
 	}
 }
 
-// SpanRef is one span of a trace, for flat span listings.
-type SpanRef struct {
-	View  *TraceView
-	Index int
+// SpanRow is one line of `tracectl spans`: what its text and JSON output
+// print of a span, without the trace it belongs to. A listing that must see
+// every trace before it prints (a sort across traces) keeps these small
+// rows, not the traces; their strings are copies (see owned).
+type SpanRow struct {
+	JSON    SpanJSON // the -o json/jsonl value, trace_id set
+	Start   int64    // unix nanoseconds, for sorting
+	Offset  time.Duration
+	Code    spanjson.StatusCode
+	Running bool // no end time: durations show as "running"
 }
 
-// Span returns the span.
-func (r SpanRef) Span() spanjson.Span { return r.View.Tree.Spans[r.Index] }
+// SpanRowOf describes span i of v for `spans`.
+func (v *TraceView) SpanRowOf(i int) SpanRow {
+	s := v.Tree.Spans[i]
+	t0, _ := v.Bounds()
+	j := v.SpanJSONOf(i, false, false)
+	j.TraceID = v.TraceID()
+	for _, p := range []*string{&j.TraceID, &j.SpanID, &j.ParentSpanID, &j.OriginalParentSpanID, &j.Name, &j.SpanType, &j.Status.Message} {
+		*p = owned(*p)
+	}
+	if j.Exception != nil {
+		j.Exception.Type, j.Exception.Message = owned(j.Exception.Type), owned(j.Exception.Message)
+	}
+	return SpanRow{JSON: j, Start: s.StartTime(), Offset: time.Duration(s.StartTime() - t0), Code: s.Status().Code, Running: s.EndTime() == 0}
+}
 
-// Spans writes a flat table of spans; withTrace adds the trace id column.
-func (p *Printer) Spans(refs []SpanRef, withTrace bool) {
+// owned returns a copy of s. A row that outlives its trace (a table printed
+// when the input ends, a sorted span listing) must not keep alive the
+// document-sized string blocks the decoder cut its texts from.
+func owned(s string) string { return strings.Clone(s) }
+
+// SpanRows writes a flat table of spans; withTrace adds the trace id column.
+func (p *Printer) SpanRows(rows []SpanRow, withTrace bool) {
 	th := p.th
 	var cols []column
 	add := func(header string, right bool) *column {
-		cols = append(cols, column{header: header, right: right, cells: make([]string, 0, len(refs))})
+		cols = append(cols, column{header: header, right: right, cells: make([]string, 0, len(rows))})
 		return &cols[len(cols)-1]
 	}
 	if withTrace {
@@ -165,33 +189,35 @@ func (p *Printer) Spans(refs []SpanRef, withTrace bool) {
 	add("START", true)
 	add("DURATION", true)
 	add("SELF", true)
-	codes := make([]spanjson.StatusCode, len(refs))
-	for r, ref := range refs {
-		s := ref.Span()
-		codes[r] = s.Status().Code
-		t0, _ := ref.View.Bounds()
+	dur := func(r *SpanRow, ns int64) string {
+		if r.Running {
+			return "running"
+		}
+		return FormatDuration(time.Duration(ns))
+	}
+	for k := range rows {
+		r := &rows[k]
 		c := 0
 		next := func(v string) { cols[c].cells = append(cols[c].cells, v); c++ }
 		if withTrace {
-			next(ref.View.TraceID())
+			next(r.JSON.TraceID)
 		}
-		next(SpanIDText(s))
-		parent, _ := ref.View.ParentText(ref.Index)
-		next(orDash(parent))
-		next(s.Name())
-		next(ref.View.typeAt(ref.Index))
-		next(th.statusText(codes[r]))
-		next("+" + FormatDuration(time.Duration(s.StartTime()-t0)))
-		next(durText(s.Duration(), s))
-		next(durText(ref.View.self[ref.Index], s))
+		next(r.JSON.SpanID)
+		next(orDash(r.JSON.ParentSpanID))
+		next(r.JSON.Name)
+		next(r.JSON.SpanType)
+		next(th.statusText(r.Code))
+		next("+" + FormatDuration(r.Offset))
+		next(dur(r, r.JSON.DurationNS))
+		next(dur(r, r.JSON.SelfNS))
 	}
 	nameCol, statusCol := len(cols)-6, len(cols)-4
 	cols[nameCol].paint = func(r int, s string) string {
-		if codes[r] == spanjson.StatusError {
+		if rows[r].Code == spanjson.StatusError {
 			return th.paint(th.fail, s)
 		}
 		return s
 	}
-	cols[statusCol].paint = func(r int, s string) string { return th.paint(th.statusStyle(codes[r]), s) }
+	cols[statusCol].paint = func(r int, s string) string { return th.paint(th.statusStyle(rows[r].Code), s) }
 	p.writeTable(cols)
 }
