@@ -80,10 +80,7 @@ func TestPipedTraceIsPrintedBeforeTheNextArrives(t *testing.T) {
 				t.Fatalf("output is not the two traces' lines in order:\n%s", out.buf.String())
 			}
 			if !<-printedFirst {
-				// The output is right but came late: the loader did not
-				// hand the first trace on until the second document had
-				// come. Remove this skip once load.go no longer reads ahead.
-				t.Skip("needs the ingest rework: load.go reads one document ahead")
+				t.Fatalf("the first trace was printed only after the second document came")
 			}
 		})
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -13,6 +12,7 @@ import (
 
 	gocmp "github.com/google/go-cmp/cmp"
 
+	"tracectl/internal/ingest"
 	"tracectl/internal/render"
 	"tracectl/internal/spanjson"
 )
@@ -31,12 +31,12 @@ func TestSpanSelectionKeepsRowsNotTraces(t *testing.T) {
 		writeManyTraces(t, &data, traces, 30)
 		return bytes.ReplaceAll(data.Bytes(), []byte(`"message":"TimeoutError: upstream timed out"`), []byte(`"message":"`+long+`"`))
 	}()
-	ins := []inputSource{{name: "many.jsonl", open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(input)), nil }}}
+	ins := []ingest.Input{{Name: "many.jsonl", Reader: bytes.NewReader(input)}}
 	filter := &spanFilter{statuses: map[spanjson.StatusCode]bool{spanjson.StatusError: true}}
 
 	var sel spanSelection
 	var released atomic.Int64
-	err := streamTraces(context.Background(), ins, func(spanjson.Warning) {}, func(v *render.TraceView) error {
+	err := streamTraces(context.Background(), ins, func(spanjson.Warning) {}, nil, func(v *render.TraceView) error {
 		runtime.SetFinalizer(v, func(*render.TraceView) { released.Add(1) })
 		sel.add(v, filter)
 		return nil
