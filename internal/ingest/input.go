@@ -97,24 +97,17 @@ func sniff(r io.Reader, name string) (io.Reader, error) {
 // socket), where traces are handed on as they complete, rather than as a
 // regular file, read to its end.
 func (in Input) IsStream() bool {
-	var st os.FileInfo
-	var err error
-	if in.Path != "" {
-		st, err = os.Stat(in.Path)
-	} else if f, ok := in.Reader.(*os.File); ok {
-		st, err = f.Stat()
-	} else {
-		// An in-memory reader (tests) holds all its data: a file.
+	if in.Path == "" {
 		switch in.Reader.(type) {
 		case *strings.Reader, *bytes.Reader, *bytes.Buffer:
-			return false
+			return false // an in-memory reader (tests) holds all its data: a file
 		}
-		return true
 	}
-	return err == nil && !st.Mode().IsRegular()
+	_, regular := in.Size()
+	return !regular
 }
 
-// Size is the size of a regular-file input; ok is false for a stream.
+// Size is the size of a regular-file input; ok is false for anything else.
 func (in Input) Size() (int64, bool) {
 	var st os.FileInfo
 	var err error

@@ -67,7 +67,11 @@ var ErrNotImplemented = errors.New("not implemented")
 
 // DecodeAll reads every document of r.
 func DecodeAll(r io.Reader, name string) ([]*Document, error) {
-	d := NewDecoder(r, name)
+	return NewDecoder(r, name).all()
+}
+
+// all reads every document that is left.
+func (d *Decoder) all() ([]*Document, error) {
 	var docs []*Document
 	for {
 		doc, err := d.Next()

@@ -25,17 +25,7 @@ import (
 func decodeWhole(data []byte, name string) ([]*Document, error) {
 	d := NewDecoder(bytes.NewReader(nil), name)
 	d.buf, d.n, d.eof = bytes.Clone(data), len(data), true
-	var docs []*Document
-	for {
-		doc, err := d.Next()
-		if err == io.EOF {
-			return docs, nil
-		}
-		if err != nil {
-			return docs, err
-		}
-		docs = append(docs, doc)
-	}
+	return d.all()
 }
 
 // decodeChunked decodes input read chunk bytes at a time by a decoder whose
@@ -43,17 +33,7 @@ func decodeWhole(data []byte, name string) ([]*Document, error) {
 func decodeChunked(data []byte, name string, chunk, minBuf int) ([]*Document, error) {
 	d := NewDecoder(&chunkReader{data: data, chunk: chunk}, name)
 	d.minBuf = minBuf
-	var docs []*Document
-	for {
-		doc, err := d.Next()
-		if err == io.EOF {
-			return docs, nil
-		}
-		if err != nil {
-			return docs, err
-		}
-		docs = append(docs, doc)
-	}
+	return d.all()
 }
 
 // chunkReader returns at most chunk bytes a read.
