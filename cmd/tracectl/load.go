@@ -152,6 +152,23 @@ func streamArgs(ctx context.Context, streams *render.IOStreams, args []string, e
 	})
 }
 
+// fatal reports whether a read command's error ends it without output:
+// anything but inputs that could not be read, after which the command
+// still finishes its output for the good ones (each error was printed).
+func fatal(err error) bool {
+	var failed *ingest.FailedInputs
+	return err != nil && !errors.As(err, &failed)
+}
+
+// afterRead is a read command's error once it has finished its output:
+// that output's error, else readErr (the inputs that could not be read).
+func afterRead(readErr, outErr error) error {
+	if outErr != nil {
+		return outErr
+	}
+	return readErr
+}
+
 // writeJSON writes one value per trace (or span) as a JSON array or JSON
 // Lines.
 func writeJSON[T any](streams *render.IOStreams, output string, items []T) error {

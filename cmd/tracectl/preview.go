@@ -60,10 +60,10 @@ func runPreview(opts *previewOptions) error {
 			}
 			return out.endTrace()
 		})
-		if err != nil {
+		if fatal(err) {
 			return err
 		}
-		return out.close()
+		return afterRead(err, out.close())
 	}
 	p := render.NewPrinter(opts.streams)
 	limit, first := p.PreviewLimit(opts.width), true
@@ -72,8 +72,8 @@ func runPreview(opts *previewOptions) error {
 		first = false
 		return p.Flush()
 	})
-	if err != nil {
+	if fatal(err) {
 		return err
 	}
-	return p.Flush()
+	return afterRead(err, p.Flush())
 }

@@ -52,10 +52,10 @@ func runRoots(opts *rootsOptions) error {
 			}
 			return out.endTrace()
 		})
-		if err != nil {
+		if fatal(err) {
 			return err
 		}
-		return out.close()
+		return afterRead(err, out.close())
 	}
 	// The table's columns are as wide as their widest cell: it is printed
 	// when the input ends.
@@ -64,10 +64,10 @@ func runRoots(opts *rootsOptions) error {
 		rows = append(rows, v.RootJSON())
 		return nil
 	})
-	if err != nil {
+	if fatal(err) {
 		return err
 	}
 	p := render.NewPrinter(opts.streams)
 	p.RootRows(rows)
-	return p.Flush()
+	return afterRead(err, p.Flush())
 }

@@ -76,10 +76,10 @@ func runShow(opts *showOptions) error {
 			}
 			return out.endTrace()
 		})
-		if err != nil {
+		if fatal(err) {
 			return err
 		}
-		return out.close()
+		return afterRead(err, out.close())
 	}
 	p := render.NewPrinter(opts.streams)
 	clean := 0
@@ -91,9 +91,9 @@ func runShow(opts *showOptions) error {
 		p.Show(v, opts.ShowOptions)
 		return p.Flush() // each trace's block is whole: send it on now
 	})
-	if err != nil {
+	if fatal(err) {
 		return err
 	}
 	p.CleanTraces(clean)
-	return p.Flush()
+	return afterRead(err, p.Flush())
 }

@@ -160,25 +160,26 @@ func runSpans(opts *spansOptions) error {
 			}
 			return out.endTrace()
 		})
-		if err != nil {
+		if fatal(err) {
 			return err
 		}
-		return out.close()
+		return afterRead(err, out.close())
 	}
 	var sel spanSelection
-	if err := streamArgs(opts.ctx, opts.streams, opts.inputs, func(v *render.TraceView) error {
+	err = streamArgs(opts.ctx, opts.streams, opts.inputs, func(v *render.TraceView) error {
 		sel.add(v, filter)
 		return nil
-	}); err != nil {
+	})
+	if fatal(err) {
 		return err
 	}
 	sortSpanRows(sel.rows, opts.sort)
 	if opts.output != outputText {
-		return writeJSONEach(opts.streams, opts.output, len(sel.rows), func(k int) any { return sel.rows[k].JSON })
+		return afterRead(err, writeJSONEach(opts.streams, opts.output, len(sel.rows), func(k int) any { return sel.rows[k].JSON }))
 	}
 	p := render.NewPrinter(opts.streams)
 	p.SpanRows(sel.rows, sel.traces > 1)
-	return p.Flush()
+	return afterRead(err, p.Flush())
 }
 
 // spanSelection collects the matching spans of every trace, in the order

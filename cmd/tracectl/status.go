@@ -83,18 +83,19 @@ func runStatus(opts *statusOptions) error {
 		}
 		return out.endTrace()
 	})
-	if err != nil {
+	if fatal(err) {
 		return err
 	}
+	var outErr error
 	if out != nil {
-		err = out.close()
+		outErr = out.close()
 	} else {
 		p := render.NewPrinter(opts.streams)
 		p.StatusRows(rows)
-		err = p.Flush()
+		outErr = p.Flush()
 	}
-	if err != nil {
-		return err
+	if err := afterRead(err, outErr); err != nil {
+		return err // an input that could not be read outweighs a failed check
 	}
 	if opts.failOn == failOnError && failed > 0 {
 		return &checkFailedError{msg: fmt.Sprintf("%d of %d traces failed (state ERROR or an ERROR span)", failed, traces)}

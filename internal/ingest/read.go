@@ -536,7 +536,7 @@ func (a *assembler) document(name string, doc *spanjson.Document) error {
 				}
 				continue
 			}
-			a.opts.Warn(spanjson.Warning{Where: name, Msg: fmt.Sprintf("trace %s goes on after it was handed on: the rest is another trace", done.traceID)})
+			a.opts.Warn(spanjson.Warning{Where: name, Msg: fmt.Sprintf("trace %s goes on after it was complete: the rest is another trace", done.traceID)})
 		}
 		if p == nil {
 			if err := a.newTrace(name, doc, t, otelID, real, now); err != nil {
