@@ -3,6 +3,7 @@ package ingest
 import (
 	"encoding/binary"
 	"hash/maphash"
+	"slices"
 
 	"tracectl/internal/spanjson"
 )
@@ -11,8 +12,8 @@ import (
 // of each id of a trace; the spans that repeat an id are held aside and, at
 // the hand-on, dropCopies drops those that are copies of a span held (the
 // same file twice, a client's retry) and keeps the others, whose id the tree
-// then repairs with a warning. A whole trace read again after it was handed
-// on is recognised by fingerprintSum and dropped.
+// then repairs with a warning. Spans that come after their trace was
+// complete and are copies of its spans (handed.notCopies) are dropped too.
 
 // dropCopies drops from spans[held:] each span that is a copy (same id,
 // same fingerprint) of a span before it; spans[:held] have distinct ids.
@@ -50,13 +51,31 @@ func dropCopies(spans []spanjson.Span, held int) []spanjson.Span {
 	return out
 }
 
-// fingerprintSum combines the fingerprints of spans, in any order.
-func fingerprintSum(spans []spanjson.Span) uint64 {
-	var sum uint64
-	for _, s := range spans {
-		sum += spanFingerprint(s)
+// fingerprints returns the sorted fingerprints of the spans of lists.
+func fingerprints(lists ...[]spanjson.Span) []uint64 {
+	n := 0
+	for _, l := range lists {
+		n += len(l)
 	}
-	return sum
+	prints := make([]uint64, 0, n)
+	for _, l := range lists {
+		for _, s := range l {
+			prints = append(prints, spanFingerprint(s))
+		}
+	}
+	slices.Sort(prints)
+	return slices.Compact(prints)
+}
+
+// notCopies returns the spans that are not copies of a span of h.
+func (h *handed) notCopies(spans []spanjson.Span) []spanjson.Span {
+	var kept []spanjson.Span
+	for _, s := range spans {
+		if _, found := slices.BinarySearch(h.prints, spanFingerprint(s)); !found {
+			kept = append(kept, s)
+		}
+	}
+	return kept
 }
 
 // fingerprintSeed keeps fingerprints comparable within the process.

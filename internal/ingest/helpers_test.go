@@ -71,6 +71,12 @@ func otlpLine(spans ...tspan) string {
 // mlflowLine is one MLflow v3 trace document (one line): trace n with info
 // (client request id clientID, the given state) and spans.
 func mlflowLine(n int, clientID, state string, spans ...tspan) string {
+	return mlflowLineID(mlflowID(n), clientID, state, spans...)
+}
+
+// mlflowLineID is mlflowLine with the MLflow trace id given (the spans keep
+// their own OpenTelemetry trace id).
+func mlflowLineID(id, clientID, state string, spans ...tspan) string {
 	var b strings.Builder
 	first := int64(0)
 	last := int64(0)
@@ -81,7 +87,7 @@ func mlflowLine(n int, clientID, state string, spans ...tspan) string {
 		last = max(last, s.end)
 	}
 	fmt.Fprintf(&b, `{"info":{"trace_id":%q,"client_request_id":%q,"request_time":%q,"execution_duration_ms":%d,"state":%q,"trace_metadata":{"mlflow.trace_schema.version":"3"},"tags":{}},"data":{"spans":[`,
-		mlflowID(n), clientID, time.Unix(0, first).UTC().Format("2006-01-02T15:04:05.000Z"), (last-first)/1e6, state)
+		id, clientID, time.Unix(0, first).UTC().Format("2006-01-02T15:04:05.000Z"), (last-first)/1e6, state)
 	for i, s := range spans {
 		if i > 0 {
 			b.WriteByte(',')

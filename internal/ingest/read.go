@@ -246,6 +246,7 @@ type pendingTrace struct {
 	schema    spanjson.Schema
 	shape     string
 	traceID   string              // the MLflow id, for messages
+	mgrID     string              // the id the manager holds it under
 	info      *spanjson.TraceInfo // nil once handed on
 	realInfo  bool                // info read from an MLflow document, not derived from spans
 	inManager bool
@@ -259,14 +260,14 @@ type pendingTrace struct {
 	ahead *ahead // a tree built ahead, nil for small traces
 }
 
-// handed is what stays of a trace handed on: what tells a later copy of it
-// (the same file twice), kept small since every trace leaves one.
+// handed is what stays of a complete trace: what tells later copies of its
+// spans (the same file twice, a file and its conversion, a client's retry),
+// kept small since every trace leaves one.
 type handed struct {
 	traceID string
-	// shown sums the fingerprints of the spans handed on.
-	shown      uint64
-	shownSpans int32
-	noted      bool // a repeat of this trace was reported
+	prints  []uint64 // the fingerprints of its spans, sorted
+	noted   bool     // a repeat of this trace was reported
+	derived bool     // it had no MLflow info
 }
 
 // ahead is the tree (and what Options.Ahead makes of it) of a trace built,
@@ -361,7 +362,7 @@ func (a *assembler) takeIdle(now time.Time) error {
 	took := false
 	for _, p := range a.order {
 		if p.inManager && !p.realInfo && p.hasRoot && now.Sub(p.last) >= a.opts.Idle {
-			a.take(p)
+			a.complete(p)
 			took = true
 		}
 	}
@@ -376,7 +377,7 @@ func (a *assembler) take(p *pendingTrace) {
 	t := spanjson.Trace{Info: *p.info}
 	mt := a.mgr.PopTrace(p.otelID)
 	if mt == nil {
-		mt = takeExpired(&a.expired, p.traceID)
+		mt = takeExpired(&a.expired, p.mgrID)
 	}
 	if mt != nil {
 		t, p.prompts = mt.Trace, mt.Prompts
@@ -387,6 +388,27 @@ func (a *assembler) take(p *pendingTrace) {
 	}
 	p.inManager = false
 	p.trace = &t
+}
+
+// complete takes p out of the manager before the end of the input (an
+// MLflow trace at its document, a trace idle on a stream) and records that
+// it is complete: later documents with its ids do not join it; their spans
+// that are copies of its spans are dropped, the others are another trace.
+func (a *assembler) complete(p *pendingTrace) {
+	if p.inManager {
+		a.take(p)
+	}
+	// The id is copied: the decoder's string may share a block with the
+	// rest of the trace's text, which must not stay alive for it.
+	h := &handed{traceID: strings.Clone(p.traceID), prints: fingerprints(p.trace.Spans, p.extra), derived: !p.realInfo}
+	if a.byOTel[p.otelID] == p {
+		delete(a.byOTel, p.otelID)
+		a.doneOTel[p.otelID] = h
+	}
+	if a.byMLflow[p.traceID] == p {
+		delete(a.byMLflow, p.traceID)
+		a.doneMLflow[h.traceID] = h
+	}
 }
 
 // flush hands on the complete traces: with ordered, those at the head of
@@ -423,20 +445,7 @@ func (a *assembler) hand(p *pendingTrace) error {
 	p.trace, p.info = nil, nil
 	t.Spans = dropCopies(append(t.Spans, p.extra...), len(t.Spans))
 	p.extra = nil
-	// The id is copied: the decoder's string may share a block with the
-	// rest of the trace's text, which must not stay alive for it.
-	h := &handed{traceID: strings.Clone(p.traceID)}
-	if a.byOTel[p.otelID] == p {
-		delete(a.byOTel, p.otelID)
-		a.doneOTel[p.otelID] = h
-	}
-	if p.realInfo {
-		h.shown, h.shownSpans = fingerprintSum(t.Spans), int32(len(t.Spans))
-		if a.byMLflow[p.traceID] == p {
-			delete(a.byMLflow, p.traceID)
-			a.doneMLflow[h.traceID] = h
-		}
-	} else {
+	if !p.realInfo {
 		t.Info = infoFromSpans(t.Info, t.Spans, p.schema)
 	}
 	var out *Trace
@@ -524,12 +533,16 @@ func (a *assembler) document(name string, doc *spanjson.Document) error {
 			}
 			if p == nil {
 				done = a.doneMLflow[t.Info.TraceID]
+				if d := a.doneOTel[otelID]; done == nil && d != nil && d.derived {
+					done = d // the trace was read without its info first
+				}
 			}
 		} else if p = a.byOTel[otelID]; p == nil {
 			done = a.doneOTel[otelID]
 		}
 		if done != nil {
-			if done.repeatsAll(t.Spans) {
+			kept := done.notCopies(t.Spans)
+			if len(kept) == 0 {
 				if !done.noted {
 					done.noted = true
 					a.opts.Warn(spanjson.Warning{Where: name, Msg: fmt.Sprintf("trace %s was already read: this copy is dropped", done.traceID)})
@@ -537,6 +550,7 @@ func (a *assembler) document(name string, doc *spanjson.Document) error {
 				continue
 			}
 			a.opts.Warn(spanjson.Warning{Where: name, Msg: fmt.Sprintf("trace %s goes on after it was complete: the rest is another trace", done.traceID)})
+			t.Spans = kept
 		}
 		if p == nil {
 			if err := a.newTrace(name, doc, t, otelID, real, now); err != nil {
@@ -544,7 +558,8 @@ func (a *assembler) document(name string, doc *spanjson.Document) error {
 			}
 			continue
 		}
-		if real && !p.realInfo {
+		adopt := real && !p.realInfo
+		if adopt {
 			info := t.Info
 			p.info, p.traceID, p.realInfo = &info, info.TraceID, true
 			p.schema, p.shape = doc.Schema, doc.Shape
@@ -553,20 +568,17 @@ func (a *assembler) document(name string, doc *spanjson.Document) error {
 		if err := a.addSpans(name, p, t, now); err != nil {
 			return err
 		}
+		if adopt {
+			a.complete(p) // the MLflow document holds the whole trace
+		}
 	}
 	return nil
-}
-
-// repeatsAll reports whether spans are the spans h was handed on with (the
-// same trace read again).
-func (h *handed) repeatsAll(spans []spanjson.Span) bool {
-	return len(spans) == int(h.shownSpans) && fingerprintSum(spans) == h.shown
 }
 
 // newTrace starts a trace first seen in doc.
 func (a *assembler) newTrace(name string, doc *spanjson.Document, t *spanjson.Trace, otelID spanjson.TraceID, real bool, now time.Time) error {
 	info := t.Info
-	p := &pendingTrace{otelID: otelID, source: name, line: doc.Line, schema: doc.Schema, shape: doc.Shape, info: &info, traceID: info.TraceID, realInfo: real}
+	p := &pendingTrace{otelID: otelID, source: name, line: doc.Line, schema: doc.Schema, shape: doc.Shape, info: &info, traceID: info.TraceID, mgrID: info.TraceID, realInfo: real}
 	a.order = append(a.order, p)
 	if real {
 		a.byMLflow[t.Info.TraceID] = p
@@ -575,10 +587,25 @@ func (a *assembler) newTrace(name string, doc *spanjson.Document, t *spanjson.Tr
 		// Another MLflow trace with the same OpenTelemetry id is held: keep
 		// this one apart from it, outside the manager.
 		p.trace = &spanjson.Trace{Info: t.Info}
-		return a.addSpans(name, p, t, now)
+		if err := a.addSpans(name, p, t, now); err != nil {
+			return err
+		}
+		if real {
+			a.complete(p)
+		}
+		return nil
 	}
 	a.byOTel[otelID] = p
-	a.mgr.RegisterTrace(otelID, t.Info)
+	reg := t.Info
+	if !real {
+		// Derived ids may repeat across OpenTelemetry traces (spans that
+		// name one mlflow.traceRequestId): the manager holds a trace per
+		// id, so a derived trace is held under its OpenTelemetry id; its
+		// info is derived again at the hand-on.
+		reg.TraceID = otelID.MLflowID()
+		p.mgrID = reg.TraceID
+	}
+	a.mgr.RegisterTrace(otelID, reg)
 	p.inManager = true
 	if real && a.opts.Tree && len(t.Spans) >= a.opts.AheadMinSpans {
 		p.ahead = a.buildAhead(p, t.Spans)
@@ -587,7 +614,7 @@ func (a *assembler) newTrace(name string, doc *spanjson.Document, t *spanjson.Tr
 		return err
 	}
 	if real {
-		a.take(p) // complete at its document
+		a.complete(p) // complete at its document
 	}
 	return nil
 }
