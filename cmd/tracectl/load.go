@@ -114,16 +114,6 @@ func (w *warner) finish() {
 	}
 }
 
-// loadArgs loads the traces named by a read command's arguments.
-func loadArgs(ctx context.Context, streams *render.IOStreams, args []string) ([]*render.TraceView, error) {
-	var views []*render.TraceView
-	err := streamArgs(ctx, streams, args, func(v *render.TraceView) error {
-		views = append(views, v)
-		return nil
-	})
-	return views, err
-}
-
 // streamArgs hands each trace named by a read command's arguments to emit
 // as soon as it is complete (see streamTraces), so a command that lets each
 // trace go after emit holds only the traces still being read.
@@ -167,12 +157,6 @@ func afterRead(readErr, outErr error) error {
 		return outErr
 	}
 	return readErr
-}
-
-// writeJSON writes one value per trace (or span) as a JSON array or JSON
-// Lines.
-func writeJSON[T any](streams *render.IOStreams, output string, items []T) error {
-	return writeJSONEach(streams, output, len(items), func(k int) any { return items[k] })
 }
 
 // writeJSONEach writes n values made one at a time by item, so a long list

@@ -9,8 +9,8 @@ import (
 // jsonStream writes a read command's -o json or -o jsonl output as the
 // traces come: what a trace wrote reaches the output stream when endTrace
 // is called, so the reader at the other end of a pipe gets each trace as
-// soon as it is complete. The bytes are those of writeJSON over the same
-// values.
+// soon as it is complete. The bytes are those of writeJSONEach over the
+// same values (a test compares them).
 type jsonStream struct {
 	bw *bufio.Writer
 	jw *render.JSONWriter

@@ -150,3 +150,9 @@ func TestStreamedJSONArrayIsTheJSONLinesInOneArray(t *testing.T) {
 		})
 	}
 }
+
+// writeJSON writes one value per trace (or span) as a JSON array or JSON
+// Lines.
+func writeJSON[T any](streams *render.IOStreams, output string, items []T) error {
+	return writeJSONEach(streams, output, len(items), func(k int) any { return items[k] })
+}
