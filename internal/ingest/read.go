@@ -104,11 +104,11 @@ func Read(ctx context.Context, inputs []Input, opts Options, emit func(*Trace) e
 	a := newAssembler(opts, emit)
 	defer a.close()
 	failed := 0
-	for _, in := range inputs {
+	for i, in := range inputs {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		err := a.readInput(ctx, in)
+		err := a.readInput(ctx, in, i == len(inputs)-1)
 		if err == nil {
 			continue
 		}
@@ -128,8 +128,9 @@ func Read(ctx context.Context, inputs []Input, opts Options, emit func(*Trace) e
 }
 
 // readInput reads one input's documents into the assembler. An error ends
-// the input; what it completed before has been handed on.
-func (a *assembler) readInput(ctx context.Context, in Input) error {
+// the input; what it completed before has been handed on. last says no
+// input comes after it.
+func (a *assembler) readInput(ctx context.Context, in Input, last bool) error {
 	rc, err := in.Open()
 	if err != nil {
 		return err
@@ -169,6 +170,9 @@ func (a *assembler) readInput(ctx context.Context, in Input) error {
 		next, nextErr := dec.Next()
 		if nextErr == io.EOF {
 			dec = nil
+			// Nothing can repeat what this document completes: no record of
+			// it is needed (a million-span trace's would cost a sort).
+			a.final = last
 		}
 		if err := a.document(in.Name, doc); err != nil {
 			return err
@@ -320,6 +324,7 @@ type assembler struct {
 	// the traces handed on, likewise
 	doneOTel   map[spanjson.TraceID]*handed
 	doneMLflow map[string]*handed
+	final      bool // the document being read is the last of all inputs
 }
 
 func newAssembler(opts Options, emit func(*Trace) error) *assembler {
@@ -397,6 +402,9 @@ func (a *assembler) take(p *pendingTrace) {
 func (a *assembler) complete(p *pendingTrace) {
 	if p.inManager {
 		a.take(p)
+	}
+	if a.final {
+		return
 	}
 	// The id is copied: the decoder's string may share a block with the
 	// rest of the trace's text, which must not stay alive for it.
