@@ -223,7 +223,7 @@ func (c *Collector) Stats() CollectorStats {
 		RequestsThrottled: c.requestsThrottled.Load(),
 		SpansReceived:     c.spansReceived.Load(),
 		SpansRejected:     c.spansRejected.Load(),
-		SpansDuplicate:    c.spansDup.Load(),
+		SpansDuplicate:    c.spansDup.Load() + c.asm.LateDuplicates(),
 		SpansWritten:      c.spansWrote.Load(),
 		TracesWritten:     c.tracesWritten.Load(),
 		TracesIncomplete:  c.tracesIncomplete.Load(),

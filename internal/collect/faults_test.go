@@ -250,3 +250,48 @@ func TestJSONLSinkCutsPartialLastLine(t *testing.T) {
 		})
 	}
 }
+
+// An exporter's retry that arrives after its trace was written is dropped
+// and counted in /stats; a new late span is written as a second record,
+// tagged.
+func TestCollectorDropsLateRetry(t *testing.T) {
+	sink := &colMemSink{}
+	clk := testclock.New()
+	c, base := startColCollector(t, CollectorConfig{
+		Assembler: AssemblerConfig{Idle: time.Second, TraceTimeout: 10 * time.Second, Now: clk.Now},
+		Tick:      time.Hour, Sink: sink,
+	})
+	client := &http.Client{Timeout: 10 * time.Second}
+	defer client.CloseIdleConnections()
+	url := base + "/v1/traces"
+	body := colProtoBody(t, colTestSpan{1, 1, 0, "root"}, colTestSpan{1, 2, 1, "child"})
+	for _, b := range [][]byte{body, body} {
+		if r := colPost(t, client, url, "application/x-protobuf", "", bytes.NewReader(b)); r.status != 200 {
+			t.Fatalf("status %d", r.status)
+		}
+		clk.Advance(time.Second)
+		c.ExpireNow()
+	}
+	if r := colPost(t, client, url, "application/x-protobuf", "", bytes.NewReader(colProtoBody(t, colTestSpan{1, 3, 2, "late"}))); r.status != 200 {
+		t.Fatalf("status %d", r.status)
+	}
+	clk.Advance(10 * time.Second)
+	c.ExpireNow()
+	if err := c.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got := colSummarize(sink.all())
+	if len(got) != 2 || len(got[0].Spans)+len(got[1].Spans) != 3 {
+		t.Fatalf("written %+v; want the trace once and its late span apart", got)
+	}
+	late := got[0]
+	if late.Spans[0] != "late" {
+		late = got[1]
+	}
+	if late.Incomplete != IncompleteLate || len(late.Spans) != 1 {
+		t.Errorf("late part %+v, want the late span alone, tagged %q", late, IncompleteLate)
+	}
+	if st := c.Stats(); st.SpansDuplicate != 2 || st.SpansWritten != 3 || st.TracesWritten != 2 {
+		t.Errorf("stats = %+v; want 2 duplicates, 3 spans in 2 traces written", st)
+	}
+}
