@@ -165,9 +165,17 @@ func runCollect(ctx context.Context, opts *collectOptions) error {
 		collect.TraceSink
 		Losses() []spanjson.Loss
 	}
+	errOut := opts.streams.ErrOut
 	dest := opts.out
 	if opts.out != "" {
-		sink, err = collect.OpenJSONLSink(opts.out, schema)
+		var js *collect.JSONLSink
+		js, err = collect.OpenJSONLSink(opts.out, schema)
+		if err == nil {
+			sink = js
+			if n := js.CutBytes(); n > 0 {
+				fmt.Fprintf(errOut, "tracectl: warning: %s ended in a partial line (a crash or a full disk): cut off its last %d bytes before appending\n", opts.out, n)
+			}
+		}
 	} else {
 		dest = opts.dir
 		sink, err = collect.OpenDirSink(opts.dir, schema)
@@ -181,7 +189,6 @@ func runCollect(ctx context.Context, opts *collectOptions) error {
 		return &hintError{fmt.Errorf("cannot listen on %s: %w", opts.listen, err), "choose another address with --listen, e.g. --listen 127.0.0.1:4319"}
 	}
 	addr := ln.Addr().String()
-	errOut := opts.streams.ErrOut
 	// A receiver allocates per span; a lazier GC buys throughput while
 	// --max-traces still bounds the heap. GOGC, when set, wins.
 	if getenv := opts.streams.Getenv; getenv == nil || getenv("GOGC") == "" {

@@ -2,6 +2,7 @@ package collect
 
 import (
 	"cmp"
+	"encoding/binary"
 	"slices"
 	"sync"
 	"time"
@@ -17,6 +18,7 @@ const (
 	IncompleteShutdown  = "no root span at shutdown"
 	IncompleteLate      = "late spans of a trace already written"
 	recentWritten       = 1 << 16 // trace ids remembered to recognise late spans
+	recentSpanIDs       = 1 << 20 // span ids remembered with them (8 MiB)
 	defaultIdle         = 5 * time.Second
 	defaultTraceTimeout = 60 * time.Second
 )
@@ -66,11 +68,26 @@ type Assembler struct {
 	// rootless holds the others in order of their first span.
 	rooted, rootless heldList
 	spans            int
-	// recent remembers the ids of the last traces let go, so spans that
-	// arrive after their trace was written are marked as late.
-	recent     map[spanjson.TraceID]struct{}
-	recentRing []spanjson.TraceID
-	recentNext int
+	// recent remembers the last traces let go, with their span ids, so that
+	// a span that arrives again after its trace was written (a client's
+	// retry) is dropped, and a new one is marked as late. recentOrder holds
+	// their ids, oldest first from recentHead; recentSpans counts the span
+	// ids held, bounded by recentSpanIDs.
+	recent      map[spanjson.TraceID]*recentTrace
+	recentOrder []spanjson.TraceID
+	recentHead  int
+	recentSpans int
+	lateDups    int64
+}
+
+// recentTrace is a trace let go: its span ids, sorted.
+type recentTrace struct{ spans []uint64 }
+
+func spanKey(id spanjson.SpanID) uint64 { return binary.BigEndian.Uint64(id[:]) }
+
+func (r *recentTrace) has(id spanjson.SpanID) bool {
+	_, ok := slices.BinarySearch(r.spans, spanKey(id))
+	return ok
 }
 
 type heldTrace struct {
@@ -93,7 +110,7 @@ func NewAssembler(cfg AssemblerConfig) *Assembler {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	a := &Assembler{cfg: cfg, traces: make(map[spanjson.TraceID]*heldTrace), recent: make(map[spanjson.TraceID]struct{})}
+	a := &Assembler{cfg: cfg, traces: make(map[spanjson.TraceID]*heldTrace), recent: make(map[spanjson.TraceID]*recentTrace)}
 	a.age.init(func(t *heldTrace) *heldLink { return &t.age })
 	a.rooted.init(func(t *heldTrace) *heldLink { return &t.wait })
 	a.rootless.init(func(t *heldTrace) *heldLink { return &t.wait })
@@ -113,10 +130,16 @@ func (a *Assembler) Add(spans []spanjson.Span) []*CollectedTrace {
 	var gone []released
 	a.mu.Lock()
 	var t *heldTrace
-	for _, s := range spans {
+	var rt *recentTrace
+	var cur spanjson.TraceID
+	for i, s := range spans {
 		id := s.TraceID()
-		if t == nil || t.id != id {
-			t = a.traces[id]
+		if i == 0 || id != cur {
+			cur, t, rt = id, a.traces[id], a.recent[id]
+		}
+		if rt != nil && rt.has(s.SpanID()) {
+			a.lateDups++ // already written: a retry
+			continue
 		}
 		if t == nil {
 			if a.cfg.MaxTraces > 0 && len(a.traces) >= a.cfg.MaxTraces {
@@ -125,7 +148,7 @@ func (a *Assembler) Add(spans []spanjson.Span) []*CollectedTrace {
 				gone = append(gone, r)
 			}
 			t = &heldTrace{id: id, first: now, last: now, spans: make([]spanjson.Span, 0, 8)}
-			_, t.late = a.recent[id]
+			t.late = rt != nil
 			a.traces[id] = t
 			a.age.pushBack(t)
 			a.rootless.pushBack(t)
@@ -173,6 +196,14 @@ func (a *Assembler) Drain() []*CollectedTrace {
 	return build(gone)
 }
 
+// LateDuplicates returns how many spans Add dropped because their trace
+// was already written with them (a client's retry after the fact).
+func (a *Assembler) LateDuplicates() int64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.lateDups
+}
+
 // Held returns the number of traces and spans held.
 func (a *Assembler) Held() (traces, spans int) {
 	a.mu.Lock()
@@ -201,7 +232,8 @@ func build(gone []released) []*CollectedTrace {
 }
 
 // releaseLocked removes t from the index; reason is used only when t has
-// no root.
+// no root. A late part of a trace already written is always marked late,
+// even when it brings the root.
 func (a *Assembler) releaseLocked(t *heldTrace, reason string) released {
 	delete(a.traces, t.id)
 	a.age.remove(t)
@@ -210,29 +242,48 @@ func (a *Assembler) releaseLocked(t *heldTrace, reason string) released {
 		reason = ""
 	} else {
 		a.rootless.remove(t)
-		if t.late {
-			reason = IncompleteLate
-		}
+	}
+	if t.late {
+		reason = IncompleteLate
 	}
 	a.spans -= len(t.spans)
-	a.rememberLocked(t.id)
+	a.rememberLocked(t.id, t.spans)
 	return released{id: t.id, spans: t.spans, incomplete: reason}
 }
 
-// rememberLocked records id among the recently let-go traces, forgetting
-// the oldest beyond recentWritten.
-func (a *Assembler) rememberLocked(id spanjson.TraceID) {
-	if _, ok := a.recent[id]; ok {
-		return
+// rememberLocked records a trace let go with its span ids (merged with
+// those of an earlier part), forgetting the oldest traces beyond
+// recentWritten traces or recentSpanIDs span ids. A trace with more span
+// ids than that is remembered by its id alone.
+func (a *Assembler) rememberLocked(id spanjson.TraceID, spans []spanjson.Span) {
+	r := a.recent[id]
+	if r == nil {
+		r = &recentTrace{}
+		a.recent[id] = r
+		a.recentOrder = append(a.recentOrder, id)
 	}
-	if len(a.recentRing) < recentWritten {
-		a.recentRing = append(a.recentRing, id)
+	a.recentSpans -= len(r.spans)
+	if len(r.spans)+len(spans) > recentSpanIDs {
+		r.spans = nil
 	} else {
-		delete(a.recent, a.recentRing[a.recentNext])
-		a.recentRing[a.recentNext] = id
-		a.recentNext = (a.recentNext + 1) % recentWritten
+		for _, s := range spans {
+			r.spans = append(r.spans, spanKey(s.SpanID()))
+		}
+		slices.Sort(r.spans)
+		r.spans = slices.Compact(r.spans)
 	}
-	a.recent[id] = struct{}{}
+	a.recentSpans += len(r.spans)
+	for len(a.recentOrder)-a.recentHead > recentWritten || a.recentSpans > recentSpanIDs {
+		old := a.recentOrder[a.recentHead]
+		a.recentOrder[a.recentHead] = spanjson.TraceID{}
+		a.recentHead++
+		a.recentSpans -= len(a.recent[old].spans)
+		delete(a.recent, old)
+	}
+	if a.recentHead > len(a.recentOrder)/2 && a.recentHead >= 1024 {
+		a.recentOrder = append(a.recentOrder[:0], a.recentOrder[a.recentHead:]...)
+		a.recentHead = 0
+	}
 }
 
 // buildCollected orders the spans (start time, then span id), drops

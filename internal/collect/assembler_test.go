@@ -275,15 +275,62 @@ func TestAssemblerForgetsOldWrittenTraces(t *testing.T) {
 		return spanjson.TraceID{12: byte(n >> 24), 13: byte(n >> 16), 14: byte(n >> 8), 15: byte(n)}
 	}
 	for i := range recentWritten + 10 {
-		a.rememberLocked(id(i))
+		a.rememberLocked(id(i), []spanjson.Span{colSpan(1, 1, 0)})
 	}
-	if len(a.recent) != recentWritten || len(a.recentRing) != recentWritten {
-		t.Errorf("remembers %d ids (ring %d), want at most %d", len(a.recent), len(a.recentRing), recentWritten)
+	if len(a.recent) != recentWritten || a.recentSpans != recentWritten {
+		t.Errorf("remembers %d ids (%d span ids), want %d", len(a.recent), a.recentSpans, recentWritten)
 	}
 	if _, ok := a.recent[id(0)]; ok {
 		t.Error("the oldest id is still remembered")
 	}
 	if _, ok := a.recent[id(recentWritten+9)]; !ok {
 		t.Error("the newest id is not remembered")
+	}
+	if len(a.recentOrder)-a.recentHead != recentWritten || len(a.recentOrder) > 2*recentWritten {
+		t.Errorf("order holds %d ids from %d, want %d", len(a.recentOrder), a.recentHead, recentWritten)
+	}
+	// Span ids are bounded too: a big trace pushes the oldest out.
+	big := make([]spanjson.Span, recentSpanIDs-10)
+	for i := range big {
+		big[i] = spanjson.NewSpan(spanjson.SpanData{TraceID: colTID(2), SpanID: spanjson.SpanID{0xcc, 4: byte(i >> 24), 5: byte(i >> 16), 6: byte(i >> 8), 7: byte(i)}})
+	}
+	a.rememberLocked(id(-1), big)
+	if a.recentSpans > recentSpanIDs {
+		t.Errorf("%d span ids remembered, over %d", a.recentSpans, recentSpanIDs)
+	}
+	if _, ok := a.recent[id(-1)]; !ok || len(a.recent) > 11 {
+		t.Errorf("after a big trace: %d traces remembered, want it and at most 10 others", len(a.recent))
+	}
+}
+
+// A span that arrives again after its trace was written (an exporter's
+// retry after a lost response, typically an idle period later) is dropped
+// and counted; a new span of that trace still comes out, marked late, even
+// next to a retried copy, and even when the late part holds a root.
+func TestAssemblerDropsLateRetries(t *testing.T) {
+	a, clk := newColAssembler(AssemblerConfig{Idle: time.Second, TraceTimeout: 10 * time.Second})
+	export := []spanjson.Span{colSpan(1, 1, 0), colSpan(1, 2, 1)}
+	a.Add(export)
+	clk.Advance(time.Second)
+	if got := a.Expire(); len(got) != 1 {
+		t.Fatalf("Expire let go %d traces, want 1", len(got))
+	}
+	a.Add(export) // the same export, retried
+	if n, spans := a.Held(); n != 0 || spans != 0 || a.LateDuplicates() != 2 {
+		t.Fatalf("after a late retry: %d traces, %d spans held, %d duplicates; want 0, 0, 2", n, spans, a.LateDuplicates())
+	}
+	a.Add([]spanjson.Span{colSpan(1, 2, 1), colSpan(1, 3, 2), colSpan(1, 4, 0)})
+	clk.Advance(10 * time.Second)
+	want := []colSummary{
+		{Trace: colTID(1).MLflowID(), Spans: []string{"s3", "s4"}, State: spanjson.StateError,
+			Tags: map[string]string{spanjson.TagIncomplete: IncompleteLate}, Incomplete: IncompleteLate},
+	}
+	if diff := cmp.Diff(want, colSummarize(a.Expire())); diff != "" {
+		t.Errorf("late part (-want +got):\n%s", diff)
+	}
+	// Both parts are remembered now.
+	a.Add([]spanjson.Span{colSpan(1, 1, 0), colSpan(1, 4, 0)})
+	if n, _ := a.Held(); n != 0 || a.LateDuplicates() != 5 {
+		t.Errorf("after retrying both parts: %d traces held, %d duplicates; want 0, 5", n, a.LateDuplicates())
 	}
 }

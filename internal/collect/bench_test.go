@@ -22,11 +22,12 @@ import (
 // colCountSink counts what it is given and throws it away.
 type colCountSink struct{ spans atomic.Int64 }
 
-func (s *colCountSink) WriteTrace(ct *CollectedTrace) error {
-	s.spans.Add(int64(len(ct.Trace.Spans)))
-	return nil
+func (s *colCountSink) WriteTraces(cts []*CollectedTrace) (int, error) {
+	for _, ct := range cts {
+		s.spans.Add(int64(len(ct.Trace.Spans)))
+	}
+	return len(cts), nil
 }
-func (s *colCountSink) Flush() error { return nil }
 func (s *colCountSink) Close() error { return nil }
 
 // colBenchBodies makes n protobuf export requests of spansPer spans each: 100

@@ -31,12 +31,14 @@ const (
 	retryAfter       = "1" // seconds, for 503 answers
 )
 
-// TraceSink receives every trace the collector lets go. WriteTrace is called
-// from several goroutines at once; Flush is called when the queue runs
-// empty; Close flushes and syncs what was written.
+// TraceSink receives every trace the collector lets go. WriteTraces is
+// called from several goroutines at once; Close syncs what was written.
 type TraceSink interface {
-	WriteTrace(ct *CollectedTrace) error
-	Flush() error
+	// WriteTraces writes cts in order and returns how many of them (the
+	// first n) are now in the output. On an error the others left nothing
+	// in it; an *EncodeError says cts[n] can never be written, any other
+	// error that writing failed and may work later.
+	WriteTraces(cts []*CollectedTrace) (n int, err error)
 	Close() error
 }
 
@@ -54,7 +56,10 @@ type CollectorConfig struct {
 	// Tick is how often due traces are looked for. Default: a tenth of the
 	// shorter of Idle and TraceTimeout, within [10ms, 1s].
 	Tick time.Duration
-	Sink TraceSink
+	// RetryInterval is how often traces whose write failed are written
+	// again (by the ticker). Default 1s.
+	RetryInterval time.Duration
+	Sink          TraceSink
 	// ErrLog receives sink errors, one line each; nil discards them.
 	ErrLog io.Writer
 }
@@ -75,7 +80,13 @@ type CollectorStats struct {
 	TracesHeld        int64 `json:"traces_held"`
 	SpansHeld         int64 `json:"spans_held"`
 	QueueLength       int64 `json:"queue_length"`
-	WriteErrors       int64 `json:"write_errors"`
+	// WriteErrors counts failed writes (each may hold many traces);
+	// TracesUnwritten the traces they left, kept to be written again;
+	// TracesLost those that could not be encoded, or were still unwritten
+	// at shutdown.
+	WriteErrors     int64 `json:"write_errors"`
+	TracesUnwritten int64 `json:"traces_unwritten"`
+	TracesLost      int64 `json:"traces_lost"`
 }
 
 // Collector is an OTLP/HTTP trace receiver: it decodes export requests,
@@ -97,8 +108,16 @@ type Collector struct {
 	requests, requestsBad, requestsThrottled           atomic.Int64
 	spansReceived, spansRejected, spansDup, spansWrote atomic.Int64
 	tracesWritten, tracesIncomplete, tracesEvicted     atomic.Int64
-	writeErrors                                        atomic.Int64
+	writeErrors, tracesLost                            atomic.Int64
 	errLogMu                                           sync.Mutex
+
+	// failing is set while writing fails: requests get 503 and writers keep
+	// their traces in unwritten for retryUnwritten.
+	failing   atomic.Bool
+	failMu    sync.Mutex
+	unwritten []*CollectedTrace
+	retryMu   sync.Mutex
+	lastRetry time.Time
 
 	bufPool sync.Pool // *bytes.Buffer
 	gzPool  sync.Pool // *gzip.Reader
@@ -114,6 +133,9 @@ func NewCollector(cfg CollectorConfig) *Collector {
 	}
 	if cfg.Writers <= 0 {
 		cfg.Writers = 2
+	}
+	if cfg.RetryInterval <= 0 {
+		cfg.RetryInterval = time.Second
 	}
 	asm := NewAssembler(cfg.Assembler)
 	cfg.Assembler = asm.Config()
@@ -175,13 +197,17 @@ func (c *Collector) Shutdown(ctx context.Context) error {
 		}
 		close(c.queue)
 		c.writers.Wait()
+		if c.failing.Load() {
+			c.RetryNow()
+		}
+		if n := c.unwrittenLen(); n > 0 {
+			c.tracesLost.Add(int64(n))
+			errs = append(errs, fmt.Errorf("%d traces could not be written", n))
+		}
 		if c.cfg.Sink != nil {
 			if err := c.cfg.Sink.Close(); err != nil {
 				errs = append(errs, err)
 			}
-		}
-		if n := c.writeErrors.Load(); n > 0 {
-			errs = append(errs, fmt.Errorf("%d traces could not be written", n))
 		}
 		c.shutdownErr = errors.Join(errs...)
 	})
@@ -197,7 +223,7 @@ func (c *Collector) Stats() CollectorStats {
 		RequestsThrottled: c.requestsThrottled.Load(),
 		SpansReceived:     c.spansReceived.Load(),
 		SpansRejected:     c.spansRejected.Load(),
-		SpansDuplicate:    c.spansDup.Load(),
+		SpansDuplicate:    c.spansDup.Load() + c.asm.LateDuplicates(),
 		SpansWritten:      c.spansWrote.Load(),
 		TracesWritten:     c.tracesWritten.Load(),
 		TracesIncomplete:  c.tracesIncomplete.Load(),
@@ -206,6 +232,8 @@ func (c *Collector) Stats() CollectorStats {
 		SpansHeld:         int64(spans),
 		QueueLength:       int64(len(c.queue)),
 		WriteErrors:       c.writeErrors.Load(),
+		TracesUnwritten:   int64(c.unwrittenLen()),
+		TracesLost:        c.tracesLost.Load(),
 	}
 }
 
@@ -219,6 +247,14 @@ func (c *Collector) tickLoop() {
 			return
 		case <-t.C:
 			c.ExpireNow()
+			if c.failing.Load() {
+				c.retryMu.Lock()
+				due := time.Since(c.lastRetry) >= c.cfg.RetryInterval
+				c.retryMu.Unlock()
+				if due {
+					c.RetryNow()
+				}
+			}
 		}
 	}
 }
@@ -232,16 +268,66 @@ func (c *Collector) ExpireNow() {
 	}
 }
 
+// maxBatch bounds the traces a writer takes from the queue for one write.
+const maxBatch = 256
+
 func (c *Collector) writeLoop() {
 	defer c.writers.Done()
+	batch := make([]*CollectedTrace, 0, maxBatch)
 	for ct := range c.queue {
-		if c.cfg.Sink != nil {
-			if err := c.cfg.Sink.WriteTrace(ct); err != nil {
-				c.writeErrors.Add(1)
-				c.logf("tracectl: error: writing trace %s: %v\n", ct.Trace.Info.TraceID, err)
-				continue
+		batch = append(batch[:0], ct)
+	more:
+		for len(batch) < maxBatch {
+			select {
+			case ct, ok := <-c.queue:
+				if !ok {
+					break more
+				}
+				batch = append(batch, ct)
+			default:
+				break more
 			}
 		}
+		if c.failing.Load() {
+			c.keepUnwritten(batch, nil) // RetryNow writes them once writing works
+			continue
+		}
+		if rest, err := c.write(batch); err != nil {
+			c.keepUnwritten(rest, err)
+		}
+	}
+}
+
+// write hands cts to the sink and counts what it wrote. Traces that cannot
+// be encoded are dropped and counted as lost; when writing fails, the
+// traces not written are returned with the error.
+func (c *Collector) write(cts []*CollectedTrace) ([]*CollectedTrace, error) {
+	for len(cts) > 0 {
+		n := len(cts)
+		var err error
+		if c.cfg.Sink != nil {
+			n, err = c.cfg.Sink.WriteTraces(cts)
+		}
+		c.countWritten(cts[:n])
+		cts = cts[n:]
+		var encErr *EncodeError
+		switch {
+		case err == nil:
+			return nil, nil
+		case errors.As(err, &encErr) && len(cts) > 0:
+			c.tracesLost.Add(1)
+			c.logf("tracectl: error: %v\n", err)
+			cts = cts[1:]
+		default:
+			c.writeErrors.Add(1)
+			return cts, err
+		}
+	}
+	return nil, nil
+}
+
+func (c *Collector) countWritten(cts []*CollectedTrace) {
+	for _, ct := range cts {
 		c.tracesWritten.Add(1)
 		c.spansWrote.Add(int64(len(ct.Trace.Spans)))
 		c.spansDup.Add(int64(ct.Duplicates))
@@ -251,10 +337,55 @@ func (c *Collector) writeLoop() {
 		if ct.Evicted {
 			c.tracesEvicted.Add(1)
 		}
-		if len(c.queue) == 0 && c.cfg.Sink != nil {
-			if err := c.cfg.Sink.Flush(); err != nil {
-				c.logf("tracectl: error: flushing output: %v\n", err)
+	}
+}
+
+// keepUnwritten keeps cts to be written again. err, when not nil, is a
+// write that just failed; the first one while writing worked is logged and
+// turns new requests away with 503.
+func (c *Collector) keepUnwritten(cts []*CollectedTrace, err error) {
+	c.failMu.Lock()
+	defer c.failMu.Unlock()
+	c.unwritten = append(c.unwritten, cts...)
+	if was := c.failing.Swap(true); err != nil && !was {
+		c.logf("tracectl: error: writing the output: %v: answering 503 and keeping the traces until writing works again\n", err)
+	}
+}
+
+func (c *Collector) unwrittenLen() int {
+	c.failMu.Lock()
+	defer c.failMu.Unlock()
+	return len(c.unwritten)
+}
+
+// RetryNow writes the traces a failed write left. When all of them are
+// written, requests are accepted again. The ticker calls it every
+// RetryInterval while writing fails; tests call it directly.
+func (c *Collector) RetryNow() {
+	c.retryMu.Lock()
+	defer c.retryMu.Unlock()
+	c.lastRetry = time.Now()
+	written := 0
+	for {
+		c.failMu.Lock()
+		cts := c.unwritten
+		c.unwritten = nil
+		if len(cts) == 0 {
+			wasFailing := c.failing.Swap(false)
+			c.failMu.Unlock()
+			if wasFailing {
+				c.logf("tracectl: writing the output works again: %d kept traces written\n", written)
 			}
+			return
+		}
+		c.failMu.Unlock()
+		rest, err := c.write(cts)
+		written += len(cts) - len(rest)
+		if err != nil {
+			c.failMu.Lock()
+			c.unwritten = append(rest, c.unwritten...)
+			c.failMu.Unlock()
+			return
 		}
 	}
 }
@@ -355,6 +486,9 @@ func (c *Collector) serveExport(w http.ResponseWriter, r *http.Request) (wireFor
 	}
 	if len(c.queue) >= cap(c.queue) {
 		return format, &httpError{http.StatusServiceUnavailable, "the trace writer is behind: retry later"}
+	}
+	if c.failing.Load() {
+		return format, &httpError{http.StatusServiceUnavailable, "the output cannot be written: retry later"}
 	}
 	if r.ContentLength > c.cfg.MaxBody {
 		return format, &httpError{http.StatusRequestEntityTooLarge, fmt.Sprintf("body of %d bytes is over the limit of %d bytes", r.ContentLength, c.cfg.MaxBody)}

@@ -37,17 +37,15 @@ type colMemSink struct {
 	gate   chan struct{}
 }
 
-func (s *colMemSink) WriteTrace(ct *CollectedTrace) error {
+func (s *colMemSink) WriteTraces(cts []*CollectedTrace) (int, error) {
 	if s.gate != nil {
 		<-s.gate
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.traces = append(s.traces, ct)
-	return nil
+	s.traces = append(s.traces, cts...)
+	return len(cts), nil
 }
-
-func (s *colMemSink) Flush() error { return nil }
 
 func (s *colMemSink) Close() error {
 	s.mu.Lock()
@@ -390,17 +388,25 @@ func TestCollectorBackpressure(t *testing.T) {
 	client := &http.Client{Timeout: 10 * time.Second}
 	defer client.CloseIdleConnections()
 	url := base + "/v1/traces"
-	for i := 1; i <= 3; i++ {
+	send := func(i int) {
 		if r := colPost(t, client, url, "application/x-protobuf", "", bytes.NewReader(colProtoBody(t, colTestSpan{i, i, 0, "r"}))); r.status != 200 {
 			t.Fatalf("status %d", r.status)
 		}
 	}
+	// Trace 1 goes to the writer, which blocks; then trace 2 fills the
+	// queue and trace 3 waits in ExpireNow until there is room.
+	send(1)
 	clk.Advance(2 * time.Second)
-	// Trace 1 goes to the blocked writer, trace 2 fills the queue, trace 3
-	// waits in ExpireNow until there is room.
+	c.ExpireNow()
+	deadline := time.Now().Add(5 * time.Second)
+	for c.Stats().QueueLength > 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	send(2)
+	send(3)
+	clk.Advance(2 * time.Second)
 	expired := make(chan struct{})
 	go func() { c.ExpireNow(); close(expired) }()
-	deadline := time.Now().Add(5 * time.Second)
 	for c.Stats().QueueLength < 1 && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
 	}

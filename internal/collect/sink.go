@@ -1,7 +1,7 @@
 package collect
 
 import (
-	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -87,29 +87,99 @@ func encodeTrace(dst []byte, schema spanjson.Schema, ct *CollectedTrace) ([]byte
 
 var lineBufPool = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
 
+// EncodeError is a trace the sink cannot encode: writing it again would
+// fail again, so the collector drops it (and counts it) instead of keeping
+// it to retry.
+type EncodeError struct {
+	TraceID string
+	Err     error
+}
+
+func (e *EncodeError) Error() string {
+	return fmt.Sprintf("cannot encode trace %s: %v", e.TraceID, e.Err)
+}
+func (e *EncodeError) Unwrap() error { return e.Err }
+
+// writeFunc writes b to f; the sinks call f.Write through it so tests can
+// fail a write on demand (a full disk).
+type writeFunc func(f *os.File, b []byte) (int, error)
+
+func fileWrite(f *os.File, b []byte) (int, error) { return f.Write(b) }
+
 // JSONLSink appends each trace as one line of JSON to a file. Traces are
-// encoded concurrently; lines are written whole, one at a time.
+// encoded concurrently; each batch goes to the file in one write, so a line
+// is never split between writers. A failed write is cut back off the file:
+// the file only ever ends in a whole line (until a crash; see
+// OpenJSONLSink).
 type JSONLSink struct {
 	schema spanjson.Schema
 	sinkLosses
+	write writeFunc
 
-	mu     sync.Mutex
-	f      *os.File
-	w      *bufio.Writer
+	mu sync.Mutex
+	f  *os.File
+	// size is the length of the file up to its last whole line; dirty
+	// says a failed write or cut may have left bytes past it.
+	size   int64
+	dirty  bool
+	cut    int64
 	closed bool
 }
 
-// OpenJSONLSink opens (creating if needed) path for appending.
+// OpenJSONLSink opens (creating if needed) path for appending. A file whose
+// last line is partial (a crash or a full disk in the middle of a write) is
+// cut back to its last newline first, so the next trace starts a line of
+// its own; CutBytes says how much was cut.
 func OpenJSONLSink(path string, schema spanjson.Schema) (*JSONLSink, error) {
 	if err := checkSchema(schema); err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, err
 	}
-	return &JSONLSink{schema: schema, f: f, w: bufio.NewWriterSize(f, 1<<20)}, nil
+	size, cut, err := cutPartialLine(f)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: cannot cut off a partial last line: %w", path, err)
+	}
+	return &JSONLSink{schema: schema, write: fileWrite, f: f, size: size, cut: cut}, nil
 }
+
+// cutPartialLine truncates f after its last newline (to empty if it has
+// none) and returns the new size and how many bytes were cut.
+func cutPartialLine(f *os.File) (size, cut int64, err error) {
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		return 0, 0, err // not a regular file (a pipe, /dev/null): nothing to cut
+	}
+	end := fi.Size()
+	buf := make([]byte, 64<<10)
+	for pos := end; pos > 0; {
+		n := int64(len(buf))
+		if n > pos {
+			n = pos
+		}
+		pos -= n
+		if _, err := f.ReadAt(buf[:n], pos); err != nil {
+			return 0, 0, err
+		}
+		if i := bytes.LastIndexByte(buf[:n], '\n'); i >= 0 {
+			size = pos + int64(i) + 1
+			break
+		}
+	}
+	if size == end {
+		return size, 0, nil
+	}
+	if err := f.Truncate(size); err != nil {
+		return 0, 0, err
+	}
+	return size, end - size, nil
+}
+
+// CutBytes is how many bytes of a partial last line OpenJSONLSink cut off.
+func (s *JSONLSink) CutBytes() int64 { return s.cut }
 
 func checkSchema(schema spanjson.Schema) error {
 	switch schema {
@@ -119,42 +189,73 @@ func checkSchema(schema spanjson.Schema) error {
 	return fmt.Errorf("cannot write schema %q", schema)
 }
 
-// WriteTrace encodes ct and appends it as one line.
+// WriteTrace writes one trace (see WriteTraces).
 func (s *JSONLSink) WriteTrace(ct *CollectedTrace) error {
+	_, err := s.WriteTraces([]*CollectedTrace{ct})
+	return err
+}
+
+// WriteTraces encodes cts and appends them, one line each, in one write.
+// It returns how many are in the file: all, or, when one cannot be encoded
+// (an *EncodeError), those before it; on a failed write none, the file cut
+// back to its last whole line.
+func (s *JSONLSink) WriteTraces(cts []*CollectedTrace) (int, error) {
 	bp := lineBufPool.Get().(*[]byte)
 	defer func() {
 		if cap(*bp) <= 4<<20 {
 			lineBufPool.Put(bp)
 		}
 	}()
-	b, losses, err := encodeTrace((*bp)[:0], s.schema, ct)
-	*bp = b[:0]
-	if err != nil {
-		return err
+	b := (*bp)[:0]
+	var losses []spanjson.Loss
+	var encErr error
+	n := 0
+	for _, ct := range cts {
+		nb, l, err := encodeTrace(b, s.schema, ct)
+		if err != nil {
+			encErr = &EncodeError{TraceID: ct.Trace.Info.TraceID, Err: err}
+			break
+		}
+		b = append(nb, '\n')
+		losses = append(losses, l...)
+		n++
 	}
-	s.add(losses)
-	b = append(b, '\n')
 	*bp = b[:0]
+	if n > 0 {
+		if err := s.append(b); err != nil {
+			return 0, err
+		}
+		s.add(losses)
+	}
+	return n, encErr
+}
+
+// append writes b at the end of the file, or cuts off what it wrote.
+func (s *JSONLSink) append(b []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return os.ErrClosed
 	}
-	_, err = s.w.Write(b)
-	return err
-}
-
-// Flush writes buffered lines to the file.
-func (s *JSONLSink) Flush() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return nil
+	if s.dirty {
+		// A failed write left bytes past the last whole line.
+		if err := s.f.Truncate(s.size); err != nil {
+			return err
+		}
+		s.dirty = false
 	}
-	return s.w.Flush()
+	if _, err := s.write(s.f, b); err != nil {
+		s.dirty = true
+		if terr := s.f.Truncate(s.size); terr == nil {
+			s.dirty = false
+		}
+		return err
+	}
+	s.size += int64(len(b))
+	return nil
 }
 
-// Close flushes, syncs and closes the file.
+// Close syncs and closes the file.
 func (s *JSONLSink) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -162,8 +263,15 @@ func (s *JSONLSink) Close() error {
 		return nil
 	}
 	s.closed = true
-	return errors.Join(s.w.Flush(), s.f.Sync(), s.f.Close())
+	return errors.Join(s.f.Sync(), s.f.Close())
 }
+
+// DirTempPrefix starts the name of a DirSink's temporary files; a file of
+// that name older than the running process was left by a killed run.
+const DirTempPrefix = ".tracectl-collect-"
+
+// DirTempPattern is the os.CreateTemp pattern of DirSink's temporary files.
+const DirTempPattern = DirTempPrefix + "*.tmp"
 
 // DirSink writes each trace to its own file in a directory, named from the
 // trace id ("tr-<32 hex>.json", "-2", "-3"… added when a later trace has
@@ -171,6 +279,7 @@ func (s *JSONLSink) Close() error {
 type DirSink struct {
 	schema spanjson.Schema
 	dir    string
+	write  writeFunc
 	sinkLosses
 }
 
@@ -182,39 +291,66 @@ func OpenDirSink(dir string, schema spanjson.Schema) (*DirSink, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	return &DirSink{schema: schema, dir: dir}, nil
+	return &DirSink{schema: schema, dir: dir, write: fileWrite}, nil
+}
+
+// WriteTraces writes each trace with WriteTrace, in order, and returns how
+// many were written before the first error.
+func (s *DirSink) WriteTraces(cts []*CollectedTrace) (int, error) {
+	for i, ct := range cts {
+		if err := s.WriteTrace(ct); err != nil {
+			return i, err
+		}
+	}
+	return len(cts), nil
 }
 
 // WriteTrace writes ct to a new file, named by spanjson.TraceFileName after
-// the id a reader of the file will see, as convert --dir names it. A name
-// is claimed by creating its file exclusively, so a second part of a trace
-// (late spans), a file left by an earlier run or a concurrent writer never
-// has its file overwritten: the trace gets the next free "-2", "-3"… name.
+// the id a reader of the file will see, as convert --dir names it. The
+// trace is written to a temporary file in the directory first and then
+// linked under its name, so a name only ever shows a whole file. A name is
+// claimed by that link, which never replaces a file: a second part of a
+// trace (late spans), a file left by an earlier run or a concurrent writer
+// never has its file overwritten; the trace gets the next free "-2", "-3"…
+// name.
 func (s *DirSink) WriteTrace(ct *CollectedTrace) error {
 	b, losses, err := encodeTrace(nil, s.schema, ct)
 	if err != nil {
-		return err
+		return &EncodeError{TraceID: ct.Trace.Info.TraceID, Err: err}
 	}
-	s.add(losses)
 	b = append(b, '\n')
 	id := spanjson.WrittenTraceID(s.schema, &ct.Trace)
 	if id == "" {
 		id = ct.Trace.Info.TraceID
 	}
-	var f *os.File
+	tmp, err := os.CreateTemp(s.dir, DirTempPattern)
+	if err != nil {
+		return err
+	}
+	_, err = s.write(tmp, b)
+	if err == nil {
+		err = tmp.Chmod(0o644)
+	}
+	if err == nil {
+		err = syncEach(tmp)
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	defer os.Remove(tmp.Name())
+	if err != nil {
+		return err
+	}
 	spanjson.TraceFileName(id, func(name string) bool {
-		f, err = os.OpenFile(filepath.Join(s.dir, name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		err = os.Link(tmp.Name(), filepath.Join(s.dir, name))
 		return errors.Is(err, fs.ErrExist)
 	})
 	if err != nil {
 		return err
 	}
-	_, werr := f.Write(b)
-	return errors.Join(werr, syncEach(f), f.Close())
+	s.add(losses)
+	return nil
 }
-
-// Flush does nothing: every file is complete when WriteTrace returns.
-func (s *DirSink) Flush() error { return nil }
 
 // Close syncs the directory's file system.
 func (s *DirSink) Close() error { return syncDir(s.dir) }
