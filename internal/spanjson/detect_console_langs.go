@@ -1,6 +1,7 @@
 package spanjson
 
 import (
+	"crypto/sha256"
 	"strconv"
 	"strings"
 	"time"
@@ -23,6 +24,8 @@ func (p *reader) objectConsoleLangs(root gjson.Result, t topLevel, doc *Document
 	switch {
 	case isConsoleSpan(get) || isConsoleLog(get):
 		return true, p.consoleDocument([]gjson.Result{root}, doc, false)
+	case isLangfuse(t):
+		return true, p.langfuse(root, t, doc)
 	}
 	return false, nil
 }
@@ -185,4 +188,92 @@ func (p *reader) typedAttributes(dst []Attribute, v gjson.Result, prefix string,
 		return true
 	})
 	return dst
+}
+
+// ioJSON is the JSON text an input or output value stands for
+// (formats-more.md §5.4): a string holding JSON is that JSON, decoded once
+// more when it holds a JSON string that holds an object or array (double
+// encoding), never deeper; other strings are JSON strings; other values
+// are their JSON text. ok is false for null or absent.
+func ioJSON(v gjson.Result) (string, bool) {
+	switch {
+	case !v.Exists() || v.Type == gjson.Null:
+		return "", false
+	case v.Type != gjson.String:
+		return string(compactJSON(v.Raw)), true
+	}
+	s := strings.TrimSpace(v.Str)
+	if s == "" || !gjson.Valid(s) {
+		return string(appendJSONString(nil, v.Str)), true
+	}
+	inner := gjson.Parse(s)
+	if inner.Type == gjson.String {
+		if t := strings.TrimSpace(inner.Str); gjson.Valid(t) {
+			if x := gjson.Parse(t); x.IsObject() || x.IsArray() {
+				return string(compactJSON(t)), true
+			}
+		}
+	}
+	return string(compactJSON(s)), true
+}
+
+// emptyJSON reports whether v is null, absent, "", [] or {}: a member not
+// worth keeping.
+func emptyJSON(v gjson.Result) bool {
+	switch {
+	case !v.Exists() || v.Type == gjson.Null:
+		return true
+	case v.Type == gjson.String:
+		return v.Str == ""
+	case v.IsArray() || v.IsObject():
+		empty := true
+		v.ForEach(func(_, _ gjson.Result) bool {
+			empty = false
+			return false
+		})
+		return empty
+	}
+	return false
+}
+
+// textTraceID is the trace id of an id text of a format that is not
+// OpenTelemetry: 32 hex digits as they are, a UUID without its dashes,
+// anything else hashed (the first 16 bytes of its SHA-256). hashed says the
+// id is not the text's, which the caller keeps in an attribute.
+func textTraceID(s string) (id TraceID, hashed bool) {
+	h := strings.ReplaceAll(s, "-", "")
+	if len(h) == 32 && (len(s) == 32 || isUUID(s)) {
+		if x, err := ParseTraceID(h); err == nil {
+			return x, false
+		}
+	}
+	sum := sha256.Sum256([]byte(s))
+	copy(id[:], sum[:])
+	return id, true
+}
+
+// textSpanID is the span id of an id text: 16 hex digits as they are,
+// the last 16 hex digits of a UUID (time-ordered UUIDs share their leading
+// ones), anything else hashed (the first 8 bytes of its SHA-256). hashed
+// says the id is not all of the text's.
+func textSpanID(s string) (id SpanID, hashed bool) {
+	if len(s) == 16 && isHexID(s, 16) {
+		x, _ := ParseSpanID(s)
+		return x, false
+	}
+	if isUUID(s) {
+		x, _ := ParseSpanID(strings.ReplaceAll(s, "-", "")[16:])
+		return x, true
+	}
+	sum := sha256.Sum256([]byte(s))
+	copy(id[:], sum[:])
+	return id, true
+}
+
+// isUUID reports whether s is a UUID in its 8-4-4-4-12 hex form.
+func isUUID(s string) bool {
+	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
+		return false
+	}
+	return isHexID(s[:8]+s[9:13]+s[14:18]+s[19:23]+s[24:], 32)
 }
