@@ -23,6 +23,7 @@ const (
 	// Read only: a trace read in these is written as MLflow v2, v3 or OTLP.
 	SchemaOTelConsole Schema = "otel-console" // OpenTelemetry Python ConsoleSpanExporter dump
 	SchemaLangfuse    Schema = "langfuse"     // Langfuse trace export / API trace
+	SchemaLangSmith   Schema = "langsmith"    // LangSmith runs
 )
 
 // Warning is a problem that did not stop decoding or tree building: an id
@@ -106,7 +107,7 @@ func AppendTrace(dst []byte, schema Schema, t *Trace) ([]byte, []Loss, error) {
 		return appendMLflowV3(dst, t)
 	case SchemaOTLP:
 		return appendOTLP(dst, t)
-	case SchemaMLflowREST, SchemaOTelConsole, SchemaLangfuse:
+	case SchemaMLflowREST, SchemaOTelConsole, SchemaLangfuse, SchemaLangSmith:
 		return dst, nil, fmt.Errorf("cannot write schema %q: it is read only; write %s, %s or %s", schema, SchemaMLflowV2, SchemaMLflowV3, SchemaOTLP)
 	}
 	return dst, nil, fmt.Errorf("cannot write schema %q: want %s, %s or %s", schema, SchemaMLflowV2, SchemaMLflowV3, SchemaOTLP)

@@ -12,7 +12,7 @@ import (
 const acceptedShapes = `accepted shapes: MLflow 2 or 3 trace {"info":…,"data":{"spans":[…]}}, ` +
 	`MLflow TraceData {"spans":[…]}, Databricks serving output {"databricks_output":{"trace":…}}, ` +
 	`MLflow REST v3 {"trace":{"trace_info":…}}, OTLP JSON {"resourceSpans":[…]}, ` +
-	`OpenTelemetry console spans, Langfuse {"trace":…,"observations":[…]}, ` +
+	`OpenTelemetry console spans, Langfuse {"trace":…,"observations":[…]}, LangSmith {"runs":[…]}, ` +
 	`JSON Lines or concatenated documents of these, a bare array of traces or of spans`
 
 type decodedDoc struct {

@@ -26,12 +26,16 @@ func (p *reader) objectConsoleLangs(root gjson.Result, t topLevel, doc *Document
 		return true, p.consoleDocument([]gjson.Result{root}, doc, false)
 	case isLangfuse(t):
 		return true, p.langfuse(root, t, doc)
+	case isLangSmithRuns(get):
+		return true, p.langsmithDocument(get("runs").Array(), doc, "LangSmith runs")
+	case isLangSmithRun(get):
+		return true, p.langsmithDocument([]gjson.Result{root}, doc, "LangSmith run")
 	}
 	return false, nil
 }
 
-// arrayConsoleLangs decodes a top-level array of console records, told by
-// its first item.
+// arrayConsoleLangs decodes a top-level array of console records or of
+// LangSmith runs, told by its first item.
 func (p *reader) arrayConsoleLangs(items []gjson.Result, doc *Document) (ok bool, err error) {
 	first := items[0]
 	if !first.IsObject() {
@@ -40,6 +44,8 @@ func (p *reader) arrayConsoleLangs(items []gjson.Result, doc *Document) (ok bool
 	switch {
 	case isConsoleSpan(first.Get) || isConsoleLog(first.Get):
 		return true, p.consoleDocument(items, doc, true)
+	case isLangSmithRun(first.Get):
+		return true, p.langsmithDocument(items, doc, "array of LangSmith runs")
 	}
 	return false, nil
 }

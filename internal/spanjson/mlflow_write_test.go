@@ -37,7 +37,7 @@ func roundTripFiles(t *testing.T) []string {
 }
 
 // writeSchema is the schema a document is written back in: its own, or v3
-// for the schemas tracectl only reads (REST, console, Langfuse).
+// for the schemas tracectl only reads (REST, console, Langfuse, LangSmith).
 func writeSchema(s Schema) Schema {
 	if readOnlySchema(s) {
 		return SchemaMLflowV3
@@ -47,7 +47,7 @@ func writeSchema(s Schema) Schema {
 
 func readOnlySchema(s Schema) bool {
 	switch s {
-	case SchemaMLflowREST, SchemaOTelConsole, SchemaLangfuse:
+	case SchemaMLflowREST, SchemaOTelConsole, SchemaLangfuse, SchemaLangSmith:
 		return true
 	}
 	return false
