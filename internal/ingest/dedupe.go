@@ -11,13 +11,17 @@ import (
 // De-duplication, once for every reader: the manager keeps the first span
 // of each id of a trace; the spans that repeat an id are held aside and, at
 // the hand-on, dropCopies drops those that are copies of a span held (the
-// same file twice, a client's retry) and keeps the others, whose id the tree
-// then repairs with a warning. Spans that come after their trace was
-// complete and are copies of its spans (handed.notCopies) are dropped too.
+// same file twice, a client's retry) or unfinished snapshots of one that
+// ended, and keeps the others, whose id the tree then repairs with a
+// warning. Spans that come after their trace was complete and are copies of
+// its spans (handed.notCopies) are dropped too.
 
 // dropCopies drops from spans[held:] each span that is a copy (same id,
 // same fingerprint) of a span before it; spans[:held] have distinct ids.
-// A span without an id is never taken for a copy: the tree gives it one.
+// A span that has not ended is superseded by a record of the same span
+// that has (supersedes): whichever came first, the ended one stays, in the
+// place of the first. A span without an id is never taken for a copy: the
+// tree gives it one.
 func dropCopies(spans []spanjson.Span, held int) []spanjson.Span {
 	if held >= len(spans) {
 		return spans
@@ -31,9 +35,11 @@ func dropCopies(spans []spanjson.Span, held int) []spanjson.Span {
 		ids[s.SpanID()] = true
 	}
 	seen := make(map[key]bool, len(ids))
-	for _, s := range spans[:held] {
+	first := make(map[spanjson.SpanID]int, len(ids)) // where an id is in out
+	for i, s := range spans[:held] {
 		if ids[s.SpanID()] {
 			seen[key{s.SpanID(), spanFingerprint(s)}] = true
+			first[s.SpanID()] = i
 		}
 	}
 	out := spans[:held]
@@ -44,11 +50,30 @@ func dropCopies(spans []spanjson.Span, held int) []spanjson.Span {
 				continue
 			}
 			seen[k] = true
+			if i, ok := first[s.SpanID()]; ok {
+				switch {
+				case supersedes(s, out[i]):
+					out[i] = s
+					continue
+				case supersedes(out[i], s):
+					continue
+				}
+			} else {
+				first[s.SpanID()] = len(out)
+			}
 		}
 		out = append(out, s)
 	}
 	clear(spans[len(out):])
 	return out
+}
+
+// supersedes reports whether a is the ended record of a span of which b is
+// an unfinished snapshot (end time 0, as an OpenTelemetry console dump
+// prints a span still running): same id, parent and start time.
+func supersedes(a, b spanjson.Span) bool {
+	return a.EndTime() != 0 && b.EndTime() == 0 &&
+		a.SpanID() == b.SpanID() && a.ParentID() == b.ParentID() && a.StartTime() == b.StartTime()
 }
 
 // fingerprints returns the sorted fingerprints of the spans of lists.

@@ -19,6 +19,11 @@ const (
 	SchemaMLflowV3   Schema = "mlflow-v3"      // MLflow 3.x Trace.to_json, TraceData, Databricks envelope
 	SchemaMLflowREST Schema = "mlflow-rest-v3" // MLflow REST v3 proto-JSON
 	SchemaOTLP       Schema = "otlp"           // OTLP JSON (TracesData / ExportTraceServiceRequest)
+
+	// Read only: a trace read in these is written as MLflow v2, v3 or OTLP.
+	SchemaOTelConsole Schema = "otel-console" // OpenTelemetry Python ConsoleSpanExporter dump
+	SchemaLangfuse    Schema = "langfuse"     // Langfuse trace export / API trace
+	SchemaLangSmith   Schema = "langsmith"    // LangSmith runs
 )
 
 // Warning is a problem that did not stop decoding or tree building: an id
@@ -102,6 +107,8 @@ func AppendTrace(dst []byte, schema Schema, t *Trace) ([]byte, []Loss, error) {
 		return appendMLflowV3(dst, t)
 	case SchemaOTLP:
 		return appendOTLP(dst, t)
+	case SchemaMLflowREST, SchemaOTelConsole, SchemaLangfuse, SchemaLangSmith:
+		return dst, nil, fmt.Errorf("cannot write schema %q: it is read only; write %s, %s or %s", schema, SchemaMLflowV2, SchemaMLflowV3, SchemaOTLP)
 	}
 	return dst, nil, fmt.Errorf("cannot write schema %q: want %s, %s or %s", schema, SchemaMLflowV2, SchemaMLflowV3, SchemaOTLP)
 }

@@ -42,6 +42,11 @@ type Decoder struct {
 	// out are never reused.
 	lent   bool
 	minBuf int // the first buffer's size; readChunk unless a test sets it
+
+	// logs counts the console log records skipped so far: one warning
+	// for all of them ends the input (logSummary).
+	logs     consoleCount
+	logsLine int
 }
 
 const readChunk = 64 << 10
@@ -94,26 +99,63 @@ func (d *Decoder) Next() (*Document, error) {
 }
 
 func (d *Decoder) next() (*Document, error) {
+	for {
+		doc, err := d.nextDoc()
+		if err == io.EOF && d.logs.logRecords > 0 {
+			return d.logSummary(), nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if doc.console.logRecords > 0 {
+			if d.logs.logRecords == 0 {
+				d.logs.firstLog, d.logsLine = doc.console.firstLog, doc.Line
+			}
+			d.logs.logRecords += doc.console.logRecords
+			if len(doc.Traces) == 0 && len(doc.Warnings) == 0 {
+				continue // a log record alone: nothing to hand on
+			}
+		}
+		return &doc.Document, nil
+	}
+}
+
+// logSummary is the document that ends an input whose console log records
+// were skipped: no traces, one warning that counts them.
+func (d *Decoder) logSummary() *Document {
+	n := d.logs.logRecords
+	msg := "1 log record (ConsoleLogExporter output, not a span) skipped"
+	if n > 1 {
+		msg = fmt.Sprintf("%d log records (ConsoleLogExporter output, not spans) skipped; the first is here", n)
+	}
+	doc := &Document{Schema: SchemaOTelConsole, Shape: "OpenTelemetry console log records", Line: d.logsLine,
+		Warnings: []Warning{{Where: d.logs.firstLog, Msg: msg}}}
+	d.logs = consoleCount{}
+	return doc
+}
+
+// nextDoc frames and decodes the next document.
+func (d *Decoder) nextDoc() (decodedDoc, error) {
 	if err := d.skipSpace(); err != nil {
-		return nil, err
+		return decodedDoc{}, err
 	}
 	if d.start == d.n {
 		if d.rerr != nil {
-			return nil, fmt.Errorf("%s: %w", d.name, d.rerr)
+			return decodedDoc{}, fmt.Errorf("%s: %w", d.name, d.rerr)
 		}
 		if d.docs == 0 {
-			return nil, fmt.Errorf("%s: %w", d.name, ErrEmptyInput)
+			return decodedDoc{}, fmt.Errorf("%s: %w", d.name, ErrEmptyInput)
 		}
-		return nil, io.EOF
+		return decodedDoc{}, io.EOF
 	}
 	line, col := d.line, d.col
 	c := d.buf[d.start]
 	if c != '{' && c != '[' {
-		return nil, d.badStart(c, line, col)
+		return decodedDoc{}, d.badStart(c, line, col)
 	}
 	end, st, err := d.scanDoc(line, col)
 	if err != nil {
-		return nil, err
+		return decodedDoc{}, err
 	}
 	raw := d.buf[d.start:end]
 	if st != nil {
@@ -122,9 +164,9 @@ func (d *Decoder) next() (*Document, error) {
 	_, valid, ends := validJSON(raw)
 	if !valid {
 		if st != nil {
-			return nil, d.skeletonError(st, raw, line, col, d.start)
+			return decodedDoc{}, d.skeletonError(st, raw, line, col, d.start)
 		}
-		return nil, d.syntaxError(raw, line, col, false)
+		return decodedDoc{}, d.syntaxError(raw, line, col, false)
 	}
 	d.docs++
 	if st == nil {
@@ -133,9 +175,9 @@ func (d *Decoder) next() (*Document, error) {
 	doc := decodeDocument(raw, ends, d.name, line, col, st)
 	d.advance(end)
 	if doc.err != nil {
-		return nil, doc.err
+		return decodedDoc{}, doc.err
 	}
-	return &doc.Document, nil
+	return doc, nil
 }
 
 // advance consumes buf[start:end], keeping line and col up to date.

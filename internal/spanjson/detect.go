@@ -12,11 +12,13 @@ import (
 const acceptedShapes = `accepted shapes: MLflow 2 or 3 trace {"info":…,"data":{"spans":[…]}}, ` +
 	`MLflow TraceData {"spans":[…]}, Databricks serving output {"databricks_output":{"trace":…}}, ` +
 	`MLflow REST v3 {"trace":{"trace_info":…}}, OTLP JSON {"resourceSpans":[…]}, ` +
+	`OpenTelemetry console spans, Langfuse {"trace":…,"observations":[…]}, LangSmith {"runs":[…]}, ` +
 	`JSON Lines or concatenated documents of these, a bare array of traces or of spans`
 
 type decodedDoc struct {
 	Document
-	err error
+	err     error
+	console consoleCount // log records skipped, reported by the Decoder
 }
 
 // decodeDocument detects the shape of one valid JSON document and decodes
@@ -48,6 +50,7 @@ func decodeDocument(raw []byte, ends map[int]int, file string, line, col int, st
 	}
 	out.Warnings = collapseRepeats(out.Warnings)
 	out.err = err
+	out.console = p.console
 	return out
 }
 
@@ -139,6 +142,9 @@ func (p *reader) keyResult(key []byte, ks int) gjson.Result {
 // object decodes a top-level object document.
 func (p *reader) object(root gjson.Result, doc *Document) error {
 	t := p.scanTop(root)
+	if ok, err := p.objectConsoleLangs(root, t, doc); ok {
+		return err
+	}
 	switch {
 	case t.otlp.Exists():
 		doc.Schema, doc.Shape = SchemaOTLP, "OTLP JSON"
@@ -249,6 +255,9 @@ func (p *reader) array(root gjson.Result, doc *Document) error {
 	if len(items) == 0 {
 		doc.Shape = "empty array"
 		return nil
+	}
+	if ok, err := p.arrayConsoleLangs(items, doc); ok {
+		return err
 	}
 	if looksLikeSpan(items[0]) {
 		err := p.spanArray(items, doc)

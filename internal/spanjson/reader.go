@@ -38,6 +38,7 @@ type reader struct {
 	eventAttrScratch []Attribute
 	spanMarks        uint8   // spanMark* bits of the span being read
 	envelope         []Field // members around a Databricks envelope's trace
+	console          consoleCount
 }
 
 const (
