@@ -153,7 +153,8 @@ func dottedIDs(s string) []string {
 // resolveTraces gives each run without a trace_id the id of its root: the
 // topmost ancestor in the document. When that ancestor has a parent that
 // is not here, the trace is not known: its runs are grouped under that
-// parent's id, with a warning.
+// parent's id, with a warning. Each run is walked over once (the path to
+// a resolved run is resolved with it).
 func (p *reader) resolveTraces(runs []lsRun) {
 	byID := make(map[string]int, len(runs))
 	for i := range runs {
@@ -163,32 +164,38 @@ func (p *reader) resolveTraces(runs []lsRun) {
 	}
 	unknown := 0
 	first := -1
+	var path []int
+	walk := make([]int, len(runs)) // the walk (i+1) that last passed a run: a cycle ends it
 	for i := range runs {
 		if runs[i].traceText != "" {
 			continue
 		}
+		path = path[:0]
 		j := i
-		for steps := 0; steps < len(runs); steps++ {
-			if runs[j].traceText != "" || runs[j].parent == "" {
-				break
-			}
+		for runs[j].traceText == "" && walk[j] != i+1 {
+			walk[j] = i + 1
+			path = append(path, j)
 			k, ok := byID[runs[j].parent]
-			if !ok {
+			if runs[j].parent == "" || !ok {
 				break
 			}
 			j = k
 		}
-		switch {
-		case runs[j].traceText != "":
-			runs[i].traceText = runs[j].traceText
-		case runs[j].parent == "":
-			runs[i].traceText = runs[j].id
-		default:
-			runs[i].traceText = runs[j].parent
-			if unknown == 0 {
-				first = i
+		trace := runs[j].traceText
+		if trace == "" {
+			switch {
+			case runs[j].parent == "":
+				trace = runs[j].id
+			default:
+				trace = runs[j].parent
+				if unknown == 0 {
+					first = i
+				}
+				unknown += len(path)
 			}
-			unknown++
+		}
+		for _, k := range path {
+			runs[k].traceText = trace
 		}
 	}
 	if unknown > 0 {

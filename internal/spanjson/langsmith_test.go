@@ -1,6 +1,8 @@
 package spanjson
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -169,5 +171,57 @@ func TestLangSmithSample(t *testing.T) {
 	}
 	if info := tr.Info; info.State != StateOK || info.ExecutionDuration != 232120*time.Millisecond || !info.Derived {
 		t.Errorf("info %+v", info)
+	}
+}
+
+// Runs without a trace_id whose root is elsewhere, a parent cycle among
+// them, and a long chain: each run's trace is resolved once, with one
+// warning, and the chain takes linear time.
+func TestLangSmithUnknownRoots(t *testing.T) {
+	docs, err := DecodeAll(strings.NewReader(`{"runs":[
+		{"id":"a","run_type":"chain","parent_run_id":"b","start_time":"2025-01-01T00:00:00Z","end_time":"2025-01-01T00:00:01Z"},
+		{"id":"b","run_type":"chain","parent_run_id":"a","start_time":"2025-01-01T00:00:00Z","end_time":"2025-01-01T00:00:01Z"},
+		{"id":"c","run_type":"tool","parent_run_id":"elsewhere","start_time":"2025-01-01T00:00:00Z","end_time":"2025-01-01T00:00:01Z"}]}`), "runs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"runs:2:3: 3 runs have no trace_id and their root run is not in this document: grouped by their topmost parent's id"}
+	if diff := cmp.Diff(want, allWarnings(docs)); diff != "" {
+		t.Errorf("warnings (-want +got):\n%s", diff)
+	}
+	if n := len(docs[0].Traces); n != 2 {
+		t.Errorf("%d traces, want the cycle's and the one under \"elsewhere\"", n)
+	}
+	elsewhere, _ := textTraceID("elsewhere")
+	for _, s := range allSpans(docs) {
+		if (rawAttr(s, "langsmith.run_id") == "c") != (s.TraceID() == elsewhere) {
+			t.Errorf("run %s is in trace %s", rawAttr(s, "langsmith.run_id"), s.TraceID())
+		}
+	}
+
+	var b strings.Builder
+	b.WriteString(`{"runs":[`)
+	const n = 20000
+	for i := n - 1; i >= 0; i-- {
+		parent := "null"
+		if i > 0 {
+			parent = fmt.Sprintf(`"r%d"`, i-1)
+		}
+		fmt.Fprintf(&b, `{"id":"r%d","run_type":"chain","parent_run_id":%s,"start_time":"2025-01-01T00:00:00Z"}`, i, parent)
+		if i > 0 {
+			b.WriteByte(',')
+		}
+	}
+	b.WriteString(`]}`)
+	start := time.Now()
+	docs, err = DecodeAll(strings.NewReader(b.String()), "chain")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(docs[0].Traces) != 1 || len(docs[0].Traces[0].Spans) != n {
+		t.Fatalf("%d traces", len(docs[0].Traces))
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("a chain of %d runs took %v", n, d)
 	}
 }

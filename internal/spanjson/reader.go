@@ -110,7 +110,7 @@ const spanSlabSize = 64 << 10 / int(unsafe.Sizeof(SpanData{}))
 // its neighbours: one allocation per slabSize spans instead of one each.
 func (p *reader) newSpan(d SpanData) Span {
 	if len(p.slab) == cap(p.slab) {
-		p.slab = make([]SpanData, 0, spanSlabSize)
+		p.slab = make([]SpanData, 0, nextBlock(cap(p.slab), spanSlabSize))
 	}
 	p.slab = append(p.slab, d)
 	return Span{d: &p.slab[len(p.slab)-1]}
@@ -122,16 +122,23 @@ func (p *reader) newAttributes(list []Attribute) Attributes {
 		return Attributes{}
 	}
 	if cap(p.attrSlab)-len(p.attrSlab) < len(list) {
-		p.attrSlab = make([]attrKV, 0, max(4*slabSize, len(list)))
+		p.attrSlab = make([]attrKV, 0, max(nextBlock(cap(p.attrSlab), 4*slabSize), len(list)))
 	}
 	at := len(p.attrSlab)
 	var types string
 	p.attrSlab, types = packAttrs(p.attrSlab, list)
 	if len(p.setSlab) == cap(p.setSlab) {
-		p.setSlab = make([]attrSet, 0, slabSize)
+		p.setSlab = make([]attrSet, 0, nextBlock(cap(p.setSlab), slabSize))
 	}
 	p.setSlab = append(p.setSlab, attrSet{list: p.attrSlab[at:len(p.attrSlab):len(p.attrSlab)], types: types})
 	return Attributes{s: &p.setSlab[len(p.setSlab)-1]}
+}
+
+// nextBlock is the size of the block after one of size prev: blocks start
+// small and grow to full, so that a document of one span (a console dump
+// is one span a document) does not keep a 64 KiB block alive.
+func nextBlock(prev, full int) int {
+	return min(full, max(1, 4*prev))
 }
 
 // str returns a JSON string's content, copied out of the document (short
