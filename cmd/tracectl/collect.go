@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -31,6 +32,7 @@ type collectOptions struct {
 	traceTimeout time.Duration
 	maxTraces    int
 	maxBody      string
+	drainGrace   time.Duration
 	addrFile     string
 
 	// ready, when set, is called with the bound address once the server
@@ -70,9 +72,15 @@ or a name taken by an earlier run, gets "-2", "-3"...
 
 GET /healthz answers "ok"; GET /stats returns the counters as JSON.
 
-SIGINT or SIGTERM stops accepting, writes every trace still held, syncs the
-output, prints the counters to stderr and exits 0. A second signal exits at
-once with status 1, losing the traces still held.`,
+SIGINT or SIGTERM stops accepting, writes every trace still held at once,
+gives requests in flight --drain-grace to finish (then closes their
+connections; their clients retry elsewhere or later), writes what they
+brought, syncs the output, prints the counters to stderr and exits 0. A
+second signal exits at once with status 1, losing the traces still held.
+
+When the output cannot be written (a full disk), the traces are kept,
+requests get 503 until a retry (every second) succeeds, and the error is
+logged once.`,
 		Example: `  tracectl collect --out traces.jsonl
   tracectl collect --dir traces/ --schema otlp --idle 2s
   OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 ./my-app`,
@@ -90,6 +98,7 @@ once with status 1, losing the traces still held.`,
 	f.DurationVar(&opts.traceTimeout, "trace-timeout", 60*time.Second, "a trace without a root span is written, marked incomplete, after this long")
 	f.IntVar(&opts.maxTraces, "max-traces", 10000, "most traces held in memory, 0 for no limit; at the limit the oldest is written early")
 	f.StringVar(&opts.maxBody, "max-body", "32MiB", "largest request body, sent and decompressed (e.g. 4MiB, 1000000)")
+	f.DurationVar(&opts.drainGrace, "drain-grace", collect.DefaultDrainGrace, "on SIGINT/SIGTERM, after the traces held are written, how long requests in flight may take to finish")
 	f.StringVar(&opts.addrFile, "addr-file", "", "write the address listened on to this file once ready")
 	_ = f.MarkHidden("addr-file")
 	return cmd
@@ -150,6 +159,8 @@ func (o *collectOptions) validate() (spanjson.Schema, int64, error) {
 		return "", 0, usageErrorf("--idle must be positive, got %s", o.idle)
 	case o.traceTimeout <= 0:
 		return "", 0, usageErrorf("--trace-timeout must be positive, got %s", o.traceTimeout)
+	case o.drainGrace < 0:
+		return "", 0, usageErrorf("--drain-grace must be 0 or positive, got %s", o.drainGrace)
 	case o.maxTraces < 0:
 		return "", 0, usageErrorf("--max-traces must be 0 (no limit) or positive, got %d", o.maxTraces)
 	}
@@ -195,10 +206,11 @@ func runCollect(ctx context.Context, opts *collectOptions) error {
 		defer debug.SetGCPercent(debug.SetGCPercent(400))
 	}
 	c := collect.NewCollector(collect.CollectorConfig{
-		Assembler: collect.AssemblerConfig{Idle: opts.idle, TraceTimeout: opts.traceTimeout, MaxTraces: opts.maxTraces},
-		MaxBody:   maxBody,
-		Sink:      sink,
-		ErrLog:    errOut,
+		Assembler:  collect.AssemblerConfig{Idle: opts.idle, TraceTimeout: opts.traceTimeout, MaxTraces: opts.maxTraces},
+		MaxBody:    maxBody,
+		DrainGrace: cmp.Or(opts.drainGrace, -1), // 0: none
+		Sink:       sink,
+		ErrLog:     errOut,
 	})
 	c.Start(ln)
 	if host, _, _ := net.SplitHostPort(addr); !isLoopback(host) {
@@ -234,9 +246,7 @@ func runCollect(ctx context.Context, opts *collectOptions) error {
 	if opts.stopping != nil {
 		opts.stopping()
 	}
-	shutCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	shutErr := c.Shutdown(shutCtx)
+	shutErr := c.Shutdown(context.Background())
 	printCollectStats(errOut, c.Stats(), sink.Losses(), opts.schema)
 	if shutErr != nil {
 		return fmt.Errorf("writing %s: %w", dest, shutErr)

@@ -26,9 +26,10 @@ import (
 
 // Defaults of CollectorConfig.
 const (
-	DefaultMaxBody   = 32 << 20
-	DefaultQueueSize = 1024
-	retryAfter       = "1" // seconds, for 503 answers
+	DefaultMaxBody    = 32 << 20
+	DefaultQueueSize  = 1024
+	DefaultDrainGrace = 5 * time.Second
+	retryAfter        = "1" // seconds, for 503 answers
 )
 
 // TraceSink receives every trace the collector lets go. WriteTraces is
@@ -56,6 +57,10 @@ type CollectorConfig struct {
 	// Tick is how often due traces are looked for. Default: a tenth of the
 	// shorter of Idle and TraceTimeout, within [10ms, 1s].
 	Tick time.Duration
+	// DrainGrace is how long Shutdown lets requests in flight finish after
+	// it has written the traces held; then their connections are closed.
+	// Default 5s; negative: none.
+	DrainGrace time.Duration
 	// RetryInterval is how often traces whose write failed are written
 	// again (by the ticker). Default 1s.
 	RetryInterval time.Duration
@@ -104,6 +109,10 @@ type Collector struct {
 	tickDone            chan struct{}
 	writers             sync.WaitGroup
 	shutdownErr         error
+	// addMu orders handlers' spans before Shutdown's last drain: handlers
+	// hold it shared while they add spans; Shutdown takes it to set stopped.
+	addMu   sync.RWMutex
+	stopped bool
 
 	requests, requestsBad, requestsThrottled           atomic.Int64
 	spansReceived, spansRejected, spansDup, spansWrote atomic.Int64
@@ -133,6 +142,9 @@ func NewCollector(cfg CollectorConfig) *Collector {
 	}
 	if cfg.Writers <= 0 {
 		cfg.Writers = 2
+	}
+	if cfg.DrainGrace == 0 {
+		cfg.DrainGrace = DefaultDrainGrace
 	}
 	if cfg.RetryInterval <= 0 {
 		cfg.RetryInterval = time.Second
@@ -178,20 +190,32 @@ func (c *Collector) Start(ln net.Listener) {
 	}
 }
 
-// Shutdown stops accepting requests, waits for those in flight, lets go of
-// every trace still held (those without a root marked incomplete), waits
-// until the sink has written them all and closes it (flush and fsync). If
-// ctx ends while requests are still in flight, their connections are closed
-// and the rest proceeds. A second call returns the first result.
+// Shutdown stops accepting connections and writes every trace held (those
+// without a root marked incomplete) at once; meanwhile requests in flight
+// get DrainGrace (or until ctx ends) to finish, then their connections are
+// closed (a client that trickles its body cannot hold the drain). The spans
+// of the requests that did finish are written too; then the sink is closed
+// (fsync). A second call returns the first result.
 func (c *Collector) Shutdown(ctx context.Context) error {
 	c.stopOnce.Do(func() {
 		c.Start(nil) // writers must run for the drain below
 		var errs []error
-		if err := c.srv.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			_ = c.srv.Close()
-		}
+		graceCtx, cancel := context.WithTimeout(ctx, max(c.cfg.DrainGrace, 0))
+		defer cancel()
+		served := make(chan error, 1)
+		go func() { served <- c.srv.Shutdown(graceCtx) }()
 		close(c.stopTick)
 		<-c.tickDone
+		// The traces held go first, while requests finish.
+		for _, ct := range c.asm.Drain() {
+			c.queue <- ct
+		}
+		if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			_ = c.srv.Close()
+		}
+		c.addMu.Lock()
+		c.stopped = true
+		c.addMu.Unlock()
 		for _, ct := range c.asm.Drain() {
 			c.queue <- ct
 		}
@@ -516,11 +540,17 @@ func (c *Collector) serveExport(w http.ResponseWriter, r *http.Request) (wireFor
 	}
 
 	res := spanjson.SpansFromPdata(req.Traces())
+	c.addMu.RLock()
+	if c.stopped {
+		c.addMu.RUnlock()
+		return format, &httpError{http.StatusServiceUnavailable, "shutting down: retry later"}
+	}
 	c.spansReceived.Add(int64(len(res.Spans)))
 	c.spansRejected.Add(int64(res.Rejected))
 	for _, ct := range c.asm.Add(res.Spans) {
 		c.queue <- ct
 	}
+	c.addMu.RUnlock()
 
 	resp := ptraceotlp.NewExportResponse()
 	if res.Rejected > 0 {

@@ -3,6 +3,8 @@ package collect
 import (
 	"bytes"
 	"context"
+	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -294,4 +296,58 @@ func TestCollectorDropsLateRetry(t *testing.T) {
 	if st := c.Stats(); st.SpansDuplicate != 2 || st.SpansWritten != 3 || st.TracesWritten != 2 {
 		t.Errorf("stats = %+v; want 2 duplicates, 3 spans in 2 traces written", st)
 	}
+}
+
+// On shutdown the traces held are written at once, and a client that
+// trickles its body gets DrainGrace, not the 2 minutes of ReadTimeout.
+func TestCollectorShutdownSlowClient(t *testing.T) {
+	sink := &colMemSink{}
+	const grace = time.Second
+	c, base := startColCollector(t, CollectorConfig{Sink: sink, DrainGrace: grace})
+	client := &http.Client{Timeout: 10 * time.Second}
+	defer client.CloseIdleConnections()
+	if r := colPost(t, client, base+"/v1/traces", "application/x-protobuf", "", bytes.NewReader(colProtoBody(t, colTestSpan{1, 1, 0, "held"}))); r.status != 200 {
+		t.Fatalf("status %d", r.status)
+	}
+
+	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := io.WriteString(conn, "POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\nContent-Length: 100000\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	trickled := make(chan struct{})
+	go func() {
+		defer close(trickled)
+		for {
+			if _, err := conn.Write([]byte{0}); err != nil {
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	colWaitFor(t, "the slow request to be read", func() bool { return c.Stats().Requests == 2 })
+
+	start := time.Now()
+	done := make(chan error, 1)
+	go func() { done <- c.Shutdown(context.Background()) }()
+	colWaitFor(t, "the held trace to be written", func() bool { return len(sink.all()) == 1 })
+	if held := time.Since(start); held >= grace {
+		t.Errorf("the held trace was written %v after Shutdown began, not before the grace of %v", held, grace)
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("Shutdown returned (%v) before the grace ended", err)
+	default:
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > grace+2*time.Second {
+		t.Errorf("Shutdown took %v with a grace of %v", took, grace)
+	}
+	conn.Close()
+	<-trickled
 }
