@@ -19,6 +19,8 @@ const (
 	SchemaMLflowV3   Schema = "mlflow-v3"      // MLflow 3.x Trace.to_json, TraceData, Databricks envelope
 	SchemaMLflowREST Schema = "mlflow-rest-v3" // MLflow REST v3 proto-JSON
 	SchemaOTLP       Schema = "otlp"           // OTLP JSON (TracesData / ExportTraceServiceRequest)
+	SchemaJaeger     Schema = "jaeger"         // Jaeger UI / query-API JSON (read only)
+	SchemaZipkin     Schema = "zipkin"         // Zipkin v2 JSON (read only)
 )
 
 // Warning is a problem that did not stop decoding or tree building: an id
@@ -103,5 +105,14 @@ func AppendTrace(dst []byte, schema Schema, t *Trace) ([]byte, []Loss, error) {
 	case SchemaOTLP:
 		return appendOTLP(dst, t)
 	}
-	return dst, nil, fmt.Errorf("cannot write schema %q: want %s, %s or %s", schema, SchemaMLflowV2, SchemaMLflowV3, SchemaOTLP)
+	return dst, nil, errCannotWrite(schema)
+}
+
+// errCannotWrite says that schema has no writer, and which ones there are.
+func errCannotWrite(schema Schema) error {
+	switch schema {
+	case SchemaJaeger, SchemaZipkin, SchemaMLflowREST:
+		return fmt.Errorf("cannot write schema %q: tracectl reads it but writes only %s, %s or %s", schema, SchemaMLflowV2, SchemaMLflowV3, SchemaOTLP)
+	}
+	return fmt.Errorf("cannot write schema %q: want %s, %s or %s", schema, SchemaMLflowV2, SchemaMLflowV3, SchemaOTLP)
 }
