@@ -24,6 +24,8 @@ const (
 	SchemaOTelConsole Schema = "otel-console" // OpenTelemetry Python ConsoleSpanExporter dump
 	SchemaLangfuse    Schema = "langfuse"     // Langfuse trace export / API trace
 	SchemaLangSmith   Schema = "langsmith"    // LangSmith runs
+	SchemaJaeger      Schema = "jaeger"       // Jaeger UI / query-API JSON
+	SchemaZipkin      Schema = "zipkin"       // Zipkin v2 JSON
 )
 
 // Warning is a problem that did not stop decoding or tree building: an id
@@ -107,8 +109,23 @@ func AppendTrace(dst []byte, schema Schema, t *Trace) ([]byte, []Loss, error) {
 		return appendMLflowV3(dst, t)
 	case SchemaOTLP:
 		return appendOTLP(dst, t)
-	case SchemaMLflowREST, SchemaOTelConsole, SchemaLangfuse, SchemaLangSmith:
-		return dst, nil, fmt.Errorf("cannot write schema %q: it is read only; write %s, %s or %s", schema, SchemaMLflowV2, SchemaMLflowV3, SchemaOTLP)
 	}
-	return dst, nil, fmt.Errorf("cannot write schema %q: want %s, %s or %s", schema, SchemaMLflowV2, SchemaMLflowV3, SchemaOTLP)
+	return dst, nil, errCannotWrite(schema)
+}
+
+// ReadOnly reports whether tracectl reads schema but has no writer for it.
+func (s Schema) ReadOnly() bool {
+	switch s {
+	case SchemaMLflowREST, SchemaOTelConsole, SchemaLangfuse, SchemaLangSmith, SchemaJaeger, SchemaZipkin:
+		return true
+	}
+	return false
+}
+
+// errCannotWrite says that schema has no writer, and which ones there are.
+func errCannotWrite(schema Schema) error {
+	if schema.ReadOnly() {
+		return fmt.Errorf("cannot write schema %q: tracectl reads it but writes only %s, %s or %s", schema, SchemaMLflowV2, SchemaMLflowV3, SchemaOTLP)
+	}
+	return fmt.Errorf("cannot write schema %q: want %s, %s or %s", schema, SchemaMLflowV2, SchemaMLflowV3, SchemaOTLP)
 }

@@ -12,8 +12,13 @@ import (
 const acceptedShapes = `accepted shapes: MLflow 2 or 3 trace {"info":…,"data":{"spans":[…]}}, ` +
 	`MLflow TraceData {"spans":[…]}, Databricks serving output {"databricks_output":{"trace":…}}, ` +
 	`MLflow REST v3 {"trace":{"trace_info":…}}, OTLP JSON {"resourceSpans":[…]}, ` +
+	`Jaeger JSON {"data":[{"traceID":…,"spans":[…]}]}, {"traceID":…,"spans":[…]} or {"result":{"resourceSpans":…}}, ` +
+	`Zipkin v2 spans [{"traceId":…,"id":…}], ` +
 	`OpenTelemetry console spans, Langfuse {"trace":…,"observations":[…]}, LangSmith {"runs":[…]}, ` +
 	`JSON Lines or concatenated documents of these, a bare array of traces or of spans`
+
+// zipkinV1Message refuses Zipkin v1 spans.
+const zipkinV1Message = `Zipkin v1 spans (with "binaryAnnotations") are not read: ask Zipkin for v2 (/api/v2/…)`
 
 type decodedDoc struct {
 	Document
@@ -97,9 +102,9 @@ func (p *reader) errorAt(index int, msg string) error {
 
 // topLevel holds the members of a document object that decide its shape.
 type topLevel struct {
-	info, data, spans, trace, traceInfo, databricks, otlp gjson.Result
-	others                                                []gjson.Result // key, value pairs
-	keys                                                  []string
+	info, data, spans, trace, traceInfo, databricks, otlp, result gjson.Result
+	others                                                        []gjson.Result // key, value pairs
+	keys                                                          []string
 }
 
 // scanTop sorts the members of a (validated) object by the keys that decide
@@ -126,6 +131,8 @@ func (p *reader) scanTop(obj gjson.Result) topLevel {
 			t.databricks = val
 		case "resourceSpans", "resource_spans":
 			t.otlp = val
+		case "result":
+			t.result = val
 		default:
 			t.others = append(t.others, k, val)
 		}
@@ -147,25 +154,14 @@ func (p *reader) object(root gjson.Result, doc *Document) error {
 	}
 	switch {
 	case t.otlp.Exists():
-		doc.Schema, doc.Shape = SchemaOTLP, "OTLP JSON"
-		traces, warns, err := decodeOTLP(root)
-		where := p.where(0)
-		for _, w := range warns {
-			if w.Where == "" {
-				w.Where = where
-			} else if !strings.HasPrefix(w.Where, p.file) {
-				w.Where = where + " " + w.Where
-			}
-			p.warnings = append(p.warnings, w)
-		}
-		if err != nil {
-			if i, ok := errorIndex(err); ok {
-				return p.errorAt(i, "OTLP document: "+err.Error())
-			}
-			return fmt.Errorf("%s: OTLP document: %w", where, err)
-		}
-		doc.Traces = traces
-		return nil
+		return p.otlpDocument(root, doc, "OTLP JSON")
+	case t.result.IsObject() && (t.result.Get("resourceSpans").Exists() || t.result.Get("resource_spans").Exists()):
+		// The Jaeger v3 API wraps OTLP JSON (formats-more.md §2.10).
+		return p.otlpDocument(t.result, doc, "Jaeger v3 API response (OTLP JSON)")
+	case t.data.IsArray() && isJaegerQuery(t):
+		return p.jaegerQuery(t, doc)
+	case !t.data.Exists() && !(p.stream != nil && p.stream.n > 0) && isJaegerTrace(root):
+		return p.jaegerTrace(root, doc)
 	case t.databricks.IsObject():
 		tr := t.databricks.Get("trace")
 		if !tr.IsObject() {
@@ -206,6 +202,15 @@ func (p *reader) object(root gjson.Result, doc *Document) error {
 		return p.mlflowTrace(t, doc, "")
 	case looksLikeSpan(root):
 		return p.spanArray([]gjson.Result{root}, doc)
+	case isZipkinSpanObject(root):
+		p.zipkinSpans([]gjson.Result{root}, doc, "Zipkin v2 span")
+		return nil
+	case isJaegerSpan(root):
+		p.jaegerSpans([]gjson.Result{root}, doc)
+		doc.Shape = "Jaeger span"
+		return nil
+	case isZipkinV1Span(root):
+		return p.shapeError(0, zipkinV1Message)
 	}
 	switch {
 	case len(t.keys) == 0:
@@ -222,6 +227,48 @@ func (p *reader) object(root gjson.Result, doc *Document) error {
 		keys = append(keys[:8:8], "…")
 	}
 	return p.shapeError(0, fmt.Sprintf("unknown document shape (an object with keys %s)", quoteList(keys)))
+}
+
+// otlpDocument decodes an OTLP JSON object (v, the document or the value
+// that wraps it) with the OTLP reader, its warnings and errors placed in
+// the document.
+func (p *reader) otlpDocument(v gjson.Result, doc *Document, shape string) error {
+	doc.Schema, doc.Shape = SchemaOTLP, shape
+	traces, warns, err := decodeOTLP(v)
+	where := p.where(v.Index)
+	for _, w := range warns {
+		if w.Where == "" {
+			w.Where = where
+		} else if !strings.HasPrefix(w.Where, p.file) {
+			w.Where = where + " " + w.Where
+		}
+		p.warnings = append(p.warnings, w)
+	}
+	if err != nil {
+		if i, ok := errorIndex(err); ok {
+			return p.errorAt(i, "OTLP document: "+err.Error())
+		}
+		return fmt.Errorf("%s: OTLP document: %w", where, err)
+	}
+	doc.Traces = traces
+	return nil
+}
+
+// isJaegerQuery reports whether a document with a "data" list is a Jaeger
+// query-API response: its items are trace objects, or, with no items, it
+// has the response's other members.
+func isJaegerQuery(t topLevel) bool {
+	first := t.data.Get("0")
+	if first.Exists() {
+		return isJaegerTrace(first)
+	}
+	for _, k := range t.keys {
+		switch k {
+		case "total", "limit", "offset", "errors":
+			return true
+		}
+	}
+	return false
 }
 
 func quoteList(keys []string) string {
@@ -258,6 +305,16 @@ func (p *reader) array(root gjson.Result, doc *Document) error {
 	}
 	if ok, err := p.arrayConsoleLangs(items, doc); ok {
 		return err
+	}
+	switch {
+	case isJaegerSpan(items[0]):
+		p.jaegerSpans(items, doc)
+		return nil
+	case isZipkinSpan(items[0]):
+		p.zipkinSpans(items, doc, "array of Zipkin v2 spans")
+		return nil
+	case isZipkinV1Span(items[0]):
+		return p.shapeError(items[0].Index, zipkinV1Message)
 	}
 	if looksLikeSpan(items[0]) {
 		err := p.spanArray(items, doc)

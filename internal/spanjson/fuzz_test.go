@@ -25,6 +25,10 @@ func FuzzDecode(f *testing.F) {
 	}
 	f.Add([]byte(`[{"span_id":"AAAAAAAAAAE=","trace_id":"x"}]`))
 	f.Add([]byte("{\"spans\":[{\"context\":{\"span_id\":\"0x01\"},\"start_time\":1e3}]}\n{}"))
+	// A "spans" list is streamed as MLflow spans unless its first item is
+	// a Jaeger span: both must read as when the document is whole.
+	f.Add([]byte(`{"traceID":"1","spans":[{}]}`))
+	f.Add([]byte(`{"spans":[{"spanID":"1","operationName":"x"},{"span_id":"AAAAAAAAAAE="}],"traceID":"1"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		docs, err := DecodeAll(bytes.NewReader(data), "fuzz")
 		if err != nil {

@@ -131,7 +131,8 @@ func (d *Decoder) scanDoc(line, col int) (end int, st *streamed, err error) {
 }
 
 // streamSpans reads the elements of a span list: d.start is just after its
-// '['. It returns with d.start at the closing ']'.
+// '['. It returns with d.start at the closing ']', or, when the first
+// element is a Jaeger span, at that element with nothing read (st.n 0).
 func (d *Decoder) streamSpans(st *streamed, docLine, docCol int) error {
 	for {
 		if err := d.skipSpaceIn(); err != nil {
@@ -178,6 +179,11 @@ func (d *Decoder) streamSpans(st *streamed, docLine, docCol int) error {
 			return err
 		}
 		elem := d.buf[d.start:end]
+		if st.n == 0 && elem[0] == '{' && isJaegerSpan(gjson.Parse(bytesString(elem))) {
+			// A Jaeger trace's "spans", not an MLflow span list: the list
+			// stays in the document, which is decoded whole.
+			return nil
+		}
 		st.n++
 		p := st.r
 		p.setDoc(elem, ends, line, col)
