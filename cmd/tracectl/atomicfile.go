@@ -17,6 +17,10 @@ type atomicFile struct {
 	tmp  *os.File
 	w    io.Writer // tmp, or a wrapper around it (fault-injection tests)
 	done bool
+	// stale and staleErr are what removing the temporary files a killed
+	// run left for path did (see removeStaleTemps).
+	stale    int
+	staleErr error
 }
 
 // createAtomic starts writing path. Nothing appears at path before Commit.
@@ -31,6 +35,7 @@ func createAtomic(path string) (*atomicFile, error) {
 	if dir == "" {
 		dir = "."
 	}
+	stale, staleErr := removeStaleTemps(dir, staleTemp{prefix: "." + base + ".tmp-"}, processStart)
 	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
 	if err != nil {
 		var pe *fs.PathError
@@ -39,7 +44,7 @@ func createAtomic(path string) (*atomicFile, error) {
 		}
 		return nil, fmt.Errorf("cannot create %s: %w", path, err)
 	}
-	return &atomicFile{path: path, tmp: f, w: f}, nil
+	return &atomicFile{path: path, tmp: f, w: f, stale: stale, staleErr: staleErr}, nil
 }
 
 func (a *atomicFile) Write(p []byte) (int, error) {

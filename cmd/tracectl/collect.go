@@ -104,6 +104,9 @@ logged once.`,
 	return cmd
 }
 
+// collectDirTemp names collect --dir's temporary files.
+var collectDirTemp = staleTemp{prefix: collect.DirTempPrefix, suffix: ".tmp"}
+
 // parseSchema maps the --schema values onto spanjson schemas.
 func parseSchema(s string) (spanjson.Schema, error) {
 	switch strings.ToLower(s) {
@@ -190,6 +193,10 @@ func runCollect(ctx context.Context, opts *collectOptions) error {
 	} else {
 		dest = opts.dir
 		sink, err = collect.OpenDirSink(opts.dir, schema)
+		if err == nil {
+			n, rerr := removeStaleTemps(opts.dir, collectDirTemp, processStart)
+			reportStaleTemps(errOut, opts.dir, n, rerr)
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("cannot open output: %w", err)

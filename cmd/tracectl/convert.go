@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -207,9 +208,17 @@ func outputName(opts *convertOptions) string {
 func openConvertSink(opts *convertOptions) (traceSink, error) {
 	switch {
 	case opts.Dir != "":
-		return newDirSink(opts.Dir)
+		s, err := newDirSink(opts.Dir)
+		if err == nil {
+			reportStaleTemps(opts.streams.ErrOut, opts.Dir, s.stale, s.staleErr)
+		}
+		return s, err
 	case opts.Output != "" && opts.Output != "-":
-		return newFileSink(opts.Output)
+		s, err := newFileSink(opts.Output)
+		if err == nil {
+			reportStaleTemps(opts.streams.ErrOut, filepath.Dir(s.f.path), s.f.stale, s.f.staleErr)
+		}
+		return s, err
 	case opts.Strict:
 		return newSpoolSink(opts.streams.Out)
 	}

@@ -108,6 +108,9 @@ func (s *spoolSink) Abort() {
 	os.Remove(s.f.Name())
 }
 
+// convertStaging names convert --dir's staging directories.
+var convertStaging = staleTemp{prefix: ".tracectl-convert-", dir: true}
+
 // dirSink writes one file per trace into a hidden staging directory inside
 // DIR and moves them into DIR on Commit, so a failed run adds nothing.
 type dirSink struct {
@@ -116,6 +119,8 @@ type dirSink struct {
 	createdDir bool
 	names      []string // staged file names, in write order
 	done       bool
+	stale      int // a killed run's staging directories removed
+	staleErr   error
 
 	cur *os.File // the trace file between Begin and End
 	w   *bufio.Writer
@@ -133,11 +138,12 @@ func newDirSink(dir string) (*dirSink, error) {
 	} else if !fi.IsDir() {
 		return nil, fmt.Errorf("--dir %s: not a directory", dir)
 	}
-	staging, err := os.MkdirTemp(dir, ".tracectl-convert-*")
+	stale, staleErr := removeStaleTemps(dir, convertStaging, processStart)
+	staging, err := os.MkdirTemp(dir, convertStaging.prefix+"*")
 	if err != nil {
 		return nil, err
 	}
-	return &dirSink{dir: dir, staging: staging, createdDir: created}, nil
+	return &dirSink{dir: dir, staging: staging, createdDir: created, stale: stale, staleErr: staleErr}, nil
 }
 
 func (s *dirSink) Begin(traceID string) (io.Writer, error) {
