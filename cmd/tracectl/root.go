@@ -125,6 +125,7 @@ func newRootCmd(streams *render.IOStreams) *cobra.Command {
 		Use:   "tracectl",
 		Short: "Read, check and convert LLM-application traces",
 		Long: `tracectl reads MLflow (2.x and 3.x) and OpenTelemetry (OTLP JSON) trace files,
+OpenTelemetry Python console dumps, Langfuse exports and LangSmith runs,
 shows what happened, converts between schema versions and gates CI pipelines.
 
 Inputs are files, "-" for stdin, or nothing (stdin). Every schema can be mixed
