@@ -57,7 +57,8 @@ func NewConvertCmd(streams *render.IOStreams) *cobra.Command {
 		Long: `Convert traces to MLflow 2 (v2), MLflow 3 (v3) or OTLP JSON (otlp).
 
 Inputs are files, "-" for stdin, or nothing (stdin); every schema tracectl
-reads is accepted, mixed in one run. Each trace is written as one line of
+reads is accepted, mixed in one run (Jaeger and Zipkin JSON too: they are
+read only, written as one of these). Each trace is written as one line of
 compact JSON: one trace gives one JSON document, several give JSON Lines.
 With --dir each trace goes to its own file DIR/<trace id>.json instead; an id
 with characters other than A-Z a-z 0-9 . _ - (such as "<redacted>") has them

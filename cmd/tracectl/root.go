@@ -124,9 +124,10 @@ func newRootCmd(streams *render.IOStreams) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "tracectl",
 		Short: "Read, check and convert LLM-application traces",
-		Long: `tracectl reads MLflow (2.x and 3.x) and OpenTelemetry (OTLP JSON) trace files,
-OpenTelemetry Python console dumps, Langfuse exports and LangSmith runs,
-shows what happened, converts between schema versions and gates CI pipelines.
+		Long: `tracectl reads MLflow (2.x and 3.x), OpenTelemetry (OTLP JSON), Jaeger and
+Zipkin (v2) trace files, OpenTelemetry Python console dumps, Langfuse exports
+and LangSmith runs, shows what happened, converts them to MLflow or OTLP and
+gates CI pipelines.
 
 Inputs are files, "-" for stdin, or nothing (stdin). Every schema can be mixed
 in one run.

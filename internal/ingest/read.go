@@ -482,10 +482,12 @@ func (a *assembler) hand(p *pendingTrace) error {
 // infoFromSpans derives the info of a trace whose info was derived from
 // spans again from every span of the assembled trace (the one rule,
 // spanjson.DeriveInfo), whatever order its documents came in; the members
-// its first document kept for a same-schema write stay.
+// its first document kept for a same-schema write stay, and so does the
+// metadata its reader put there (a Jaeger trace's warnings).
 func infoFromSpans(in spanjson.TraceInfo, spans []spanjson.Span, schema spanjson.Schema) spanjson.TraceInfo {
 	d := spanjson.DeriveInfo(spans, schema)
 	d.Extra = in.Extra
+	d.Metadata, d.RawMetadata = in.Metadata, in.RawMetadata
 	return d
 }
 
