@@ -132,7 +132,7 @@ func (c *consoleReader) span(v gjson.Result) Span {
 	})
 	start, startOK, startNull := p.timeMember(startV, "start_time", false, &bad)
 	if startNull {
-		p.warn(v.Index, "span "+strconv.Quote(clip(d.Name))+" has no start_time: the span is marked "+AttrUnreadable)
+		p.warn(v.Index, "span "+strconv.Quote(clip(d.Name))+" has no start_time: the span is marked "+AttrReadError)
 		bad = append(bad, "start_time null")
 	}
 	end, endOK, _ := p.timeMember(endV, "end_time", false, &bad)

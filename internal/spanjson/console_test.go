@@ -201,8 +201,8 @@ func TestConsoleUnreadableTime(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{
-		`console_bad_time.json:6:19: start_time "yesterday" is not a time: the span is marked tracectl.unreadable`,
-		`console_bad_time.json:10:46: events[0].timestamp "soon" is not a time: the span is marked tracectl.unreadable`,
+		`console_bad_time.json:6:19: start_time "yesterday" is not a time: the span is marked tracectl.read_error`,
+		`console_bad_time.json:10:46: events[0].timestamp "soon" is not a time: the span is marked tracectl.read_error`,
 	}
 	if diff := cmp.Diff(want, allWarnings(docs)); diff != "" {
 		t.Errorf("warnings (-want +got):\n%s", diff)
@@ -211,8 +211,8 @@ func TestConsoleUnreadableTime(t *testing.T) {
 	if s.StartTime() != 1740830400000500000 || s.EndTime() != 1740830400000500000 {
 		t.Errorf("times %d, %d: want the end for both", s.StartTime(), s.EndTime())
 	}
-	if v, _ := s.Attributes().String(AttrUnreadable); v != `start_time "yesterday"; events[0].timestamp "soon"` {
-		t.Errorf("%s = %q", AttrUnreadable, v)
+	if v, _ := s.Attributes().String(AttrReadError); v != `start_time "yesterday"; events[0].timestamp "soon"` {
+		t.Errorf("%s = %q", AttrReadError, v)
 	}
 	if s.Events()[0].Time != s.StartTime() {
 		t.Errorf("event time %d", s.Events()[0].Time)

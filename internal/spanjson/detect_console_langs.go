@@ -50,26 +50,22 @@ func (p *reader) arrayConsoleLangs(items []gjson.Result, doc *Document) (ok bool
 	return false, nil
 }
 
-// AttrUnreadable marks a span holding a value its reader could not read (a
-// time that is not a time): the value names each such member and what it
-// held. The span keeps a stand-in (see the reader), never a silent 0.
-const AttrUnreadable = "tracectl.unreadable"
-
-// unreadable collects what could not be read in one span, for
-// AttrUnreadable.
+// unreadable collects what could not be read in one span (a time that is
+// not a time), for AttrReadError (readmarks.go), the one mark of every
+// reader: the span keeps a stand-in, never a silent 0.
 type unreadable []string
 
 func (u *unreadable) add(member string, v gjson.Result) {
 	*u = append(*u, member+" "+clip(v.Raw))
 }
 
-// attr appends the AttrUnreadable attribute to list when there is anything
+// attr appends the AttrReadError attribute to list when there is anything
 // to say.
 func (u unreadable) attr(list []Attribute) []Attribute {
 	if len(u) == 0 {
 		return list
 	}
-	return append(list, Attribute{Key: AttrUnreadable, Value: strings.Join(u, "; "), Type: ValueString})
+	return append(list, Attribute{Key: AttrReadError, Value: strings.Join(u, "; "), Type: ValueString})
 }
 
 // isoTime reads an ISO-8601 date-time (RFC 3339 with any number of
@@ -123,7 +119,7 @@ func (p *reader) timeMember(v gjson.Result, member string, msNumbers bool, bad *
 			return n, true, false
 		}
 	}
-	p.warn(v.Index, member+" "+clip(v.Raw)+" is not a time: the span is marked "+AttrUnreadable)
+	p.warn(v.Index, member+" "+clip(v.Raw)+" is not a time: the span is marked "+AttrReadError)
 	bad.add(member, v)
 	return 0, false, false
 }

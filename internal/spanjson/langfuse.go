@@ -217,7 +217,7 @@ func (lf *langfuseReader) observation(o gjson.Result, traceText string) SpanData
 	}
 	start, startOK, startNull := p.timeMember(startV, "startTime", true, &bad)
 	if startNull {
-		p.warn(o.Index, "observation "+strconv.Quote(clip(d.Name))+" has no startTime: the span is marked "+AttrUnreadable)
+		p.warn(o.Index, "observation "+strconv.Quote(clip(d.Name))+" has no startTime: the span is marked "+AttrReadError)
 		bad = append(bad, "startTime null")
 	}
 	end, endOK, endNull := p.timeMember(endV, "endTime", true, &bad)

@@ -293,7 +293,7 @@ func (p *reader) langsmithSpan(r *lsRun) Span {
 	})
 	start, startOK, startNull := p.timeMember(startV, "start_time", true, &bad)
 	if startNull {
-		p.warn(r.v.Index, "run "+strconv.Quote(clip(d.Name))+" has no start_time: the span is marked "+AttrUnreadable)
+		p.warn(r.v.Index, "run "+strconv.Quote(clip(d.Name))+" has no start_time: the span is marked "+AttrReadError)
 		bad = append(bad, "start_time null")
 	}
 	end, endOK, _ := p.timeMember(endV, "end_time", true, &bad)
