@@ -286,6 +286,9 @@ func (j *jaegerReader) span(v gjson.Result, traceID string) Span {
 	if m.traceID.Exists() {
 		traceID = p.idText(m.traceID)
 	}
+	if traceID == "" {
+		p.warn(v.Index, fmt.Sprintf("span %q has no traceID: read with the zero trace id", clip(d.Name)))
+	}
 	d.TraceID = p.hexTraceID(m.traceID, traceID, &d.Opaque, "trace id")
 	d.SpanID = p.hexSpanID(m.spanID, p.idText(m.spanID), &d.Opaque, false, "span id")
 	if m.flags.Exists() && m.flags.Type != gjson.Null {
@@ -654,7 +657,7 @@ func (j *jaegerReader) tags(v gjson.Result, plain bool, dst []Attribute, marks *
 			switch k.Str {
 			case "key":
 				key = x
-			case "type", "vType":
+			case "type":
 				typ = x
 			case "value":
 				val = x
