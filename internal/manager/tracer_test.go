@@ -218,8 +218,11 @@ func TestTracerCloseExportsOpenTraces(t *testing.T) {
 }
 
 func TestTracerOwnManagerExportsTimedOutTraces(t *testing.T) {
-	t.Setenv(EnvTimeout, "0.001")
-	t.Setenv(EnvCheckInterval, "0.001")
+	// 200 ms: long enough that a loaded machine registers the root span
+	// before its trace times out (with 1 ms it sometimes did not, and an
+	// empty trace was exported).
+	t.Setenv(EnvTimeout, "0.2")
+	t.Setenv(EnvCheckInterval, "0.01")
 	exp := &fakeExporter{got: make(chan struct{}, 1)}
 	tr := NewTracer(exp, WithTracingEnabled(true))
 	defer tr.Close()
