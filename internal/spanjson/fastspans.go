@@ -307,6 +307,7 @@ func (p *reader) fastTraceID(i int, opaque **OpaqueIDs) (TraceID, int) {
 	raw, end := p.idBytes(i)
 	var id TraceID
 	if fastDecodeID(id[:], raw) {
+		decodedTraceID(opaque)
 		return id, end
 	}
 	return p.traceID(p.sub(i, end), opaque), end
@@ -316,9 +317,11 @@ func (p *reader) fastSpanID(i int, opaque **OpaqueIDs, parent bool) (SpanID, int
 	raw, end := p.idBytes(i)
 	var id SpanID
 	if len(raw) == 0 {
+		decodedSpanID(opaque, parent)
 		return id, end
 	}
 	if fastDecodeID(id[:], raw) {
+		decodedSpanID(opaque, parent)
 		return id, end
 	}
 	return p.spanID(p.sub(i, end), opaque, parent), end

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // TraceID is an OpenTelemetry trace id: 16 bytes, printed as 32 lower-case hex
@@ -122,6 +123,32 @@ func OpaqueSpanID(s string) SpanID {
 		id[i] = byte(h >> (8 * i))
 	}
 	return id
+}
+
+// opaqueTraceIDOf and opaqueSpanIDOf are the stand-ins of an id text read
+// from a document. The text is hashed as the JSON writers write it back
+// (each byte that is not UTF-8 as U+FFFD), so that the stand-in survives a
+// write and a read.
+func opaqueTraceIDOf(text string) TraceID { return OpaqueTraceID(asWritten(text)) }
+func opaqueSpanIDOf(text string) SpanID   { return OpaqueSpanID(asWritten(text)) }
+
+// asWritten is text with each byte that is not UTF-8 replaced by U+FFFD,
+// as appendJSONText writes it.
+func asWritten(text string) string {
+	if utf8.ValidString(text) {
+		return text
+	}
+	var b strings.Builder
+	for i := 0; i < len(text); {
+		r, size := utf8.DecodeRuneInString(text[i:])
+		if r == utf8.RuneError && size == 1 {
+			b.WriteString("\uFFFD")
+		} else {
+			b.WriteString(text[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
 }
 
 func fnv64(s string, seed byte) uint64 {

@@ -774,7 +774,7 @@ func traceIDOfText(text string) TraceID {
 	if text == "" || parseShortHex(id[:], text) {
 		return id
 	}
-	return OpaqueTraceID(strings.ToValidUTF8(text, "\uFFFD"))
+	return opaqueTraceIDOf(text)
 }
 
 // compactText is valid JSON text compacted, as a string.

@@ -367,7 +367,7 @@ func (d *otlpDecoder) traceID(s, path string) (TraceID, string) {
 	if err != nil {
 		d.warnRepeated("traceId\x00"+s, func() string { return fmt.Sprintf("%s: %v; kept as an opaque id", path, err) })
 		s = strings.ToValidUTF8(s, "\uFFFD") // as it will be written back
-		return OpaqueTraceID(s), s
+		return opaqueTraceIDOf(s), s
 	}
 	return id, ""
 }
@@ -387,7 +387,7 @@ func (d *otlpDecoder) spanID(s, path string, required bool) (SpanID, string) {
 			return fmt.Sprintf("%s: %v; kept as an opaque id", path, err)
 		})
 		s = strings.ToValidUTF8(s, "\uFFFD")
-		return OpaqueSpanID(s), s
+		return opaqueSpanIDOf(s), s
 	}
 	return id, ""
 }

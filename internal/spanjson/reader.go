@@ -365,8 +365,9 @@ func (p *reader) traceID(v gjson.Result, opaque **OpaqueIDs) TraceID {
 	if err != nil {
 		p.warn(v.Index, fmt.Sprintf("trace id %q cannot be decoded: kept as an opaque id", clip(s)))
 		opaqueOf(opaque).TraceID = p.copyStr(s)
-		return OpaqueTraceID(s)
+		return opaqueTraceIDOf(s)
 	}
+	decodedTraceID(opaque)
 	return id
 }
 
@@ -386,9 +387,29 @@ func (p *reader) spanID(v gjson.Result, opaque **OpaqueIDs, parent bool) SpanID 
 		} else {
 			o.SpanID = p.copyStr(s)
 		}
-		return OpaqueSpanID(s)
+		return opaqueSpanIDOf(s)
 	}
+	decodedSpanID(opaque, parent)
 	return id
+}
+
+// decodedTraceID and decodedSpanID forget an undecodable id text kept for
+// a member that is given again, decodable this time (a repeated key: the
+// last one is the member's value, as for any other member).
+func decodedTraceID(opaque **OpaqueIDs) {
+	if o := *opaque; o != nil {
+		o.TraceID = ""
+	}
+}
+
+func decodedSpanID(opaque **OpaqueIDs, parent bool) {
+	if o := *opaque; o != nil {
+		if parent {
+			o.ParentID = ""
+		} else {
+			o.SpanID = ""
+		}
+	}
 }
 
 func (p *reader) idText(v gjson.Result) string {

@@ -110,7 +110,7 @@ func (p *reader) hexTraceID(v gjson.Result, text string, opaque **OpaqueIDs, wha
 	p.warn(v.Index, fmt.Sprintf("%s %q is not hex: kept as an opaque id", what, clip(text)))
 	text = p.copyStr(strings.ToValidUTF8(text, "\uFFFD"))
 	opaqueOf(opaque).TraceID = text
-	return OpaqueTraceID(text)
+	return opaqueTraceIDOf(text)
 }
 
 // hexSpanID decodes a span id like hexTraceID; parent says which of the
@@ -127,7 +127,7 @@ func (p *reader) hexSpanID(v gjson.Result, text string, opaque **OpaqueIDs, pare
 	} else {
 		opaqueOf(opaque).SpanID = text
 	}
-	return OpaqueSpanID(text)
+	return opaqueSpanIDOf(text)
 }
 
 // micros reads a time or duration in microseconds (a JSON integer or a
