@@ -213,43 +213,7 @@ func (c *consoleReader) status(v gjson.Result) Status {
 // events reads [{"name", "timestamp" (ISO), "attributes"}]; an event whose
 // time cannot be read is put at the span's start and the span marked.
 func (c *consoleReader) events(v gjson.Result, spanStart int64, bad *unreadable) []Event {
-	p := c.p
-	if !v.Exists() || !p.isList(v, "span events") {
-		return nil
-	}
-	out := []Event{}
-	i := 0
-	v.ForEach(func(_, ev gjson.Result) bool {
-		member := "events[" + strconv.Itoa(i) + "].timestamp"
-		i++
-		if !p.isItemObject(ev, "a span event") {
-			return true
-		}
-		var e Event
-		var extras []Field
-		ev.ForEach(func(k, val gjson.Result) bool {
-			switch k.Str {
-			case "name":
-				e.Name = p.str(val)
-			case "timestamp":
-				n, ok, null := p.timeMember(val, member, false, bad)
-				if ok && !null {
-					e.Time = n
-				} else {
-					e.Time = spanStart
-				}
-			case "attributes":
-				e.Attributes = p.newAttributes(p.typedAttributes(nil, val, "", true))
-			default:
-				extras = append(extras, p.field(k, val))
-			}
-			return true
-		})
-		p.keepExtras(&e.Extra, extras)
-		out = append(out, e)
-		return true
-	})
-	return out
+	return c.p.timedEvents(v, eventMembers{list: "span events", item: "a span event", time: "timestamp", attrs: "attributes"}, spanStart, bad)
 }
 
 // links reads [{"context": {trace_id, span_id, trace_state}, "attributes"}].

@@ -279,3 +279,51 @@ func isUUID(s string) bool {
 	}
 	return isHexID(s[:8]+s[9:13]+s[14:18]+s[19:23]+s[24:], 32)
 }
+
+// eventMembers names the members of the events of the console and
+// LangSmith readers, which differ only in them.
+type eventMembers struct {
+	list, item  string // for warnings: "span events", "a span event"
+	time, attrs string // the member holding the time, the attributes
+	msNumbers   bool   // a number time is milliseconds (else nanoseconds)
+}
+
+// timedEvents reads a list of {name, time, attributes} objects. An event
+// whose time is absent or cannot be read (warned about, its span marked)
+// is put at fallback; other members are kept.
+func (p *reader) timedEvents(v gjson.Result, m eventMembers, fallback int64, bad *unreadable) []Event {
+	if !v.Exists() || !p.isList(v, m.list) {
+		return nil
+	}
+	out := []Event{}
+	i := 0
+	v.ForEach(func(_, ev gjson.Result) bool {
+		member := "events[" + strconv.Itoa(i) + "]." + m.time
+		i++
+		if !p.isItemObject(ev, m.item) {
+			return true
+		}
+		var e Event
+		var extras []Field
+		ev.ForEach(func(k, val gjson.Result) bool {
+			switch k.Str {
+			case "name":
+				e.Name = p.str(val)
+			case m.time:
+				e.Time = fallback
+				if n, ok, null := p.timeMember(val, member, m.msNumbers, bad); ok && !null {
+					e.Time = n
+				}
+			case m.attrs:
+				e.Attributes = p.newAttributes(p.typedAttributes(nil, val, "", true))
+			default:
+				extras = append(extras, p.field(k, val))
+			}
+			return true
+		})
+		p.keepExtras(&e.Extra, extras)
+		out = append(out, e)
+		return true
+	})
+	return out
+}

@@ -398,39 +398,10 @@ func (p *reader) langsmithExtra(v gjson.Result, attrs []Attribute) []Attribute {
 // langsmithEvents reads [{"name", "time", "kwargs"}]: kwargs become the
 // event's attributes.
 func (p *reader) langsmithEvents(v gjson.Result, bad *unreadable) []Event {
-	if !v.Exists() || emptyJSON(v) || !p.isList(v, "run events") {
+	if emptyJSON(v) {
 		return nil
 	}
-	var out []Event
-	i := 0
-	v.ForEach(func(_, ev gjson.Result) bool {
-		member := "events[" + strconv.Itoa(i) + "].time"
-		i++
-		if !p.isItemObject(ev, "a run event") {
-			return true
-		}
-		var e Event
-		var extras []Field
-		ev.ForEach(func(k, val gjson.Result) bool {
-			switch k.Str {
-			case "name":
-				e.Name = p.str(val)
-			case "time":
-				if n, ok, null := p.timeMember(val, member, true, bad); ok && !null {
-					e.Time = n
-				}
-			case "kwargs":
-				e.Attributes = p.newAttributes(p.typedAttributes(nil, val, "", true))
-			default:
-				extras = append(extras, p.field(k, val))
-			}
-			return true
-		})
-		p.keepExtras(&e.Extra, extras)
-		out = append(out, e)
-		return true
-	})
-	return out
+	return p.timedEvents(v, eventMembers{list: "run events", item: "a run event", time: "time", attrs: "kwargs", msNumbers: true}, 0, bad)
 }
 
 // checkRollups warns, per trace whose root run is in the document, when
