@@ -32,6 +32,8 @@ type collectOptions struct {
 	traceTimeout time.Duration
 	maxTraces    int
 	maxBody      string
+	maxMemory    string
+	maxSpans     int
 	drainGrace   time.Duration
 	addrFile     string
 
@@ -98,6 +100,8 @@ logged once.`,
 	f.DurationVar(&opts.traceTimeout, "trace-timeout", 60*time.Second, "a trace without a root span is written, marked incomplete, after this long")
 	f.IntVar(&opts.maxTraces, "max-traces", 10000, "most traces held in memory, 0 for no limit; at the limit the oldest is written early")
 	f.StringVar(&opts.maxBody, "max-body", "32MiB", "largest request body, sent and decompressed (e.g. 4MiB, 1000000)")
+	f.StringVar(&opts.maxMemory, "max-memory", defaultMaxMemory, "memory for requests being decoded at once (about 9 bytes per body byte); beyond it requests get 503")
+	f.IntVar(&opts.maxSpans, "max-spans-per-trace", 250000, "most spans held for one trace, 0 for no limit; at the limit the trace is written early, in parts, tagged")
 	f.DurationVar(&opts.drainGrace, "drain-grace", collect.DefaultDrainGrace, "on SIGINT/SIGTERM, after the traces held are written, how long requests in flight may take to finish")
 	f.StringVar(&opts.addrFile, "addr-file", "", "write the address listened on to this file once ready")
 	_ = f.MarkHidden("addr-file")
@@ -146,32 +150,42 @@ func parseSize(s string) (int64, error) {
 	return n * mult, nil
 }
 
-func (o *collectOptions) validate() (spanjson.Schema, int64, error) {
+const defaultMaxMemory = "1GiB" // collect.DefaultMaxMemory
+
+// collectLimits are the parsed size flags of collect.
+type collectLimits struct{ maxBody, maxMemory int64 }
+
+func (o *collectOptions) validate() (spanjson.Schema, collectLimits, error) {
+	var lim collectLimits
 	schema, err := parseSchema(o.schema)
 	if err != nil {
-		return "", 0, err
+		return "", lim, err
 	}
-	maxBody, err := parseSize(o.maxBody)
-	if err != nil {
-		return "", 0, usageErrorf("--max-body: %v", err)
+	if lim.maxBody, err = parseSize(o.maxBody); err != nil {
+		return "", lim, usageErrorf("--max-body: %v", err)
+	}
+	if lim.maxMemory, err = parseSize(cmp.Or(o.maxMemory, defaultMaxMemory)); err != nil {
+		return "", lim, usageErrorf("--max-memory: %v", err)
 	}
 	switch {
 	case (o.out == "") == (o.dir == ""):
-		return "", 0, &hintError{usageErrorf("give exactly one of --out FILE or --dir DIR"), "tracectl collect --out traces.jsonl"}
+		return "", lim, &hintError{usageErrorf("give exactly one of --out FILE or --dir DIR"), "tracectl collect --out traces.jsonl"}
 	case o.idle <= 0:
-		return "", 0, usageErrorf("--idle must be positive, got %s", o.idle)
+		return "", lim, usageErrorf("--idle must be positive, got %s", o.idle)
 	case o.traceTimeout <= 0:
-		return "", 0, usageErrorf("--trace-timeout must be positive, got %s", o.traceTimeout)
+		return "", lim, usageErrorf("--trace-timeout must be positive, got %s", o.traceTimeout)
 	case o.drainGrace < 0:
-		return "", 0, usageErrorf("--drain-grace must be 0 or positive, got %s", o.drainGrace)
+		return "", lim, usageErrorf("--drain-grace must be 0 or positive, got %s", o.drainGrace)
 	case o.maxTraces < 0:
-		return "", 0, usageErrorf("--max-traces must be 0 (no limit) or positive, got %d", o.maxTraces)
+		return "", lim, usageErrorf("--max-traces must be 0 (no limit) or positive, got %d", o.maxTraces)
+	case o.maxSpans < 0:
+		return "", lim, usageErrorf("--max-spans-per-trace must be 0 (no limit) or positive, got %d", o.maxSpans)
 	}
-	return schema, maxBody, nil
+	return schema, lim, nil
 }
 
 func runCollect(ctx context.Context, opts *collectOptions) error {
-	schema, maxBody, err := opts.validate()
+	schema, lim, err := opts.validate()
 	if err != nil {
 		return err
 	}
@@ -213,8 +227,9 @@ func runCollect(ctx context.Context, opts *collectOptions) error {
 		defer debug.SetGCPercent(debug.SetGCPercent(400))
 	}
 	c := collect.NewCollector(collect.CollectorConfig{
-		Assembler:  collect.AssemblerConfig{Idle: opts.idle, TraceTimeout: opts.traceTimeout, MaxTraces: opts.maxTraces},
-		MaxBody:    maxBody,
+		Assembler:  collect.AssemblerConfig{Idle: opts.idle, TraceTimeout: opts.traceTimeout, MaxTraces: opts.maxTraces, MaxSpansPerTrace: opts.maxSpans},
+		MaxBody:    lim.maxBody,
+		MaxMemory:  lim.maxMemory,
 		DrainGrace: cmp.Or(opts.drainGrace, -1), // 0: none
 		Sink:       sink,
 		ErrLog:     errOut,
@@ -270,8 +285,8 @@ func isLoopback(host string) bool {
 }
 
 func printCollectStats(w io.Writer, s collect.CollectorStats, losses []spanjson.Loss, schema string) {
-	fmt.Fprintf(w, "tracectl: collect: %d spans received, %d rejected, %d traces written (%d incomplete, %d written early at --max-traces), %d duplicate spans dropped, %d requests (%d bad, %d throttled)\n",
-		s.SpansReceived, s.SpansRejected, s.TracesWritten, s.TracesIncomplete, s.TracesEvicted, s.SpansDuplicate, s.Requests, s.RequestsBad, s.RequestsThrottled)
+	fmt.Fprintf(w, "tracectl: collect: %d spans received, %d rejected, %d traces written (%d incomplete, %d written early at --max-traces, %d parts at --max-spans-per-trace), %d duplicate spans dropped, %d requests (%d bad, %d throttled)\n",
+		s.SpansReceived, s.SpansRejected, s.TracesWritten, s.TracesIncomplete, s.TracesEvicted, s.TracesSplit, s.SpansDuplicate, s.Requests, s.RequestsBad, s.RequestsThrottled)
 	if s.WriteErrors > 0 {
 		fmt.Fprintf(w, "tracectl: error: %d traces could not be written\n", s.WriteErrors)
 	}

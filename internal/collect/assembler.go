@@ -17,6 +17,7 @@ const (
 	IncompleteEvicted   = "no root span when --max-traces was reached"
 	IncompleteShutdown  = "no root span at shutdown"
 	IncompleteLate      = "late spans of a trace already written"
+	IncompleteSplit     = "more spans than --max-spans-per-trace: written in parts"
 	recentWritten       = 1 << 16 // trace ids remembered to recognise late spans
 	recentSpanIDs       = 1 << 20 // span ids remembered with them (8 MiB)
 	defaultIdle         = 5 * time.Second
@@ -34,6 +35,10 @@ type AssemblerConfig struct {
 	// MaxTraces bounds the traces held; at the limit the oldest is let go
 	// early (never dropped). 0: no bound.
 	MaxTraces int
+	// MaxSpansPerTrace bounds the spans held for one trace; a trace that
+	// reaches it is let go at once, tagged IncompleteSplit, and its later
+	// spans form further parts (tagged IncompleteLate). 0: no bound.
+	MaxSpansPerTrace int
 	// Now is the clock (time.Now by default); tests step a fake one.
 	Now func() time.Time
 }
@@ -46,6 +51,8 @@ type CollectedTrace struct {
 	Incomplete string
 	// Evicted is set when --max-traces let the trace go early.
 	Evicted bool
+	// Split is set when --max-spans-per-trace let the trace go early.
+	Split bool
 	// Duplicates counts spans received twice (same span id), kept once.
 	Duplicates int
 }
@@ -163,6 +170,13 @@ func (a *Assembler) Add(spans []spanjson.Span) []*CollectedTrace {
 		} else if t.hasRoot {
 			a.rooted.moveToBack(t)
 		}
+		if a.cfg.MaxSpansPerTrace > 0 && len(t.spans) >= a.cfg.MaxSpansPerTrace {
+			r := a.releaseLocked(t, IncompleteSplit)
+			// Even with its root, this part is not the whole trace.
+			r.incomplete, r.split = IncompleteSplit, true
+			gone = append(gone, r)
+			t, rt = nil, a.recent[id] // later spans start the next part
+		}
 	}
 	a.mu.Unlock()
 	return build(gone)
@@ -217,6 +231,7 @@ type released struct {
 	spans      []spanjson.Span
 	incomplete string
 	evicted    bool
+	split      bool
 }
 
 func build(gone []released) []*CollectedTrace {
@@ -227,6 +242,7 @@ func build(gone []released) []*CollectedTrace {
 	for i, r := range gone {
 		out[i] = buildCollected(r.id, r.spans, r.incomplete)
 		out[i].Evicted = r.evicted
+		out[i].Split = r.split
 	}
 	return out
 }

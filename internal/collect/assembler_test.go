@@ -334,3 +334,42 @@ func TestAssemblerDropsLateRetries(t *testing.T) {
 		t.Errorf("after retrying both parts: %d traces held, %d duplicates; want 0, 5", n, a.LateDuplicates())
 	}
 }
+
+func TestAssemblerMaxSpansPerTrace(t *testing.T) {
+	a, clk := newColAssembler(AssemblerConfig{MaxSpansPerTrace: 3})
+	// Another trace held meanwhile is left alone.
+	a.Add([]spanjson.Span{colSpan(2, 100, 0)})
+	got := a.Add([]spanjson.Span{colSpan(1, 1, 0), colSpan(1, 2, 1), colSpan(1, 3, 1), colSpan(1, 4, 1), colSpan(1, 5, 1), colSpan(1, 6, 1), colSpan(1, 7, 1)})
+	split := map[string]string{spanjson.TagIncomplete: IncompleteSplit}
+	want := []colSummary{
+		// The first part has the root and is still tagged: it is not the
+		// whole trace.
+		{Trace: colTID(1).MLflowID(), Spans: []string{"s1", "s2", "s3"}, State: spanjson.StateError, Tags: split, Incomplete: IncompleteSplit},
+		{Trace: colTID(1).MLflowID(), Spans: []string{"s4", "s5", "s6"}, State: spanjson.StateError, Tags: split, Incomplete: IncompleteSplit},
+	}
+	if diff := cmp.Diff(want, colSummarize(got)); diff != "" {
+		t.Fatalf("Add over the cap (-want +got):\n%s", diff)
+	}
+	for _, ct := range got {
+		if !ct.Split {
+			t.Errorf("part %v not marked Split", colSummarize([]*CollectedTrace{ct}))
+		}
+	}
+	if n, spans := a.Held(); n != 2 || spans != 2 {
+		t.Fatalf("Held() = %d traces, %d spans; want 2, 2 (s7 and trace 2)", n, spans)
+	}
+	// A retry of spans already written in a part is dropped.
+	a.Add([]spanjson.Span{colSpan(1, 2, 1), colSpan(1, 5, 1)})
+	if d := a.LateDuplicates(); d != 2 {
+		t.Errorf("LateDuplicates() = %d, want 2", d)
+	}
+	clk.Advance(time.Minute)
+	want = []colSummary{
+		{Trace: colTID(2).MLflowID(), Spans: []string{"s100"}, State: spanjson.StateOK},
+		{Trace: colTID(1).MLflowID(), Spans: []string{"s7"}, State: spanjson.StateError,
+			Tags: map[string]string{spanjson.TagIncomplete: IncompleteLate}, Incomplete: IncompleteLate},
+	}
+	if diff := cmp.Diff(want, colSummarize(a.Expire())); diff != "" {
+		t.Errorf("the rest (-want +got):\n%s", diff)
+	}
+}

@@ -29,7 +29,13 @@ const (
 	DefaultMaxBody    = 32 << 20
 	DefaultQueueSize  = 1024
 	DefaultDrainGrace = 5 * time.Second
-	retryAfter        = "1" // seconds, for 503 answers
+	DefaultMaxMemory  = 1 << 30
+	// decodeCost is what a request costs in memory per byte of its
+	// (decompressed) body while it is decoded: the body itself plus pdata
+	// and the spans made from it. Measured on generated exports: protobuf
+	// allocates 8.4 bytes per body byte, JSON 3.3; rounded up with the body.
+	decodeCost = 9
+	retryAfter = "1" // seconds, for 503 answers
 )
 
 // TraceSink receives every trace the collector lets go. WriteTraces is
@@ -49,6 +55,10 @@ type CollectorConfig struct {
 	// MaxBody bounds a request body in bytes, both as sent and after gzip
 	// decompression. Default 32 MiB.
 	MaxBody int64
+	// MaxMemory bounds the memory of the requests read and decoded at once
+	// (decodeCost per body byte): a request that would pass it gets 503
+	// with Retry-After, unless it is the only one. Default 1 GiB.
+	MaxMemory int64
 	// QueueSize is how many finished traces may wait for the writers; when
 	// the queue is full, requests get 503 with Retry-After. Default 1024.
 	QueueSize int
@@ -82,6 +92,7 @@ type CollectorStats struct {
 	TracesWritten     int64 `json:"traces_written"`
 	TracesIncomplete  int64 `json:"traces_incomplete"`
 	TracesEvicted     int64 `json:"traces_evicted"`
+	TracesSplit       int64 `json:"traces_split"`
 	TracesHeld        int64 `json:"traces_held"`
 	SpansHeld         int64 `json:"spans_held"`
 	QueueLength       int64 `json:"queue_length"`
@@ -117,6 +128,7 @@ type Collector struct {
 	requests, requestsBad, requestsThrottled           atomic.Int64
 	spansReceived, spansRejected, spansDup, spansWrote atomic.Int64
 	tracesWritten, tracesIncomplete, tracesEvicted     atomic.Int64
+	tracesSplit                                        atomic.Int64
 	writeErrors, tracesLost                            atomic.Int64
 	errLogMu                                           sync.Mutex
 
@@ -128,6 +140,7 @@ type Collector struct {
 	retryMu   sync.Mutex
 	lastRetry time.Time
 
+	mem     memBudget
 	bufPool sync.Pool // *bytes.Buffer
 	gzPool  sync.Pool // *gzip.Reader
 }
@@ -136,6 +149,9 @@ type Collector struct {
 func NewCollector(cfg CollectorConfig) *Collector {
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = DefaultMaxBody
+	}
+	if cfg.MaxMemory <= 0 {
+		cfg.MaxMemory = DefaultMaxMemory
 	}
 	if cfg.QueueSize <= 0 {
 		cfg.QueueSize = DefaultQueueSize
@@ -158,6 +174,7 @@ func NewCollector(cfg CollectorConfig) *Collector {
 	c := &Collector{
 		cfg:      cfg,
 		asm:      asm,
+		mem:      memBudget{max: cfg.MaxMemory},
 		queue:    make(chan *CollectedTrace, cfg.QueueSize),
 		stopTick: make(chan struct{}),
 		tickDone: make(chan struct{}),
@@ -252,6 +269,7 @@ func (c *Collector) Stats() CollectorStats {
 		TracesWritten:     c.tracesWritten.Load(),
 		TracesIncomplete:  c.tracesIncomplete.Load(),
 		TracesEvicted:     c.tracesEvicted.Load(),
+		TracesSplit:       c.tracesSplit.Load(),
 		TracesHeld:        int64(traces),
 		SpansHeld:         int64(spans),
 		QueueLength:       int64(len(c.queue)),
@@ -360,6 +378,9 @@ func (c *Collector) countWritten(cts []*CollectedTrace) {
 		}
 		if ct.Evicted {
 			c.tracesEvicted.Add(1)
+		}
+		if ct.Split {
+			c.tracesSplit.Add(1)
 		}
 	}
 }
@@ -518,11 +539,27 @@ func (c *Collector) serveExport(w http.ResponseWriter, r *http.Request) (wireFor
 		return format, &httpError{http.StatusRequestEntityTooLarge, fmt.Sprintf("body of %d bytes is over the limit of %d bytes", r.ContentLength, c.cfg.MaxBody)}
 	}
 
+	// Memory: reserve the body as sent before reading it, then what
+	// decoding the body as read will take.
+	held := c.cfg.MaxBody
+	if r.ContentLength >= 0 && !gz {
+		held = r.ContentLength
+	}
+	if !c.mem.tryAcquire(held, 0) {
+		return format, errMemory
+	}
+	defer func() { c.mem.release(held) }()
 	buf := c.bufPool.Get().(*bytes.Buffer)
 	defer c.putBuf(buf)
 	buf.Reset()
 	if herr := c.readBody(buf, r.Body, gz); herr != nil {
 		return format, herr
+	}
+	if need := decodeCost * int64(buf.Len()); need > held {
+		if !c.mem.tryAcquire(need-held, held) {
+			return format, errMemory
+		}
+		held = need
 	}
 
 	req := ptraceotlp.NewExportRequest()
@@ -573,6 +610,34 @@ func (c *Collector) serveExport(w http.ResponseWriter, r *http.Request) (wireFor
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(body)
 	return format, nil
+}
+
+var errMemory = &httpError{http.StatusServiceUnavailable, "too many requests in flight for --max-memory: retry later"}
+
+// memBudget bounds the bytes reserved by requests in flight. It is a
+// counter rather than a weighted semaphore because one request may always
+// pass, even over the budget, when it is alone (else a request costing more
+// than the budget would never be served).
+type memBudget struct {
+	mu        sync.Mutex
+	used, max int64
+}
+
+// tryAcquire reserves n more bytes for a request that holds own already.
+func (m *memBudget) tryAcquire(n, own int64) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.used > own && m.used+n > m.max {
+		return false
+	}
+	m.used += n
+	return true
+}
+
+func (m *memBudget) release(n int64) {
+	m.mu.Lock()
+	m.used -= n
+	m.mu.Unlock()
 }
 
 func (c *Collector) putBuf(b *bytes.Buffer) {

@@ -351,3 +351,66 @@ func TestCollectorShutdownSlowClient(t *testing.T) {
 	conn.Close()
 	<-trickled
 }
+
+// TestCollectorMaxMemory: requests in flight reserve their body and what
+// decoding it takes; one that would pass --max-memory gets 503 while
+// another is in flight, and is served once it is alone.
+func TestCollectorMaxMemory(t *testing.T) {
+	sink := &colMemSink{}
+	c, base := startColCollector(t, CollectorConfig{MaxMemory: 1000, Sink: sink, Assembler: AssemblerConfig{Idle: time.Hour}})
+	url := base + "/v1/traces"
+	client := &http.Client{Timeout: 10 * time.Second}
+	defer client.CloseIdleConnections()
+	slow := colProtoBody(t, colTestSpan{1, 1, 0, "slow"})
+	pr, pw := io.Pipe()
+	req, err := http.NewRequest(http.MethodPost, url, pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.ContentLength = int64(len(slow))
+	req.Header.Set("Content-Type", "application/x-protobuf")
+	done := make(chan int, 1)
+	go func() {
+		resp, err := client.Do(req)
+		if err != nil {
+			done <- -1
+			return
+		}
+		resp.Body.Close()
+		done <- resp.StatusCode
+	}()
+	// Half the body is sent; the request now holds its reservation.
+	if _, err := pw.Write(slow[:len(slow)/2]); err != nil {
+		t.Fatal(err)
+	}
+	colWaitFor(t, "the slow request to reserve memory", func() bool {
+		c.mem.mu.Lock()
+		defer c.mem.mu.Unlock()
+		return c.mem.used > 0
+	})
+	big := colProtoBody(t, colTestSpan{2, 2, 0, strings.Repeat("x", 1000)})
+	r := colPost(t, client, url, "application/x-protobuf", "", bytes.NewReader(big))
+	if r.status != http.StatusServiceUnavailable || r.header.Get("Retry-After") == "" {
+		t.Fatalf("over the budget with another request in flight: status %d, Retry-After %q; want 503 with Retry-After", r.status, r.header.Get("Retry-After"))
+	}
+	if _, err := pw.Write(slow[len(slow)/2:]); err != nil {
+		t.Fatal(err)
+	}
+	pw.Close()
+	if st := <-done; st != 200 {
+		t.Fatalf("the slow request, alone over the budget once read: status %d, want 200", st)
+	}
+	// Alone, the big request passes even though it costs more than the budget.
+	if r := colPost(t, client, url, "application/x-protobuf", "", bytes.NewReader(big)); r.status != 200 {
+		t.Fatalf("alone: status %d, want 200", r.status)
+	}
+	if err := c.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(sink.all()); got != 2 {
+		t.Errorf("%d traces written, want 2", got)
+	}
+	if c.mem.used != 0 {
+		t.Errorf("memory still reserved after shutdown: %d", c.mem.used)
+	}
+}
