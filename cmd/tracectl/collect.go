@@ -36,6 +36,7 @@ type collectOptions struct {
 	maxSpans     int
 	drainGrace   time.Duration
 	addrFile     string
+	spool        string
 
 	// ready, when set, is called with the bound address once the server
 	// accepts requests; stopping, once a second signal would end the
@@ -103,6 +104,7 @@ logged once.`,
 	f.StringVar(&opts.maxMemory, "max-memory", defaultMaxMemory, "memory for requests being decoded at once (about 9 bytes per body byte); beyond it requests get 503")
 	f.IntVar(&opts.maxSpans, "max-spans-per-trace", 250000, "most spans held for one trace, 0 for no limit; at the limit the trace is written early, in parts, tagged")
 	f.DurationVar(&opts.drainGrace, "drain-grace", collect.DefaultDrainGrace, "on SIGINT/SIGTERM, after the traces held are written, how long requests in flight may take to finish")
+	f.StringVar(&opts.spool, "spool", "", "log each request in this directory, synced to disk, before acknowledging it; a restart after a crash writes what the log holds and the output lacks")
 	f.StringVar(&opts.addrFile, "addr-file", "", "write the address listened on to this file once ready")
 	_ = f.MarkHidden("addr-file")
 	return cmd
@@ -190,7 +192,7 @@ func runCollect(ctx context.Context, opts *collectOptions) error {
 		return err
 	}
 	var sink interface {
-		collect.TraceSink
+		collect.SpoolSink
 		Losses() []spanjson.Loss
 	}
 	errOut := opts.streams.ErrOut
@@ -215,9 +217,23 @@ func runCollect(ctx context.Context, opts *collectOptions) error {
 	if err != nil {
 		return fmt.Errorf("cannot open output: %w", err)
 	}
+	var spool *collect.Spool
+	if opts.spool != "" {
+		var cut int64
+		if spool, cut, err = collect.OpenSpool(opts.spool, sink); err != nil {
+			_ = sink.Close()
+			return fmt.Errorf("cannot open --spool: %w", err)
+		}
+		if cut > 0 {
+			fmt.Fprintf(errOut, "tracectl: warning: the spool in %s ended in a partial record (a crash in the middle of a write, never acknowledged): cut off %d bytes\n", opts.spool, cut)
+		}
+	}
 	ln, err := net.Listen("tcp", opts.listen)
 	if err != nil {
 		_ = sink.Close()
+		if spool != nil {
+			_ = spool.Close()
+		}
 		return &hintError{fmt.Errorf("cannot listen on %s: %w", opts.listen, err), "choose another address with --listen, e.g. --listen 127.0.0.1:4319"}
 	}
 	addr := ln.Addr().String()
@@ -232,8 +248,20 @@ func runCollect(ctx context.Context, opts *collectOptions) error {
 		MaxMemory:  lim.maxMemory,
 		DrainGrace: cmp.Or(opts.drainGrace, -1), // 0: none
 		Sink:       sink,
+		Spool:      spool,
 		ErrLog:     errOut,
 	})
+	if spool != nil {
+		st, err := c.Recover()
+		if err != nil {
+			_ = ln.Close()
+			_ = c.Shutdown(context.Background())
+			return fmt.Errorf("--spool %s: %w", opts.spool, err)
+		}
+		if st.Requests > 0 {
+			fmt.Fprintf(errOut, "tracectl: spool: replayed %d requests left by an earlier run: %d spans, %d of them already written\n", st.Requests, st.Spans, st.SpansWritten)
+		}
+	}
 	c.Start(ln)
 	if host, _, _ := net.SplitHostPort(addr); !isLoopback(host) {
 		fmt.Fprintf(errOut, "tracectl: warning: listening on %s, which is reachable from other machines\n", host)
@@ -287,6 +315,9 @@ func isLoopback(host string) bool {
 func printCollectStats(w io.Writer, s collect.CollectorStats, losses []spanjson.Loss, schema string) {
 	fmt.Fprintf(w, "tracectl: collect: %d spans received, %d rejected, %d traces written (%d incomplete, %d written early at --max-traces, %d parts at --max-spans-per-trace), %d duplicate spans dropped, %d requests (%d bad, %d throttled)\n",
 		s.SpansReceived, s.SpansRejected, s.TracesWritten, s.TracesIncomplete, s.TracesEvicted, s.TracesSplit, s.SpansDuplicate, s.Requests, s.RequestsBad, s.RequestsThrottled)
+	if sp := s.Spool; sp != nil {
+		fmt.Fprintf(w, "tracectl: spool: %d requests logged (%d bytes) in %d commits, %d fsyncs\n", sp.Appended, sp.Bytes, sp.Commits, sp.Fsyncs)
+	}
 	if s.WriteErrors > 0 {
 		fmt.Fprintf(w, "tracectl: error: %d traces could not be written\n", s.WriteErrors)
 	}

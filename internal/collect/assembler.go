@@ -55,6 +55,9 @@ type CollectedTrace struct {
 	Split bool
 	// Duplicates counts spans received twice (same span id), kept once.
 	Duplicates int
+	// segs are the spool segments the trace's spans came from; the spool
+	// keeps them until the trace is written.
+	segs []uint64
 }
 
 // Assembler groups spans that arrive in any order, across requests, into
@@ -85,6 +88,9 @@ type Assembler struct {
 	recentHead  int
 	recentSpans int
 	lateDups    int64
+	// ref, when set (a spool), is told each time a held trace starts to
+	// depend on a spool segment.
+	ref func(seg uint64)
 }
 
 // recentTrace is a trace let go: its span ids, sorted.
@@ -104,6 +110,7 @@ type heldTrace struct {
 	late        bool // the trace was already let go once
 	first, last time.Time
 	age, wait   heldLink
+	segs        []uint64 // spool segments of its spans, see CollectedTrace
 }
 
 // NewAssembler returns an empty assembler.
@@ -129,7 +136,10 @@ func (a *Assembler) Config() AssemblerConfig { return a.cfg }
 
 // Add files spans under their traces. Traces let go early because
 // MaxTraces was reached are returned; the caller must write them.
-func (a *Assembler) Add(spans []spanjson.Span) []*CollectedTrace {
+func (a *Assembler) Add(spans []spanjson.Span) []*CollectedTrace { return a.AddFrom(spans, 0) }
+
+// AddFrom is Add for spans kept in spool segment seg (0: none).
+func (a *Assembler) AddFrom(spans []spanjson.Span, seg uint64) []*CollectedTrace {
 	if len(spans) == 0 {
 		return nil
 	}
@@ -162,6 +172,12 @@ func (a *Assembler) Add(spans []spanjson.Span) []*CollectedTrace {
 		}
 		t.spans = append(t.spans, s)
 		a.spans++
+		if seg != 0 && !slices.Contains(t.segs, seg) {
+			t.segs = append(t.segs, seg)
+			if a.ref != nil {
+				a.ref(seg)
+			}
+		}
 		t.last = now
 		if s.IsRoot() && !t.hasRoot {
 			t.hasRoot = true
@@ -232,6 +248,7 @@ type released struct {
 	incomplete string
 	evicted    bool
 	split      bool
+	segs       []uint64
 }
 
 func build(gone []released) []*CollectedTrace {
@@ -243,6 +260,7 @@ func build(gone []released) []*CollectedTrace {
 		out[i] = buildCollected(r.id, r.spans, r.incomplete)
 		out[i].Evicted = r.evicted
 		out[i].Split = r.split
+		out[i].segs = r.segs
 	}
 	return out
 }
@@ -263,15 +281,32 @@ func (a *Assembler) releaseLocked(t *heldTrace, reason string) released {
 		reason = IncompleteLate
 	}
 	a.spans -= len(t.spans)
-	a.rememberLocked(t.id, t.spans)
-	return released{id: t.id, spans: t.spans, incomplete: reason}
+	keys := make([]uint64, len(t.spans))
+	for i, s := range t.spans {
+		keys[i] = spanKey(s.SpanID())
+	}
+	a.rememberLocked(t.id, keys)
+	return released{id: t.id, spans: t.spans, incomplete: reason, segs: t.segs}
 }
 
-// rememberLocked records a trace let go with its span ids (merged with
+// Remember records spans as already written (found in the output when the
+// spool is replayed after a crash), so that a client's retry of them is
+// dropped and new spans of their traces are marked late.
+func (a *Assembler) Remember(id spanjson.TraceID, spans []spanjson.SpanID) {
+	keys := make([]uint64, len(spans))
+	for i, s := range spans {
+		keys[i] = spanKey(s)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.rememberLocked(id, keys)
+}
+
+// rememberLocked records a trace let go with its span keys (merged with
 // those of an earlier part), forgetting the oldest traces beyond
 // recentWritten traces or recentSpanIDs span ids. A trace with more span
 // ids than that is remembered by its id alone.
-func (a *Assembler) rememberLocked(id spanjson.TraceID, spans []spanjson.Span) {
+func (a *Assembler) rememberLocked(id spanjson.TraceID, keys []uint64) {
 	r := a.recent[id]
 	if r == nil {
 		r = &recentTrace{}
@@ -279,12 +314,10 @@ func (a *Assembler) rememberLocked(id spanjson.TraceID, spans []spanjson.Span) {
 		a.recentOrder = append(a.recentOrder, id)
 	}
 	a.recentSpans -= len(r.spans)
-	if len(r.spans)+len(spans) > recentSpanIDs {
+	if len(r.spans)+len(keys) > recentSpanIDs {
 		r.spans = nil
 	} else {
-		for _, s := range spans {
-			r.spans = append(r.spans, spanKey(s.SpanID()))
-		}
+		r.spans = append(r.spans, keys...)
 		slices.Sort(r.spans)
 		r.spans = slices.Compact(r.spans)
 	}

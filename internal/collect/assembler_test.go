@@ -275,7 +275,7 @@ func TestAssemblerForgetsOldWrittenTraces(t *testing.T) {
 		return spanjson.TraceID{12: byte(n >> 24), 13: byte(n >> 16), 14: byte(n >> 8), 15: byte(n)}
 	}
 	for i := range recentWritten + 10 {
-		a.rememberLocked(id(i), []spanjson.Span{colSpan(1, 1, 0)})
+		a.rememberLocked(id(i), []uint64{spanKey(colSID(1))})
 	}
 	if len(a.recent) != recentWritten || a.recentSpans != recentWritten {
 		t.Errorf("remembers %d ids (%d span ids), want %d", len(a.recent), a.recentSpans, recentWritten)
@@ -290,9 +290,9 @@ func TestAssemblerForgetsOldWrittenTraces(t *testing.T) {
 		t.Errorf("order holds %d ids from %d, want %d", len(a.recentOrder), a.recentHead, recentWritten)
 	}
 	// Span ids are bounded too: a big trace pushes the oldest out.
-	big := make([]spanjson.Span, recentSpanIDs-10)
+	big := make([]uint64, recentSpanIDs-10)
 	for i := range big {
-		big[i] = spanjson.NewSpan(spanjson.SpanData{TraceID: colTID(2), SpanID: spanjson.SpanID{0xcc, 4: byte(i >> 24), 5: byte(i >> 16), 6: byte(i >> 8), 7: byte(i)}})
+		big[i] = 0xcc<<56 | uint64(i)
 	}
 	a.rememberLocked(id(-1), big)
 	if a.recentSpans > recentSpanIDs {

@@ -75,6 +75,9 @@ type CollectorConfig struct {
 	// again (by the ticker). Default 1s.
 	RetryInterval time.Duration
 	Sink          TraceSink
+	// Spool, when set, logs every accepted request before it is
+	// acknowledged (see Spool); it must have been opened for Sink.
+	Spool *Spool
 	// ErrLog receives sink errors, one line each; nil discards them.
 	ErrLog io.Writer
 }
@@ -103,6 +106,10 @@ type CollectorStats struct {
 	WriteErrors     int64 `json:"write_errors"`
 	TracesUnwritten int64 `json:"traces_unwritten"`
 	TracesLost      int64 `json:"traces_lost"`
+	// SpansRecovered counts the spans Recover took from the spool (not
+	// in SpansReceived); Spool, the spool's counters.
+	SpansRecovered int64       `json:"spans_recovered,omitempty"`
+	Spool          *SpoolStats `json:"spool,omitempty"`
 }
 
 // Collector is an OTLP/HTTP trace receiver: it decodes export requests,
@@ -130,6 +137,9 @@ type Collector struct {
 	tracesWritten, tracesIncomplete, tracesEvicted     atomic.Int64
 	tracesSplit                                        atomic.Int64
 	writeErrors, tracesLost                            atomic.Int64
+	spansRecovered                                     atomic.Int64
+	spoolFailing                                       atomic.Bool
+	lastTrim                                           time.Time // tickLoop's
 	errLogMu                                           sync.Mutex
 
 	// failing is set while writing fails: requests get 503 and writers keep
@@ -178,6 +188,9 @@ func NewCollector(cfg CollectorConfig) *Collector {
 		queue:    make(chan *CollectedTrace, cfg.QueueSize),
 		stopTick: make(chan struct{}),
 		tickDone: make(chan struct{}),
+	}
+	if sp := cfg.Spool; sp != nil {
+		asm.ref = func(seg uint64) { sp.ref(seg, 1) }
 	}
 	c.bufPool.New = func() any { return new(bytes.Buffer) }
 	c.srv = &http.Server{
@@ -243,10 +256,24 @@ func (c *Collector) Shutdown(ctx context.Context) error {
 		}
 		if n := c.unwrittenLen(); n > 0 {
 			c.tracesLost.Add(int64(n))
-			errs = append(errs, fmt.Errorf("%d traces could not be written", n))
+			if c.cfg.Spool != nil {
+				errs = append(errs, fmt.Errorf("%d traces could not be written: they stay in the spool and are written at the next start", n))
+			} else {
+				errs = append(errs, fmt.Errorf("%d traces could not be written", n))
+			}
+		}
+		if c.cfg.Spool != nil {
+			if err := c.cfg.Spool.Trim(); err != nil { // syncs the output first
+				errs = append(errs, err)
+			}
 		}
 		if c.cfg.Sink != nil {
 			if err := c.cfg.Sink.Close(); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if c.cfg.Spool != nil {
+			if err := c.cfg.Spool.Close(); err != nil {
 				errs = append(errs, err)
 			}
 		}
@@ -258,7 +285,14 @@ func (c *Collector) Shutdown(ctx context.Context) error {
 // Stats returns the current counters.
 func (c *Collector) Stats() CollectorStats {
 	traces, spans := c.asm.Held()
+	var sp *SpoolStats
+	if c.cfg.Spool != nil {
+		st := c.cfg.Spool.Stats()
+		sp = &st
+	}
 	return CollectorStats{
+		SpansRecovered:    c.spansRecovered.Load(),
+		Spool:             sp,
 		Requests:          c.requests.Load(),
 		RequestsBad:       c.requestsBad.Load(),
 		RequestsThrottled: c.requestsThrottled.Load(),
@@ -289,6 +323,12 @@ func (c *Collector) tickLoop() {
 			return
 		case <-t.C:
 			c.ExpireNow()
+			if sp := c.cfg.Spool; sp != nil && time.Since(c.lastTrim) >= spoolTrimInterval {
+				c.lastTrim = time.Now()
+				if err := sp.Trim(); err != nil {
+					c.logf("tracectl: warning: trimming the spool: %v\n", err)
+				}
+			}
 			if c.failing.Load() {
 				c.retryMu.Lock()
 				due := time.Since(c.lastRetry) >= c.cfg.RetryInterval
@@ -309,6 +349,10 @@ func (c *Collector) ExpireNow() {
 		c.queue <- ct
 	}
 }
+
+// spoolTrimInterval is how often the output is synced so that the spool
+// segments of the traces written can be deleted.
+const spoolTrimInterval = time.Second
 
 // maxBatch bounds the traces a writer takes from the queue for one write.
 const maxBatch = 256
@@ -351,6 +395,9 @@ func (c *Collector) write(cts []*CollectedTrace) ([]*CollectedTrace, error) {
 			n, err = c.cfg.Sink.WriteTraces(cts)
 		}
 		c.countWritten(cts[:n])
+		if c.cfg.Spool != nil {
+			c.cfg.Spool.written(cts[:n])
+		}
 		cts = cts[n:]
 		var encErr *EncodeError
 		switch {
@@ -359,6 +406,9 @@ func (c *Collector) write(cts []*CollectedTrace) ([]*CollectedTrace, error) {
 		case errors.As(err, &encErr) && len(cts) > 0:
 			c.tracesLost.Add(1)
 			c.logf("tracectl: error: %v\n", err)
+			if c.cfg.Spool != nil {
+				c.cfg.Spool.written(cts[:1]) // it never can be: the spool need not keep it
+			}
 			cts = cts[1:]
 		default:
 			c.writeErrors.Add(1)
@@ -562,30 +612,37 @@ func (c *Collector) serveExport(w http.ResponseWriter, r *http.Request) (wireFor
 		held = need
 	}
 
-	req := ptraceotlp.NewExportRequest()
-	if format == wireProto {
-		err = req.UnmarshalProto(buf.Bytes())
-	} else {
-		err = req.UnmarshalJSON(buf.Bytes())
+	res, herr := decodeExport(format, buf.Bytes())
+	if herr != nil {
+		return format, herr
 	}
-	if err != nil {
-		kind := "protobuf"
-		if format == wireJSON {
-			kind = "JSON"
-		}
-		return format, &httpError{http.StatusBadRequest, fmt.Sprintf("malformed %s ExportTraceServiceRequest: %v", kind, err)}
-	}
-
-	res := spanjson.SpansFromPdata(req.Traces())
 	c.addMu.RLock()
 	if c.stopped {
 		c.addMu.RUnlock()
 		return format, &httpError{http.StatusServiceUnavailable, "shutting down: retry later"}
 	}
+	var seg uint64
+	if c.cfg.Spool != nil && len(res.Spans) > 0 {
+		// On disk before it is acknowledged (and before Shutdown can
+		// stop: addMu is held).
+		if seg, err = c.cfg.Spool.Append(format, buf.Bytes()); err != nil {
+			c.addMu.RUnlock()
+			if !c.spoolFailing.Swap(true) {
+				c.logf("tracectl: error: %v: answering 503 until it works again\n", err)
+			}
+			return format, &httpError{http.StatusServiceUnavailable, "the spool cannot be written: retry later"}
+		}
+		if c.spoolFailing.Swap(false) {
+			c.logf("tracectl: writing the spool works again\n")
+		}
+	}
 	c.spansReceived.Add(int64(len(res.Spans)))
 	c.spansRejected.Add(int64(res.Rejected))
-	for _, ct := range c.asm.Add(res.Spans) {
+	for _, ct := range c.asm.AddFrom(res.Spans, seg) {
 		c.queue <- ct
+	}
+	if seg != 0 {
+		c.cfg.Spool.Unpin(seg)
 	}
 	c.addMu.RUnlock()
 
@@ -638,6 +695,94 @@ func (m *memBudget) release(n int64) {
 	m.mu.Lock()
 	m.used -= n
 	m.mu.Unlock()
+}
+
+// decodeExport decodes an export request body into spans.
+func decodeExport(format wireFormat, body []byte) (spanjson.PdataResult, *httpError) {
+	req := ptraceotlp.NewExportRequest()
+	var err error
+	if format == wireProto {
+		err = req.UnmarshalProto(body)
+	} else {
+		err = req.UnmarshalJSON(body)
+	}
+	if err != nil {
+		kind := "protobuf"
+		if format == wireJSON {
+			kind = "JSON"
+		}
+		return spanjson.PdataResult{}, &httpError{http.StatusBadRequest, fmt.Sprintf("malformed %s ExportTraceServiceRequest: %v", kind, err)}
+	}
+	return spanjson.SpansFromPdata(req.Traces()), nil
+}
+
+// RecoverStats says what Recover took from the spool.
+type RecoverStats struct {
+	Requests     int64 // requests replayed
+	Spans        int64 // their spans
+	SpansWritten int64 // of those, the ones the output already had
+}
+
+// Recover replays the spool segments an earlier run left (a crash, or
+// traces it could not write): their spans, less those the output already
+// has (read back from the sink), are filed as if just received, and the
+// spans found in the output are remembered as written, so retries of them
+// are dropped. It starts the writers (Start(nil)); call it before Start
+// serves requests.
+func (c *Collector) Recover() (RecoverStats, error) {
+	var st RecoverStats
+	sp := c.cfg.Spool
+	if sp == nil {
+		return st, nil
+	}
+	pos, ok := sp.oldestPos()
+	if !ok {
+		return st, nil
+	}
+	c.Start(nil)
+	type key struct {
+		t spanjson.TraceID
+		s spanjson.SpanID
+	}
+	written := make(map[key]struct{})
+	byTrace := make(map[spanjson.TraceID][]spanjson.SpanID)
+	err := sp.sink.WrittenSince(pos, func(s spanjson.Span) {
+		k := key{s.TraceID(), s.SpanID()}
+		if _, dup := written[k]; !dup {
+			written[k] = struct{}{}
+			byTrace[k.t] = append(byTrace[k.t], k.s)
+		}
+	})
+	if err != nil {
+		return st, fmt.Errorf("reading the output back to replay the spool: %w", err)
+	}
+	for id, spans := range byTrace {
+		c.asm.Remember(id, spans)
+	}
+	err = sp.replay(func(seg uint64, format wireFormat, body []byte) error {
+		res, herr := decodeExport(format, body)
+		if herr != nil {
+			return errors.New(herr.msg)
+		}
+		kept := res.Spans[:0]
+		for _, s := range res.Spans {
+			if _, ok := written[key{s.TraceID(), s.SpanID()}]; ok {
+				st.SpansWritten++
+				continue
+			}
+			kept = append(kept, s)
+		}
+		st.Requests++
+		st.Spans += int64(len(res.Spans))
+		c.spansRecovered.Add(int64(len(kept)))
+		for _, ct := range c.asm.AddFrom(kept, seg) {
+			c.queue <- ct
+		}
+		return nil
+	})
+	sp.recovered = nil
+	// Segments whose spans were all in the output are needed no more.
+	return st, errors.Join(err, sp.Trim())
 }
 
 func (c *Collector) putBuf(b *bytes.Buffer) {

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"tracectl/internal/spanjson"
 )
@@ -112,6 +114,7 @@ func fileWrite(f *os.File, b []byte) (int, error) { return f.Write(b) }
 // the file only ever ends in a whole line (until a crash; see
 // OpenJSONLSink).
 type JSONLSink struct {
+	path   string
 	schema spanjson.Schema
 	sinkLosses
 	write writeFunc
@@ -143,7 +146,7 @@ func OpenJSONLSink(path string, schema spanjson.Schema) (*JSONLSink, error) {
 		f.Close()
 		return nil, fmt.Errorf("%s: cannot cut off a partial last line: %w", path, err)
 	}
-	return &JSONLSink{schema: schema, write: fileWrite, f: f, size: size, cut: cut}, nil
+	return &JSONLSink{path: path, schema: schema, write: fileWrite, f: f, size: size, cut: cut}, nil
 }
 
 // cutPartialLine truncates f after its last newline (to empty if it has
@@ -255,6 +258,62 @@ func (s *JSONLSink) append(b []byte) error {
 	return nil
 }
 
+// Sync makes the lines written durable.
+func (s *JSONLSink) Sync() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return os.ErrClosed
+	}
+	return s.f.Sync()
+}
+
+// Position is the file's length up to its last whole line.
+func (s *JSONLSink) Position() (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.size, nil
+}
+
+// WrittenSince reads back the lines from byte pos on (the whole file when
+// it is shorter: it was replaced) and calls fn for each span.
+func (s *JSONLSink) WrittenSince(pos int64, fn func(spanjson.Span)) error {
+	f, err := os.Open(s.path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		return err // not a regular file (a pipe): nothing to read back
+	} else if pos > st.Size() {
+		pos = 0
+	}
+	if _, err := f.Seek(pos, io.SeekStart); err != nil {
+		return err
+	}
+	return readBackSpans(f, s.path, fn)
+}
+
+// readBackSpans decodes every trace in r (written by a sink) and calls fn
+// for each span.
+func readBackSpans(r io.Reader, name string, fn func(spanjson.Span)) error {
+	dec := spanjson.NewDecoder(r, name)
+	for {
+		doc, err := dec.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		for _, t := range doc.Traces {
+			for _, sp := range t.Spans {
+				fn(sp)
+			}
+		}
+	}
+}
+
 // Close syncs and closes the file.
 func (s *JSONLSink) Close() error {
 	s.mu.Lock()
@@ -354,3 +413,47 @@ func (s *DirSink) WriteTrace(ct *CollectedTrace) error {
 
 // Close syncs the directory's file system.
 func (s *DirSink) Close() error { return syncDir(s.dir) }
+
+// Sync makes the files written durable.
+func (s *DirSink) Sync() error { return syncDir(s.dir) }
+
+// Position is the time now, in Unix nanoseconds.
+func (s *DirSink) Position() (int64, error) { return time.Now().UnixNano(), nil }
+
+// dirMtimeSlack allows for file systems whose modification times are
+// coarse or lag the clock.
+const dirMtimeSlack = 2 * time.Second
+
+// WrittenSince reads back the trace files modified since pos (a Position)
+// and calls fn for each span. A file that does not decode is not one of
+// the sink's (the directory may hold others) and is skipped.
+func (s *DirSink) WrittenSince(pos int64, fn func(spanjson.Span)) error {
+	ents, err := os.ReadDir(s.dir)
+	if err != nil {
+		return err
+	}
+	since := time.Unix(0, pos).Add(-dirMtimeSlack)
+	for _, e := range ents {
+		if !e.Type().IsRegular() || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil || info.ModTime().Before(since) {
+			continue
+		}
+		path := filepath.Join(s.dir, e.Name())
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		var spans []spanjson.Span
+		err = readBackSpans(f, path, func(s spanjson.Span) { spans = append(spans, s) })
+		f.Close()
+		if err == nil {
+			for _, s := range spans {
+				fn(s)
+			}
+		}
+	}
+	return nil
+}
