@@ -200,3 +200,81 @@ func BenchmarkCollectIngest(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCollectIngestSpool measures what --spool costs: each round runs
+// the generator of BenchmarkCollectIngest against a collector writing MLflow
+// v3 JSON Lines, once without a spool and once with one (every request
+// fsynced before its 200, group commit), and checks nothing was lost.
+//
+//	spans/s          with the spool
+//	nospool-spans/s  without it, same round
+//	ratio            with / without (target: at least 0.5)
+//	fsyncs/s         spool fsyncs per second
+//	reqs/fsync       requests per fsync (what group commit shares)
+func BenchmarkCollectIngestSpool(b *testing.B) {
+	const (
+		bodiesPerRound = 200
+		spansPerBody   = 500
+	)
+	if os.Getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(400))
+	}
+	senders := max(4, 2*runtime.GOMAXPROCS(0))
+	bodies := colBenchBodies(b, bodiesPerRound, spansPerBody)
+	total := int64(bodiesPerRound * spansPerBody)
+	run := func(spooled bool) (time.Duration, SpoolStats) {
+		dir := b.TempDir()
+		sink, err := OpenJSONLSink(filepath.Join(dir, "out.jsonl"), spanjson.SchemaMLflowV3)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var sp *Spool
+		if spooled {
+			if sp, _, err = OpenSpool(filepath.Join(dir, "spool"), sink); err != nil {
+				b.Fatal(err)
+			}
+		}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			b.Fatal(err)
+		}
+		c := NewCollector(CollectorConfig{Assembler: AssemblerConfig{Idle: 100 * time.Millisecond}, Sink: sink, Spool: sp})
+		c.Start(ln)
+		start := time.Now()
+		if err := colGenerate("http://"+ln.Addr().String()+"/v1/traces", bodies, senders); err != nil {
+			b.Fatal(err)
+		}
+		if err := c.Shutdown(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		d := time.Since(start)
+		st := c.Stats()
+		if st.SpansReceived != total || st.SpansWritten != total {
+			b.Fatalf("spans sent %d, received %d, written %d: something was lost", total, st.SpansReceived, st.SpansWritten)
+		}
+		if st.Spool != nil {
+			return d, *st.Spool
+		}
+		return d, SpoolStats{}
+	}
+	var with, without time.Duration
+	var fsyncs, appended int64
+	rounds := 0
+	for b.Loop() {
+		d, _ := run(false)
+		without += d
+		d, st := run(true)
+		with += d
+		fsyncs += st.Fsyncs
+		appended += st.Appended
+		rounds++
+	}
+	spans := float64(total) * float64(rounds)
+	b.ReportMetric(spans/with.Seconds(), "spans/s")
+	b.ReportMetric(spans/without.Seconds(), "nospool-spans/s")
+	b.ReportMetric(without.Seconds()/with.Seconds(), "ratio")
+	b.ReportMetric(float64(fsyncs)/with.Seconds(), "fsyncs/s")
+	if fsyncs > 0 {
+		b.ReportMetric(float64(appended)/float64(fsyncs), "reqs/fsync")
+	}
+}

@@ -177,7 +177,7 @@ func checkSegment(path string, seq uint64) (*spoolSeg, int64, error) {
 		return nil, 0, err
 	}
 	seg := &spoolSeg{seq: seq, path: path}
-	end, pos, err := scanSegment(f, nil)
+	end, pos, err := scanSegment(f, st.Size(), nil)
 	if errors.Is(err, errNotSpool) {
 		return nil, 0, fmt.Errorf("%s: not a tracectl spool segment (use an empty directory for --spool)", path)
 	}
@@ -207,7 +207,7 @@ var errNotSpool = errors.New("not a spool segment")
 // scanSegment reads a segment from its start and calls fn (when not nil)
 // for each whole record; it returns the end of the last whole record and the
 // header's sink position. A short or damaged header counts as no record.
-func scanSegment(r io.Reader, fn func(format wireFormat, body []byte) error) (end, pos int64, err error) {
+func scanSegment(r io.Reader, size int64, fn func(format wireFormat, body []byte) error) (end, pos int64, err error) {
 	br := newSpoolReader(r)
 	hdr, ok := br.next(spoolHeaderLen)
 	if !ok {
@@ -224,8 +224,8 @@ func scanSegment(r io.Reader, fn func(format wireFormat, body []byte) error) (en
 			return end, pos, br.err
 		}
 		n, sum := binary.BigEndian.Uint32(h), binary.BigEndian.Uint32(h[4:])
-		if n == 0 || n > 1<<31 {
-			return end, pos, nil
+		if n == 0 || int64(n) > size-end-int64(spoolRecLen) {
+			return end, pos, nil // a length past the end: a partial record
 		}
 		payload, ok := br.next(int(n))
 		if !ok || crc32.Checksum(payload, crc32c) != sum {
@@ -271,7 +271,7 @@ func (s *Spool) replay(fn func(seg uint64, format wireFormat, body []byte) error
 		if err != nil {
 			return err
 		}
-		_, _, err = scanSegment(io.LimitReader(f, seg.size), func(format wireFormat, body []byte) error {
+		_, _, err = scanSegment(io.LimitReader(f, seg.size), seg.size, func(format wireFormat, body []byte) error {
 			return fn(seg.seq, format, body)
 		})
 		f.Close()
