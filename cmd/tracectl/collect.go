@@ -83,8 +83,18 @@ second signal exits at once with status 1, losing the traces still held.
 
 When the output cannot be written (a full disk), the traces are kept,
 requests get 503 until a retry (every second) succeeds, and the error is
-logged once.`,
+logged once.
+
+With --spool DIR every request is logged in DIR and synced to disk before it
+is acknowledged; after a crash (SIGKILL, out of memory, power cut) the next
+start writes what the log holds and the output lacks, so no acknowledged span
+is lost or written twice. Without it, a crash loses the traces held.
+
+Requests being decoded at once are bounded by --max-memory (503 beyond); a
+trace with more than --max-spans-per-trace spans is written early, in parts,
+tagged tracectl.incomplete.`,
 		Example: `  tracectl collect --out traces.jsonl
+  tracectl collect --out traces.jsonl --spool /var/lib/tracectl/spool
   tracectl collect --dir traces/ --schema otlp --idle 2s
   OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 ./my-app`,
 		Args: cobra.NoArgs,
