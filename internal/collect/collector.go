@@ -18,6 +18,8 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 	statuspb "google.golang.org/genproto/googleapis/rpc/status"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
@@ -80,6 +82,20 @@ type CollectorConfig struct {
 	Spool *Spool
 	// ErrLog receives sink errors, one line each; nil discards them.
 	ErrLog io.Writer
+	// OnWritten, when set, is called with each trace once it is in the
+	// output, from the writer goroutines (concurrently).
+	OnWritten func(*CollectedTrace)
+	// OnReject, when set, is called for each request answered with an
+	// error, from the handlers (concurrently).
+	OnReject func(Rejection)
+}
+
+// Rejection is a request answered with an error.
+type Rejection struct {
+	Transport string // "http" or "grpc"
+	Status    string // "503", "400"... or the gRPC code's name
+	Reason    string
+	Client    string // the client's address
 }
 
 // CollectorStats are the collector's counters (GET /stats, and printed at
@@ -121,6 +137,7 @@ type Collector struct {
 	asm   *Assembler
 	queue chan *CollectedTrace
 	srv   *http.Server
+	grpc  *grpc.Server
 
 	startOnce, stopOnce sync.Once
 	stopTick            chan struct{}
@@ -193,6 +210,7 @@ func NewCollector(cfg CollectorConfig) *Collector {
 		asm.ref = func(seg uint64) { sp.ref(seg, 1) }
 	}
 	c.bufPool.New = func() any { return new(bytes.Buffer) }
+	c.grpc = c.newGRPCServer()
 	c.srv = &http.Server{
 		Handler:           c.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -234,6 +252,20 @@ func (c *Collector) Shutdown(ctx context.Context) error {
 		defer cancel()
 		served := make(chan error, 1)
 		go func() { served <- c.srv.Shutdown(graceCtx) }()
+		grpcDone := make(chan struct{})
+		go func() {
+			// Like the HTTP server: new RPCs are refused at once, those in
+			// flight get the grace, then their connections are closed.
+			stopped := make(chan struct{})
+			go func() { c.grpc.GracefulStop(); close(stopped) }()
+			select {
+			case <-stopped:
+			case <-graceCtx.Done():
+				c.grpc.Stop()
+				<-stopped
+			}
+			close(grpcDone)
+		}()
 		close(c.stopTick)
 		<-c.tickDone
 		// The traces held go first, while requests finish.
@@ -243,6 +275,7 @@ func (c *Collector) Shutdown(ctx context.Context) error {
 		if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
 			_ = c.srv.Close()
 		}
+		<-grpcDone
 		c.addMu.Lock()
 		c.stopped = true
 		c.addMu.Unlock()
@@ -432,6 +465,9 @@ func (c *Collector) countWritten(cts []*CollectedTrace) {
 		if ct.Split {
 			c.tracesSplit.Add(1)
 		}
+		if c.cfg.OnWritten != nil {
+			c.cfg.OnWritten(ct)
+		}
 	}
 }
 
@@ -537,6 +573,9 @@ const (
 type httpError struct {
 	code int
 	msg  string
+	// overload marks a 503 for load (gRPC: RESOURCE_EXHAUSTED) rather
+	// than for a state of the collector (UNAVAILABLE).
+	overload bool
 }
 
 func (c *Collector) handleTraces(w http.ResponseWriter, r *http.Request) {
@@ -549,6 +588,7 @@ func (c *Collector) handleTraces(w http.ResponseWriter, r *http.Request) {
 		} else {
 			c.requestsBad.Add(1)
 		}
+		c.rejected(herr, "http", r.RemoteAddr)
 		writeRPCStatus(w, format, herr.code, herr.msg)
 	}
 }
@@ -566,10 +606,10 @@ func (c *Collector) serveExport(w http.ResponseWriter, r *http.Request) (wireFor
 	}
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", "POST")
-		return format, &httpError{http.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed: use POST", r.Method)}
+		return format, &httpError{http.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed: use POST", r.Method), false}
 	}
 	if !known {
-		return format, &httpError{http.StatusUnsupportedMediaType, fmt.Sprintf("unsupported content type %q: want application/x-protobuf or application/json", r.Header.Get("Content-Type"))}
+		return format, &httpError{http.StatusUnsupportedMediaType, fmt.Sprintf("unsupported content type %q: want application/x-protobuf or application/json", r.Header.Get("Content-Type")), false}
 	}
 	var gz bool
 	switch enc := r.Header.Get("Content-Encoding"); enc {
@@ -577,16 +617,13 @@ func (c *Collector) serveExport(w http.ResponseWriter, r *http.Request) (wireFor
 	case "gzip":
 		gz = true
 	default:
-		return format, &httpError{http.StatusUnsupportedMediaType, fmt.Sprintf("unsupported content encoding %q: want gzip or none", enc)}
+		return format, &httpError{http.StatusUnsupportedMediaType, fmt.Sprintf("unsupported content encoding %q: want gzip or none", enc), false}
 	}
-	if len(c.queue) >= cap(c.queue) {
-		return format, &httpError{http.StatusServiceUnavailable, "the trace writer is behind: retry later"}
-	}
-	if c.failing.Load() {
-		return format, &httpError{http.StatusServiceUnavailable, "the output cannot be written: retry later"}
+	if herr := c.admit(); herr != nil {
+		return format, herr
 	}
 	if r.ContentLength > c.cfg.MaxBody {
-		return format, &httpError{http.StatusRequestEntityTooLarge, fmt.Sprintf("body of %d bytes is over the limit of %d bytes", r.ContentLength, c.cfg.MaxBody)}
+		return format, &httpError{http.StatusRequestEntityTooLarge, fmt.Sprintf("body of %d bytes is over the limit of %d bytes", r.ContentLength, c.cfg.MaxBody), false}
 	}
 
 	// Memory: reserve the body as sent before reading it, then what
@@ -616,35 +653,9 @@ func (c *Collector) serveExport(w http.ResponseWriter, r *http.Request) (wireFor
 	if herr != nil {
 		return format, herr
 	}
-	c.addMu.RLock()
-	if c.stopped {
-		c.addMu.RUnlock()
-		return format, &httpError{http.StatusServiceUnavailable, "shutting down: retry later"}
+	if herr := c.file(res, format, func() ([]byte, error) { return buf.Bytes(), nil }); herr != nil {
+		return format, herr
 	}
-	var seg uint64
-	if c.cfg.Spool != nil && len(res.Spans) > 0 {
-		// On disk before it is acknowledged (and before Shutdown can
-		// stop: addMu is held).
-		if seg, err = c.cfg.Spool.Append(format, buf.Bytes()); err != nil {
-			c.addMu.RUnlock()
-			if !c.spoolFailing.Swap(true) {
-				c.logf("tracectl: error: %v: answering 503 until it works again\n", err)
-			}
-			return format, &httpError{http.StatusServiceUnavailable, "the spool cannot be written: retry later"}
-		}
-		if c.spoolFailing.Swap(false) {
-			c.logf("tracectl: writing the spool works again\n")
-		}
-	}
-	c.spansReceived.Add(int64(len(res.Spans)))
-	c.spansRejected.Add(int64(res.Rejected))
-	for _, ct := range c.asm.AddFrom(res.Spans, seg) {
-		c.queue <- ct
-	}
-	if seg != 0 {
-		c.cfg.Spool.Unpin(seg)
-	}
-	c.addMu.RUnlock()
 
 	resp := ptraceotlp.NewExportResponse()
 	if res.Rejected > 0 {
@@ -661,7 +672,7 @@ func (c *Collector) serveExport(w http.ResponseWriter, r *http.Request) (wireFor
 		w.Header().Set("Content-Type", "application/json")
 	}
 	if err != nil {
-		return format, &httpError{http.StatusInternalServerError, err.Error()}
+		return format, &httpError{http.StatusInternalServerError, err.Error(), false}
 	}
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)
@@ -669,7 +680,7 @@ func (c *Collector) serveExport(w http.ResponseWriter, r *http.Request) (wireFor
 	return format, nil
 }
 
-var errMemory = &httpError{http.StatusServiceUnavailable, "too many requests in flight for --max-memory: retry later"}
+var errMemory = &httpError{http.StatusServiceUnavailable, "too many requests in flight for --max-memory: retry later", true}
 
 // memBudget bounds the bytes reserved by requests in flight. It is a
 // counter rather than a weighted semaphore because one request may always
@@ -691,10 +702,79 @@ func (m *memBudget) tryAcquire(n, own int64) bool {
 	return true
 }
 
+// full says the budget is spent: a new request would have to wait.
+func (m *memBudget) full() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.used > 0 && m.used >= m.max
+}
+
 func (m *memBudget) release(n int64) {
 	m.mu.Lock()
 	m.used -= n
 	m.mu.Unlock()
+}
+
+// rejected reports a request answered with herr.
+func (c *Collector) rejected(herr *httpError, transport, client string) {
+	if c.cfg.OnReject == nil {
+		return
+	}
+	r := Rejection{Transport: transport, Status: strconv.Itoa(herr.code), Reason: herr.msg, Client: client}
+	if transport == "grpc" {
+		r.Status = status.Code(grpcStatus(herr)).String()
+	}
+	c.cfg.OnReject(r)
+}
+
+// admit says whether a new export can be taken now: 503 (overload) while
+// the writers are behind, 503 while writing fails.
+func (c *Collector) admit() *httpError {
+	if len(c.queue) >= cap(c.queue) {
+		return &httpError{http.StatusServiceUnavailable, "the trace writer is behind: retry later", true}
+	}
+	if c.failing.Load() {
+		return &httpError{http.StatusServiceUnavailable, "the output cannot be written: retry later", false}
+	}
+	return nil
+}
+
+// file takes the spans of a decoded export, whatever its transport: with a
+// spool, body (the request encoded in format) is on disk first; then the
+// spans go to the assembler and the traces it lets go to the writers.
+func (c *Collector) file(res spanjson.PdataResult, format wireFormat, body func() ([]byte, error)) *httpError {
+	c.addMu.RLock()
+	defer c.addMu.RUnlock()
+	if c.stopped {
+		return &httpError{http.StatusServiceUnavailable, "shutting down: retry later", false}
+	}
+	var seg uint64
+	if c.cfg.Spool != nil && len(res.Spans) > 0 {
+		// On disk before it is acknowledged (and before Shutdown can
+		// stop: addMu is held).
+		b, err := body()
+		if err == nil {
+			seg, err = c.cfg.Spool.Append(format, b)
+		}
+		if err != nil {
+			if !c.spoolFailing.Swap(true) {
+				c.logf("tracectl: error: %v: answering 503 until it works again\n", err)
+			}
+			return &httpError{http.StatusServiceUnavailable, "the spool cannot be written: retry later", false}
+		}
+		if c.spoolFailing.Swap(false) {
+			c.logf("tracectl: writing the spool works again\n")
+		}
+	}
+	c.spansReceived.Add(int64(len(res.Spans)))
+	c.spansRejected.Add(int64(res.Rejected))
+	for _, ct := range c.asm.AddFrom(res.Spans, seg) {
+		c.queue <- ct
+	}
+	if seg != 0 {
+		c.cfg.Spool.Unpin(seg)
+	}
+	return nil
 }
 
 // decodeExport decodes an export request body into spans.
@@ -711,7 +791,7 @@ func decodeExport(format wireFormat, body []byte) (spanjson.PdataResult, *httpEr
 		if format == wireJSON {
 			kind = "JSON"
 		}
-		return spanjson.PdataResult{}, &httpError{http.StatusBadRequest, fmt.Sprintf("malformed %s ExportTraceServiceRequest: %v", kind, err)}
+		return spanjson.PdataResult{}, &httpError{http.StatusBadRequest, fmt.Sprintf("malformed %s ExportTraceServiceRequest: %v", kind, err), false}
 	}
 	return spanjson.SpansFromPdata(req.Traces()), nil
 }
@@ -797,7 +877,7 @@ func (c *Collector) putBuf(b *bytes.Buffer) {
 func (c *Collector) readBody(buf *bytes.Buffer, body io.Reader, gz bool) *httpError {
 	limit := c.cfg.MaxBody
 	tooBig := func(what string) *httpError {
-		return &httpError{http.StatusRequestEntityTooLarge, fmt.Sprintf("%s is over the limit of %d bytes", what, limit)}
+		return &httpError{http.StatusRequestEntityTooLarge, fmt.Sprintf("%s is over the limit of %d bytes", what, limit), false}
 	}
 	raw := &io.LimitedReader{R: body, N: limit + 1}
 	var src io.Reader = raw
@@ -832,9 +912,9 @@ func (c *Collector) readBody(buf *bytes.Buffer, body io.Reader, gz bool) *httpEr
 
 func (c *Collector) bodyReadError(err error, raw *io.LimitedReader, what string) *httpError {
 	if raw.N <= 0 {
-		return &httpError{http.StatusRequestEntityTooLarge, fmt.Sprintf("body is over the limit of %d bytes", c.cfg.MaxBody)}
+		return &httpError{http.StatusRequestEntityTooLarge, fmt.Sprintf("body is over the limit of %d bytes", c.cfg.MaxBody), false}
 	}
-	return &httpError{http.StatusBadRequest, fmt.Sprintf("cannot read %s: %v", what, err)}
+	return &httpError{http.StatusBadRequest, fmt.Sprintf("cannot read %s: %v", what, err), false}
 }
 
 // writeRPCStatus answers with a google.rpc.Status in the request's

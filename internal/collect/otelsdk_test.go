@@ -3,6 +3,7 @@ package collect
 import (
 	"context"
 	"errors"
+	"net"
 	"net/url"
 	"slices"
 	"strconv"
@@ -12,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -134,19 +136,38 @@ func colFromCollected(s spanjson.Span) colSentSpan {
 // traces; the collector writes both traces whole, every span as sent.
 func TestCollectorWithOTelSDKExporter(t *testing.T) {
 	ctx := context.Background()
-	for _, compression := range []otlptracehttp.Compression{otlptracehttp.GzipCompression, otlptracehttp.NoCompression} {
+	for _, mode := range []struct {
+		grpc bool
+		gzip bool
+	}{{false, true}, {false, false}, {true, true}, {true, false}} {
+		compression := map[bool]int{true: 1}[mode.gzip]
 		sink := &colMemSink{}
 		c, base := startColCollector(t, CollectorConfig{Sink: sink})
-		u, err := url.Parse(base)
-		if err != nil {
-			t.Fatal(err)
+		var exp sdktrace.SpanExporter
+		var err error
+		if mode.grpc {
+			ln, lerr := net.Listen("tcp", "127.0.0.1:0")
+			if lerr != nil {
+				t.Fatal(lerr)
+			}
+			c.ServeGRPC(ln)
+			opts := []otlptracegrpc.Option{otlptracegrpc.WithEndpoint(ln.Addr().String()), otlptracegrpc.WithInsecure()}
+			if mode.gzip {
+				opts = append(opts, otlptracegrpc.WithCompressor("gzip"))
+			}
+			exp, err = otlptracegrpc.New(ctx, opts...)
+		} else {
+			u, perr := url.Parse(base)
+			if perr != nil {
+				t.Fatal(perr)
+			}
+			exp, err = otlptracehttp.New(ctx, otlptracehttp.WithEndpoint(u.Host), otlptracehttp.WithInsecure(), otlptracehttp.WithCompression(otlptracehttp.Compression(compression)))
 		}
-		exp, err := otlptracehttp.New(ctx, otlptracehttp.WithEndpoint(u.Host), otlptracehttp.WithInsecure(), otlptracehttp.WithCompression(compression))
 		if err != nil {
 			t.Fatal(err)
 		}
 		rec := tracetest.NewSpanRecorder()
-		res := resource.NewSchemaless(attribute.String("service.name", "e2e"), attribute.Int("compression", int(compression)))
+		res := resource.NewSchemaless(attribute.String("service.name", "e2e"), attribute.Int("compression", compression))
 		tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithSpanProcessor(rec), sdktrace.WithResource(res))
 		tr := tp.Tracer("tracectl-e2e", trace.WithInstrumentationVersion("1.2.3"))
 
@@ -208,7 +229,7 @@ func TestCollectorWithOTelSDKExporter(t *testing.T) {
 		sortSpans(byTrace)
 		sortSpans(got)
 		if diff := cmp.Diff(byTrace, got); diff != "" {
-			t.Errorf("compression %d: collected spans differ from those sent (-sent +collected):\n%s", compression, diff)
+			t.Errorf("%+v: collected spans differ from those sent (-sent +collected):\n%s", mode, diff)
 		}
 		if st := c.Stats(); st.SpansReceived != 5 || st.SpansRejected != 0 || st.RequestsBad != 0 || st.TracesWritten != 2 {
 			t.Errorf("stats = %+v; want 5 spans received, none rejected, no bad requests, 2 traces", st)

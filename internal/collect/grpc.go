@@ -1,0 +1,125 @@
+package collect
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	_ "google.golang.org/grpc/encoding/gzip" // accept gzip-compressed exports
+	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/status"
+	"google.golang.org/grpc/tap"
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	"tracectl/internal/spanjson"
+)
+
+// grpcService is the OTLP/gRPC TraceService: pdata's own service
+// definition, with the same admission, spool, assembly and limits as
+// POST /v1/traces.
+type grpcService struct {
+	ptraceotlp.UnimplementedGRPCServer
+	c *Collector
+}
+
+func (c *Collector) newGRPCServer() *grpc.Server {
+	s := grpc.NewServer(
+		grpc.MaxRecvMsgSize(int(min(c.cfg.MaxBody, 1<<31-1))), // sent and decompressed
+		// Before a request's message is read: refuse while the memory
+		// budget is spent (the message's own cost is reserved once its
+		// size is known, in Export).
+		grpc.InTapHandle(func(ctx context.Context, _ *tap.Info) (context.Context, error) {
+			if c.mem.full() {
+				c.requests.Add(1)
+				c.requestsThrottled.Add(1)
+				c.rejected(errMemory, "grpc", grpcClient(ctx))
+				return ctx, grpcStatus(errMemory)
+			}
+			return ctx, nil
+		}),
+	)
+	ptraceotlp.RegisterGRPCServer(s, &grpcService{c: c})
+	return s
+}
+
+// ServeGRPC serves OTLP/gRPC on ln in the background (Start must have been
+// called or be called too).
+func (c *Collector) ServeGRPC(ln net.Listener) {
+	go func() { _ = c.grpc.Serve(ln) }()
+}
+
+func (g *grpcService) Export(ctx context.Context, req ptraceotlp.ExportRequest) (ptraceotlp.ExportResponse, error) {
+	c := g.c
+	c.requests.Add(1)
+	resp, herr := g.export(req)
+	if herr != nil {
+		if herr.code == http.StatusServiceUnavailable {
+			c.requestsThrottled.Add(1)
+		} else {
+			c.requestsBad.Add(1)
+		}
+		c.rejected(herr, "grpc", grpcClient(ctx))
+		return ptraceotlp.NewExportResponse(), grpcStatus(herr)
+	}
+	return resp, nil
+}
+
+func (g *grpcService) export(req ptraceotlp.ExportRequest) (ptraceotlp.ExportResponse, *httpError) {
+	c := g.c
+	if herr := c.admit(); herr != nil {
+		return ptraceotlp.ExportResponse{}, herr
+	}
+	size := int64((&ptrace.ProtoMarshaler{}).TracesSize(req.Traces()))
+	held := decodeCost * size
+	if !c.mem.tryAcquire(held, 0) {
+		return ptraceotlp.ExportResponse{}, errMemory
+	}
+	defer c.mem.release(held)
+	res := spanjson.SpansFromPdata(req.Traces())
+	if herr := c.file(res, wireProto, req.MarshalProto); herr != nil {
+		return ptraceotlp.ExportResponse{}, herr
+	}
+	resp := ptraceotlp.NewExportResponse()
+	if res.Rejected > 0 {
+		ps := resp.PartialSuccess()
+		ps.SetRejectedSpans(int64(res.Rejected))
+		ps.SetErrorMessage(fmt.Sprintf("%d spans rejected; first: %s", res.Rejected, res.Reason))
+	}
+	return resp, nil
+}
+
+// grpcRetryDelay is the RetryInfo of retryable answers, as Retry-After is
+// for HTTP.
+const grpcRetryDelay = time.Second
+
+// grpcStatus maps an answer of the HTTP handler onto the gRPC status the
+// OTLP specification gives: load is RESOURCE_EXHAUSTED and the collector's
+// state UNAVAILABLE, both with RetryInfo (clients retry
+// RESOURCE_EXHAUSTED only with it).
+func grpcStatus(herr *httpError) error {
+	code := codes.Code(rpcCode(herr.code))
+	if herr.overload {
+		code = codes.ResourceExhausted
+	}
+	st := status.New(code, herr.msg)
+	if herr.code == http.StatusServiceUnavailable {
+		if d, err := st.WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(grpcRetryDelay)}); err == nil {
+			st = d
+		}
+	}
+	return st.Err()
+}
+
+func grpcClient(ctx context.Context) string {
+	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
+		return p.Addr.String()
+	}
+	return ""
+}
