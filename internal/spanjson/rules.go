@@ -381,16 +381,12 @@ func roundCost(f float64) float64 {
 }
 
 // topmost returns the indexes among marked whose spans have no ancestor
-// (by parent ids) among marked, in order. Cycles and missing parents end
-// a walk; each span is walked once.
+// among marked, in order. Ancestry is the span tree's (BuildTree: a
+// missing parent makes a root, cycles are broken as show draws them);
+// each span is walked once.
 func topmost(spans []Span, marked []int) []int {
-	index := make(map[SpanID]int, len(spans))
-	for i, s := range spans {
-		if _, dup := index[s.SpanID()]; !dup {
-			index[s.SpanID()] = i
-		}
-	}
-	isMarked := make(map[int]bool, len(marked))
+	tree, _ := BuildTree(spans)
+	isMarked := make([]bool, len(spans))
 	for _, i := range marked {
 		isMarked[i] = true
 	}
@@ -399,22 +395,15 @@ func topmost(spans []Span, marked []int) []int {
 	var path []int
 	for _, start := range marked {
 		path = path[:0]
-		seen := map[int]bool{}
-		i := start
 		answer := uint8(1)
-		for {
+		for i := start; ; {
 			if covered[i] != 0 {
 				answer = covered[i]
 				break
 			}
-			seen[i] = true
 			path = append(path, i)
-			s := spans[i]
-			if s.IsRoot() {
-				break
-			}
-			p, ok := index[s.ParentID()]
-			if !ok || seen[p] {
+			p := tree.Parent[i]
+			if p < 0 {
 				break
 			}
 			if isMarked[p] {
@@ -423,7 +412,8 @@ func topmost(spans []Span, marked []int) []int {
 			}
 			i = p
 		}
-		// Every span on the path shares the answer of its parent chain.
+		// The spans on the path are unmarked but for start: they share
+		// the answer of the chain above them.
 		for _, k := range path {
 			covered[k] = answer
 		}
