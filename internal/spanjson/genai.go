@@ -328,6 +328,9 @@ func init() {
 			genaiByKey[k.key] = append(genaiByKey[k.key], r)
 		}
 		if k.field == fType {
+			if !maybeTypeKey(k.key) {
+				panic("spanjson: maybeTypeKey rejects the type key " + k.key)
+			}
 			genaiTypeRows[k.key] = r
 		}
 	}
@@ -475,6 +478,9 @@ func genaiTypeOfAttributes(attrs Attributes) string {
 	best, bestRank := "", math.MaxInt
 	for i := 0; i < attrs.Len(); i++ {
 		a := attrs.At(i)
+		if !maybeTypeKey(a.Key) {
+			continue
+		}
 		r, ok := genaiTypeRows[a.Key]
 		if !ok || r.rank >= bestRank {
 			continue
@@ -490,6 +496,20 @@ func genaiTypeOfAttributes(attrs Attributes) string {
 		return SpanTypeUnknown
 	}
 	return best
+}
+
+// maybeTypeKey rejects most keys that are not a type row's without a map
+// lookup: a type key is 13 to 23 bytes long and ends in "e", "d" or "n"
+// (init checks that every type row passes).
+func maybeTypeKey(k string) bool {
+	if n := len(k); n < 13 || n > 23 {
+		return false
+	}
+	switch k[len(k)-1] {
+	case 'e', 'd', 'n':
+		return true
+	}
+	return false
 }
 
 // SpanTypeOfAttributes is the MLflow span type the attributes say through
@@ -622,6 +642,9 @@ func rebuildIndexed(attrs Attributes, prefix string) []any {
 			continue
 		}
 		path := strings.Split(a.Key[len(prefix):], ".")
+		if len(path) > maxRebuiltDepth {
+			continue
+		}
 		var val any
 		if a.Type == ValueString {
 			val = a.Value
@@ -637,6 +660,10 @@ func rebuildIndexed(attrs Attributes, prefix string) []any {
 // maxRebuiltIndex bounds a list index of a flattened key, so that a key
 // like "llm.input_messages.99999999.x" cannot allocate a huge list.
 const maxRebuiltIndex = 1 << 12
+
+// maxRebuiltDepth bounds the segments of a flattened key (setPath recurses
+// once per segment).
+const maxRebuiltDepth = 32
 
 // setPath sets path in node (a []any, a map[string]any or nil) to val and
 // returns the node. afterIndex says the previous segment was an index.

@@ -2,6 +2,7 @@ package spanjson
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -252,4 +253,45 @@ func mustJSON(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// FuzzGenAIOf reads attributes made of the fuzz input (one "type key=value"
+// per line): the view never panics, its type-only path agrees with the
+// full view, inputs and outputs encode as JSON, counts are never negative,
+// and the trace totals of one span are that span's counts.
+func FuzzGenAIOf(f *testing.F) {
+	f.Add("0 mlflow.spanType=\"LLM\"\n0 mlflow.chat.tokenUsage={\"input_tokens\":3}")
+	f.Add("1 gen_ai.operation.name=chat\n3 gen_ai.usage.input_tokens=10\n1 gen_ai.input.messages=[{\"role\":\"user\"}]")
+	f.Add("1 openinference.span.kind=tool\n1 llm.input_messages.0.message.role=user\n1 llm.input_messages.1.message.tool_calls.0.tool_call.id=x")
+	f.Add("1 gen_ai.prompt.7.content=a\n1 gen_ai.prompt.x.content=b\n0 langfuse.usageDetails={\"input\":1.5}")
+	f.Add("1 langsmith.run_type=llm\n1 langsmith.total_cost=1e400\n1 metadata.thread_id=t")
+	f.Fuzz(func(t *testing.T, text string) {
+		var attrs []Attribute
+		for _, line := range strings.Split(text, "\n") {
+			if len(line) < 2 {
+				continue
+			}
+			k, v, _ := strings.Cut(line[2:], "=")
+			attrs = append(attrs, Attribute{Key: k, Value: v, Type: ValueType(line[0] % 8)})
+		}
+		s := spanOf("fuzz", attrs...)
+		g := GenAIOf(s)
+		if typ := GenAITypeOf(s); typ != g.Type {
+			t.Fatalf("GenAITypeOf = %q, GenAIOf().Type = %q", typ, g.Type)
+		}
+		for _, c := range []Count{g.InputTokens, g.OutputTokens, g.TotalTokens, g.CachedTokens} {
+			if c.N < 0 || !c.Known && c.N != 0 {
+				t.Fatalf("count %+v", c)
+			}
+		}
+		in, _ := g.Inputs()
+		out, _ := g.Outputs()
+		if _, err := json.Marshal([]any{in, out}); err != nil {
+			t.Fatalf("inputs/outputs do not encode: %v", err)
+		}
+		tg := TraceGenAIOf(TraceInfo{}, []Span{s})
+		if g.HasUsage() && (tg.TotalTokens != g.TotalTokens || tg.InputTokens != g.InputTokens) {
+			t.Fatalf("one span's trace totals %+v %+v, its view %+v %+v", tg.InputTokens, tg.TotalTokens, g.InputTokens, g.TotalTokens)
+		}
+	})
 }
