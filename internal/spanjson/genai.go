@@ -575,24 +575,29 @@ func jsonMember(a Attribute, member string) gjson.Result {
 	return r.Get(member)
 }
 
+// numberText is the text of a numeric value (or member): a JSON number's
+// digits, a string's content; ok is false for anything else.
+func numberText(a Attribute, member string) (string, bool) {
+	if member == "" {
+		return strings.TrimSpace(textValue(a, "")), true
+	}
+	r := jsonMember(a, member)
+	switch r.Type {
+	case gjson.Number:
+		return r.Raw, true
+	case gjson.String:
+		return strings.TrimSpace(r.Str), true
+	}
+	return "", false
+}
+
 // intValue reads a count: a JSON number or a decimal text; an integral
 // float is taken, a negative or fractional count is not.
 func intValue(a Attribute, member string) (int64, bool) {
-	var s string
-	if member != "" {
-		r := jsonMember(a, member)
-		switch r.Type {
-		case gjson.Number:
-			s = r.Raw
-		case gjson.String:
-			s = r.Str
-		default:
-			return 0, false
-		}
-	} else {
-		s = textValue(a, "")
+	s, ok := numberText(a, member)
+	if !ok {
+		return 0, false
 	}
-	s = strings.TrimSpace(s)
 	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
 		return n, n >= 0
 	}
@@ -605,21 +610,11 @@ func intValue(a Attribute, member string) (int64, bool) {
 
 // floatValue reads an amount: a JSON number or a decimal text.
 func floatValue(a Attribute, member string) (float64, bool) {
-	var s string
-	if member != "" {
-		r := jsonMember(a, member)
-		switch r.Type {
-		case gjson.Number:
-			s = r.Raw
-		case gjson.String:
-			s = r.Str
-		default:
-			return 0, false
-		}
-	} else {
-		s = textValue(a, "")
+	s, ok := numberText(a, member)
+	if !ok {
+		return 0, false
 	}
-	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	f, err := strconv.ParseFloat(s, 64)
 	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
 		return 0, false
 	}
