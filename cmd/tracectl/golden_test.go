@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -88,4 +89,39 @@ func TestGoldenMixedInputs(t *testing.T) {
 	t.Run("spans", func(t *testing.T) {
 		checkGolden(t, "testdata/golden/mixed/spans-sorted-by-duration", goldenRun(t, false, append([]string{"spans", "--sort", "duration"}, files...)...))
 	})
+}
+
+// sharedSamplesDir holds the real files of the other formats beside the
+// checkout (../shared/samples); the tests over them skip when it is absent.
+const sharedSamplesDir = "../shared/samples"
+
+// genaiSamples are the real traces with GenAI attributes (formats-more.md
+// §7): their goldens show the span types, models and tokens of the view.
+var genaiSamples = []struct{ name, file string }{
+	{"genai-jaeger", "jaegertracing-jaeger-ui__packages_jaeger-ui_src_components_TracePage_TraceTimelineViewer_genaiTestTrace.json"},
+	{"genai-openinference", "Arize-ai-phoenix__docs_tracing_how-to-tracing_manual-instrumentation_README.md_llm-span.json"},
+	{"genai-langsmith", "langchain-ai-langsmith-fetch__tests_fixtures_sample_runs_flat.json"},
+	{"genai-langfuse-agents", "langfuse-langfuse__worker_src___tests___chatml_framework-traces_openai-agents-2025-09-30.trace.json"},
+	{"genai-langfuse-langgraph", "langfuse-langfuse__worker_src___tests___chatml_framework-traces_langgraph-python-2025-08-22.trace.json"},
+}
+
+func TestGoldenGenAISamples(t *testing.T) {
+	for _, s := range genaiSamples {
+		file := filepath.Join(sharedSamplesDir, s.file)
+		if _, err := os.Stat(filepath.Join(repoAbs, file)); err != nil {
+			t.Skipf("no %s beside the checkout: %v", sharedSamplesDir, err)
+		}
+		for _, c := range []struct {
+			name string
+			args []string
+		}{
+			{"show", []string{"show"}},
+			{"show.json", []string{"show", "-o", "json", "--attributes"}},
+			{"spans", []string{"spans"}},
+		} {
+			t.Run(s.name+"/"+c.name, func(t *testing.T) {
+				checkGolden(t, filepath.Join("testdata/golden", s.name, c.name), goldenRun(t, false, append(c.args, file)...))
+			})
+		}
+	}
 }

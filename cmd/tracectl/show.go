@@ -23,8 +23,11 @@ func NewShowCmd(streams *render.IOStreams) *cobra.Command {
 		Use:   "show [FILE|-]...",
 		Short: "Show traces: header, previews and the span tree",
 		Long: `Show each trace: a header (trace id, name, state, duration, span count,
-detected schema), the request and response previews, and the span tree with
-each span's type, status, duration and self time. Failing spans stand out
+models, tokens, cost, session and user when known, detected schema), the
+request and response previews, and the span tree with each span's type,
+status, duration and self time. Span types, models and tokens are read from
+MLflow, OpenTelemetry GenAI, OpenInference, Traceloop, Langfuse and
+LangSmith keys alike; a trace's tokens never count a parent's roll-up twice. Failing spans stand out
 with their exception type and message. On a terminal each span also gets a
 waterfall bar on the trace's time axis.
 

@@ -814,7 +814,7 @@ func (m *Manager) drain() []*ManagerTrace {
 // span: the state (ERROR when the root's status is ERROR, else OK) when it
 // is still in progress or unspecified, the request time, the execution
 // duration and the trace name tag; and the trace token usage metadata, the
-// sum over its spans (formats.md §5.2).
+// spans' total by spanjson.TraceGenAIOf (formats.md §5.2).
 func completeTrace(mt *ManagerTrace) {
 	root := rootOf(mt.Trace.Spans)
 	if root.IsZero() {
@@ -822,17 +822,10 @@ func completeTrace(mt *ManagerTrace) {
 	}
 	info := &mt.Trace.Info
 	if _, ok := info.Metadata[spanjson.MetaTokenUsage]; !ok {
-		var sum spanjson.TokenUsage
-		found := false
-		for _, s := range mt.Trace.Spans {
-			if u, ok := s.TokenUsage(); ok {
-				sum.InputTokens += u.InputTokens
-				sum.OutputTokens += u.OutputTokens
-				sum.TotalTokens += u.TotalTokens
-				found = true
-			}
-		}
-		if found {
+		// spanjson's trace rule: model spans only, roll-ups never added.
+		g := spanjson.TraceGenAIOf(spanjson.TraceInfo{}, mt.Trace.Spans)
+		sum := spanjson.TokenUsage{InputTokens: g.InputTokens.N, OutputTokens: g.OutputTokens.N, TotalTokens: g.TotalTokens.N}
+		if g.UsageFrom != "" {
 			if info.Metadata == nil {
 				info.Metadata = make(map[string]string)
 			}

@@ -3,7 +3,6 @@ package manager
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"math"
 	"slices"
@@ -29,19 +28,6 @@ const (
 	flagIsRemote    = 0x200
 )
 
-// genAIOperationTypes maps gen_ai.operation.name to an MLflow span type
-// (formats.md §4).
-var genAIOperationTypes = map[string]string{
-	"chat":             "CHAT_MODEL",
-	"text_completion":  "LLM",
-	"generate_content": "LLM",
-	"response":         "LLM",
-	"embeddings":       "EMBEDDING",
-	"execute_tool":     "TOOL",
-	"create_agent":     "AGENT",
-	"invoke_agent":     "AGENT",
-}
-
 // SpanProcessor is an OpenTelemetry SDK span processor that turns the spans
 // of a program using go.opentelemetry.io/otel into MLflow traces: a local
 // root (no parent, or a remote one) registers its trace, every span is
@@ -51,7 +37,8 @@ var genAIOperationTypes = map[string]string{
 //
 // Register it with sdktrace.WithSpanProcessor(p). The final span keeps the
 // OTel attributes with their types (Attribute.Type) and adds MLflow's:
-// mlflow.traceRequestId, mlflow.spanType from gen_ai.operation.name,
+// mlflow.traceRequestId, mlflow.spanType from gen_ai.operation.name (and
+// the other keys of spanjson's GenAI table),
 // mlflow.spanInputs/Outputs from the gen_ai message and tool attributes and
 // mlflow.chat.tokenUsage from gen_ai.usage.*, unless already set.
 type SpanProcessor struct {
@@ -282,10 +269,8 @@ func mlflowAttributes(kvs []attribute.KeyValue) []spanjson.Attribute {
 	}
 	var extra []spanjson.Attribute
 	if _, ok := byKey(spanjson.AttrSpanType); !ok {
-		if op, ok := byKey("gen_ai.operation.name"); ok {
-			if typ := genAIOperationTypes[fmt.Sprint(spanjson.DecodeValue(op.Value))]; typ != "" {
-				extra = append(extra, spanjson.Attribute{Key: spanjson.AttrSpanType, Value: spanjson.EncodeValue(typ)})
-			}
+		if typ := spanjson.SpanTypeOfAttributes(attrs); typ != "" {
+			extra = append(extra, spanjson.Attribute{Key: spanjson.AttrSpanType, Value: spanjson.EncodeValue(typ)})
 		}
 	}
 	for _, m := range []struct{ target, a, b string }{

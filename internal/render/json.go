@@ -37,6 +37,101 @@ type TraceHeadJSON struct {
 	Source          string       `json:"source"`
 	RequestPreview  string       `json:"request_preview"`
 	ResponsePreview string       `json:"response_preview"`
+	// GenAI is the trace's model, tokens, cost, session and user, when
+	// any is known (spanjson.TraceGenAIOf).
+	GenAI *TraceGenAIJSON `json:"genai,omitempty"`
+}
+
+// TraceGenAIJSON is a trace's GenAI summary (spanjson.TraceGenAIOf); what
+// is not known is left out. usage_source says where the token counts come
+// from: "metadata", "model spans" or "top spans".
+type TraceGenAIJSON struct {
+	Models       []string `json:"models,omitempty"`
+	Providers    []string `json:"providers,omitempty"`
+	InputTokens  *int64   `json:"input_tokens,omitempty"`
+	OutputTokens *int64   `json:"output_tokens,omitempty"`
+	TotalTokens  *int64   `json:"total_tokens,omitempty"`
+	CachedTokens *int64   `json:"cached_tokens,omitempty"`
+	UsageSource  string   `json:"usage_source,omitempty"`
+	CostUSD      *float64 `json:"cost_usd,omitempty"`
+	Session      string   `json:"session,omitempty"`
+	User         string   `json:"user,omitempty"`
+}
+
+// SpanGenAIJSON is a span's GenAI view (spanjson.GenAIOf) beside its
+// span_type; what is not known is left out. Inputs and outputs (decoded,
+// flattened lists rebuilt) come with --attributes when another
+// convention's keys hold them: MLflow's own are in attributes already.
+type SpanGenAIJSON struct {
+	Model        string   `json:"model,omitempty"`
+	Provider     string   `json:"provider,omitempty"`
+	InputTokens  *int64   `json:"input_tokens,omitempty"`
+	OutputTokens *int64   `json:"output_tokens,omitempty"`
+	TotalTokens  *int64   `json:"total_tokens,omitempty"`
+	CachedTokens *int64   `json:"cached_tokens,omitempty"`
+	CostUSD      *float64 `json:"cost_usd,omitempty"`
+	ToolName     string   `json:"tool_name,omitempty"`
+	ToolCallID   string   `json:"tool_call_id,omitempty"`
+	Session      string   `json:"session,omitempty"`
+	User         string   `json:"user,omitempty"`
+	Inputs       any      `json:"inputs,omitempty"`
+	Outputs      any      `json:"outputs,omitempty"`
+}
+
+func countJSON(c spanjson.Count) *int64 {
+	if !c.Known {
+		return nil
+	}
+	n := c.N
+	return &n
+}
+
+func costJSON(c spanjson.Cost) *float64 {
+	if !c.Known {
+		return nil
+	}
+	f := c.USD
+	return &f
+}
+
+// spanGenAIJSON describes g, nil when it says nothing beyond the type.
+func spanGenAIJSON(g spanjson.GenAI, io bool) *SpanGenAIJSON {
+	j := SpanGenAIJSON{
+		Model: g.Model, Provider: g.Provider,
+		InputTokens: countJSON(g.InputTokens), OutputTokens: countJSON(g.OutputTokens),
+		TotalTokens: countJSON(g.TotalTokens), CachedTokens: countJSON(g.CachedTokens),
+		CostUSD: costJSON(g.Cost), ToolName: g.ToolName, ToolCallID: g.ToolCallID,
+		Session: g.Session, User: g.User,
+	}
+	empty := j == (SpanGenAIJSON{}) // before Inputs: a list or map does not compare
+	if io {
+		inKey, outKey := g.IOKeys()
+		if inKey != spanjson.AttrInputs {
+			j.Inputs, _ = g.Inputs()
+		}
+		if outKey != spanjson.AttrOutputs {
+			j.Outputs, _ = g.Outputs()
+		}
+	}
+	if empty && j.Inputs == nil && j.Outputs == nil {
+		return nil
+	}
+	return &j
+}
+
+// traceGenAIJSON describes t, nil when nothing is known.
+func traceGenAIJSON(t spanjson.TraceGenAI) *TraceGenAIJSON {
+	j := TraceGenAIJSON{
+		Models: t.Models, Providers: t.Providers,
+		InputTokens: countJSON(t.InputTokens), OutputTokens: countJSON(t.OutputTokens),
+		TotalTokens: countJSON(t.TotalTokens), CachedTokens: countJSON(t.CachedTokens),
+		UsageSource: t.UsageFrom, CostUSD: costJSON(t.Cost), Session: t.Session, User: t.User,
+	}
+	if len(j.Models) == 0 && len(j.Providers) == 0 && j.InputTokens == nil && j.OutputTokens == nil &&
+		j.TotalTokens == nil && j.CachedTokens == nil && j.CostUSD == nil && j.Session == "" && j.User == "" {
+		return nil
+	}
+	return &j
 }
 
 // SpanJSON is one span in `show -o json` (in tree pre-order) and in
@@ -59,6 +154,9 @@ type SpanJSON struct {
 	Exception            *ExceptionJSON `json:"exception,omitempty"`
 	Attributes           map[string]any `json:"attributes,omitempty"`
 	Events               []EventJSON    `json:"events,omitempty"`
+	// GenAI is the span's model, tokens, cost, tool, session and user when
+	// any is known (spanjson.GenAIOf).
+	GenAI *SpanGenAIJSON `json:"genai,omitempty"`
 }
 
 // StatusJSON is a span status.
@@ -169,6 +267,7 @@ func (v *TraceView) SpanJSONOf(i int, attributes, events bool) SpanJSON {
 	if attributes && s.Attributes().Len() > 0 {
 		out.Attributes = attrMap(s.Attributes())
 	}
+	out.GenAI = spanGenAIJSON(spanjson.GenAIOf(s), attributes)
 	if events {
 		for _, e := range s.Events() {
 			out.Events = append(out.Events, EventJSON{Name: e.Name, Time: nsText(e.Time), Attributes: attrMap(e.Attributes)})
@@ -216,6 +315,7 @@ func (v *TraceView) showHead() TraceHeadJSON {
 		Source:          v.Source,
 		RequestPreview:  req,
 		ResponsePreview: resp,
+		GenAI:           traceGenAIJSON(v.GenAI()),
 	}
 }
 

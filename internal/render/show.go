@@ -302,6 +302,7 @@ func (p *Printer) showHeader(v *TraceView) {
 		counts += " (" + strings.Join(parts, ", ") + ")"
 	}
 	field("spans", counts)
+	p.showGenAI(v.GenAI(), field)
 	schema := string(v.Schema)
 	if v.Shape != "" {
 		schema += " (" + v.Shape + ")"
@@ -316,6 +317,76 @@ func (p *Printer) showHeader(v *TraceView) {
 		field("response", clip(resp, p.clipWidth(10)))
 	}
 	p.w.WriteByte('\n')
+}
+
+// showGenAI writes the trace's GenAI lines, each only when known: models,
+// tokens, cost, session, user.
+func (p *Printer) showGenAI(g spanjson.TraceGenAI, field func(label, value string)) {
+	if len(g.Models) > 0 {
+		field(plural(len(g.Models), "model", "models"), Printable(strings.Join(g.Models, ", ")))
+	}
+	if t := TokensText(g); t != "" {
+		field("tokens", t)
+	}
+	if g.Cost.Known {
+		field("cost", CostText(g.Cost.USD))
+	}
+	if g.Session != "" {
+		field("session", Printable(g.Session))
+	}
+	if g.User != "" {
+		field("user", Printable(g.User))
+	}
+}
+
+// TokensText is a trace's token line: "2,100 total (1,840 in, 260 out,
+// 920 cached)", with the parts that are known; "" when none is.
+func TokensText(g spanjson.TraceGenAI) string {
+	var parts []string
+	for _, c := range []struct {
+		n    spanjson.Count
+		name string
+	}{{g.InputTokens, "in"}, {g.OutputTokens, "out"}, {g.CachedTokens, "cached"}} {
+		if c.n.Known {
+			parts = append(parts, groupDigits(c.n.N)+" "+c.name)
+		}
+	}
+	text := ""
+	if g.TotalTokens.Known {
+		text = groupDigits(g.TotalTokens.N) + " total"
+	}
+	if len(parts) > 0 {
+		if text != "" {
+			text += " "
+		}
+		text += "(" + strings.Join(parts, ", ") + ")"
+	}
+	return text
+}
+
+// CostText is an amount in US dollars, to six significant digits.
+func CostText(usd float64) string {
+	return "$" + strconv.FormatFloat(usd, 'g', 6, 64)
+}
+
+// groupDigits writes n with thousands separators.
+func groupDigits(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	if neg {
+		s = s[1:]
+	}
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
 }
 
 func (p *Printer) showTree(v *TraceView, o ShowOptions) {

@@ -162,6 +162,11 @@ func (v *TraceView) SpanRowOf(i int) SpanRow {
 	if j.Exception != nil {
 		j.Exception.Type, j.Exception.Message = owned(j.Exception.Type), owned(j.Exception.Message)
 	}
+	if g := j.GenAI; g != nil {
+		for _, p := range []*string{&g.Model, &g.Provider, &g.ToolName, &g.ToolCallID, &g.Session, &g.User} {
+			*p = owned(*p)
+		}
+	}
 	return SpanRow{JSON: j, Start: s.StartTime(), Offset: time.Duration(s.StartTime() - t0), Code: s.Status().Code, Running: s.EndTime() == 0}
 }
 

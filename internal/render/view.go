@@ -24,6 +24,7 @@ type TraceView struct {
 	depth      []int32         // depth per span index (roots are 0)
 	typeOf     []uint32        // span type per span index, as an index into typeNames
 	typeNames  []string        // the distinct span types
+	genai      *spanjson.TraceGenAI
 }
 
 // NewTraceView prepares t, arranged as tree, for rendering.
@@ -50,7 +51,7 @@ func (v *TraceView) analyse() {
 	typeIndex := map[string]uint32{}
 	last, lastIdx := "", uint32(0)
 	for i, s := range spans {
-		t := SpanType(s)
+		t := spanjson.GenAITypeOf(s)
 		if t != last || len(v.typeNames) == 0 {
 			k, ok := typeIndex[t]
 			if !ok {
@@ -144,7 +145,8 @@ func selfTime(spans []spanjson.Span, i int, kids []int) time.Duration {
 	return max(dur-time.Duration(covered), 0)
 }
 
-// SpanTypeAt returns span i's span type (UNKNOWN when unset).
+// SpanTypeAt returns span i's span type through the GenAI view
+// (spanjson.GenAITypeOf; UNKNOWN when no key says).
 func (v *TraceView) SpanTypeAt(i int) string { return v.typeAt(i) }
 
 // SelfTime returns span i's time not covered by its children.
@@ -214,6 +216,16 @@ func (v *TraceView) Duration() time.Duration {
 	return d
 }
 
+// GenAI returns the trace's GenAI summary (spanjson's rule: models,
+// tokens that never double count, cost, session, user), computed once.
+func (v *TraceView) GenAI() spanjson.TraceGenAI {
+	if v.genai == nil {
+		g := spanjson.TraceGenAIOf(v.Trace.Info, v.Tree.Spans)
+		v.genai = &g
+	}
+	return *v.genai
+}
+
 // StatusCounts counts the trace's spans by status.
 type StatusCounts struct {
 	OK    int `json:"ok"`
@@ -248,35 +260,6 @@ func (v *TraceView) Failed() bool {
 	for _, s := range v.Tree.Spans {
 		if s.Status().Code == spanjson.StatusError {
 			return true
-		}
-	}
-	return false
-}
-
-// SpanType returns the span's mlflow.spanType without going through the
-// attribute decode cache (which would allocate per span on big traces).
-func SpanType(s spanjson.Span) string {
-	raw, ok := s.Attributes().Raw(spanjson.AttrSpanType)
-	if !ok {
-		return spanjson.SpanTypeUnknown
-	}
-	if n := len(raw); n >= 2 && raw[0] == '"' && raw[n-1] == '"' {
-		if t := raw[1 : n-1]; t != "" && !containsAny(t, `"\`) {
-			return t
-		}
-	}
-	if t := s.SpanType(); t != "" {
-		return t
-	}
-	return spanjson.SpanTypeUnknown
-}
-
-func containsAny(s, chars string) bool {
-	for i := 0; i < len(s); i++ {
-		for j := 0; j < len(chars); j++ {
-			if s[i] == chars[j] {
-				return true
-			}
 		}
 	}
 	return false

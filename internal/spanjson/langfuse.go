@@ -65,15 +65,6 @@ var langfuseObservationSkipped = map[string]bool{
 	"promptTokens": true, "completionTokens": true, "totalTokens": true,
 }
 
-// langfuseTypes maps observation types onto MLflow span types
-// (formats-more.md §7.2); GENERATION is CHAT_MODEL when its input is a
-// message list.
-var langfuseTypes = map[string]string{
-	"GENERATION": "LLM", "EMBEDDING": "EMBEDDING", "AGENT": "AGENT", "TOOL": "TOOL", "CHAIN": "CHAIN",
-	"RETRIEVER": "RETRIEVER", "EVALUATOR": "EVALUATOR", "GUARDRAIL": "GUARDRAIL",
-	"SPAN": SpanTypeUnknown, "EVENT": SpanTypeUnknown,
-}
-
 // langfuse decodes a Langfuse document.
 func (p *reader) langfuse(root gjson.Result, t topLevel, doc *Document) error {
 	p.schema = SchemaLangfuse
@@ -275,16 +266,16 @@ func (lf *langfuseReader) observation(o gjson.Result, traceText string) SpanData
 }
 
 // langfuseSpanType is the MLflow span type of an observation: from its type
-// (GENERATION with a message list as input is CHAT_MODEL), refined by the
-// OpenTelemetry attributes it was ingested with when the type says nothing
-// (SPAN, EVENT).
+// through the GenAI table (GENERATION with a message list as input is
+// CHAT_MODEL), refined by the OpenTelemetry attributes it was ingested with
+// when the type says nothing (SPAN, EVENT).
 func langfuseSpanType(typ, input string, otel []Attribute) string {
-	t, known := langfuseTypes[typ]
+	t, known := NativeSpanType(keyLangfuseType, typ)
 	if typ == "GENERATION" && isMessageList(input) {
 		t = "CHAT_MODEL"
 	}
 	if !known || t == SpanTypeUnknown {
-		if o := otelSpanType(otel); o != "" {
+		if o := SpanTypeOfAttributes(otel); o != "" {
 			return o
 		}
 	}
@@ -296,41 +287,6 @@ func langfuseSpanType(typ, input string, otel []Attribute) string {
 func isMessageList(s string) bool {
 	v := gjson.Parse(s)
 	return v.IsArray() && v.Get("0.role").Exists()
-}
-
-// otelSpanType maps the span kinds OpenTelemetry producers set
-// (openinference.span.kind, gen_ai.operation.name; formats-more.md §7.2)
-// onto MLflow span types, "" when none is set or known.
-func otelSpanType(attrs []Attribute) string {
-	for _, a := range attrs {
-		v := a.Value
-		if a.Type == ValueJSON {
-			v = strings.Trim(v, `"`)
-		}
-		switch a.Key {
-		case "openinference.span.kind":
-			switch strings.ToUpper(v) {
-			case "LLM", "CHAIN", "TOOL", "AGENT", "RETRIEVER", "EMBEDDING", "RERANKER", "GUARDRAIL", "EVALUATOR":
-				return strings.ToUpper(v)
-			case "PROMPT":
-				return SpanTypeUnknown
-			}
-		case "gen_ai.operation.name":
-			switch v {
-			case "chat":
-				return "CHAT_MODEL"
-			case "text_completion", "generate_content", "response":
-				return "LLM"
-			case "embeddings":
-				return "EMBEDDING"
-			case "execute_tool":
-				return "TOOL"
-			case "create_agent", "invoke_agent":
-				return "AGENT"
-			}
-		}
-	}
-	return ""
 }
 
 // metadata reads an observation's metadata (an object or its JSON text):

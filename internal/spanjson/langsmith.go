@@ -41,13 +41,6 @@ func isLangSmithRuns(get func(key string) gjson.Result) bool {
 	return !first.Exists() || first.IsObject() && isLangSmithRun(first.Get)
 }
 
-// langsmithTypes maps run types onto MLflow span types (formats-more.md
-// §7.2); llm is CHAT_MODEL when its inputs hold messages.
-var langsmithTypes = map[string]string{
-	"llm": "LLM", "chain": "CHAIN", "tool": "TOOL", "retriever": "RETRIEVER",
-	"embedding": "EMBEDDING", "parser": "PARSER", "prompt": SpanTypeUnknown,
-}
-
 // langsmithStructure are the run members read into ids and the tree, not
 // attributes.
 var langsmithStructure = map[string]bool{
@@ -322,7 +315,7 @@ func (p *reader) langsmithSpan(r *lsRun) Span {
 	}
 	d.Events = append(d.Events, p.langsmithEvents(events, &bad)...)
 
-	spanType, known := langsmithTypes[r.runType]
+	spanType, known := NativeSpanType(keyLangSmithRunType, r.runType)
 	if r.runType == "llm" && inputs.Get("messages").Exists() {
 		spanType = "CHAT_MODEL"
 	}

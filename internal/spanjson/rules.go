@@ -3,6 +3,9 @@ package spanjson
 import (
 	"bytes"
 	"encoding/json"
+	"math"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -220,4 +223,252 @@ func ClipRunes(s string, n int) string {
 		i++
 	}
 	return s
+}
+
+// TraceGenAI is a trace's GenAI summary (TraceGenAIOf).
+type TraceGenAI struct {
+	Models       []string // distinct, sorted
+	Providers    []string // distinct, sorted
+	InputTokens  Count
+	OutputTokens Count
+	TotalTokens  Count
+	CachedTokens Count
+	// UsageFrom says where the token counts come from: UsageFromMetadata,
+	// UsageFromModelSpans, UsageFromTopSpans, or "" when none is known.
+	UsageFrom string
+	Cost      Cost
+	Session   string
+	User      string
+}
+
+// Where a trace's token counts come from.
+const (
+	UsageFromMetadata   = "metadata"    // mlflow.trace.tokenUsage
+	UsageFromModelSpans = "model spans" // the sum over LLM, CHAT_MODEL and EMBEDDING spans
+	UsageFromTopSpans   = "top spans"   // no model span has counts: the spans with counts under no span with counts
+)
+
+// TraceGenAIOf summarises a trace through the GenAI view of its spans.
+// Token totals never double count: the trace metadata
+// mlflow.trace.tokenUsage when present; else the sum over the spans that
+// call a model (LLM, CHAT_MODEL, EMBEDDING), since agent, chain and root
+// spans carry roll-ups of their descendants (LangSmith, Langfuse, OTel
+// invoke_agent); else, when no such span has counts, the sum over the
+// spans with counts that have no ancestor with counts. Cost follows the
+// same rule (trace metadata, model spans, top spans). Session and user:
+// the trace metadata, else the root span's view, else the first span's
+// that has one.
+func TraceGenAIOf(info TraceInfo, spans []Span) TraceGenAI {
+	var out TraceGenAI
+	models, providers := map[string]struct{}{}, map[string]struct{}{}
+	var model, modelCost tokenSum
+	var withUsage, withCost []int // spans with counts, with a cost
+	var firstSession, firstUser string
+	rootID, hasRoot := SpanID{}, false
+	if r, ok := RootSpan(spans); ok {
+		rootID, hasRoot = r.SpanID(), true
+	}
+	for i, s := range spans {
+		g := GenAIOf(s)
+		if g.Model != "" {
+			models[g.Model] = struct{}{}
+		}
+		if g.Provider != "" {
+			providers[g.Provider] = struct{}{}
+		}
+		if hasRoot && s.SpanID() == rootID {
+			out.Session, out.User = g.Session, g.User
+		}
+		if firstSession == "" {
+			firstSession = g.Session
+		}
+		if firstUser == "" {
+			firstUser = g.User
+		}
+		if g.HasUsage() {
+			withUsage = append(withUsage, i)
+			if isModelType(g.Type) {
+				model.addTokens(g)
+			}
+		}
+		if g.Cost.Known {
+			withCost = append(withCost, i)
+			if isModelType(g.Type) {
+				modelCost.addCost(g)
+			}
+		}
+	}
+	if len(models) > 0 {
+		out.Models = sortedKeys(models)
+	}
+	if len(providers) > 0 {
+		out.Providers = sortedKeys(providers)
+	}
+	out.Session = firstOf(metaValue(info, traceSessionKeys), out.Session, firstSession)
+	out.User = firstOf(metaValue(info, traceUserKeys), out.User, firstUser)
+
+	tokens, from := model, UsageFromModelSpans
+	if !model.any && len(withUsage) > 0 {
+		tokens, from = tokenSum{}, UsageFromTopSpans
+		for _, i := range topmost(spans, withUsage) {
+			tokens.addTokens(GenAIOf(spans[i]))
+		}
+	}
+	if tokens.any {
+		out.InputTokens, out.OutputTokens, out.TotalTokens, out.CachedTokens = tokens.in, tokens.out, tokens.total, tokens.cached
+		out.UsageFrom = from
+	}
+	if u, ok := metaTokenUsage(info); ok {
+		out.InputTokens, out.OutputTokens, out.TotalTokens = u.in, u.out, u.total
+		if u.cached.Known {
+			out.CachedTokens = u.cached
+		}
+		out.UsageFrom = UsageFromMetadata
+	}
+
+	cost := modelCost
+	if !cost.any && len(withCost) > 0 {
+		cost = tokenSum{}
+		for _, i := range topmost(spans, withCost) {
+			cost.addCost(GenAIOf(spans[i]))
+		}
+	}
+	if cost.any {
+		out.Cost = Cost{USD: roundCost(cost.cost), Known: true}
+	}
+	if s := metaValue(info, traceCostKeys); s != "" {
+		if f, err := strconv.ParseFloat(strings.TrimSpace(s), 64); err == nil && !math.IsNaN(f) && !math.IsInf(f, 0) {
+			out.Cost = Cost{USD: f, Known: true}
+		}
+	}
+	return out
+}
+
+// GenAI is TraceGenAIOf(t.Info, t.Spans).
+func (t *Trace) GenAI() TraceGenAI { return TraceGenAIOf(t.Info, t.Spans) }
+
+// tokenSum adds up the counts and costs of spans.
+type tokenSum struct {
+	in, out, total, cached Count
+	cost                   float64
+	any                    bool
+}
+
+func (s *tokenSum) addTokens(g GenAI) {
+	add := func(dst *Count, c Count) {
+		if c.Known {
+			dst.N += c.N
+			dst.Known = true
+		}
+	}
+	add(&s.in, g.InputTokens)
+	add(&s.out, g.OutputTokens)
+	add(&s.total, g.TotalTokens)
+	add(&s.cached, g.CachedTokens)
+	s.any = true
+}
+
+func (s *tokenSum) addCost(g GenAI) {
+	s.cost += g.Cost.USD
+	s.any = true
+}
+
+// roundCost drops the float noise of a sum (0.1+0.2) at 12 significant
+// digits, so that text and JSON print the same short number.
+func roundCost(f float64) float64 {
+	r, _ := strconv.ParseFloat(strconv.FormatFloat(f, 'g', 12, 64), 64)
+	return r
+}
+
+// topmost returns the indexes among marked whose spans have no ancestor
+// among marked, in order. Ancestry is the span tree's (BuildTree: a
+// missing parent makes a root, cycles are broken as show draws them);
+// each span is walked once.
+func topmost(spans []Span, marked []int) []int {
+	tree, _ := BuildTree(spans)
+	isMarked := make([]bool, len(spans))
+	for _, i := range marked {
+		isMarked[i] = true
+	}
+	// covered[i]: some proper ancestor of span i is marked (0 unknown, 1 no, 2 yes).
+	covered := make([]uint8, len(spans))
+	var path []int
+	for _, start := range marked {
+		path = path[:0]
+		answer := uint8(1)
+		for i := start; ; {
+			if covered[i] != 0 {
+				answer = covered[i]
+				break
+			}
+			path = append(path, i)
+			p := tree.Parent[i]
+			if p < 0 {
+				break
+			}
+			if isMarked[p] {
+				answer = 2
+				break
+			}
+			i = p
+		}
+		// The spans on the path are unmarked but for start: they share
+		// the answer of the chain above them.
+		for _, k := range path {
+			covered[k] = answer
+		}
+	}
+	var out []int
+	for _, i := range marked {
+		if covered[i] != 2 {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// metaValue returns the first non-empty metadata value among keys.
+func metaValue(info TraceInfo, keys []string) string {
+	for _, k := range keys {
+		if v := strings.TrimSpace(info.Metadata[k]); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// tokenCounts are the counts of mlflow.trace.tokenUsage.
+type tokenCounts struct{ in, out, total, cached Count }
+
+// metaTokenUsage reads the metadata mlflow.trace.tokenUsage
+// ({"input_tokens", "output_tokens", "total_tokens"} JSON text).
+func metaTokenUsage(info TraceInfo) (tokenCounts, bool) {
+	raw, ok := info.Metadata[MetaTokenUsage]
+	if !ok {
+		return tokenCounts{}, false
+	}
+	a := Attribute{Key: MetaTokenUsage, Value: raw}
+	var u tokenCounts
+	read := func(member string) Count {
+		n, ok := intValue(a, member)
+		return Count{N: n, Known: ok}
+	}
+	u.in, u.out, u.total = read("input_tokens"), read("output_tokens"), read("total_tokens")
+	u.cached = read("cached_tokens")
+	if !u.in.Known && !u.out.Known && !u.total.Known {
+		return tokenCounts{}, false
+	}
+	if !u.total.Known {
+		u.total = Count{N: u.in.N + u.out.N, Known: true}
+	}
+	return u, true
+}
+
+func firstOf(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
 }
