@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/signal"
@@ -24,7 +23,9 @@ import (
 // collectOptions are the flags of `tracectl collect`.
 type collectOptions struct {
 	streams      *render.IOStreams
-	listen       string
+	listen       string // --http (--listen is its old name)
+	grpc         string
+	print        string
 	out          string
 	dir          string
 	schema       string
@@ -38,10 +39,10 @@ type collectOptions struct {
 	addrFile     string
 	spool        string
 
-	// ready, when set, is called with the bound address once the server
-	// accepts requests; stopping, once a second signal would end the
-	// process (tests).
-	ready    func(addr string)
+	// ready, when set, is called with the bound addresses ("" when off)
+	// once the servers accept requests; stopping, once a second signal
+	// would end the process (tests).
+	ready    func(httpAddr, grpcAddr string)
 	stopping func()
 	// exit ends the process on a second signal (os.Exit by default).
 	exit func(code int)
@@ -103,10 +104,14 @@ tagged tracectl.incomplete.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&opts.listen, "listen", "127.0.0.1:4318", "address to listen on (host:port); loopback unless told otherwise")
+	f.StringVar(&opts.listen, "http", defaultHTTPAddr, `OTLP/HTTP address (host:port), "off" for none; loopback unless told otherwise`)
+	f.StringVar(&opts.listen, "listen", defaultHTTPAddr, "old name of --http")
+	_ = f.MarkHidden("listen")
+	f.StringVar(&opts.grpc, "grpc", defaultGRPCAddr, `OTLP/gRPC address (host:port), "off" for none`)
+	f.StringVar(&opts.print, "print", "line", "while running, print on stderr a line per trace written (line), or each trace's tree on stdout (tree); -q for neither")
 	f.StringVar(&opts.out, "out", "", "append traces to this JSON Lines file, one trace per line")
 	f.StringVar(&opts.dir, "dir", "", "write each trace to its own file in this directory")
-	f.StringVar(&opts.schema, "schema", "v3", "output schema: v3, v2 or otlp")
+	f.StringVar(&opts.schema, "schema", "otlp", "output schema: otlp (keeps all an OpenTelemetry SDK sends), v3 or v2")
 	f.DurationVar(&opts.idle, "idle", 5*time.Second, "a trace with its root span is complete after this long without new spans")
 	f.DurationVar(&opts.traceTimeout, "trace-timeout", 60*time.Second, "a trace without a root span is written, marked incomplete, after this long")
 	f.IntVar(&opts.maxTraces, "max-traces", 10000, "most traces held in memory, 0 for no limit; at the limit the oldest is written early")
@@ -162,10 +167,32 @@ func parseSize(s string) (int64, error) {
 	return n * mult, nil
 }
 
-const defaultMaxMemory = "1GiB" // collect.DefaultMaxMemory
+const (
+	defaultMaxMemory = "1GiB" // collect.DefaultMaxMemory
+	defaultHTTPAddr  = "127.0.0.1:4318"
+	defaultGRPCAddr  = "127.0.0.1:4317"
+)
 
-// collectLimits are the parsed size flags of collect.
-type collectLimits struct{ maxBody, maxMemory int64 }
+// listenAddr checks a --http or --grpc value: "" when off.
+func listenAddr(flag, v string) (string, error) {
+	if v == "off" || v == "" {
+		return "", nil
+	}
+	_, port, err := net.SplitHostPort(v)
+	if err != nil {
+		return "", usageErrorf("invalid %s %q: want host:port, e.g. 127.0.0.1:4318, or off", flag, v)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return "", usageErrorf("invalid %s %q: the port must be a number from 0 to 65535", flag, v)
+	}
+	return v, nil
+}
+
+// collectLimits are the parsed size and address flags of collect.
+type collectLimits struct {
+	maxBody, maxMemory int64
+	http, grpc         string // "" when off
+}
 
 func (o *collectOptions) validate() (spanjson.Schema, collectLimits, error) {
 	var lim collectLimits
@@ -178,6 +205,20 @@ func (o *collectOptions) validate() (spanjson.Schema, collectLimits, error) {
 	}
 	if lim.maxMemory, err = parseSize(cmp.Or(o.maxMemory, defaultMaxMemory)); err != nil {
 		return "", lim, usageErrorf("--max-memory: %v", err)
+	}
+	if lim.http, err = listenAddr("--http", o.listen); err != nil {
+		return "", lim, err
+	}
+	if lim.grpc, err = listenAddr("--grpc", o.grpc); err != nil {
+		return "", lim, err
+	}
+	if lim.http == "" && lim.grpc == "" {
+		return "", lim, usageErrorf("--http and --grpc are both off: nothing would be received")
+	}
+	switch o.print {
+	case "line", "tree", "":
+	default:
+		return "", lim, usageErrorf("invalid --print %q: want line or tree", o.print)
 	}
 	switch {
 	case (o.out == "") == (o.dir == ""):
@@ -204,6 +245,7 @@ func runCollect(ctx context.Context, opts *collectOptions) error {
 	var sink interface {
 		collect.SpoolSink
 		Losses() []spanjson.Loss
+		OnFirstLoss(func(string))
 	}
 	errOut := opts.streams.ErrOut
 	dest := opts.out
@@ -213,7 +255,7 @@ func runCollect(ctx context.Context, opts *collectOptions) error {
 		if err == nil {
 			sink = js
 			if n := js.CutBytes(); n > 0 {
-				fmt.Fprintf(errOut, "tracectl: warning: %s ended in a partial line (a crash or a full disk): cut off its last %d bytes before appending\n", opts.out, n)
+				opts.streams.Warnf("%s ended in a partial line (a crash or a full disk): cut off its last %d bytes before appending", opts.out, n)
 			}
 		}
 	} else {
@@ -235,23 +277,40 @@ func runCollect(ctx context.Context, opts *collectOptions) error {
 			return fmt.Errorf("cannot open --spool: %w", err)
 		}
 		if cut > 0 {
-			fmt.Fprintf(errOut, "tracectl: warning: the spool in %s ended in a partial record (a crash in the middle of a write, never acknowledged): cut off %d bytes\n", opts.spool, cut)
+			opts.streams.Warnf("the spool in %s ended in a partial record (a crash in the middle of a write, never acknowledged): cut off %d bytes", opts.spool, cut)
 		}
 	}
-	ln, err := net.Listen("tcp", opts.listen)
-	if err != nil {
+	closeOutputs := func() {
 		_ = sink.Close()
 		if spool != nil {
 			_ = spool.Close()
 		}
-		return &hintError{fmt.Errorf("cannot listen on %s: %w", opts.listen, err), "choose another address with --listen, e.g. --listen 127.0.0.1:4319"}
 	}
-	addr := ln.Addr().String()
+	var httpLn, grpcLn net.Listener
+	for _, l := range []struct {
+		flag, addr, example string
+		ln                  *net.Listener
+	}{{"--http", lim.http, "127.0.0.1:4319", &httpLn}, {"--grpc", lim.grpc, "127.0.0.1:4316", &grpcLn}} {
+		if l.addr == "" {
+			continue
+		}
+		if *l.ln, err = net.Listen("tcp", l.addr); err != nil {
+			if httpLn != nil {
+				_ = httpLn.Close()
+			}
+			closeOutputs()
+			return &hintError{fmt.Errorf("cannot listen on %s: %w", l.addr, err), fmt.Sprintf("choose another address with %s, e.g. %s %s, or %s off", l.flag, l.flag, l.example, l.flag)}
+		}
+	}
 	// A receiver allocates per span; a lazier GC buys throughput while
 	// --max-traces still bounds the heap. GOGC, when set, wins.
 	if getenv := opts.streams.Getenv; getenv == nil || getenv("GOGC") == "" {
 		defer debug.SetGCPercent(debug.SetGCPercent(400))
 	}
+	live := newCollectLog(opts.streams, opts.print)
+	sink.OnFirstLoss(func(field string) {
+		opts.streams.Warnf("schema %s cannot carry %s: it is dropped from the traces written (--schema otlp keeps everything)", opts.schema, field)
+	})
 	c := collect.NewCollector(collect.CollectorConfig{
 		Assembler:  collect.AssemblerConfig{Idle: opts.idle, TraceTimeout: opts.traceTimeout, MaxTraces: opts.maxTraces, MaxSpansPerTrace: opts.maxSpans},
 		MaxBody:    lim.maxBody,
@@ -260,11 +319,17 @@ func runCollect(ctx context.Context, opts *collectOptions) error {
 		Sink:       sink,
 		Spool:      spool,
 		ErrLog:     errOut,
+		OnWritten:  live.written,
+		OnReject:   live.rejected,
 	})
 	if spool != nil {
 		st, err := c.Recover()
 		if err != nil {
-			_ = ln.Close()
+			for _, ln := range []net.Listener{httpLn, grpcLn} {
+				if ln != nil {
+					_ = ln.Close()
+				}
+			}
 			_ = c.Shutdown(context.Background())
 			return fmt.Errorf("--spool %s: %w", opts.spool, err)
 		}
@@ -272,18 +337,30 @@ func runCollect(ctx context.Context, opts *collectOptions) error {
 			fmt.Fprintf(errOut, "tracectl: spool: replayed %d requests left by an earlier run: %d spans, %d of them already written\n", st.Requests, st.Spans, st.SpansWritten)
 		}
 	}
-	c.Start(ln)
-	if host, _, _ := net.SplitHostPort(addr); !isLoopback(host) {
-		fmt.Fprintf(errOut, "tracectl: warning: listening on %s, which is reachable from other machines\n", host)
+	c.Start(httpLn)
+	if grpcLn != nil {
+		c.ServeGRPC(grpcLn)
+	}
+	var where []string
+	addrs := [2]string{}
+	for i, ln := range []net.Listener{httpLn, grpcLn} {
+		if ln == nil {
+			continue
+		}
+		addrs[i] = ln.Addr().String()
+		if host, _, _ := net.SplitHostPort(addrs[i]); !isLoopback(host) {
+			opts.streams.Warnf("listening on %s, which is reachable from other machines", addrs[i])
+		}
+		where = append(where, [2]string{"http://" + addrs[0] + "/v1/traces", "grpc://" + addrs[1]}[i])
 	}
 	if opts.addrFile != "" {
-		if err := os.WriteFile(opts.addrFile, []byte(addr+"\n"), 0o644); err != nil {
-			fmt.Fprintf(errOut, "tracectl: warning: cannot write --addr-file: %v\n", err)
+		if err := os.WriteFile(opts.addrFile, []byte(cmp.Or(addrs[0], "-")+"\n"+cmp.Or(addrs[1], "-")+"\n"), 0o644); err != nil {
+			opts.streams.Warnf("cannot write --addr-file: %v", err)
 		}
 	}
-	fmt.Fprintf(errOut, "tracectl: collecting OTLP on http://%s/v1/traces, writing %s traces to %s\n", addr, opts.schema, dest)
+	fmt.Fprintf(errOut, "tracectl: collecting OTLP on %s, writing %s traces to %s\n", strings.Join(where, " and "), opts.schema, dest)
 	if opts.ready != nil {
-		opts.ready(addr)
+		opts.ready(addrs[0], addrs[1])
 	}
 
 	<-ctx.Done()
@@ -307,7 +384,7 @@ func runCollect(ctx context.Context, opts *collectOptions) error {
 		opts.stopping()
 	}
 	shutErr := c.Shutdown(context.Background())
-	printCollectStats(errOut, c.Stats(), sink.Losses(), opts.schema)
+	printCollectStats(opts.streams, c.Stats(), sink.Losses(), opts.schema)
 	if shutErr != nil {
 		return fmt.Errorf("writing %s: %w", dest, shutErr)
 	}
@@ -322,7 +399,8 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-func printCollectStats(w io.Writer, s collect.CollectorStats, losses []spanjson.Loss, schema string) {
+func printCollectStats(streams *render.IOStreams, s collect.CollectorStats, losses []spanjson.Loss, schema string) {
+	w := streams.ErrOut
 	fmt.Fprintf(w, "tracectl: collect: %d spans received, %d rejected, %d traces written (%d incomplete, %d written early at --max-traces, %d parts at --max-spans-per-trace), %d duplicate spans dropped, %d requests (%d bad, %d throttled)\n",
 		s.SpansReceived, s.SpansRejected, s.TracesWritten, s.TracesIncomplete, s.TracesEvicted, s.TracesSplit, s.SpansDuplicate, s.Requests, s.RequestsBad, s.RequestsThrottled)
 	if sp := s.Spool; sp != nil {
@@ -332,6 +410,6 @@ func printCollectStats(w io.Writer, s collect.CollectorStats, losses []spanjson.
 		fmt.Fprintf(w, "tracectl: error: %d traces could not be written\n", s.WriteErrors)
 	}
 	for _, l := range losses {
-		fmt.Fprintf(w, "tracectl: warning: schema %s cannot carry %s (%d times)\n", schema, l.Field, l.Count)
+		streams.Warnf("schema %s cannot carry %s (%d %s)", schema, l.Field, l.Count, render.Plural(l.Count, "time", "times"))
 	}
 }

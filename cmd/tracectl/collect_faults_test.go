@@ -17,6 +17,9 @@ import (
 func startCollect(t *testing.T, opts *collectOptions) (addr string, stop func() (error, string)) {
 	t.Helper()
 	streams, _, _, errOut := render.Test()
+	if opts.streams != nil {
+		streams.Quiet = opts.streams.Quiet
+	}
 	opts.streams = streams
 	opts.listen = "127.0.0.1:0"
 	if opts.schema == "" {
@@ -30,7 +33,7 @@ func startCollect(t *testing.T, opts *collectOptions) (addr string, stop func() 
 	}
 	opts.exit = func(code int) { t.Errorf("exit(%d) called", code) }
 	addrc := make(chan string, 1)
-	opts.ready = func(addr string) { addrc <- addr }
+	opts.ready = func(addr, _ string) { addrc <- addr }
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- runCollect(ctx, opts) }()

@@ -250,7 +250,7 @@ func TestRunCollectWritesHeldTracesOnStop(t *testing.T) {
 					opts.dir = filepath.Join(dir, "traces")
 				}
 				addrc := make(chan string, 1)
-				opts.ready = func(addr string) { addrc <- addr }
+				opts.ready = func(addr, _ string) { addrc <- addr }
 				ctx, cancel := context.WithCancel(context.Background())
 				defer cancel()
 				done := make(chan error, 1)
@@ -330,12 +330,18 @@ type collectProcess struct {
 	mu    sync.Mutex
 	all   strings.Builder
 	addr  string
+	// grpcAddr is the gRPC address ("-" when off).
+	grpcAddr string
 }
 
 func startCollectProcess(t *testing.T, args ...string) *collectProcess {
 	t.Helper()
 	addrFile := filepath.Join(t.TempDir(), "addr")
-	cmd := exec.Command(collectBinary(t), append([]string{"collect", "--listen", "127.0.0.1:0", "--addr-file", addrFile}, args...)...)
+	base := []string{"collect", "--http", "127.0.0.1:0", "--addr-file", addrFile}
+	if !slices.Contains(args, "--grpc") {
+		base = append(base, "--grpc", "off") // tests run side by side: no fixed port
+	}
+	cmd := exec.Command(collectBinary(t), append(base, args...)...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -360,7 +366,11 @@ func startCollectProcess(t *testing.T, args ...string) *collectProcess {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.addr = strings.TrimSpace(string(b))
+	addrs := strings.Fields(string(b))
+	p.addr = addrs[0]
+	if len(addrs) > 1 {
+		p.grpcAddr = addrs[1]
+	}
 	return p
 }
 

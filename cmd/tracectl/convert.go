@@ -151,7 +151,7 @@ func runConvert(ctx context.Context, opts *convertOptions) error {
 	c := &converter{
 		schema:     schema,
 		strict:     opts.Strict,
-		errOut:     opts.streams.ErrOut,
+		streams:    opts.streams,
 		sink:       sink,
 		writeTrace: opts.writeTrace,
 		stats:      opts.stats,
@@ -231,7 +231,7 @@ func openConvertSink(opts *convertOptions) (traceSink, error) {
 type converter struct {
 	schema     spanjson.Schema
 	strict     bool
-	errOut     io.Writer
+	streams    *render.IOStreams
 	sink       traceSink
 	writeTrace func(io.Writer, spanjson.Schema, *spanjson.Trace) ([]spanjson.Loss, error)
 	stats      *convertStats
@@ -266,7 +266,12 @@ func (c *converter) write(t *ingest.Trace) error {
 	}
 	c.stats.Traces++
 	for _, l := range losses {
-		fmt.Fprintf(c.errOut, "tracectl: warning: trace %s: dropped %s (%d)\n", id, l.Field, l.Count)
+		if c.strict {
+			// The details of --strict's error: never dropped by --quiet.
+			fmt.Fprintf(c.streams.ErrOut, "tracectl: warning: trace %s: dropped %s (%d)\n", id, l.Field, l.Count)
+		} else {
+			c.streams.Warnf("trace %s: dropped %s (%d)", id, l.Field, l.Count)
+		}
 	}
 	if len(losses) > 0 {
 		c.stats.Lossy++

@@ -104,13 +104,13 @@ type warner struct {
 func (w *warner) warn(wn spanjson.Warning) {
 	w.n++
 	if w.n <= maxWarnings {
-		fmt.Fprintf(w.streams.ErrOut, "tracectl: warning: %s\n", wn)
+		w.streams.Warnf("%s", wn)
 	}
 }
 
 func (w *warner) finish() {
 	if extra := w.n - maxWarnings; extra > 0 {
-		fmt.Fprintf(w.streams.ErrOut, "tracectl: warning: %d more warnings not shown\n", extra)
+		w.streams.Warnf("%d more warnings not shown", extra)
 	}
 }
 

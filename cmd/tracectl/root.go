@@ -56,6 +56,7 @@ func (e *hintError) Hint() string  { return e.hint }
 // globalOptions are the flags every command has.
 type globalOptions struct {
 	color string
+	quiet bool
 }
 
 // Main runs tracectl with args and returns the exit code.
@@ -143,10 +144,15 @@ Exit codes:
 			if err := streams.SetColorMode(opts.color); err != nil {
 				return &usageError{err}
 			}
+			streams.Quiet = opts.quiet
 			return nil
 		},
 	}
 	root.PersistentFlags().StringVar(&opts.color, "color", "auto", "color output: auto, always or never")
+	root.PersistentFlags().BoolVarP(&opts.quiet, "quiet", "q", false, "print no warnings or progress lines (errors are always printed)")
+	info, _ := debug.ReadBuildInfo()
+	root.Version = versionText(version, info)
+	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
 	root.SetIn(streams.In)
 	root.SetOut(streams.Out)

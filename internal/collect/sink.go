@@ -18,21 +18,36 @@ import (
 
 // sinkLosses counts what the output schema could not carry, per field.
 type sinkLosses struct {
-	mu sync.Mutex
-	m  map[string]int
+	mu      sync.Mutex
+	m       map[string]int
+	onFirst func(field string)
 }
+
+// OnFirstLoss sets fn to be called the first time the schema cannot carry
+// a field, so that a loss is said when it begins, not only at exit. Set it
+// before writing.
+func (l *sinkLosses) OnFirstLoss(fn func(field string)) { l.onFirst = fn }
 
 func (l *sinkLosses) add(losses []spanjson.Loss) {
 	if len(losses) == 0 {
 		return
 	}
+	var first []string
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	if l.m == nil {
 		l.m = make(map[string]int)
 	}
 	for _, x := range losses {
+		if _, seen := l.m[x.Field]; !seen {
+			first = append(first, x.Field)
+		}
 		l.m[x.Field] += x.Count
+	}
+	l.mu.Unlock()
+	if l.onFirst != nil {
+		for _, f := range first {
+			l.onFirst(f)
+		}
 	}
 }
 

@@ -28,9 +28,13 @@ type IOStreams struct {
 	ErrTTY bool
 	// Width is the terminal width in columns (80 when unknown).
 	Width int
+	// Quiet drops warnings and progress lines (-q); errors are never
+	// dropped.
+	Quiet bool
 	// Getenv reads the environment (os.Getenv by default; tests replace it).
 	Getenv func(string) string
 
+	mode     string // --color
 	color    bool
 	colorSet bool
 }
@@ -66,32 +70,51 @@ func Test() (*IOStreams, *bytes.Buffer, *bytes.Buffer, *bytes.Buffer) {
 // SetColorMode decides color for Out from --color (auto, always, never),
 // then NO_COLOR, CLICOLOR_FORCE, TERM=dumb and finally whether Out is a TTY.
 func (s *IOStreams) SetColorMode(mode string) error {
+	switch mode {
+	case "always", "never", "auto", "":
+	default:
+		return fmt.Errorf("invalid --color %q: want auto, always or never", mode)
+	}
+	s.mode = mode
+	s.color = s.colorFor(s.OutTTY)
+	s.colorSet = true
+	return nil
+}
+
+// colorFor applies the color rule to a writer that is a terminal or not.
+func (s *IOStreams) colorFor(tty bool) bool {
 	getenv := s.Getenv
 	if getenv == nil {
 		getenv = os.Getenv
 	}
-	switch mode {
+	switch s.mode {
 	case "always":
-		s.color = true
+		return true
 	case "never":
-		s.color = false
-	case "auto", "":
-		switch {
-		case getenv("NO_COLOR") != "":
-			s.color = false
-		case getenv("CLICOLOR_FORCE") != "" && getenv("CLICOLOR_FORCE") != "0":
-			s.color = true
-		case getenv("TERM") == "dumb":
-			s.color = false
-		default:
-			s.color = s.OutTTY
-		}
-	default:
-		return fmt.Errorf("invalid --color %q: want auto, always or never", mode)
+		return false
 	}
-	s.colorSet = true
-	return nil
+	switch {
+	case getenv("NO_COLOR") != "":
+		return false
+	case getenv("CLICOLOR_FORCE") != "" && getenv("CLICOLOR_FORCE") != "0":
+		return true
+	case getenv("TERM") == "dumb":
+		return false
+	}
+	return tty
 }
+
+// Warnf prints "tracectl: warning: ..." on ErrOut unless Quiet.
+func (s *IOStreams) Warnf(format string, a ...any) {
+	if s.Quiet {
+		return
+	}
+	fmt.Fprintf(s.ErrOut, "tracectl: warning: "+format+"\n", a...)
+}
+
+// ErrColorEnabled reports whether ErrOut gets ANSI colors: the rule of
+// ColorEnabled applied to ErrOut.
+func (s *IOStreams) ErrColorEnabled() bool { return s.colorFor(s.ErrTTY) }
 
 // ColorEnabled reports whether Out gets ANSI colors.
 func (s *IOStreams) ColorEnabled() bool {

@@ -259,7 +259,7 @@ func errorText(s spanjson.Span) string {
 // failure and were not shown.
 func (p *Printer) CleanTraces(n int) {
 	if n > 0 {
-		p.w.WriteString(p.th.paint(p.th.ok, itoa(n)+plural(n, " trace", " traces")+" without failures not shown") + "\n")
+		p.w.WriteString(p.th.paint(p.th.ok, itoa(n)+Plural(n, " trace", " traces")+" without failures not shown") + "\n")
 	}
 }
 
@@ -323,7 +323,7 @@ func (p *Printer) showHeader(v *TraceView) {
 // tokens, cost, session, user.
 func (p *Printer) showGenAI(g spanjson.TraceGenAI, field func(label, value string)) {
 	if len(g.Models) > 0 {
-		field(plural(len(g.Models), "model", "models"), Printable(strings.Join(g.Models, ", ")))
+		field(Plural(len(g.Models), "model", "models"), Printable(strings.Join(g.Models, ", ")))
 	}
 	if t := TokensText(g); t != "" {
 		field("tokens", t)

@@ -28,7 +28,7 @@ func (p *Printer) RootRows(rows []RootJSON) {
 	for _, j := range rows {
 		name := j.RootName
 		if j.RootCount > 1 {
-			name += " (+" + itoa(j.RootCount-1) + plural(j.RootCount-1, " root)", " roots)")
+			name += " (+" + itoa(j.RootCount-1) + Plural(j.RootCount-1, " root)", " roots)")
 		}
 		cols[0].cells = append(cols[0].cells, j.TraceID)
 		cols[1].cells = append(cols[1].cells, orDash(j.RootSpanID))
@@ -80,7 +80,7 @@ func (p *Printer) StatusRows(rows []StatusReportJSON) {
 		return s
 	}
 	p.writeTable(cols)
-	summary := itoa(len(rows)) + plural(len(rows), " trace", " traces") + ", " + itoa(failed) + " failed"
+	summary := itoa(len(rows)) + Plural(len(rows), " trace", " traces") + ", " + itoa(failed) + " failed"
 	if failed > 0 {
 		summary = th.paint(th.fail, summary)
 	} else {
@@ -89,7 +89,8 @@ func (p *Printer) StatusRows(rows []StatusReportJSON) {
 	p.w.WriteString(summary + "\n")
 }
 
-func plural(n int, one, many string) string {
+// Plural picks the singular or plural form for n.
+func Plural(n int, one, many string) string {
 	if n == 1 {
 		return one
 	}
