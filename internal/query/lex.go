@@ -17,24 +17,24 @@ const (
 	tString
 	tNumber
 	tDuration
-	tLBrace   // {
-	tRBrace   // }
-	tLParen   // (
-	tRParen   // )
-	tPipe     // |
-	tAnd      // &&
-	tOr       // ||
-	tNot      // !
-	tEq       // =
-	tNeq      // !=
-	tLt       // <
-	tLe       // <=
-	tGt       // >
-	tGe       // >=
-	tRe       // =~
-	tNre      // !~
-	tDesc     // >>
-	tComma    // ,
+	tLBrace // {
+	tRBrace // }
+	tLParen // (
+	tRParen // )
+	tPipe   // |
+	tAnd    // &&
+	tOr     // ||
+	tNot    // !
+	tEq     // =
+	tNeq    // !=
+	tLt     // <
+	tLe     // <=
+	tGt     // >
+	tGe     // >=
+	tRe     // =~
+	tNre    // !~
+	tDesc   // >>
+	tComma  // ,
 )
 
 var tokNames = [...]string{

@@ -167,7 +167,9 @@ func fileLine(data []byte, line int) string {
 	return strings.TrimRight(string(data), "\r")
 }
 
-func indentOf(s string) int { return utf8.RuneCountInString(s) - utf8.RuneCountInString(strings.TrimLeft(s, " \t")) }
+func indentOf(s string) int {
+	return utf8.RuneCountInString(s) - utf8.RuneCountInString(strings.TrimLeft(s, " \t"))
+}
 
 func nodeError(file string, data []byte, n *yaml.Node, format string, a ...any) *Error {
 	return &Error{File: file, Line: n.Line, Col: n.Column, Msg: fmt.Sprintf(format, a...), Source: fileLine(data, n.Line), SourceCol: n.Column}
