@@ -54,3 +54,19 @@ func printQueryContext(streams *render.IOStreams, err error) {
 	col := min(qe.SourceCol-1, utf8.RuneCountInString(line))
 	fmt.Fprintf(streams.ErrOut, "    %s\n    %s^\n", line, strings.Repeat(" ", col))
 }
+
+// whereSpans is the spans --where selects in v, one flag per span; nil
+// keeps every span (no --where). A query whose aggregate does not hold
+// selects none.
+func whereSpans(q *query.Query, v *render.TraceView) []bool {
+	if q == nil {
+		return nil
+	}
+	keep := make([]bool, len(v.Spans()))
+	if r := q.Eval(query.NewTrace(v.Trace, v.Tree)); r.Match {
+		for _, i := range r.Spans {
+			keep[i] = true
+		}
+	}
+	return keep
+}
