@@ -51,7 +51,11 @@ func runMeasured(b *testing.B, cmd *exec.Cmd) (time.Duration, int64) {
 	if err := cmd.Run(); err != nil {
 		b.Fatalf("%s: %v", cmd, err)
 	}
-	d := time.Since(start)
+	return time.Since(start), maxRSS(cmd)
+}
+
+// maxRSS is the peak RSS in bytes of a command that has run.
+func maxRSS(cmd *exec.Cmd) int64 {
 	var rss int64
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		rss = int64(ru.Maxrss) * 1024 // KiB on Linux and the BSDs
@@ -59,7 +63,7 @@ func runMeasured(b *testing.B, cmd *exec.Cmd) (time.Duration, int64) {
 			rss = int64(ru.Maxrss) // bytes on macOS
 		}
 	}
-	return d, rss
+	return rss
 }
 
 // BenchmarkShowVsJQ compares `tracectl show` on a generated MLflow v3 trace
