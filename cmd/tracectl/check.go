@@ -67,6 +67,7 @@ The language, evaluated one trace at a time:
                   avg(F), min(F), max(F); count and sum of no spans are 0,
                   avg, min and max of no values match nothing
 
+Checks run in this order: each --expect, each --forbid, then the spec's.
 A trace matches when the result is non-empty (or the comparison holds). A
 field a span does not have compares false, whatever the operator, except
 "= nil".
