@@ -114,23 +114,7 @@ func BenchmarkShowVsJQ(b *testing.B) {
 // made, so memory follows the rows, not the file.
 func BenchmarkSpansManyTraces(b *testing.B) {
 	dir := b.TempDir()
-	file := filepath.Join(dir, "many.jsonl")
-	f, err := os.Create(file)
-	if err != nil {
-		b.Fatal(err)
-	}
-	w := bufio.NewWriterSize(f, 1<<20)
-	writeManyTraces(b, w, benchCount(b, "TRACECTL_BENCH_TRACES", 20_000), 44)
-	if err := w.Flush(); err != nil {
-		b.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		b.Fatal(err)
-	}
-	st, err := os.Stat(file)
-	if err != nil {
-		b.Fatal(err)
-	}
+	file, st := writeManyTracesFile(b, dir)
 	bin := buildTracectl(b, dir)
 
 	var took time.Duration
@@ -149,4 +133,27 @@ func BenchmarkSpansManyTraces(b *testing.B) {
 	b.ReportMetric(float64(peakJSONL)/1e6, "jsonl-rss-MB")
 	b.ReportMetric(float64(max(peakText, peakJSONL))/float64(st.Size()), "rss/file")
 	b.ReportMetric(float64(st.Size())/1e6, "file-MB")
+}
+
+// writeManyTracesFile writes TRACECTL_BENCH_TRACES MLflow 3 traces of 44
+// spans (default 20,000: about 520 MB) as JSON Lines into dir.
+func writeManyTracesFile(b *testing.B, dir string) (string, os.FileInfo) {
+	file := filepath.Join(dir, "many.jsonl")
+	f, err := os.Create(file)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	writeManyTraces(b, w, benchCount(b, "TRACECTL_BENCH_TRACES", 20_000), 44)
+	if err := w.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		b.Fatal(err)
+	}
+	st, err := os.Stat(file)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return file, st
 }

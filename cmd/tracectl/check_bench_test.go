@@ -3,12 +3,9 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 )
@@ -39,23 +36,7 @@ def up($p): if . == null then empty else ., ($p[.] | up($p)) end;
 // check/jq <= 0.1. Memory follows the largest trace, not the file.
 func BenchmarkCheckVsJQ(b *testing.B) {
 	dir := b.TempDir()
-	file := filepath.Join(dir, "many.jsonl")
-	f, err := os.Create(file)
-	if err != nil {
-		b.Fatal(err)
-	}
-	w := bufio.NewWriterSize(f, 1<<20)
-	writeManyTraces(b, w, benchCount(b, "TRACECTL_BENCH_TRACES", 20_000), 44)
-	if err := w.Flush(); err != nil {
-		b.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		b.Fatal(err)
-	}
-	st, err := os.Stat(file)
-	if err != nil {
-		b.Fatal(err)
-	}
+	file, st := writeManyTracesFile(b, dir)
 	bin := buildTracectl(b, dir)
 	jq, jqErr := exec.LookPath("jq")
 	if jqErr != nil {

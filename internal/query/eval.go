@@ -3,7 +3,6 @@ package query
 import (
 	"fmt"
 	"math"
-	"strconv"
 	"time"
 )
 
@@ -261,6 +260,3 @@ func (st *evalState) aggregate(a *aggNode, spans []int) value {
 }
 
 func durationOf(ns float64) time.Duration { return time.Duration(math.Round(ns)) }
-
-// fmtNumber prints a number without exponent noise.
-func fmtNumber(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }

@@ -26,11 +26,6 @@ func (c *Check) Kind() string {
 	return "forbid"
 }
 
-// specFile is the YAML document of a spec file.
-type specFile struct {
-	Checks []yaml.Node `yaml:"checks"`
-}
-
 // ParseSpec reads a spec file: a "checks" list whose items have a name, an
 // expect or a forbid expression, and optionally traces (an expression that
 // scopes the check to the traces that match it). Errors are *Error values

@@ -33,13 +33,11 @@ type value struct {
 	d time.Duration
 }
 
-func strVal(s string) value            { return value{k: vStr, s: s} }
-func numVal(n float64) value           { return value{k: vNum, n: n} }
-func boolVal(b bool) value             { return value{k: vBool, b: b} }
-func durVal(d time.Duration) value     { return value{k: vDur, d: d} }
-func (v value) present() bool          { return v.k != vNone }
-func (v value) String() string         { return v.text() }
-func (v value) equalKind(k vkind) bool { return v.k == k }
+func strVal(s string) value        { return value{k: vStr, s: s} }
+func numVal(n float64) value       { return value{k: vNum, n: n} }
+func boolVal(b bool) value         { return value{k: vBool, b: b} }
+func durVal(d time.Duration) value { return value{k: vDur, d: d} }
+func (v value) present() bool      { return v.k != vNone }
 
 // text prints v as a literal would be written: strings quoted.
 func (v value) text() string {
