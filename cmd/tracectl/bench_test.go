@@ -51,7 +51,11 @@ func runMeasured(b *testing.B, cmd *exec.Cmd) (time.Duration, int64) {
 	if err := cmd.Run(); err != nil {
 		b.Fatalf("%s: %v", cmd, err)
 	}
-	d := time.Since(start)
+	return time.Since(start), maxRSS(cmd)
+}
+
+// maxRSS is the peak RSS in bytes of a command that has run.
+func maxRSS(cmd *exec.Cmd) int64 {
 	var rss int64
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		rss = int64(ru.Maxrss) * 1024 // KiB on Linux and the BSDs
@@ -59,7 +63,7 @@ func runMeasured(b *testing.B, cmd *exec.Cmd) (time.Duration, int64) {
 			rss = int64(ru.Maxrss) // bytes on macOS
 		}
 	}
-	return d, rss
+	return rss
 }
 
 // BenchmarkShowVsJQ compares `tracectl show` on a generated MLflow v3 trace
@@ -110,23 +114,7 @@ func BenchmarkShowVsJQ(b *testing.B) {
 // made, so memory follows the rows, not the file.
 func BenchmarkSpansManyTraces(b *testing.B) {
 	dir := b.TempDir()
-	file := filepath.Join(dir, "many.jsonl")
-	f, err := os.Create(file)
-	if err != nil {
-		b.Fatal(err)
-	}
-	w := bufio.NewWriterSize(f, 1<<20)
-	writeManyTraces(b, w, benchCount(b, "TRACECTL_BENCH_TRACES", 20_000), 44)
-	if err := w.Flush(); err != nil {
-		b.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		b.Fatal(err)
-	}
-	st, err := os.Stat(file)
-	if err != nil {
-		b.Fatal(err)
-	}
+	file, st := writeManyTracesFile(b, dir)
 	bin := buildTracectl(b, dir)
 
 	var took time.Duration
@@ -145,4 +133,27 @@ func BenchmarkSpansManyTraces(b *testing.B) {
 	b.ReportMetric(float64(peakJSONL)/1e6, "jsonl-rss-MB")
 	b.ReportMetric(float64(max(peakText, peakJSONL))/float64(st.Size()), "rss/file")
 	b.ReportMetric(float64(st.Size())/1e6, "file-MB")
+}
+
+// writeManyTracesFile writes TRACECTL_BENCH_TRACES MLflow 3 traces of 44
+// spans (default 20,000: about 520 MB) as JSON Lines into dir.
+func writeManyTracesFile(b *testing.B, dir string) (string, os.FileInfo) {
+	file := filepath.Join(dir, "many.jsonl")
+	f, err := os.Create(file)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	writeManyTraces(b, w, benchCount(b, "TRACECTL_BENCH_TRACES", 20_000), 44)
+	if err := w.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		b.Fatal(err)
+	}
+	st, err := os.Stat(file)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return file, st
 }

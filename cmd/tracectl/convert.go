@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"tracectl/internal/ingest"
+	"tracectl/internal/query"
 	"tracectl/internal/render"
 	"tracectl/internal/spanjson"
 )
@@ -21,6 +22,7 @@ type convertOptions struct {
 	Output string
 	Dir    string
 	Strict bool
+	Where  string
 	Inputs []string
 
 	streams *render.IOStreams
@@ -106,6 +108,7 @@ stdout output is held in a temporary file (in $TMPDIR, not in memory) and printe
 	f.StringVarP(&opts.Output, "output", "o", "", "write to `FILE` (atomically) instead of stdout")
 	f.StringVar(&opts.Dir, "dir", "", "write one file per trace into `DIR`, named from the trace id")
 	f.BoolVar(&opts.Strict, "strict", false, "fail (exit 1, nothing written) if any trace would lose data")
+	addWhereFlag(cmd, &opts.Where, "convert only the traces that match")
 	_ = cmd.RegisterFlagCompletionFunc("schema", cobra.FixedCompletions([]string{"v2", "v3", "otlp"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("dir", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return nil, cobra.ShellCompDirectiveFilterDirs
@@ -126,6 +129,10 @@ func runConvert(ctx context.Context, opts *convertOptions) error {
 	}
 	if opts.Output != "" && opts.Dir != "" {
 		return usageErrorf("-o and --dir cannot be used together")
+	}
+	where, err := parseWhere(opts.Where)
+	if err != nil {
+		return err
 	}
 	ins, err := inputsFrom(opts.Inputs, opts.streams.In)
 	if err != nil {
@@ -155,6 +162,7 @@ func runConvert(ctx context.Context, opts *convertOptions) error {
 		sink:       sink,
 		writeTrace: opts.writeTrace,
 		stats:      opts.stats,
+		where:      where,
 	}
 	if c.writeTrace == nil {
 		c.writeTrace = spanjson.WriteTrace
@@ -235,12 +243,17 @@ type converter struct {
 	sink       traceSink
 	writeTrace func(io.Writer, spanjson.Schema, *spanjson.Trace) ([]spanjson.Loss, error)
 	stats      *convertStats
+	where      *query.Query // --where: the traces written; nil: all
 }
 
 // write streams one trace to the sink and reports what it lost. After a
 // --strict loss nothing will be committed, so later traces are only
 // checked, not written.
 func (c *converter) write(t *ingest.Trace) error {
+	if c.where != nil && !c.where.Match(query.NewTrace(t.Trace, t.Tree)) {
+		*t.Trace = spanjson.Trace{}
+		return nil
+	}
 	id := traceLabel(t.Trace)
 	var w io.Writer = io.Discard
 	sinking := !c.strict || c.stats.Lossy == 0

@@ -84,6 +84,14 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			// junit FILE TESTS FAILURES parses a JUnit report back and
+			// checks its totals and that each suite's add up.
+			"junit": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) != 3 {
+					ts.Fatalf("usage: junit FILE TESTS FAILURES")
+				}
+				ts.Check(checkJUnitFile(ts.MkAbs(args[0]), args[1], args[2]))
+			},
 			// exitcode N CMD ARGS... runs CMD and checks its exit code is N.
 			"exitcode": func(ts *testscript.TestScript, neg bool, args []string) {
 				if neg || len(args) < 2 {

@@ -14,6 +14,7 @@ type previewOptions struct {
 	inputs  []string
 	output  string
 	width   int
+	where   string
 }
 
 // NewPreviewCmd builds `tracectl preview`.
@@ -42,6 +43,7 @@ Each trace is written as soon as it is complete, in every output format.`,
 	}
 	cmd.Flags().IntVar(&opts.width, "width", 0, "clip previews to this many columns (0: automatic)")
 	addOutputFlag(cmd, &opts.output)
+	addWhereFlag(cmd, &opts.where, "preview only the traces that match")
 	return cmd
 }
 
@@ -52,9 +54,16 @@ func runPreview(opts *previewOptions) error {
 	if opts.width < 0 {
 		return usageErrorf("invalid --width %d: want 0 (automatic) or more", opts.width)
 	}
+	where, err := parseWhere(opts.where)
+	if err != nil {
+		return err
+	}
 	if opts.output != outputText {
 		out := newJSONStream(opts.streams, opts.output)
 		err := streamArgs(opts.ctx, opts.streams, opts.inputs, func(v *render.TraceView) error {
+			if !whereKeeps(where, v) {
+				return nil
+			}
 			if err := out.write(v.PreviewJSON(opts.width)); err != nil {
 				return err
 			}
@@ -67,7 +76,10 @@ func runPreview(opts *previewOptions) error {
 	}
 	p := render.NewPrinter(opts.streams)
 	limit, first := p.PreviewLimit(opts.width), true
-	err := streamArgs(opts.ctx, opts.streams, opts.inputs, func(v *render.TraceView) error {
+	err = streamArgs(opts.ctx, opts.streams, opts.inputs, func(v *render.TraceView) error {
+		if !whereKeeps(where, v) {
+			return nil
+		}
 		p.PreviewRow(v.PreviewJSON(limit), first)
 		first = false
 		return p.Flush()

@@ -102,6 +102,7 @@ func reportError(streams *render.IOStreams, err error) int {
 func printError(streams *render.IOStreams, err error) {
 	fmt.Fprintf(streams.ErrOut, "tracectl: error: %s\n", strings.TrimRight(err.Error(), "\n"))
 	printErrorContext(streams, err)
+	printQueryContext(streams, err)
 	var hint interface{ Hint() string }
 	if errors.As(err, &hint) && hint.Hint() != "" {
 		fmt.Fprintf(streams.ErrOut, "tracectl: hint: %s\n", hint.Hint())
@@ -137,7 +138,7 @@ Exit codes:
   0  success
   1  error (bad input, unreadable file)
   2  usage error (bad flags or arguments)
-  3  a check failed (--fail-on)`,
+  3  a check failed (check, status --fail-on)`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
@@ -160,6 +161,7 @@ Exit codes:
 
 	root.AddCommand(newVersionCmd(streams))
 	addReadCommands(root, streams)
+	root.AddCommand(NewCheckCmd(streams))
 	root.AddCommand(newConvertCmd(streams))
 	root.AddCommand(newCollectCmd(streams))
 	root.AddCommand(newCompletionCmd(streams))

@@ -13,6 +13,7 @@ type rootsOptions struct {
 	ctx     context.Context
 	inputs  []string
 	output  string
+	where   string
 }
 
 // NewRootsCmd builds `tracectl roots`.
@@ -37,6 +38,7 @@ complete.`,
 		},
 	}
 	addOutputFlag(cmd, &opts.output)
+	addWhereFlag(cmd, &opts.where, "list only the traces that match")
 	return cmd
 }
 
@@ -44,9 +46,16 @@ func runRoots(opts *rootsOptions) error {
 	if err := checkOutput(opts.output); err != nil {
 		return err
 	}
+	where, err := parseWhere(opts.where)
+	if err != nil {
+		return err
+	}
 	if opts.output != outputText {
 		out := newJSONStream(opts.streams, opts.output)
 		err := streamArgs(opts.ctx, opts.streams, opts.inputs, func(v *render.TraceView) error {
+			if !whereKeeps(where, v) {
+				return nil
+			}
 			if err := out.write(v.RootJSON()); err != nil {
 				return err
 			}
@@ -60,8 +69,10 @@ func runRoots(opts *rootsOptions) error {
 	// The table's columns are as wide as their widest cell: it is printed
 	// when the input ends.
 	var rows []render.RootJSON
-	err := streamArgs(opts.ctx, opts.streams, opts.inputs, func(v *render.TraceView) error {
-		rows = append(rows, v.RootJSON())
+	err = streamArgs(opts.ctx, opts.streams, opts.inputs, func(v *render.TraceView) error {
+		if whereKeeps(where, v) {
+			rows = append(rows, v.RootJSON())
+		}
 		return nil
 	})
 	if fatal(err) {

@@ -13,6 +13,7 @@ type showOptions struct {
 	ctx     context.Context
 	inputs  []string
 	output  string
+	where   string
 	render.ShowOptions
 }
 
@@ -61,6 +62,7 @@ as it is complete, in every output format.`,
 	f.BoolVar(&opts.Events, "events", false, "print each span's events")
 	f.BoolVar(&opts.NoFold, "no-fold", false, "do not fold runs of similar sibling spans")
 	addOutputFlag(cmd, &opts.output)
+	addWhereFlag(cmd, &opts.where, "show only the traces that match")
 	return cmd
 }
 
@@ -71,9 +73,16 @@ func runShow(opts *showOptions) error {
 	if opts.Depth < 0 {
 		return usageErrorf("invalid --depth %d: want 0 (all levels) or more", opts.Depth)
 	}
+	where, err := parseWhere(opts.where)
+	if err != nil {
+		return err
+	}
 	if opts.output != outputText {
 		out := newJSONStream(opts.streams, opts.output)
 		err := streamArgs(opts.ctx, opts.streams, opts.inputs, func(v *render.TraceView) error {
+			if !whereKeeps(where, v) {
+				return nil
+			}
 			if err := out.jw.WriteShow(v, opts.ShowOptions); err != nil {
 				return err
 			}
@@ -86,7 +95,10 @@ func runShow(opts *showOptions) error {
 	}
 	p := render.NewPrinter(opts.streams)
 	clean := 0
-	err := streamArgs(opts.ctx, opts.streams, opts.inputs, func(v *render.TraceView) error {
+	err = streamArgs(opts.ctx, opts.streams, opts.inputs, func(v *render.TraceView) error {
+		if !whereKeeps(where, v) {
+			return nil
+		}
 		if opts.ErrorsOnly && !v.Failed() {
 			clean++
 			return nil

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"tracectl/internal/query"
 	"tracectl/internal/render"
 	"tracectl/internal/spanjson"
 )
@@ -33,6 +34,7 @@ type spansOptions struct {
 	name        string
 	minDuration time.Duration
 	sort        string
+	where       string
 }
 
 // NewSpansCmd builds `tracectl spans`.
@@ -77,6 +79,7 @@ when the input ends: its columns are as wide as their widest cell.`,
 	_ = cmd.RegisterFlagCompletionFunc("status", cobra.FixedCompletions([]string{"ok", "error", "unset"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("type", cobra.FixedCompletions([]string{"LLM", "CHAT_MODEL", "CHAIN", "AGENT", "TOOL", "RETRIEVER", "EMBEDDING", "RERANKER", "PARSER", "MEMORY", "UNKNOWN"}, cobra.ShellCompDirectiveNoFileComp))
 	addOutputFlag(cmd, &opts.output)
+	addWhereFlag(cmd, &opts.where, "list only the spans the query selects")
 	return cmd
 }
 
@@ -86,10 +89,15 @@ type spanFilter struct {
 	statuses    map[spanjson.StatusCode]bool
 	name        string
 	minDuration time.Duration
+	where       *query.Query
 }
 
 func (o *spansOptions) filter() (*spanFilter, error) {
 	f := &spanFilter{name: o.name, minDuration: o.minDuration}
+	var err error
+	if f.where, err = parseWhere(o.where); err != nil {
+		return nil, err
+	}
 	if len(o.types) > 0 {
 		f.types = map[string]bool{}
 		for _, t := range o.types {
@@ -117,9 +125,13 @@ func (o *spansOptions) filter() (*spanFilter, error) {
 	return f, nil
 }
 
-// match reports whether span i of v passes every filter.
-func (f *spanFilter) match(v *render.TraceView, i int) bool {
+// match reports whether span i of v passes every filter; where is what
+// --where selected in v (nil: every span).
+func (f *spanFilter) match(v *render.TraceView, i int, where []bool) bool {
 	s := v.Spans()[i]
+	if where != nil && !where[i] {
+		return false
+	}
 	if f.types != nil && !f.types[strings.ToUpper(v.SpanTypeAt(i))] {
 		return false
 	}
@@ -151,8 +163,9 @@ func runSpans(opts *spansOptions) error {
 	if opts.sort == sortNone && opts.output != outputText {
 		out := newJSONStream(opts.streams, opts.output)
 		err := streamArgs(opts.ctx, opts.streams, opts.inputs, func(v *render.TraceView) error {
+			where := whereSpans(filter.where, v)
 			for _, i := range v.Order() {
-				if filter.match(v, i) {
+				if filter.match(v, i, where) {
 					if err := out.write(v.SpanRowOf(i).JSON); err != nil {
 						return err
 					}
@@ -193,8 +206,9 @@ type spanSelection struct {
 
 func (s *spanSelection) add(v *render.TraceView, f *spanFilter) {
 	s.traces++
+	where := whereSpans(f.where, v)
 	for _, i := range v.Order() {
-		if f.match(v, i) {
+		if f.match(v, i, where) {
 			s.rows = append(s.rows, v.SpanRowOf(i))
 		}
 	}

@@ -196,7 +196,7 @@ type StatusReportJSON struct {
 	State        string       `json:"state"`
 	SpanCount    int          `json:"span_count"`
 	StatusCounts StatusCounts `json:"status_counts"`
-	Failed       bool         `json:"failed"` // state ERROR or an ERROR span
+	Failed       bool         `json:"failed"` // state ERROR or an ERROR span (with status --fail-on trace: state ERROR)
 	Source       string       `json:"source"`
 }
 

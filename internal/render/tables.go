@@ -52,12 +52,14 @@ func (p *Printer) Status(views []*TraceView) {
 	p.StatusRows(rows)
 }
 
-// StatusRows is Status over rows made by TraceView.StatusJSON.
+// StatusRows is Status over rows made by TraceView.StatusJSON. The last
+// column marks the failed rows (Failed): "yes" in a pipe, ✗ on a terminal.
 func (p *Printer) StatusRows(rows []StatusReportJSON) {
 	th := p.th
 	cols := []column{
 		{header: "TRACE"}, {header: "STATE"}, {header: "SPANS", right: true},
 		{header: "OK", right: true}, {header: "ERROR", right: true}, {header: "UNSET", right: true},
+		{header: "FAILED"},
 	}
 	failed := 0
 	for _, j := range rows {
@@ -70,7 +72,9 @@ func (p *Printer) StatusRows(rows []StatusReportJSON) {
 		cols[3].cells = append(cols[3].cells, itoa(j.StatusCounts.OK))
 		cols[4].cells = append(cols[4].cells, itoa(j.StatusCounts.Error))
 		cols[5].cells = append(cols[5].cells, itoa(j.StatusCounts.Unset))
+		cols[6].cells = append(cols[6].cells, failedMark(j.Failed, th.symbols))
 	}
+	cols[6].paint = func(_ int, s string) string { return th.paint(th.fail, s) }
 	cols[0].paint = func(_ int, s string) string { return th.paint(th.bold, s) }
 	cols[1].paint = func(r int, s string) string { return th.paint(th.stateStyle(spanjson.TraceState(rows[r].State)), s) }
 	cols[4].paint = func(_ int, s string) string {
@@ -87,6 +91,18 @@ func (p *Printer) StatusRows(rows []StatusReportJSON) {
 		summary = th.paint(th.ok, summary)
 	}
 	p.w.WriteString(summary + "\n")
+}
+
+func failedMark(failed, symbols bool) string {
+	switch {
+	case failed && symbols:
+		return "✗"
+	case failed:
+		return "yes"
+	case symbols:
+		return ""
+	}
+	return "no"
 }
 
 // Plural picks the singular or plural form for n.

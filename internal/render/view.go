@@ -168,15 +168,7 @@ func (v *TraceView) Bounds() (start, end int64) { return v.start, v.end }
 
 // TraceID returns the MLflow trace id of the trace: the info's, else derived
 // from the spans' OpenTelemetry trace id.
-func (v *TraceView) TraceID() string {
-	if id := v.Trace.Info.TraceID; id != "" {
-		return id
-	}
-	if len(v.Tree.Spans) > 0 {
-		return v.Tree.Spans[0].TraceID().MLflowID()
-	}
-	return ""
-}
+func (v *TraceView) TraceID() string { return v.Trace.ID() }
 
 // OTelTraceID returns the OpenTelemetry trace id in hex, "" without spans.
 func (v *TraceView) OTelTraceID() string {

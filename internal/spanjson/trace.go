@@ -60,6 +60,18 @@ type Trace struct {
 	Spans []Span
 }
 
+// ID returns the trace's MLflow id: the info's, else "tr-" and the
+// OpenTelemetry trace id of its spans; "" for a trace without either.
+func (t *Trace) ID() string {
+	if t.Info.TraceID != "" {
+		return t.Info.TraceID
+	}
+	if len(t.Spans) > 0 {
+		return t.Spans[0].TraceID().MLflowID()
+	}
+	return ""
+}
+
 // Name returns the trace name tag, or the first root span's name.
 func (t *Trace) Name() string {
 	if n := t.Info.Tags[TagTraceName]; n != "" {
