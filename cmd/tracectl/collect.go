@@ -55,11 +55,14 @@ func NewCollectCmd(streams *render.IOStreams) *cobra.Command {
 	opts := &collectOptions{streams: streams, exit: os.Exit}
 	cmd := &cobra.Command{
 		Use:   "collect (--out FILE.jsonl | --dir DIR) [flags]",
-		Short: "Receive OTLP over HTTP and write complete traces",
-		Long: `collect is an OpenTelemetry (OTLP/HTTP) trace receiver. Point an OTLP exporter
-or an OpenTelemetry Collector's otlphttp exporter at it: it accepts
-POST /v1/traces (application/x-protobuf or application/json, optionally gzip),
-assembles the spans of each trace, and writes each trace once, whole.
+		Short: "Receive OTLP over HTTP and gRPC and write complete traces",
+		Long: `collect is an OpenTelemetry trace receiver. Point an OTLP exporter (HTTP or
+gRPC) or an OpenTelemetry Collector at it: it accepts POST /v1/traces on --http
+(application/x-protobuf or application/json, optionally gzip) and the OTLP
+TraceService on --grpc, assembles the spans of each trace, and writes each
+trace once, whole. While it runs it prints a line per trace written and per
+rejected request on stderr (--print tree: each trace's tree on stdout; -q:
+nothing).
 
 A trace is complete when its root span has arrived and no span of it came for
 --idle. A trace whose root never arrives is written after --trace-timeout with
@@ -97,7 +100,8 @@ tagged tracectl.incomplete.`,
 		Example: `  tracectl collect --out traces.jsonl
   tracectl collect --out traces.jsonl --spool /var/lib/tracectl/spool
   tracectl collect --dir traces/ --schema otlp --idle 2s
-  OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 ./my-app`,
+  OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 ./my-app
+  OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4317 OTEL_EXPORTER_OTLP_PROTOCOL=grpc ./my-app`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runCollect(cmd.Context(), opts)
