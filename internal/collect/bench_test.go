@@ -16,6 +16,12 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+
 	"tracectl/internal/spanjson"
 )
 
@@ -276,5 +282,123 @@ func BenchmarkCollectIngestSpool(b *testing.B) {
 	b.ReportMetric(float64(fsyncs)/with.Seconds(), "fsyncs/s")
 	if fsyncs > 0 {
 		b.ReportMetric(float64(appended)/float64(fsyncs), "reqs/fsync")
+	}
+}
+
+// colGenerateGRPC sends every body once over OTLP/gRPC from senders
+// goroutines sharing one connection (as an SDK does), retrying the answers
+// the OTLP specification calls retryable.
+func colGenerateGRPC(addr string, bodies [][]byte, senders int) error {
+	reqs := make([]ptraceotlp.ExportRequest, len(bodies))
+	for i, b := range bodies {
+		reqs[i] = ptraceotlp.NewExportRequest()
+		if err := reqs[i].UnmarshalProto(b); err != nil {
+			return err
+		}
+	}
+	cc, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return err
+	}
+	defer cc.Close()
+	client := ptraceotlp.NewGRPCClient(cc)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, senders)
+	for range senders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(reqs) {
+					return
+				}
+				for {
+					_, err := client.Export(context.Background(), reqs[i])
+					if c := status.Code(err); c == codes.Unavailable || c == codes.ResourceExhausted {
+						time.Sleep(10 * time.Millisecond)
+						continue
+					}
+					if err != nil {
+						errs <- err
+						return
+					}
+					break
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	return <-errs
+}
+
+// BenchmarkCollectIngestGRPC compares the two transports in the same run:
+// the generator of BenchmarkCollectIngest sends the same bodies over HTTP
+// and over gRPC to a collector counting what it writes.
+//
+//	spans/s       over gRPC
+//	http-spans/s  over HTTP
+//	ratio         gRPC / HTTP throughput (target: at least 1)
+//	cpu-ratio     CPU per span over HTTP / over gRPC
+func BenchmarkCollectIngestGRPC(b *testing.B) {
+	const (
+		bodiesPerRound = 200
+		spansPerBody   = 500
+	)
+	if os.Getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(400))
+	}
+	senders := max(4, 2*runtime.GOMAXPROCS(0))
+	bodies := colBenchBodies(b, bodiesPerRound, spansPerBody)
+	total := int64(bodiesPerRound * spansPerBody)
+	run := func(overGRPC bool) (time.Duration, time.Duration) {
+		sink := &colCountSink{}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			b.Fatal(err)
+		}
+		c := NewCollector(CollectorConfig{Assembler: AssemblerConfig{Idle: 100 * time.Millisecond}, Sink: sink})
+		start, cpu := time.Now(), processCPU()
+		if overGRPC {
+			c.Start(nil)
+			c.ServeGRPC(ln)
+			err = colGenerateGRPC(ln.Addr().String(), bodies, senders)
+		} else {
+			c.Start(ln)
+			err = colGenerate("http://"+ln.Addr().String()+"/v1/traces", bodies, senders)
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := c.Shutdown(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		d, used := time.Since(start), processCPU()-cpu
+		if sink.spans.Load() != total {
+			b.Fatalf("grpc=%v: %d spans written of %d sent", overGRPC, sink.spans.Load(), total)
+		}
+		return d, used
+	}
+	var overGRPC, overHTTP, cpuGRPC, cpuHTTP time.Duration
+	rounds := 0
+	for b.Loop() {
+		d, c := run(false)
+		overHTTP += d
+		cpuHTTP += c
+		d, c = run(true)
+		overGRPC += d
+		cpuGRPC += c
+		rounds++
+	}
+	spans := float64(total) * float64(rounds)
+	b.ReportMetric(spans/overGRPC.Seconds(), "spans/s")
+	b.ReportMetric(spans/overHTTP.Seconds(), "http-spans/s")
+	b.ReportMetric(overHTTP.Seconds()/overGRPC.Seconds(), "ratio")
+	if cpuGRPC > 0 && cpuHTTP > 0 {
+		// CPU per span (generator included) does not swing with the
+		// machine's load the way wall time does.
+		b.ReportMetric(cpuHTTP.Seconds()/cpuGRPC.Seconds(), "cpu-ratio")
 	}
 }
