@@ -37,6 +37,9 @@ type TraceHeadJSON struct {
 	Source          string       `json:"source"`
 	RequestPreview  string       `json:"request_preview"`
 	ResponsePreview string       `json:"response_preview"`
+	// Assessments are the trace's MLflow assessments as read (feedback
+	// and expectations), absent when it has none.
+	Assessments []json.RawMessage `json:"assessments,omitempty"`
 }
 
 // SpanJSON is one span in `show -o json` (in tree pre-order) and in
@@ -216,6 +219,7 @@ func (v *TraceView) showHead() TraceHeadJSON {
 		Source:          v.Source,
 		RequestPreview:  req,
 		ResponsePreview: resp,
+		Assessments:     v.AssessmentsJSON(),
 	}
 }
 

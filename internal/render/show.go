@@ -266,6 +266,7 @@ func (p *Printer) CleanTraces(n int) {
 // Show writes the trace's header, previews and span tree.
 func (p *Printer) Show(v *TraceView, o ShowOptions) {
 	p.showHeader(v)
+	p.showAssessments(v)
 	p.showTree(v, o)
 }
 

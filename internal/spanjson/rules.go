@@ -207,6 +207,12 @@ func PreviewOf(a Attributes, key string) string {
 	return ClipRunes(raw, PreviewMaxLength)
 }
 
+// PreviewOfMetadata is the request or response preview an MLflow 2 trace's
+// request metadata gives (MetaTraceInputs or MetaTraceOutputs, where MLflow
+// 2 keeps what MLflow 3 calls previews): its text, already JSON or the
+// plain text a preview may be, cut to PreviewMaxLength characters.
+func PreviewOfMetadata(value string) string { return ClipRunes(value, PreviewMaxLength) }
+
 // ClipRunes returns the first n characters (runes, not bytes) of s.
 func ClipRunes(s string, n int) string {
 	if len(s) <= n {
