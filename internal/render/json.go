@@ -46,6 +46,7 @@ type TraceHeadJSON struct {
 // `spans -o json` (with trace_id set).
 type SpanJSON struct {
 	TraceID      string `json:"trace_id,omitempty"`
+	OTelTraceID  string `json:"otel_trace_id,omitempty"` // with trace_id
 	SpanID       string `json:"span_id"`
 	ParentSpanID string `json:"parent_span_id"`
 	// OriginalParentSpanID is the parent id a span was read with when the
@@ -61,7 +62,20 @@ type SpanJSON struct {
 	Depth                int            `json:"depth"`
 	Exception            *ExceptionJSON `json:"exception,omitempty"`
 	Attributes           map[string]any `json:"attributes,omitempty"`
-	Events               []EventJSON    `json:"events,omitempty"`
+	// Kind, Resource and Scope come with the attributes: the OpenTelemetry
+	// span kind (absent when unspecified), the resource's attributes and
+	// the instrumentation scope, each absent when the span has none.
+	Kind     string         `json:"kind,omitempty"`
+	Resource map[string]any `json:"resource,omitempty"`
+	Scope    *ScopeJSON     `json:"scope,omitempty"`
+	Events   []EventJSON    `json:"events,omitempty"`
+}
+
+// ScopeJSON is a span's OpenTelemetry instrumentation scope.
+type ScopeJSON struct {
+	Name       string         `json:"name"`
+	Version    string         `json:"version,omitempty"`
+	Attributes map[string]any `json:"attributes,omitempty"`
 }
 
 // StatusJSON is a span status.
@@ -85,19 +99,21 @@ type EventJSON struct {
 
 // RootJSON is one line of `tracectl roots`.
 type RootJSON struct {
-	TraceID    string `json:"trace_id"`
-	RootSpanID string `json:"root_span_id"`
-	RootName   string `json:"root_name"`
-	RootCount  int    `json:"root_count"`
-	State      string `json:"state"`
-	DurationNS int64  `json:"duration_ns"`
-	SpanCount  int    `json:"span_count"`
-	Source     string `json:"source"`
+	TraceID     string `json:"trace_id"`
+	OTelTraceID string `json:"otel_trace_id"`
+	RootSpanID  string `json:"root_span_id"`
+	RootName    string `json:"root_name"`
+	RootCount   int    `json:"root_count"`
+	State       string `json:"state"`
+	DurationNS  int64  `json:"duration_ns"`
+	SpanCount   int    `json:"span_count"`
+	Source      string `json:"source"`
 }
 
 // StatusReportJSON is one trace in `tracectl status`.
 type StatusReportJSON struct {
 	TraceID      string       `json:"trace_id"`
+	OTelTraceID  string       `json:"otel_trace_id"`
 	State        string       `json:"state"`
 	SpanCount    int          `json:"span_count"`
 	StatusCounts StatusCounts `json:"status_counts"`
@@ -107,10 +123,11 @@ type StatusReportJSON struct {
 
 // PreviewJSON is one trace in `tracectl preview`.
 type PreviewJSON struct {
-	TraceID  string `json:"trace_id"`
-	Request  string `json:"request"`
-	Response string `json:"response"`
-	Source   string `json:"source"`
+	TraceID     string `json:"trace_id"`
+	OTelTraceID string `json:"otel_trace_id"`
+	Request     string `json:"request"`
+	Response    string `json:"response"`
+	Source      string `json:"source"`
 }
 
 func nsText(t int64) string { return strconv.FormatInt(t, 10) }
@@ -169,8 +186,19 @@ func (v *TraceView) SpanJSONOf(i int, attributes, events bool) SpanJSON {
 	if typ, msg, ok := s.Exception(); ok {
 		out.Exception = &ExceptionJSON{Type: typ, Message: msg}
 	}
-	if attributes && s.Attributes().Len() > 0 {
-		out.Attributes = attrMap(s.Attributes())
+	if attributes {
+		if s.Attributes().Len() > 0 {
+			out.Attributes = attrMap(s.Attributes())
+		}
+		if k := s.Kind(); k != spanjson.SpanKindUnspecified {
+			out.Kind = k.String()
+		}
+		if r := s.Resource(); r != nil {
+			out.Resource = attrMap(r.Attributes)
+		}
+		if sc := s.Scope(); hasScope(sc) {
+			out.Scope = &ScopeJSON{Name: sc.Name, Version: sc.Version, Attributes: attrMap(sc.Attributes)}
+		}
 	}
 	if events {
 		for _, e := range s.Events() {
@@ -310,12 +338,13 @@ func (j *JSONWriter) WriteShow(v *TraceView, o ShowOptions) error {
 // owned): a table keeps the rows until the input ends.
 func (v *TraceView) RootJSON() RootJSON {
 	out := RootJSON{
-		TraceID:    owned(v.TraceID()),
-		RootCount:  len(v.Tree.Roots),
-		State:      string(v.State()),
-		DurationNS: int64(v.Duration()),
-		SpanCount:  len(v.Tree.Spans),
-		Source:     v.Source,
+		TraceID:     owned(v.TraceID()),
+		OTelTraceID: v.OTelTraceID(),
+		RootCount:   len(v.Tree.Roots),
+		State:       string(v.State()),
+		DurationNS:  int64(v.Duration()),
+		SpanCount:   len(v.Tree.Spans),
+		Source:      v.Source,
 	}
 	if r := v.Root(); r >= 0 {
 		out.RootSpanID = owned(SpanIDText(v.Tree.Spans[r]))
@@ -330,6 +359,7 @@ func (v *TraceView) StatusJSON() StatusReportJSON {
 	c := v.Counts()
 	return StatusReportJSON{
 		TraceID:      owned(v.TraceID()),
+		OTelTraceID:  v.OTelTraceID(),
 		State:        string(v.State()),
 		SpanCount:    c.Total(),
 		StatusCounts: c,
@@ -344,7 +374,7 @@ func (v *TraceView) PreviewJSON(width int) PreviewJSON {
 	if width > 0 {
 		req, resp = clip(req, width), clip(resp, width)
 	}
-	return PreviewJSON{TraceID: v.TraceID(), Request: req, Response: resp, Source: v.Source}
+	return PreviewJSON{TraceID: v.TraceID(), OTelTraceID: v.OTelTraceID(), Request: req, Response: resp, Source: v.Source}
 }
 
 // JSONWriter writes values as one indented JSON array (json) or as one
