@@ -86,12 +86,14 @@ func ParseAssessment(raw []byte) (a Assessment, ok bool) {
 	if !gjson.ValidBytes(raw) || !v.IsObject() {
 		return Assessment{}, false
 	}
+	// Texts as a JSON writer writes them (bytes that are not UTF-8 as
+	// U+FFFD), so that the parsed form and its JSON agree.
 	text := func(r gjson.Result) string {
 		if r.Type == gjson.String {
-			return r.Str
+			return asWritten(r.Str)
 		}
 		if r.Exists() && r.Type != gjson.Null {
-			return r.Raw
+			return asWritten(r.Raw)
 		}
 		return ""
 	}
@@ -145,7 +147,7 @@ func ParseAssessment(raw []byte) (a Assessment, ok bool) {
 			if val.IsObject() {
 				a.Metadata = map[string]string{}
 				val.ForEach(func(mk, mv gjson.Result) bool {
-					a.Metadata[mk.Str] = text(mv)
+					a.Metadata[asWritten(mk.Str)] = text(mv)
 					return true
 				})
 			}
@@ -178,9 +180,9 @@ func msText(v gjson.Result) string {
 	n, err := strconv.ParseInt(v.Raw, 10, 64)
 	if err != nil {
 		if v.Type == gjson.String {
-			return v.Str
+			return asWritten(v.Str)
 		}
-		return v.Raw
+		return asWritten(v.Raw)
 	}
 	return time.UnixMilli(n).UTC().Format("2006-01-02T15:04:05.000Z")
 }

@@ -2,6 +2,9 @@ package spanjson
 
 import (
 	"bytes"
+	"encoding/json"
+	"maps"
+	"os"
 	"strings"
 	"testing"
 
@@ -226,4 +229,59 @@ func TestParseAssessment(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The Unity Catalog and tr- forms of an id name the same OTel id, and
+// whatever is read, an id that is named prints back as itself.
+func FuzzOTelIDOfMLflowID(f *testing.F) {
+	for _, s := range []string{ucID, "tr-0af7651916cd43dd8448eb211c80319c", "0af7651916cd43dd8448eb211c80319c",
+		"trace:/a/b/CvdlGRbNQ92ESOshHIAxnA==", "trace://", "trace:/x/", "<redacted>", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		id, ok := OTelIDOfMLflowID(s)
+		if !ok {
+			if !id.IsZero() {
+				t.Fatalf("%q: not ok, yet id %s", s, id)
+			}
+			return
+		}
+		for _, form := range []string{id.String(), id.MLflowID(), UCTraceIDPrefix + "loc/" + id.String(), UCTraceIDPrefix + "a/b/" + id.MLflowID()} {
+			if again, ok := OTelIDOfMLflowID(form); !ok || again != id {
+				t.Fatalf("%q names %s, but %q names %s, %v", s, id, form, again, ok)
+			}
+		}
+	})
+}
+
+// An assessment read and written in the canonical form reads back the
+// same.
+func FuzzParseAssessment(f *testing.F) {
+	if b, err := os.ReadFile(fixturesDir + "/mlflow3_uc_trace.json"); err == nil {
+		if docs, err := DecodeAll(bytes.NewReader(b), "uc"); err == nil {
+			for _, a := range docs[0].Traces[0].Info.Assessments {
+				f.Add([]byte(a))
+			}
+		}
+	}
+	f.Add([]byte(`{"name":"x","source":{"sourceType":"CODE"},"create_time_ms":"12","feedback":{"value":null,"error":{"error_message":"e"}},"valid":false}`))
+	f.Add([]byte(`{"assessment_name":"x","expectation":3,"metadata":{"a":{"b":1}}}`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		a, ok := ParseAssessment(raw)
+		if !ok {
+			return
+		}
+		b, err := json.Marshal(a)
+		if err != nil {
+			t.Fatalf("%q: parsed %+v does not marshal: %v", raw, a, err)
+		}
+		back, ok := ParseAssessment(b)
+		if !ok {
+			t.Fatalf("canonical form %s does not parse", b)
+		}
+		if back.Name != a.Name || back.Kind() != a.Kind() || back.Source != a.Source || back.Rationale != a.Rationale ||
+			back.CreateTime != a.CreateTime || !maps.Equal(back.Metadata, a.Metadata) {
+			t.Fatalf("%s\nparsed    %+v\nre-parsed %+v", b, a, back)
+		}
+	})
 }
