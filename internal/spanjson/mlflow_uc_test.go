@@ -24,7 +24,7 @@ func TestOTelIDOfMLflowID(t *testing.T) {
 		{"trace:/main.agents/" + hex, hex, true},
 		{"trace:/cat.schema.prefix/" + hex, hex, true},
 		{"trace:/a/b/c/tr-" + hex, hex, true}, // the last segment
-		{"trace:/" + hex, "", false},           // no location
+		{"trace:/" + hex, "", false},          // no location
 		{"trace:/main.agents/", "", false},
 		{"trace:/main.agents/not-an-id", "", false},
 		{"<redacted>", "", false},
