@@ -662,7 +662,7 @@ func otelTraceIDOf(t *spanjson.Trace) spanjson.TraceID {
 	if len(t.Spans) > 0 {
 		return t.Spans[0].TraceID()
 	}
-	if id, err := spanjson.ParseTraceID(t.Info.TraceID); err == nil {
+	if id, ok := spanjson.OTelIDOfMLflowID(t.Info.TraceID); ok || t.Info.TraceID == "" {
 		return id
 	}
 	return spanjson.OpaqueTraceID(t.Info.TraceID)

@@ -40,6 +40,9 @@ type TraceHeadJSON struct {
 	// GenAI is the trace's model, tokens, cost, session and user, when
 	// any is known (spanjson.TraceGenAIOf).
 	GenAI *TraceGenAIJSON `json:"genai,omitempty"`
+	// Assessments are the trace's MLflow assessments as read (feedback
+	// and expectations), absent when it has none.
+	Assessments []json.RawMessage `json:"assessments,omitempty"`
 }
 
 // TraceGenAIJSON is a trace's GenAI summary (spanjson.TraceGenAIOf); what
@@ -138,6 +141,7 @@ func traceGenAIJSON(t spanjson.TraceGenAI) *TraceGenAIJSON {
 // `spans -o json` (with trace_id set).
 type SpanJSON struct {
 	TraceID      string `json:"trace_id,omitempty"`
+	OTelTraceID  string `json:"otel_trace_id,omitempty"` // with trace_id
 	SpanID       string `json:"span_id"`
 	ParentSpanID string `json:"parent_span_id"`
 	// OriginalParentSpanID is the parent id a span was read with when the
@@ -153,10 +157,23 @@ type SpanJSON struct {
 	Depth                int            `json:"depth"`
 	Exception            *ExceptionJSON `json:"exception,omitempty"`
 	Attributes           map[string]any `json:"attributes,omitempty"`
-	Events               []EventJSON    `json:"events,omitempty"`
+	// Kind, Resource and Scope come with the attributes: the OpenTelemetry
+	// span kind (absent when unspecified), the resource's attributes and
+	// the instrumentation scope, each absent when the span has none.
+	Kind     string         `json:"kind,omitempty"`
+	Resource map[string]any `json:"resource,omitempty"`
+	Scope    *ScopeJSON     `json:"scope,omitempty"`
+	Events   []EventJSON    `json:"events,omitempty"`
 	// GenAI is the span's model, tokens, cost, tool, session and user when
 	// any is known (spanjson.GenAIOf).
 	GenAI *SpanGenAIJSON `json:"genai,omitempty"`
+}
+
+// ScopeJSON is a span's OpenTelemetry instrumentation scope.
+type ScopeJSON struct {
+	Name       string         `json:"name"`
+	Version    string         `json:"version,omitempty"`
+	Attributes map[string]any `json:"attributes,omitempty"`
 }
 
 // StatusJSON is a span status.
@@ -180,19 +197,21 @@ type EventJSON struct {
 
 // RootJSON is one line of `tracectl roots`.
 type RootJSON struct {
-	TraceID    string `json:"trace_id"`
-	RootSpanID string `json:"root_span_id"`
-	RootName   string `json:"root_name"`
-	RootCount  int    `json:"root_count"`
-	State      string `json:"state"`
-	DurationNS int64  `json:"duration_ns"`
-	SpanCount  int    `json:"span_count"`
-	Source     string `json:"source"`
+	TraceID     string `json:"trace_id"`
+	OTelTraceID string `json:"otel_trace_id"`
+	RootSpanID  string `json:"root_span_id"`
+	RootName    string `json:"root_name"`
+	RootCount   int    `json:"root_count"`
+	State       string `json:"state"`
+	DurationNS  int64  `json:"duration_ns"`
+	SpanCount   int    `json:"span_count"`
+	Source      string `json:"source"`
 }
 
 // StatusReportJSON is one trace in `tracectl status`.
 type StatusReportJSON struct {
 	TraceID      string       `json:"trace_id"`
+	OTelTraceID  string       `json:"otel_trace_id"`
 	State        string       `json:"state"`
 	SpanCount    int          `json:"span_count"`
 	StatusCounts StatusCounts `json:"status_counts"`
@@ -202,10 +221,11 @@ type StatusReportJSON struct {
 
 // PreviewJSON is one trace in `tracectl preview`.
 type PreviewJSON struct {
-	TraceID  string `json:"trace_id"`
-	Request  string `json:"request"`
-	Response string `json:"response"`
-	Source   string `json:"source"`
+	TraceID     string `json:"trace_id"`
+	OTelTraceID string `json:"otel_trace_id"`
+	Request     string `json:"request"`
+	Response    string `json:"response"`
+	Source      string `json:"source"`
 }
 
 func nsText(t int64) string { return strconv.FormatInt(t, 10) }
@@ -264,8 +284,19 @@ func (v *TraceView) SpanJSONOf(i int, attributes, events bool) SpanJSON {
 	if typ, msg, ok := s.Exception(); ok {
 		out.Exception = &ExceptionJSON{Type: typ, Message: msg}
 	}
-	if attributes && s.Attributes().Len() > 0 {
-		out.Attributes = attrMap(s.Attributes())
+	if attributes {
+		if s.Attributes().Len() > 0 {
+			out.Attributes = attrMap(s.Attributes())
+		}
+		if k := s.Kind(); k != spanjson.SpanKindUnspecified {
+			out.Kind = k.String()
+		}
+		if r := s.Resource(); r != nil {
+			out.Resource = attrMap(r.Attributes)
+		}
+		if sc := s.Scope(); hasScope(sc) {
+			out.Scope = &ScopeJSON{Name: sc.Name, Version: sc.Version, Attributes: attrMap(sc.Attributes)}
+		}
 	}
 	out.GenAI = spanGenAIJSON(spanjson.GenAIOf(s), attributes)
 	if events {
@@ -316,6 +347,7 @@ func (v *TraceView) showHead() TraceHeadJSON {
 		RequestPreview:  req,
 		ResponsePreview: resp,
 		GenAI:           traceGenAIJSON(v.GenAI()),
+		Assessments:     v.AssessmentsJSON(),
 	}
 }
 
@@ -406,12 +438,13 @@ func (j *JSONWriter) WriteShow(v *TraceView, o ShowOptions) error {
 // owned): a table keeps the rows until the input ends.
 func (v *TraceView) RootJSON() RootJSON {
 	out := RootJSON{
-		TraceID:    owned(v.TraceID()),
-		RootCount:  len(v.Tree.Roots),
-		State:      string(v.State()),
-		DurationNS: int64(v.Duration()),
-		SpanCount:  len(v.Tree.Spans),
-		Source:     v.Source,
+		TraceID:     owned(v.TraceID()),
+		OTelTraceID: v.OTelTraceID(),
+		RootCount:   len(v.Tree.Roots),
+		State:       string(v.State()),
+		DurationNS:  int64(v.Duration()),
+		SpanCount:   len(v.Tree.Spans),
+		Source:      v.Source,
 	}
 	if r := v.Root(); r >= 0 {
 		out.RootSpanID = owned(SpanIDText(v.Tree.Spans[r]))
@@ -426,6 +459,7 @@ func (v *TraceView) StatusJSON() StatusReportJSON {
 	c := v.Counts()
 	return StatusReportJSON{
 		TraceID:      owned(v.TraceID()),
+		OTelTraceID:  v.OTelTraceID(),
 		State:        string(v.State()),
 		SpanCount:    c.Total(),
 		StatusCounts: c,
@@ -440,7 +474,7 @@ func (v *TraceView) PreviewJSON(width int) PreviewJSON {
 	if width > 0 {
 		req, resp = clip(req, width), clip(resp, width)
 	}
-	return PreviewJSON{TraceID: v.TraceID(), Request: req, Response: resp, Source: v.Source}
+	return PreviewJSON{TraceID: v.TraceID(), OTelTraceID: v.OTelTraceID(), Request: req, Response: resp, Source: v.Source}
 }
 
 // JSONWriter writes values as one indented JSON array (json) or as one

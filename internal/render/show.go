@@ -266,6 +266,7 @@ func (p *Printer) CleanTraces(n int) {
 // Show writes the trace's header, previews and span tree.
 func (p *Printer) Show(v *TraceView, o ShowOptions) {
 	p.showHeader(v)
+	p.showAssessments(v)
 	p.showTree(v, o)
 }
 
@@ -594,6 +595,15 @@ func (p *Printer) showDetails(v *TraceView, l *treeLine, prefix []byte, o ShowOp
 		p.w.WriteByte('\n')
 	}
 	if o.Attributes {
+		for _, kv := range v.otelDetails(l.members[0]) {
+			p.w.WriteString(th.paint(th.dim, indent))
+			p.w.WriteString("  ")
+			key := Printable(kv[0])
+			p.w.WriteString(th.paint(th.dim, key))
+			p.w.WriteString(" = ")
+			p.w.WriteString(clip(kv[1], p.clipWidth(used+width(key)+3)))
+			p.w.WriteByte('\n')
+		}
 		for a := range first.Attributes().All() {
 			p.w.WriteString(th.paint(th.dim, indent))
 			p.w.WriteString("  ")

@@ -173,6 +173,7 @@ func (v *TraceView) SpanRowOf(i int) SpanRow {
 	t0, _ := v.Bounds()
 	j := v.SpanJSONOf(i, false, false)
 	j.TraceID = v.TraceID()
+	j.OTelTraceID = v.OTelTraceID() // one string per trace, not from the input: shared
 	for _, p := range []*string{&j.TraceID, &j.SpanID, &j.ParentSpanID, &j.OriginalParentSpanID, &j.Name, &j.SpanType, &j.Status.Message} {
 		*p = owned(*p)
 	}

@@ -25,12 +25,14 @@ type TraceView struct {
 	typeOf     []uint32        // span type per span index, as an index into typeNames
 	typeNames  []string        // the distinct span types
 	genai      *spanjson.TraceGenAI
+	otelID     string // OTelTraceID, computed once: every span row shares it
 }
 
 // NewTraceView prepares t, arranged as tree, for rendering.
 func NewTraceView(source string, schema spanjson.Schema, shape string, t *spanjson.Trace, tree *spanjson.Tree) *TraceView {
 	v := &TraceView{Source: source, Schema: schema, Shape: shape, Trace: t, Tree: tree}
 	v.analyse()
+	v.otelID = otelTraceIDText(t, tree)
 	return v
 }
 
@@ -170,10 +172,17 @@ func (v *TraceView) Bounds() (start, end int64) { return v.start, v.end }
 // from the spans' OpenTelemetry trace id.
 func (v *TraceView) TraceID() string { return v.Trace.ID() }
 
-// OTelTraceID returns the OpenTelemetry trace id in hex, "" without spans.
-func (v *TraceView) OTelTraceID() string {
-	if len(v.Tree.Spans) > 0 {
-		return v.Tree.Spans[0].TraceID().String()
+// OTelTraceID returns the OpenTelemetry trace id in hex: the spans', else
+// the one the MLflow trace id names (a Unity Catalog "trace:/<location>/<id>"
+// by its last segment, spanjson.OTelIDOfMLflowID); "" when neither says.
+func (v *TraceView) OTelTraceID() string { return v.otelID }
+
+func otelTraceIDText(t *spanjson.Trace, tree *spanjson.Tree) string {
+	if len(tree.Spans) > 0 {
+		return tree.Spans[0].TraceID().String()
+	}
+	if id, ok := spanjson.OTelIDOfMLflowID(t.Info.TraceID); ok {
+		return id.String()
 	}
 	return ""
 }

@@ -246,10 +246,11 @@ func TestDecodeMLflow2Info(t *testing.T) {
 		TraceID: "5f0c2e7a9b1d4c3e8a6f00112233aabb", ExperimentID: "0", LocationType: ExperimentLocation,
 		RequestTime:       time.UnixMilli(1735689600123).UTC(),
 		ExecutionDuration: 842 * time.Millisecond, HasDuration: true, State: StateOK,
+		// MLflow 2 keeps the previews in the metadata: they move to the
+		// previews, and a v2 write puts them back.
+		RequestPreview: `{"question": "hi"}`, ResponsePreview: `"hello"`,
 		Metadata: map[string]string{
 			"mlflow.trace_schema.version": "2",
-			"mlflow.traceInputs":          `{"question": "hi"}`,
-			"mlflow.traceOutputs":         `"hello"`,
 		},
 		Tags:  map[string]string{"mlflow.traceName": "answer", "team": "search"},
 		Extra: Extras{Schema: SchemaMLflowV2, Fields: []Field{{Key: "data.request", Value: jsonRaw(`"{\"question\": \"hi\"}"`)}}},

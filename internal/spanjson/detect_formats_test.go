@@ -21,6 +21,7 @@ func TestDetectEveryFixture(t *testing.T) {
 		"databricks_envelope.json":  "mlflow-v3|Databricks serving envelope",
 		"mlflow2_full_trace.json":   "mlflow-v2|MLflow 2 trace",
 		"mlflow3_error_trace.json":  "mlflow-v3|MLflow 3 trace",
+		"mlflow3_uc_trace.json":     "mlflow-v3|MLflow 3 trace",
 		"rest_v3_trace.json":        "mlflow-rest-v3|MLflow REST v3 trace",
 		"several_traces.jsonl":      "mlflow-v3|MLflow 3 trace,mlflow-v2|MLflow 2 TraceData,mlflow-v3|MLflow 3 TraceData",
 		"bad_json.json":             "",

@@ -162,3 +162,31 @@ func fnv64(s string, seed byte) uint64 {
 	}
 	return h
 }
+
+// UCTraceIDPrefix starts an MLflow trace id of the Unity Catalog form,
+// "trace:/<location>/<id>" (formats-more.md §8.1).
+const UCTraceIDPrefix = "trace:/"
+
+// OTelIDOfMLflowID returns the OpenTelemetry trace id an MLflow trace id
+// names: "tr-" + 32 hex, bare 32 hex (or any form ParseTraceID takes), or
+// the Unity Catalog form "trace:/<location>/<id>", whose last path segment
+// is the id. The MLflow id itself is kept whole for display and writing;
+// this is the one rule for comparing it with OpenTelemetry ids. ok is false
+// for any other text (such as "<redacted>").
+func OTelIDOfMLflowID(id string) (TraceID, bool) {
+	if rest, ok := strings.CutPrefix(id, UCTraceIDPrefix); ok {
+		i := strings.LastIndexByte(rest, '/')
+		if i < 0 {
+			return TraceID{}, false
+		}
+		id = rest[i+1:]
+	}
+	if id == "" {
+		return TraceID{}, false
+	}
+	t, err := ParseTraceID(id)
+	if err != nil || t.IsZero() {
+		return TraceID{}, false
+	}
+	return t, true
+}

@@ -552,30 +552,6 @@ func (lf *langfuseReader) traceInfo(tr gjson.Result, traceText string, spans []S
 	return info
 }
 
-// mlflowAssessment is the MLflow assessment JSON (formats-more.md §8.2,
-// formats.md §2.6) a Langfuse score becomes.
-type mlflowAssessment struct {
-	AssessmentID   string            `json:"assessment_id,omitempty"`
-	AssessmentName string            `json:"assessment_name"`
-	TraceID        string            `json:"trace_id"`
-	SpanID         string            `json:"span_id,omitempty"`
-	Source         assessmentSource  `json:"source"`
-	CreateTime     string            `json:"create_time,omitempty"`
-	LastUpdateTime string            `json:"last_update_time,omitempty"`
-	Feedback       *feedbackValue    `json:"feedback,omitempty"`
-	Rationale      string            `json:"rationale,omitempty"`
-	Metadata       map[string]string `json:"metadata,omitempty"`
-}
-
-type assessmentSource struct {
-	SourceType string `json:"source_type"`
-	SourceID   string `json:"source_id,omitempty"`
-}
-
-type feedbackValue struct {
-	Value json.RawMessage `json:"value"`
-}
-
 // langfuseSources maps a score's source onto an MLflow assessment source
 // type (formats-more.md §5.5).
 var langfuseSources = map[string]string{"EVAL": "LLM_JUDGE", "ANNOTATION": "HUMAN", "API": "CODE"}
@@ -585,7 +561,7 @@ var langfuseSources = map[string]string{"EVAL": "LLM_JUDGE", "ANNOTATION": "HUMA
 // observation as span; what MLflow has no field for goes to its metadata.
 func (lf *langfuseReader) assessment(s gjson.Result, traceID string) json.RawMessage {
 	p := lf.p
-	a := mlflowAssessment{TraceID: traceID, Metadata: map[string]string{}}
+	a := Assessment{TraceID: traceID, Metadata: map[string]string{}}
 	var value, stringValue gjson.Result
 	dataType := ""
 	s.ForEach(func(k, v gjson.Result) bool {
@@ -593,7 +569,7 @@ func (lf *langfuseReader) assessment(s gjson.Result, traceID string) json.RawMes
 		case "id":
 			a.AssessmentID = p.str(v)
 		case "name":
-			a.AssessmentName = p.str(v)
+			a.Name = p.str(v)
 		case "value":
 			value = v
 		case "stringValue":
@@ -636,13 +612,13 @@ func (lf *langfuseReader) assessment(s gjson.Result, traceID string) json.RawMes
 	switch {
 	case dataType == "CATEGORICAL" && stringValue.Type == gjson.String,
 		value.Type != gjson.Number && stringValue.Type == gjson.String:
-		a.Feedback = &feedbackValue{Value: appendJSONString(nil, stringValue.Str)}
+		a.Feedback = &AssessmentValue{Value: appendJSONString(nil, stringValue.Str)}
 	case dataType == "BOOLEAN" && value.Type == gjson.Number:
-		a.Feedback = &feedbackValue{Value: json.RawMessage(strconv.FormatBool(value.Raw != "0" && value.Raw != "0.0"))}
+		a.Feedback = &AssessmentValue{Value: json.RawMessage(strconv.FormatBool(value.Raw != "0" && value.Raw != "0.0"))}
 	case value.Exists():
-		a.Feedback = &feedbackValue{Value: p.rawJSON(value)}
+		a.Feedback = &AssessmentValue{Value: p.rawJSON(value)}
 	default:
-		a.Feedback = &feedbackValue{Value: json.RawMessage("null")}
+		a.Feedback = &AssessmentValue{Value: json.RawMessage("null")}
 	}
 	if len(a.Metadata) == 0 {
 		a.Metadata = nil

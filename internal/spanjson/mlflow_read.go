@@ -432,8 +432,10 @@ func (p *reader) infoV3(v gjson.Result) TraceInfo {
 var v3EmptyKept = []string{"client_request_id", "request_preview", "response_preview"}
 
 // infoV2 decodes MLflow 2 trace info (formats.md §2.2).
+// The previews are the metadata's mlflow.traceInputs and
+// mlflow.traceOutputs (PreviewOfMetadata).
 func (p *reader) infoV2(v gjson.Result) TraceInfo {
-	return p.info(v, "request_metadata", nil, func(in *TraceInfo, k string, val gjson.Result) bool {
+	in := p.info(v, "request_metadata", nil, func(in *TraceInfo, k string, val gjson.Result) bool {
 		switch k {
 		case "request_id":
 			in.TraceID = p.str(val)
@@ -453,6 +455,25 @@ func (p *reader) infoV2(v gjson.Result) TraceInfo {
 		}
 		return true
 	})
+	in.RequestPreview = previewFromMetadata(&in, MetaTraceInputs)
+	in.ResponsePreview = previewFromMetadata(&in, MetaTraceOutputs)
+	return in
+}
+
+// previewFromMetadata returns the preview an MLflow 2 info's metadata key
+// gives (PreviewOfMetadata). A value the preview holds whole moves there
+// (the MLflow 2 writer puts it back), so that no preview is kept twice; a
+// longer one, or one that is not a JSON string, stays in the metadata too.
+func previewFromMetadata(in *TraceInfo, key string) string {
+	v, ok := in.Metadata[key]
+	if !ok || v == "" {
+		return ""
+	}
+	pv := PreviewOfMetadata(v)
+	if pv == v && !in.RawMetadata[key] {
+		delete(in.Metadata, key)
+	}
+	return pv
 }
 
 // info serves infoV3 and infoV2: it decodes the trace info object v,

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -189,17 +190,15 @@ func plainExperimentLocation(in *TraceInfo) bool {
 	return len(in.Location) == 0 && (in.LocationType == "" || in.LocationType == ExperimentLocation)
 }
 
-// otelTraceID returns the OpenTelemetry trace id of t (of its first span).
+// otelTraceID returns the OpenTelemetry trace id of t: its first span's
+// (with a decodable id), else the one its MLflow trace id names.
 func otelTraceID(t *Trace) (TraceID, bool) {
 	for _, s := range t.Spans {
 		if s.d.Opaque == nil || s.d.Opaque.TraceID == "" {
 			return s.TraceID(), true
 		}
 	}
-	if id, err := ParseTraceID(t.Info.TraceID); err == nil && !id.IsZero() {
-		return id, true
-	}
-	return TraceID{}, false
+	return OTelIDOfMLflowID(t.Info.TraceID)
 }
 
 func isHexID(s string, n int) bool {
@@ -284,7 +283,7 @@ func (w *mlflowWriter) traceV3(t *Trace) {
 		w.comma()
 		w.str("response_preview", in.ResponsePreview)
 	}
-	w.finishTrace(t, "trace_metadata")
+	w.finishTrace(t, "trace_metadata", in.Metadata)
 	if shape == shapeDatabricks {
 		w.writeFields(w.extras(in.Extra, "info", databricksPrefix))
 		w.b = append(w.b, '}')
@@ -435,13 +434,37 @@ func (w *mlflowWriter) traceV2(t *Trace) {
 		state = "TRACE_STATUS_UNSPECIFIED"
 	}
 	w.str("status", state)
-	if in.RequestPreview != "" {
-		w.loss.add("info.request_preview", 1)
+	w.finishTrace(t, "request_metadata", w.previewMetadata(in))
+}
+
+// previewMetadata returns the request metadata an MLflow 2 write gives in:
+// its metadata, with the previews MLflow 3 keeps apart carried as
+// mlflow.traceInputs / mlflow.traceOutputs where the metadata has none. A
+// preview that a reader would not get back (PreviewOfMetadata) is lost.
+func (w *mlflowWriter) previewMetadata(in *TraceInfo) map[string]string {
+	meta := in.Metadata
+	for _, pv := range [...]struct{ key, preview, field string }{
+		{MetaTraceInputs, in.RequestPreview, "info.request_preview"},
+		{MetaTraceOutputs, in.ResponsePreview, "info.response_preview"},
+	} {
+		if pv.preview == "" {
+			continue
+		}
+		have, ok := meta[pv.key]
+		if !ok {
+			if len(meta) == len(in.Metadata) {
+				meta = maps.Clone(meta)
+				if meta == nil {
+					meta = map[string]string{}
+				}
+			}
+			meta[pv.key], have = pv.preview, pv.preview
+		}
+		if PreviewOfMetadata(have) != pv.preview {
+			w.loss.add(pv.field, 1)
+		}
 	}
-	if in.ResponsePreview != "" {
-		w.loss.add("info.response_preview", 1)
-	}
-	w.finishTrace(t, "request_metadata")
+	return meta
 }
 
 // finishTrace serves traceV3 and traceV2: it ends the info object (the
@@ -449,11 +472,11 @@ func (w *mlflowWriter) traceV2(t *Trace) {
 // data object with the spans and closes the trace, kept members of data
 // and of the trace object included. Metadata and tags that are empty and
 // were absent from what was read in this schema stay absent.
-func (w *mlflowWriter) finishTrace(t *Trace, metadataKey string) {
+func (w *mlflowWriter) finishTrace(t *Trace, metadataKey string, metadata map[string]string) {
 	in := &t.Info
-	if len(in.Metadata) > 0 || !w.absent(in.Extra, metadataKey) {
+	if len(metadata) > 0 || !w.absent(in.Extra, metadataKey) {
 		w.comma()
-		w.stringMap(metadataKey, in.Metadata, in.RawMetadata, true)
+		w.stringMap(metadataKey, metadata, in.RawMetadata, true)
 	}
 	if len(in.Tags) > 0 || !w.absent(in.Extra, "tags") {
 		w.comma()

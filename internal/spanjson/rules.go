@@ -2,6 +2,7 @@ package spanjson
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"math"
 	"strconv"
@@ -210,6 +211,12 @@ func PreviewOf(a Attributes, key string) string {
 	return ClipRunes(raw, PreviewMaxLength)
 }
 
+// PreviewOfMetadata is the request or response preview an MLflow 2 trace's
+// request metadata gives (MetaTraceInputs or MetaTraceOutputs, where MLflow
+// 2 keeps what MLflow 3 calls previews): its text, already JSON or the
+// plain text a preview may be, cut to PreviewMaxLength characters.
+func PreviewOfMetadata(value string) string { return ClipRunes(value, PreviewMaxLength) }
+
 // ClipRunes returns the first n characters (runes, not bytes) of s.
 func ClipRunes(s string, n int) string {
 	if len(s) <= n {
@@ -304,8 +311,8 @@ func TraceGenAIOf(info TraceInfo, spans []Span) TraceGenAI {
 	if len(providers) > 0 {
 		out.Providers = sortedKeys(providers)
 	}
-	out.Session = firstOf(metaValue(info, traceSessionKeys), out.Session, firstSession)
-	out.User = firstOf(metaValue(info, traceUserKeys), out.User, firstUser)
+	out.Session = cmp.Or(metaValue(info, traceSessionKeys), out.Session, firstSession)
+	out.User = cmp.Or(metaValue(info, traceUserKeys), out.User, firstUser)
 
 	tokens, from := model, UsageFromModelSpans
 	if !model.any && len(withUsage) > 0 {
@@ -462,13 +469,4 @@ func metaTokenUsage(info TraceInfo) (tokenCounts, bool) {
 		u.total = Count{N: u.in.N + u.out.N, Known: true}
 	}
 	return u, true
-}
-
-func firstOf(vs ...string) string {
-	for _, v := range vs {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }

@@ -145,6 +145,15 @@ func (s Span) Attributes() Attributes { return s.d.Attributes }
 func (s Span) Events() []Event        { return s.d.Events }
 func (s Span) Links() []Link          { return s.d.Links }
 
+// Resource is the OTLP resource the span was reported with (Jaeger
+// processes, Zipkin endpoints and console resources read as one); nil for
+// spans read from MLflow dicts.
+func (s Span) Resource() *Resource { return s.d.Resource }
+
+// Scope is the OTLP instrumentation scope the span was reported with; nil
+// when there was none.
+func (s Span) Scope() *Scope { return s.d.Scope }
+
 // Duration is end minus start; 0 for a span that has not ended.
 func (s Span) Duration() time.Duration {
 	if s.d.EndTime == 0 || s.d.EndTime < s.d.StartTime {
