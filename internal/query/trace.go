@@ -72,20 +72,16 @@ func (t *Trace) assessment(name string) value {
 	if t.assess == nil {
 		t.assess = map[string]value{}
 		for _, raw := range t.trace.Info.Assessments {
-			a := gjson.ParseBytes(raw)
-			if v := a.Get("valid"); v.Type == gjson.False {
+			a, ok := spanjson.ParseAssessment(raw)
+			if !ok || a.Valid != nil && !*a.Valid {
 				continue
 			}
-			n := a.Get("assessment_name").String()
-			if n == "" {
-				n = a.Get("name").String()
+			v := a.Feedback
+			if v == nil {
+				v = a.Expectation
 			}
-			v := a.Get("feedback.value")
-			if !v.Exists() {
-				v = a.Get("expectation.value")
-			}
-			if n != "" && v.Exists() {
-				t.assess[n] = gjsonValue(v)
+			if a.Name != "" && v != nil && len(v.Value) > 0 {
+				t.assess[a.Name] = gjsonValue(gjson.ParseBytes(v.Value))
 			}
 		}
 	}
