@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -14,6 +15,7 @@ import (
 	"google.golang.org/grpc/codes"
 	_ "google.golang.org/grpc/encoding/gzip" // accept gzip-compressed exports
 	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/stats"
 	"google.golang.org/grpc/status"
 	"google.golang.org/grpc/tap"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -37,6 +39,7 @@ func (c *Collector) newGRPCServer() *grpc.Server {
 		// 0.65 of HTTP's throughput with them).
 		grpc.InitialWindowSize(4<<20),
 		grpc.InitialConnWindowSize(16<<20),
+		grpc.StatsHandler(payloadSizes{}),
 		// Before a request's message is read: refuse while the memory
 		// budget is spent (the message's own cost is reserved once its
 		// size is known, in Export).
@@ -63,7 +66,7 @@ func (c *Collector) ServeGRPC(ln net.Listener) {
 func (g *grpcService) Export(ctx context.Context, req ptraceotlp.ExportRequest) (ptraceotlp.ExportResponse, error) {
 	c := g.c
 	c.requests.Add(1)
-	resp, herr := g.export(req)
+	resp, herr := g.export(ctx, req)
 	if herr != nil {
 		if herr.code == http.StatusServiceUnavailable {
 			c.requestsThrottled.Add(1)
@@ -76,13 +79,12 @@ func (g *grpcService) Export(ctx context.Context, req ptraceotlp.ExportRequest) 
 	return resp, nil
 }
 
-func (g *grpcService) export(req ptraceotlp.ExportRequest) (ptraceotlp.ExportResponse, *httpError) {
+func (g *grpcService) export(ctx context.Context, req ptraceotlp.ExportRequest) (ptraceotlp.ExportResponse, *httpError) {
 	c := g.c
 	if herr := c.admit(); herr != nil {
 		return ptraceotlp.ExportResponse{}, herr
 	}
-	size := int64((&ptrace.ProtoMarshaler{}).TracesSize(req.Traces()))
-	held := decodeCost * size
+	held := decodeCost * payloadSize(ctx, req)
 	if !c.mem.tryAcquire(held, 0) {
 		return ptraceotlp.ExportResponse{}, errMemory
 	}
@@ -98,6 +100,41 @@ func (g *grpcService) export(req ptraceotlp.ExportRequest) (ptraceotlp.ExportRes
 		ps.SetErrorMessage(fmt.Sprintf("%d spans rejected; first: %s", res.Rejected, res.Reason))
 	}
 	return resp, nil
+}
+
+// payloadSizes records each RPC's message size (decompressed) as gRPC
+// received it, for the memory budget: cheaper than measuring the decoded
+// request again.
+type payloadSizes struct{}
+
+type payloadSizeKey struct{}
+
+func (payloadSizes) TagRPC(ctx context.Context, _ *stats.RPCTagInfo) context.Context {
+	return context.WithValue(ctx, payloadSizeKey{}, new(atomic.Int64))
+}
+
+func (payloadSizes) HandleRPC(ctx context.Context, s stats.RPCStats) {
+	if in, ok := s.(*stats.InPayload); ok {
+		if n, ok := ctx.Value(payloadSizeKey{}).(*atomic.Int64); ok {
+			n.Store(int64(in.Length))
+		}
+	}
+}
+
+func (payloadSizes) TagConn(ctx context.Context, _ *stats.ConnTagInfo) context.Context { return ctx }
+func (payloadSizes) HandleConn(context.Context, stats.ConnStats)                       {}
+
+// payloadMeasured counts the requests payloadSize had to measure (tests).
+var payloadMeasured atomic.Int64
+
+// payloadSize is the size of req as received, measured when the stats
+// handler did not see it.
+func payloadSize(ctx context.Context, req ptraceotlp.ExportRequest) int64 {
+	if n, ok := ctx.Value(payloadSizeKey{}).(*atomic.Int64); ok && n.Load() > 0 {
+		return n.Load()
+	}
+	payloadMeasured.Add(1)
+	return int64((&ptrace.ProtoMarshaler{}).TracesSize(req.Traces()))
 }
 
 // grpcRetryDelay is the RetryInfo of retryable answers, as Retry-After is

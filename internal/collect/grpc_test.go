@@ -53,6 +53,9 @@ func TestCollectorGRPCAnswers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if n := payloadMeasured.Load(); n != 0 {
+		t.Errorf("the size of %d requests was measured again: the stats handler did not record it", n)
+	}
 	if ps := resp.PartialSuccess(); ps.RejectedSpans() != 1 || !strings.Contains(ps.ErrorMessage(), "1 spans rejected") {
 		t.Errorf("partial success = %d, %q; want 1 rejected span", ps.RejectedSpans(), ps.ErrorMessage())
 	}
