@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"sync"
 	"testing"
@@ -14,6 +15,10 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
 
 	"tracectl/internal/spanjson"
 )
@@ -102,9 +107,27 @@ func colSendWithRetry(client *http.Client, url, contentType, encoding string, bo
 	}
 }
 
+// colSendGRPCWithRetry exports an encoded request over gRPC, retrying the
+// answers the OTLP specification calls retryable.
+func colSendGRPCWithRetry(cc *grpc.ClientConn, body []byte) error {
+	var resp []byte
+	for attempt := 0; ; attempt++ {
+		err := cc.Invoke(context.Background(), "/opentelemetry.proto.collector.trace.v1.TraceService/Export", &body, &resp, grpc.ForceCodec(colRawCodec{}))
+		switch c := status.Code(err); {
+		case err == nil:
+			return nil
+		case (c == codes.Unavailable || c == codes.ResourceExhausted) && attempt < 10000:
+			time.Sleep(time.Millisecond)
+		default:
+			return err
+		}
+	}
+}
+
 // Several senders deliver thousands of traces, their spans shuffled across
 // requests (within windows of 50 traces, so a trace's spans come within
-// milliseconds of each other) in protobuf and JSON, plain and gzip. --idle is
+// milliseconds of each other) over HTTP in protobuf and JSON, plain and
+// gzip, and over gRPC. --idle is
 // 5s: far longer than a window takes even on a loaded 2-core machine (at 1s
 // a stalled sender's late span made a second record), so most traces are
 // written at shutdown; idle completion itself is tested with a fake clock in
@@ -125,6 +148,16 @@ func TestCollectorLoad(t *testing.T) {
 		Sink:      sink,
 	})
 	url := base + "/v1/traces"
+	gln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.ServeGRPC(gln)
+	cc, err := grpc.NewClient(gln.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cc.Close()
 	sent := make([][][]colLoadSpan, senders)
 	var wg sync.WaitGroup
 	errs := make(chan error, senders)
@@ -145,11 +178,19 @@ func TestCollectorLoad(t *testing.T) {
 				rng.Shuffle(len(spans), func(i, j int) { spans[i], spans[j] = spans[j], spans[i] })
 				for r := 0; r < len(spans); r += perReq {
 					chunk := spans[r:min(r+perReq, len(spans))]
-					asJSON := rng.IntN(4) == 0
+					overGRPC := rng.IntN(3) == 0
+					asJSON := !overGRPC && rng.IntN(4) == 0
 					body, err := colLoadBody(chunk, asJSON)
 					if err != nil {
 						errs <- err
 						return
+					}
+					if overGRPC {
+						if err := colSendGRPCWithRetry(cc, body); err != nil {
+							errs <- err
+							return
+						}
+						continue
 					}
 					contentType, encoding := "application/x-protobuf", ""
 					if asJSON {
