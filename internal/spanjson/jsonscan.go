@@ -36,26 +36,28 @@ func validValue(b []byte, prefix bool) (bad int, ok bool, ends map[int]int) {
 		}
 		switch c := b[i]; c {
 		case '{':
+			at := i
 			i = skipWS(b, i+1)
 			if i < len(b) && b[i] == '}' {
 				i++
 				break
 			}
 			stack = append(stack, '{')
-			starts = append(starts, i)
+			starts = append(starts, at) // the container's own offset, not its first member's
 			var ok bool
 			if i, ok = validKey(b, i); !ok {
 				return i, false, nil
 			}
 			continue
 		case '[':
+			at := i
 			i = skipWS(b, i+1)
 			if i < len(b) && b[i] == ']' {
 				i++
 				break
 			}
 			stack = append(stack, '[')
-			starts = append(starts, i)
+			starts = append(starts, at)
 			continue
 		case '"':
 			var ok bool

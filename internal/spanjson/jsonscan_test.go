@@ -137,3 +137,37 @@ func TestDigitsInt(t *testing.T) {
 		}
 	}
 }
+
+// The ends validation records are keyed by the container's own offset: the
+// value at the first member or element of a big container is not taken for
+// the container (that skipped from a big array's first element to the
+// array's end, dropping the rest of it).
+func TestValidJSONEndsKeyedByContainer(t *testing.T) {
+	big := strings.Repeat(`{"k":"`+strings.Repeat("x", 100)+`"},`, bigContainer/100)
+	doc := `[ 7, ` + big + `{"last":true}]`
+	_, ok, ends := validJSON([]byte(doc))
+	if !ok {
+		t.Fatal("not valid")
+	}
+	if e, found := ends[0]; !found || e != len(doc) {
+		t.Errorf("ends[0] = %d, %v; want %d (the array)", e, found, len(doc))
+	}
+	first := strings.Index(doc, "7")
+	if e, found := ends[first]; found {
+		t.Errorf("the first element's offset %d maps to %d: it is not a container", first, e)
+	}
+	p := newReader([]byte(doc), "x", 1, 1)
+	p.ends = ends
+	if got := p.vskip(first); got != first+1 {
+		t.Errorf("vskip(first element) = %d, want %d", got, first+1)
+	}
+	// And an object's first key is not its end.
+	obj := `{"a": "` + strings.Repeat("y", bigContainer) + `", "b": 1}`
+	_, _, ends = validJSON([]byte(obj))
+	if e, found := ends[0]; !found || e != len(obj) {
+		t.Errorf("object: ends[0] = %d, %v; want %d", e, found, len(obj))
+	}
+	if _, found := ends[1]; found {
+		t.Error("object: its first key's offset is recorded as a container")
+	}
+}
