@@ -642,15 +642,26 @@ func appendOTLPTo(dst []byte, out streamOut, t *Trace) ([]byte, []Loss, error) {
 
 // appendOTLPWith is appendOTLPTo; with standIns every undecodable id is
 // written as its stand-in (reported as a span.opaque_id loss), OTLP-read
-// ones too, so the output is valid for a receiver that decodes ids.
+// ones too, and a span id that is missing or repeated in the trace gets
+// the tree's fresh id (reported as span.span_id), so that a receiver,
+// which decodes ids and keeps one span per id, gets every span.
 func appendOTLPWith(dst []byte, out streamOut, t *Trace, standIns bool) ([]byte, []Loss, error) {
+	freshIDs := 0
 	if fixed := repairStandInIDs(t.Spans, standIns); len(t.Spans) > 0 && &fixed[0] != &t.Spans[0] {
+		for i := range fixed {
+			if fixed[i].SpanID() != t.Spans[i].SpanID() {
+				freshIDs++
+			}
+		}
 		t2 := *t
 		t2.Spans = fixed
 		t = &t2
 	}
 	w := otlpWriter{dst: dst, losses: map[string]int{}, standIns: standIns}
 	w.infoLosses(t)
+	if standIns {
+		w.lose("span.span_id", freshIDs)
+	}
 
 	groups := groupByResource(t.Spans)
 	w.str(`{"resourceSpans":[`)

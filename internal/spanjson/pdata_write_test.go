@@ -46,11 +46,12 @@ func sendablePlain(s Span) pdataPlainSpan {
 	return p
 }
 
-// Two paths give the same spans: the trace written as OTLP JSON and read
-// back by the OTLP reader (what convert --schema otlp gives), and the
+// Two paths give the same spans: the trace, its repeated span ids made
+// unique by the tree, written as OTLP JSON and read back by the OTLP
+// reader (what convert --schema otlp gives), and the
 // trace through PdataFromTrace and the receiver's SpansFromPdata (what
-// send gives a receiver). Every span of every trace arrives, and a span
-// whose ids were decodable keeps them.
+// send gives a receiver). Every span of every trace arrives, no span id
+// twice in a trace, and a span whose ids were decodable keeps them.
 func TestPdataFromTraceMatchesOTLPWrite(t *testing.T) {
 	spans := 0
 	for _, name := range pdataWriteFiles(t) {
@@ -73,7 +74,12 @@ func TestPdataFromTraceMatchesOTLPWrite(t *testing.T) {
 				for _, s := range res.Spans {
 					got = append(got, sendablePlain(s))
 				}
-				written, _, err := AppendTrace(nil, SchemaOTLP, tr)
+				// send gives repeated and missing span ids the tree's
+				// fresh ids; convert keeps them
+				tree, _ := BuildTree(tr.Spans)
+				fixed := *tr
+				fixed.Spans = tree.Spans
+				written, _, err := AppendTrace(nil, SchemaOTLP, &fixed)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -105,6 +111,18 @@ func TestPdataFromTraceMatchesOTLPWrite(t *testing.T) {
 				order(want)
 				if diff := cmp.Diff(want, got, pdataCmp); diff != "" {
 					t.Errorf("%s: trace %d: OTLP JSON write and pdata differ (-json +pdata):\n%s", name, ti, diff)
+				}
+				type key struct {
+					tr TraceID
+					sp SpanID
+				}
+				ids := map[key]bool{}
+				for _, s := range res.Spans {
+					k := key{s.TraceID(), s.SpanID()}
+					if ids[k] {
+						t.Errorf("%s: trace %d: span id %s sent twice", name, ti, s.SpanID())
+					}
+					ids[k] = true
 				}
 				for i, s := range tr.Spans {
 					if s.Data().Opaque == nil && !s.SpanID().IsZero() && !slices.ContainsFunc(res.Spans, func(r Span) bool { return r.SpanID() == s.SpanID() && r.TraceID() == s.TraceID() }) {
@@ -156,7 +174,7 @@ func TestPdataFromTraceOpaqueOTLPIDs(t *testing.T) {
 }
 
 // FuzzPdataFromTrace: whatever the readers decode converts to pdata
-// without error and with every span.
+// without error, with every span, and no span id twice.
 func FuzzPdataFromTrace(f *testing.F) {
 	for _, name := range pdataWriteFiles(f) {
 		if b, err := readFileBytes(name); err == nil {
@@ -178,9 +196,47 @@ func FuzzPdataFromTrace(f *testing.F) {
 				if td.SpanCount() != len(tr.Spans) {
 					t.Fatalf("trace %d: %d pdata spans of %d", ti, td.SpanCount(), len(tr.Spans))
 				}
+				seen := map[SpanID]bool{}
+				for _, s := range SpansFromPdata(td).Spans {
+					if seen[s.SpanID()] {
+						t.Fatalf("trace %d: span id %s twice", ti, s.SpanID())
+					}
+					seen[s.SpanID()] = true
+				}
 			}
 		}
 	})
 }
 
 func readFileBytes(name string) ([]byte, error) { return os.ReadFile(name) }
+
+// A span id repeated in a trace (or missing) would make a receiver keep
+// one of the spans: send gives the later holder the tree's fresh id, says
+// so as a span.span_id loss, and leaves convert's output alone.
+func TestPdataFromTraceRepeatedSpanID(t *testing.T) {
+	doc := `{"resourceSpans":[{"resource":{},"scopeSpans":[{"scope":{},"spans":[
+ {"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"00f067aa0ba902b7","name":"root","startTimeUnixNano":"10","endTimeUnixNano":"20"},
+ {"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"b7ad6b7169203331","parentSpanId":"00f067aa0ba902b7","name":"a","startTimeUnixNano":"11","endTimeUnixNano":"12"},
+ {"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"b7ad6b7169203331","parentSpanId":"00f067aa0ba902b7","name":"b","startTimeUnixNano":"13","endTimeUnixNano":"14"}
+]}]}]}`
+	traces, _ := decodeOTLPBytes(t, []byte(doc))
+	td, losses, err := PdataFromTrace(&traces[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := SpansFromPdata(td)
+	if len(res.Spans) != 3 {
+		t.Fatalf("%d spans", len(res.Spans))
+	}
+	a, b := res.Spans[1], res.Spans[2]
+	if a.SpanID().String() != "b7ad6b7169203331" || b.SpanID() == a.SpanID() || b.SpanID().IsZero() || b.ParentID() != res.Spans[0].SpanID() {
+		t.Errorf("a %s, b %s (parent %s)", a.SpanID(), b.SpanID(), b.ParentID())
+	}
+	if !slices.Contains(losses, Loss{Field: "span.span_id", Count: 1}) {
+		t.Errorf("losses %v: want span.span_id (1)", losses)
+	}
+	written, _, _ := AppendTrace(nil, SchemaOTLP, &traces[0])
+	if bytes.Count(written, []byte(`"spanId":"b7ad6b7169203331"`)) != 2 {
+		t.Errorf("convert changed the repeated id: %s", written)
+	}
+}
