@@ -156,6 +156,7 @@ Exit codes:
 	addReadCommands(root, streams)
 	root.AddCommand(newConvertCmd(streams))
 	root.AddCommand(newCollectCmd(streams))
+	root.AddCommand(NewSendCmd(streams))
 	root.AddCommand(newCompletionCmd(streams))
 	return root
 }
