@@ -378,7 +378,7 @@ func runSend(ctx context.Context, opts *sendOptions) error {
 			return err
 		}
 	} else {
-		printSendSummary(opts.streams.ErrOut, sum, st.Note)
+		printSendSummary(opts.streams.ErrOut, sum, st.Note, sendErr != nil)
 	}
 	switch {
 	case sendErr != nil:
@@ -410,7 +410,7 @@ func plural(n int64, one, many string) string {
 
 // printSendSummary writes the summary for people; text from the receiver
 // is escaped for the terminal.
-func printSendSummary(w io.Writer, s sendSummary, note string) {
+func printSendSummary(w io.Writer, s sendSummary, note string, stopped bool) {
 	fmt.Fprintf(w, "tracectl: send: %s, %s read; %s sent to %s (%s, %s) in %s (%s): %d accepted, %d refused\n",
 		plural(int64(s.Traces), "trace", "traces"), plural(s.Spans, "span", "spans"), plural(s.Sent, "span", "spans"),
 		render.Printable(s.Endpoint), s.Protocol, s.Compression, plural(int64(s.Requests), "request", "requests"),
@@ -421,7 +421,11 @@ func printSendSummary(w io.Writer, s sendSummary, note string) {
 	if s.Skipped > 0 {
 		fmt.Fprintf(w, "tracectl: send: %s not sent (a receiver cannot place them); first: %s\n", plural(s.Skipped, "span", "spans"), render.Printable(s.SkipReason))
 	}
-	if s.Failed > 0 {
+	switch {
+	case s.Failed > 0 && stopped:
+		// the error that stopped the run follows; its text is not repeated
+		fmt.Fprintf(w, "tracectl: send: %s not delivered\n", plural(s.Failed, "span", "spans"))
+	case s.Failed > 0:
 		fmt.Fprintf(w, "tracectl: send: %s not delivered: %s\n", plural(s.Failed, "span", "spans"), render.Printable(s.FailReason))
 	}
 	if note != "" {
