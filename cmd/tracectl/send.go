@@ -350,9 +350,9 @@ func runSend(ctx context.Context, opts *sendOptions) error {
 	var failed *ingest.FailedInputs
 	var endpointErr *send.EndpointError
 	switch {
-	case readErr == nil, errors.As(readErr, &failed), errors.As(readErr, &endpointErr):
 	case ctx.Err() != nil:
 		sendErr = errors.New("interrupted")
+	case readErr == nil, errors.As(readErr, &failed), errors.As(readErr, &endpointErr):
 	default:
 		sendErr = readErr // a trace that could not be converted
 	}

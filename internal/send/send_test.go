@@ -610,3 +610,36 @@ func TestResolveEndpoint(t *testing.T) {
 }
 
 var _ = strconv.Itoa
+
+// Interrupted (Ctrl-C) while a request hangs: the request is abandoned,
+// its spans and the later ones counted as not delivered, and Close says
+// so.
+func TestInterrupted(t *testing.T) {
+	arrived := make(chan struct{}, 1)
+	r := newReceiver(t, func(i int, w http.ResponseWriter, _ ptrace.Traces) bool {
+		arrived <- struct{}{}
+		time.Sleep(200 * time.Millisecond) // hangs past the interrupt
+		return false
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	ft := &fakeTime{t: time.Unix(1000, 0)}
+	cfg := testConfig(r.srv.URL, ft)
+	cfg.BatchSpans = 2
+	s, err := New(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Add(testTrace(1, 2)); err != nil {
+		t.Fatal(err)
+	}
+	<-arrived
+	cancel()
+	_ = s.Add(testTrace(2, 2))
+	st, err := s.Close()
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("error %v, want context.Canceled", err)
+	}
+	if st.Failed != 4 || st.Accepted != 0 || st.Spans != 4 {
+		t.Errorf("stats %+v", st)
+	}
+}
