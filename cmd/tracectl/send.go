@@ -417,6 +417,9 @@ func printSendSummary(w io.Writer, s sendSummary, note string, stopped bool) {
 		plural(int64(s.Retries), "retry", "retries"), s.Accepted, s.Refused)
 	if s.Refused > 0 {
 		fmt.Fprintf(w, "tracectl: send: %s refused; first reason: %s\n", plural(s.Refused, "span", "spans"), render.Printable(s.RefuseReason))
+		if tooBig(s.RefuseReason) {
+			fmt.Fprintln(w, "tracectl: hint: the receiver takes smaller requests: lower --batch-bytes (and --batch)")
+		}
 	}
 	if s.Skipped > 0 {
 		fmt.Fprintf(w, "tracectl: send: %s not sent (a receiver cannot place them); first: %s\n", plural(s.Skipped, "span", "spans"), render.Printable(s.SkipReason))
@@ -449,4 +452,10 @@ func printSendLosses(w io.Writer, losses map[string]int) {
 		parts[i] = fmt.Sprintf("%s (%s)", k, plural(int64(losses[k]), "trace", "traces"))
 	}
 	fmt.Fprintf(w, "tracectl: warning: OTLP cannot carry %s; tracectl convert --schema otlp lists them per trace\n", strings.Join(parts, ", "))
+}
+
+// tooBig reports whether a refusal says the request was too large (HTTP
+// 413, or a gRPC server's message size limit).
+func tooBig(reason string) bool {
+	return strings.HasPrefix(reason, "HTTP 413") || strings.Contains(reason, "larger than max")
 }

@@ -181,14 +181,14 @@ func (g *grpcSink) Export(_ context.Context, req ptraceotlp.ExportRequest) (ptra
 	return ptraceotlp.NewExportResponse(), nil
 }
 
-func startGRPCSink(t *testing.T) (*grpcSink, string) {
+func startGRPCSink(t *testing.T, opts ...grpc.ServerOption) (*grpcSink, string) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	g := &grpcSink{}
-	srv := grpc.NewServer()
+	srv := grpc.NewServer(opts...)
 	ptraceotlp.RegisterGRPCServer(srv, g)
 	go func() { _ = srv.Serve(ln) }()
 	t.Cleanup(srv.Stop)
@@ -338,5 +338,21 @@ func TestSendConfigFromEnv(t *testing.T) {
 	env["OTEL_EXPORTER_OTLP_HEADERS"] = "broken"
 	if _, err = opts.sendConfig(); err == nil || !strings.Contains(err.Error(), "OTEL_EXPORTER_OTLP_HEADERS") {
 		t.Errorf("bad env headers: %v", err)
+	}
+}
+
+// A receiver that takes smaller requests than --batch-bytes refuses the
+// spans (not retried), and the summary names the flag to lower.
+func TestSendTooBigHint(t *testing.T) {
+	g, addr := startGRPCSink(t, grpc.MaxRecvMsgSize(200))
+	code, _, stderr := runSendTest(t, "--endpoint", addr, "--protocol", "grpc", "--compression", "none", repoRoot+"/testdata/otlp/two_traces.json")
+	if code != 1 || !strings.Contains(stderr, "larger than max") || !strings.Contains(stderr, "tracectl: hint: the receiver takes smaller requests: lower --batch-bytes") {
+		t.Errorf("exit %d, stderr:\n%s", code, stderr)
+	}
+	if strings.Contains(stderr, "retries)") && !strings.Contains(stderr, "(0 retries)") {
+		t.Errorf("retried:\n%s", stderr)
+	}
+	if len(g.spans) != 0 {
+		t.Errorf("%d spans received", len(g.spans))
 	}
 }

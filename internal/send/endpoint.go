@@ -60,7 +60,7 @@ func ResolveEndpoint(endpoint, protocol string) (Target, error) {
 		return Target{}, fmt.Errorf("invalid endpoint %q: no host", endpoint)
 	}
 	if u.User != nil {
-		return Target{}, fmt.Errorf("invalid endpoint %q: user info in the URL is not sent; use --header Authorization=...", endpoint)
+		return Target{}, fmt.Errorf("invalid endpoint %q: user info in the URL is not sent; use --header 'Authorization=Basic CREDENTIALS'", endpoint)
 	}
 	port := u.Port()
 	if port == "" {
