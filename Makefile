@@ -6,7 +6,7 @@ FUZZTIME ?= 5s
 DEMO     := testdata/samples/mnorberg-dev-mnorberg-dev.github.io__databricks_output_trace_ok.json
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all build demo test lint bench fuzz fuzz-smoke completions fmt-check tidy-check clean
+.PHONY: all build demo test e2e lint bench fuzz fuzz-smoke completions fmt-check tidy-check clean
 
 all: build
 
@@ -24,6 +24,11 @@ test: fmt-check
 	$(GO) vet $(PKGS)
 	$(GO) test -race -count=1 $(PKGS)
 	$(MAKE) fuzz-smoke FUZZTIME=$(FUZZTIME)
+
+# Slow end-to-end checks: tracectl send through a real OpenTelemetry
+# Collector built from the Go module proxy (skipped when it cannot be built).
+e2e:
+	TRACECTL_E2E_OTELCOL=1 $(GO) test -count=1 -timeout=30m -run='^TestSendThroughOpenTelemetryCollector$$' -v ./cmd/tracectl/
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -225,13 +225,6 @@ func failureDetail(c *query.Check, res query.Result) string {
 	return fmt.Sprintf("%d %s matched", len(res.Spans), render.Plural(len(res.Spans), "span", "spans"))
 }
 
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
-}
-
 func checkSpanOf(s spanjson.Span) checkSpanJSON {
 	j := checkSpanJSON{SpanID: render.SpanIDText(s), Name: s.Name(), Status: s.Status().Code.String()}
 	if typ, msg, ok := s.Exception(); ok {

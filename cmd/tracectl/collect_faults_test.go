@@ -12,7 +12,8 @@ import (
 )
 
 // startCollect runs runCollect in-process with opts (listening on a fresh
-// 127.0.0.1 port) and returns its address and a stop function that ends it
+// 127.0.0.1 port; on gRPC too when opts.grpc is "127.0.0.1:0", and then
+// opts.grpc is set to the address bound) and returns its address and a stop function that ends it
 // as a signal would and returns its error and stderr.
 func startCollect(t *testing.T, opts *collectOptions) (addr string, stop func() (error, string)) {
 	t.Helper()
@@ -33,7 +34,10 @@ func startCollect(t *testing.T, opts *collectOptions) (addr string, stop func() 
 	}
 	opts.exit = func(code int) { t.Errorf("exit(%d) called", code) }
 	addrc := make(chan string, 1)
-	opts.ready = func(addr, _ string) { addrc <- addr }
+	opts.ready = func(addr, grpcAddr string) {
+		opts.grpc = grpcAddr // the bound address, for tests that ask for gRPC with "127.0.0.1:0"
+		addrc <- addr
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- runCollect(ctx, opts) }()

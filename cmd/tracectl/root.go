@@ -128,8 +128,8 @@ func newRootCmd(streams *render.IOStreams) *cobra.Command {
 		Short: "Read, check and convert LLM-application traces",
 		Long: `tracectl reads MLflow (2.x and 3.x), OpenTelemetry (OTLP JSON), Jaeger and
 Zipkin (v2) trace files, OpenTelemetry Python console dumps, Langfuse exports
-and LangSmith runs, shows what happened, converts them to MLflow or OTLP and
-gates CI pipelines.
+and LangSmith runs, shows what happened, converts them to MLflow or OTLP,
+sends them to OTLP receivers and gates CI pipelines.
 
 Inputs are files, "-" for stdin, or nothing (stdin). Every schema can be mixed
 in one run.
@@ -164,6 +164,7 @@ Exit codes:
 	root.AddCommand(NewCheckCmd(streams))
 	root.AddCommand(newConvertCmd(streams))
 	root.AddCommand(newCollectCmd(streams))
+	root.AddCommand(NewSendCmd(streams))
 	root.AddCommand(newCompletionCmd(streams))
 	return root
 }

@@ -637,13 +637,31 @@ func appendOTLP(dst []byte, t *Trace) ([]byte, []Loss, error) {
 
 // appendOTLPTo is appendOTLP handing what it wrote to out between spans.
 func appendOTLPTo(dst []byte, out streamOut, t *Trace) ([]byte, []Loss, error) {
-	if fixed := repairStandInIDs(t.Spans); len(t.Spans) > 0 && &fixed[0] != &t.Spans[0] {
+	return appendOTLPWith(dst, out, t, false)
+}
+
+// appendOTLPWith is appendOTLPTo; with standIns every undecodable id is
+// written as its stand-in (reported as a span.opaque_id loss), OTLP-read
+// ones too, and a span id that is missing or repeated in the trace gets
+// the tree's fresh id (reported as span.span_id), so that a receiver,
+// which decodes ids and keeps one span per id, gets every span.
+func appendOTLPWith(dst []byte, out streamOut, t *Trace, standIns bool) ([]byte, []Loss, error) {
+	freshIDs := 0
+	if fixed := repairStandInIDs(t.Spans, standIns); len(t.Spans) > 0 && &fixed[0] != &t.Spans[0] {
+		for i := range fixed {
+			if fixed[i].SpanID() != t.Spans[i].SpanID() {
+				freshIDs++
+			}
+		}
 		t2 := *t
 		t2.Spans = fixed
 		t = &t2
 	}
-	w := otlpWriter{dst: dst, losses: map[string]int{}}
+	w := otlpWriter{dst: dst, losses: map[string]int{}, standIns: standIns}
 	w.infoLosses(t)
+	if standIns {
+		w.lose("span.span_id", freshIDs)
+	}
 
 	groups := groupByResource(t.Spans)
 	w.str(`{"resourceSpans":[`)
@@ -783,8 +801,9 @@ func (w *otlpWriter) scopeTail(s *Scope) {
 }
 
 type otlpWriter struct {
-	dst    []byte
-	losses map[string]int
+	dst      []byte
+	losses   map[string]int
+	standIns bool // write stand-ins for OTLP-read undecodable ids too
 }
 
 func (w *otlpWriter) str(s string) { w.dst = append(w.dst, s...) }
@@ -998,7 +1017,7 @@ func (w *otlpWriter) id(key string, id []byte, opaque string, otlpOrigin, omitZe
 	}
 	w.str(key)
 	if opaque != "" {
-		if otlpOrigin {
+		if otlpOrigin && !w.standIns {
 			w.dst = appendJSONText(w.dst, opaque)
 			return
 		}

@@ -39,7 +39,7 @@ func SpansFromPdata(td ptrace.Traces) PdataResult {
 			c.reserve(spans)
 			for k := range spans.Len() {
 				ps := spans.At(k)
-				if reason := checkPdataIDs(ps); reason != "" {
+				if reason := PdataIDProblem(ps); reason != "" {
 					if res.Rejected == 0 {
 						res.Reason = reason
 					}
@@ -53,7 +53,10 @@ func SpansFromPdata(td ptrace.Traces) PdataResult {
 	return res
 }
 
-func checkPdataIDs(ps ptrace.Span) string {
+// PdataIDProblem says why an OTLP span cannot be placed in a trace (an
+// all-zero trace id or span id), "" when it can: the one rule of collect's
+// receiver and of send, which does not send such a span.
+func PdataIDProblem(ps ptrace.Span) string {
 	switch {
 	case ps.TraceID().IsEmpty():
 		return fmt.Sprintf("span %q (span id %s): empty trace id", ps.Name(), SpanID(ps.SpanID()))

@@ -96,8 +96,11 @@ func schemaVersionFor(schema Schema, v string) string {
 // later holders fresh deterministic ids (parents resolve to the first
 // holder); the ids stay marked opaque, so the write reports them as
 // span.opaque_id losses. Spans without such a collision are returned as
-// they are.
-func repairStandInIDs(spans []Span) []Span {
+// they are. With forSend the undecodable ids of OTLP-read spans count as
+// stand-ins as well (PdataFromTrace writes them so), and any repeated or
+// missing span id is repaired the same way: a receiver keeps one span per
+// id.
+func repairStandInIDs(spans []Span, forSend bool) []Span {
 	var seen map[SpanID]bool
 	collide := false
 	for _, s := range spans {
@@ -108,8 +111,8 @@ func repairStandInIDs(spans []Span) []Span {
 			seen = make(map[SpanID]bool, len(spans))
 		}
 		id := s.d.SpanID
-		standIn := s.d.Opaque != nil && s.d.Opaque.SpanID != "" && s.d.Resource == nil && s.d.Scope == nil
-		if prev, dup := seen[id]; dup && (prev || standIn) {
+		standIn := s.d.Opaque != nil && s.d.Opaque.SpanID != "" && (forSend || s.d.Resource == nil && s.d.Scope == nil)
+		if prev, dup := seen[id]; dup && (prev || standIn || forSend) || forSend && id.IsZero() {
 			collide = true
 			break
 		}
