@@ -144,51 +144,38 @@ func runSpan(opts *spanOptions) error {
 // trace as they are read; none is an error naming the selection.
 func showSpans(ctx context.Context, streams *render.IOStreams, inputs []string, output string, m *spanMatcher, keep func(*render.TraceView) bool) error {
 	found, traces := 0, 0
-	var readErr error
+	// write, endTrace and finish are the output's: text blocks or JSON.
+	var write func(v *render.TraceView, i int) error
+	var endTrace, finish func() error
 	if output != outputText {
 		out := newJSONStream(streams, output)
-		readErr = streamArgs(ctx, streams, inputs, func(v *render.TraceView) error {
-			if !keep(v) {
-				return nil
-			}
-			traces++
-			for _, i := range v.Order() {
-				if m.match(v, i) {
-					found++
-					if err := out.write(v.SpanDetailJSONOf(i)); err != nil {
-						return err
-					}
-				}
-			}
-			return out.endTrace()
-		})
-		if fatal(readErr) {
-			return readErr
-		}
-		if err := out.close(); err != nil {
-			return err
-		}
+		write = func(v *render.TraceView, i int) error { return out.write(v.SpanDetailJSONOf(i)) }
+		endTrace, finish = out.endTrace, out.close
 	} else {
 		p := render.NewPrinter(streams)
-		readErr = streamArgs(ctx, streams, inputs, func(v *render.TraceView) error {
-			if !keep(v) {
-				return nil
-			}
-			traces++
-			for _, i := range v.Order() {
-				if m.match(v, i) {
-					p.SpanDetail(v, i, found == 0)
-					found++
+		write = func(v *render.TraceView, i int) error { p.SpanDetail(v, i, found == 0); return nil }
+		endTrace, finish = p.Flush, p.Flush
+	}
+	readErr := streamArgs(ctx, streams, inputs, func(v *render.TraceView) error {
+		if !keep(v) {
+			return nil
+		}
+		traces++
+		for _, i := range v.Order() {
+			if m.match(v, i) {
+				if err := write(v, i); err != nil {
+					return err
 				}
+				found++
 			}
-			return p.Flush()
-		})
-		if fatal(readErr) {
-			return readErr
 		}
-		if err := p.Flush(); err != nil {
-			return err
-		}
+		return endTrace()
+	})
+	if fatal(readErr) {
+		return readErr
+	}
+	if err := finish(); err != nil {
+		return err
 	}
 	if found == 0 && readErr == nil {
 		return &hintError{

@@ -16,7 +16,7 @@ import (
 // and DEL are valid in JSON strings). ok is false for text that is not
 // one JSON value.
 func PrettyJSON(raw string) (text string, ok bool) {
-	raw = strings.TrimSpace(raw)
+	raw = strings.Trim(raw, " \t\r\n") // JSON's whitespace, no other
 	if raw == "" || !json.Valid([]byte(raw)) {
 		return "", false
 	}

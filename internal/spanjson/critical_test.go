@@ -239,7 +239,7 @@ func FuzzCriticalPath(f *testing.F) {
 	f.Add([]byte{0, 0, 100, 1, 120, 180, 1, 10, 40, 0, 5, 0})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var spans []cpSpan
-		for k := 0; k+2 < len(data) && len(spans) < 200; k += 3 {
+		for k := 0; k+2 < len(data) && len(spans) < 64; k += 3 {
 			n := len(spans) + 1
 			p := 0
 			if n > 1 {
