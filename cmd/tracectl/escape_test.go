@@ -14,8 +14,9 @@ const evilTrace = `{"spans": [{"trace_id": "AAAAAAAAAAAAAAAAAAAABA==", "span_id"
 func TestTraceTextIsEscapedInEveryCommand(t *testing.T) {
 	for _, args := range [][]string{
 		{"show", "--attributes", "--events"}, {"roots"}, {"spans"}, {"status"}, {"preview"},
+		{"span", "--name", "*"}, {"show", "--critical-path", "--errors-only", "--metadata"},
 	} {
-		t.Run(args[0], func(t *testing.T) {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			out, _, code := runMain(t, evilTrace, args...)
 			if code != 0 {
 				t.Fatalf("exit %d", code)

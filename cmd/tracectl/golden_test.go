@@ -36,17 +36,33 @@ var goldenCommands = []struct {
 	{"preview.json", []string{"preview", "-o", "json"}},
 	{"spans", []string{"spans"}},
 	{"spans.json", []string{"spans", "-o", "json"}},
+	{"show-critical-path", []string{"show", "--critical-path"}},
+	{"show-critical-path.json", []string{"show", "-o", "json", "--critical-path", "--errors-only"}},
+	{"show-metadata", []string{"show", "--metadata"}},
+	{"span", []string{"span", "--name", "*"}},
+	{"span.json", []string{"span", "--name", "*", "-o", "json"}},
 }
 
 // goldenRun runs tracectl from the repository root (so sources print as
 // testdata/samples/…) and returns stdout, then stderr and the exit code.
 func goldenRun(t *testing.T, tty bool, args ...string) []byte {
 	t.Helper()
+	width := 0
+	if tty {
+		width = 120
+	}
+	return goldenRunWidth(t, width, args...)
+}
+
+// goldenRunWidth is goldenRun on a terminal width columns wide (0: a
+// pipe).
+func goldenRunWidth(t *testing.T, width int, args ...string) []byte {
+	t.Helper()
 	t.Chdir(repoAbs)
 	streams, _, out, errOut := render.Test()
-	if tty {
+	if width > 0 {
 		streams.OutTTY = true
-		streams.Width = 120
+		streams.Width = width
 		args = append([]string{"--color", "always"}, args...)
 	}
 	code := Main(args, streams)
@@ -118,9 +134,45 @@ func TestGoldenGenAISamples(t *testing.T) {
 			{"show", []string{"show"}},
 			{"show.json", []string{"show", "-o", "json", "--attributes"}},
 			{"spans", []string{"spans"}},
+			{"show-critical-path", []string{"show", "--critical-path"}},
+			{"span", []string{"span", "--name", "*"}},
 		} {
 			t.Run(s.name+"/"+c.name, func(t *testing.T) {
 				checkGolden(t, filepath.Join("testdata/golden", s.name, c.name), goldenRun(t, false, append(c.args, file)...))
+			})
+		}
+	}
+}
+
+// insightFixtures are the hand-made traces of the span, critical-path,
+// failure and layout views (testdata/insight).
+var insightFixtures = []struct{ name, file string }{
+	{"failing-agent", "testdata/insight/failing_agent.json"},
+	{"deep30", "testdata/insight/deep30.json"},
+}
+
+func TestGoldenInsightViews(t *testing.T) {
+	for _, f := range insightFixtures {
+		for _, c := range []struct {
+			name  string
+			width int
+			args  []string
+		}{
+			{"show", 0, []string{"show"}},
+			{"show-critical-path", 0, []string{"show", "--critical-path"}},
+			{"show-errors-only", 0, []string{"show", "--errors-only"}},
+			{"show.json", 0, []string{"show", "-o", "json", "--critical-path", "--errors-only"}},
+			{"show-metadata", 0, []string{"show", "--metadata"}},
+			{"show.tty60", 60, []string{"show", "--critical-path"}},
+			{"show.tty120", 120, []string{"show", "--critical-path"}},
+			{"show.tty200", 200, []string{"show", "--critical-path"}},
+			{"span", 0, []string{"span", "--name", "*"}},
+			{"span.json", 0, []string{"span", "--name", "*", "-o", "json"}},
+			{"span.tty", 120, []string{"span", "--name", "*"}},
+			{"roots", 0, []string{"roots"}},
+		} {
+			t.Run(f.name+"/"+c.name, func(t *testing.T) {
+				checkGolden(t, filepath.Join("testdata/golden", f.name, c.name), goldenRunWidth(t, c.width, append(c.args, f.file)...))
 			})
 		}
 	}

@@ -175,7 +175,7 @@ func writeJSONEach(streams *render.IOStreams, output string, n int, item func(k 
 	return bw.Flush()
 }
 
-// addReadCommands adds show, roots, status, preview and spans.
+// addReadCommands adds show, roots, status, preview, spans and span.
 func addReadCommands(root *cobra.Command, streams *render.IOStreams) {
 	root.AddCommand(
 		NewShowCmd(streams),
@@ -183,6 +183,7 @@ func addReadCommands(root *cobra.Command, streams *render.IOStreams) {
 		NewStatusCmd(streams),
 		NewPreviewCmd(streams),
 		NewSpansCmd(streams),
+		NewSpanCmd(streams),
 	)
 }
 

@@ -42,11 +42,17 @@ func cleanEnv(extra ...string) []string {
 	return append(env, extra...)
 }
 
-// runOnPTY runs cmd with a pseudo-terminal as stdin, stdout and stderr and
-// returns everything it wrote.
+// runOnPTY runs cmd with a 120-column pseudo-terminal as stdin, stdout
+// and stderr and returns everything it wrote.
 func runOnPTY(t *testing.T, cmd *exec.Cmd) string {
 	t.Helper()
-	ptmx, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 50, Cols: 120})
+	return runOnPTYWidth(t, cmd, 120)
+}
+
+// runOnPTYWidth is runOnPTY on a terminal cols columns wide.
+func runOnPTYWidth(t *testing.T, cmd *exec.Cmd, cols uint16) string {
+	t.Helper()
+	ptmx, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 50, Cols: cols})
 	if err != nil {
 		t.Skipf("no pseudo-terminal here: %v", err)
 	}
@@ -88,7 +94,7 @@ func TestTerminalAndPipeOutput(t *testing.T) {
 	cmd := exec.Command(bin, "show", sample)
 	cmd.Env = cleanEnv("TERM=xterm-256color")
 	tty := runOnPTY(t, cmd)
-	for _, want := range []string{"\x1b[", "█", "TIMELINE", "✓"} {
+	for _, want := range []string{"\x1b[", "█", "╷0 ", "✓"} {
 		if !strings.Contains(tty, want) {
 			t.Errorf("terminal output lacks %q:\n%s", want, tty)
 		}
@@ -104,7 +110,7 @@ func TestTerminalAndPipeOutput(t *testing.T) {
 	if !strings.Contains(pipe.String(), "predict") {
 		t.Fatalf("pipe output lacks the trace:\n%s", pipe.String())
 	}
-	for _, bad := range []string{"\x1b[", "█", "TIMELINE", "✓"} {
+	for _, bad := range []string{"\x1b[", "█", "╷0", "✓"} {
 		if strings.Contains(pipe.String(), bad) {
 			t.Errorf("pipe output contains %q:\n%s", bad, pipe.String())
 		}

@@ -23,12 +23,15 @@ type TraceJSON struct {
 
 // TraceHeadJSON is the trace-level part of TraceJSON.
 type TraceHeadJSON struct {
-	TraceID         string       `json:"trace_id"`
-	OTelTraceID     string       `json:"otel_trace_id"`
-	Name            string       `json:"name"`
-	State           string       `json:"state"`
-	StartTime       string       `json:"start_time_unix_nano"`
-	EndTime         string       `json:"end_time_unix_nano"`
+	TraceID     string `json:"trace_id"`
+	OTelTraceID string `json:"otel_trace_id"`
+	Name        string `json:"name"`
+	State       string `json:"state"`
+	StartTime   string `json:"start_time_unix_nano"`
+	EndTime     string `json:"end_time_unix_nano"`
+	// StartText is the start time as RFC 3339 in UTC to the nanosecond
+	// (the spans' first start, else the info's request time; "-" unknown).
+	StartText       string       `json:"start_time"`
 	DurationNS      int64        `json:"duration_ns"`
 	SpanCount       int          `json:"span_count"`
 	StatusCounts    StatusCounts `json:"status_counts"`
@@ -43,6 +46,14 @@ type TraceHeadJSON struct {
 	// Assessments are the trace's MLflow assessments as read (feedback
 	// and expectations), absent when it has none.
 	Assessments []json.RawMessage `json:"assessments,omitempty"`
+	// Tags and Metadata are the trace info's, every key, absent when
+	// empty.
+	Tags     map[string]string `json:"tags,omitempty"`
+	Metadata map[string]string `json:"metadata,omitempty"`
+	// CriticalPath comes with --critical-path; Failures with
+	// --errors-only.
+	CriticalPath *CriticalPathJSON `json:"critical_path,omitempty"`
+	Failures     []FailureJSON     `json:"failures,omitempty"`
 }
 
 // TraceGenAIJSON is a trace's GenAI summary (spanjson.TraceGenAIOf); what
@@ -182,10 +193,12 @@ type StatusJSON struct {
 	Message string `json:"message"`
 }
 
-// ExceptionJSON is a failing span's first exception event.
+// ExceptionJSON is a failing span's first exception event; the stack
+// trace comes in the span view (tracectl span).
 type ExceptionJSON struct {
-	Type    string `json:"type"`
-	Message string `json:"message"`
+	Type       string `json:"type"`
+	Message    string `json:"message"`
+	Stacktrace string `json:"stacktrace,omitempty"`
 }
 
 // EventJSON is a span event.
@@ -206,6 +219,13 @@ type RootJSON struct {
 	DurationNS  int64  `json:"duration_ns"`
 	SpanCount   int    `json:"span_count"`
 	Source      string `json:"source"`
+	// StartTime is the trace's start (unix nanoseconds, "0" unknown);
+	// the tokens are the trace's (spanjson.TraceGenAIOf), absent when
+	// unknown.
+	StartTime    string `json:"start_time_unix_nano"`
+	InputTokens  *int64 `json:"input_tokens,omitempty"`
+	OutputTokens *int64 `json:"output_tokens,omitempty"`
+	TotalTokens  *int64 `json:"total_tokens,omitempty"`
 }
 
 // StatusReportJSON is one trace in `tracectl status`.
@@ -321,23 +341,24 @@ func attrMap(a spanjson.Attributes) map[string]any {
 // ShowJSON describes the trace for `show -o json`: the spans that the text
 // tree would print, never folded.
 func (v *TraceView) ShowJSON(o ShowOptions) TraceJSON {
-	out := TraceJSON{TraceHeadJSON: v.showHead(), Spans: []SpanJSON{}}
+	out := TraceJSON{TraceHeadJSON: v.showHead(o), Spans: []SpanJSON{}}
 	v.eachShownSpan(o, func(i int) {
 		out.Spans = append(out.Spans, v.SpanJSONOf(i, o.Attributes, o.Events))
 	})
 	return out
 }
 
-func (v *TraceView) showHead() TraceHeadJSON {
+func (v *TraceView) showHead(o ShowOptions) TraceHeadJSON {
 	req, resp := v.Previews()
 	t0, t1 := v.Bounds()
-	return TraceHeadJSON{
+	h := TraceHeadJSON{
 		TraceID:         v.TraceID(),
 		OTelTraceID:     v.OTelTraceID(),
 		Name:            v.Name(),
 		State:           string(v.State()),
 		StartTime:       nsText(t0),
 		EndTime:         nsText(t1),
+		StartText:       FormatTimestamp(v.StartTime()),
 		DurationNS:      int64(v.Duration()),
 		SpanCount:       len(v.Tree.Spans),
 		StatusCounts:    v.Counts(),
@@ -348,7 +369,23 @@ func (v *TraceView) showHead() TraceHeadJSON {
 		ResponsePreview: resp,
 		GenAI:           traceGenAIJSON(v.GenAI()),
 		Assessments:     v.AssessmentsJSON(),
+		Tags:            nonEmpty(v.Trace.Info.Tags),
+		Metadata:        nonEmpty(v.Trace.Info.Metadata),
 	}
+	if o.CriticalPath {
+		h.CriticalPath = v.CriticalPathJSON()
+	}
+	if o.ErrorsOnly {
+		h.Failures = v.FailuresJSON()
+	}
+	return h
+}
+
+func nonEmpty(m map[string]string) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	return m
 }
 
 // eachShownSpan calls fn for the spans `show` prints, in tree order,
@@ -377,7 +414,7 @@ func (j *JSONWriter) WriteShow(v *TraceView, o ShowOptions) error {
 		}
 		return bytes.TrimSuffix(j.buf.Bytes(), []byte("\n")), nil
 	}
-	head, err := encode(v.showHead(), "  ")
+	head, err := encode(v.showHead(o), "  ")
 	if err != nil {
 		return err
 	}
@@ -445,7 +482,10 @@ func (v *TraceView) RootJSON() RootJSON {
 		DurationNS:  int64(v.Duration()),
 		SpanCount:   len(v.Tree.Spans),
 		Source:      v.Source,
+		StartTime:   nsText(v.StartTime()),
 	}
+	g := v.GenAI()
+	out.InputTokens, out.OutputTokens, out.TotalTokens = countJSON(g.InputTokens), countJSON(g.OutputTokens), countJSON(g.TotalTokens)
 	if r := v.Root(); r >= 0 {
 		out.RootSpanID = owned(SpanIDText(v.Tree.Spans[r]))
 		out.RootName = owned(v.Tree.Spans[r].Name())

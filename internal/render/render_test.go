@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -151,14 +152,14 @@ func TestShowTerminalHasColorAndWaterfall(t *testing.T) {
 	if !strings.Contains(tty, "\x1b[") {
 		t.Errorf("no ANSI color on a terminal:\n%s", tty)
 	}
-	if !strings.Contains(tty, "█") || !strings.Contains(tty, "TIMELINE") {
+	if !strings.Contains(tty, "█") || !strings.Contains(tty, "╷0 ") {
 		t.Errorf("no waterfall on a terminal:\n%s", tty)
 	}
 	if !strings.Contains(tty, "✗") {
 		t.Errorf("no error symbol on a terminal:\n%s", tty)
 	}
 	pipe := renderShow(t, agentTrace(t), ShowOptions{}, false)
-	for _, bad := range []string{"\x1b[", "█", "TIMELINE", "✗", "✓"} {
+	for _, bad := range []string{"\x1b[", "█", "╷0", "✗", "✓"} {
 		if strings.Contains(pipe, bad) {
 			t.Errorf("pipe output contains %q:\n%s", bad, pipe)
 		}
@@ -176,7 +177,7 @@ func TestWaterfallPlacesSpansOnTheTraceAxis(t *testing.T) {
 	col := -1
 	for _, line := range strings.Split(stripANSI(out), "\n") {
 		runes := []rune(line)
-		if i := strings.Index(line, "TIMELINE"); i >= 0 {
+		if i := strings.Index(line, "╷0 "); i >= 0 {
 			col = len([]rune(line[:i]))
 			continue
 		}
@@ -187,7 +188,7 @@ func TestWaterfallPlacesSpansOnTheTraceAxis(t *testing.T) {
 		}
 	}
 	if col < 0 || len(bars) != 3 {
-		t.Fatalf("no TIMELINE column or bars in:\n%s", out)
+		t.Fatalf("no time axis or bars in:\n%s", out)
 	}
 	full := len([]rune(bars["root"]))
 	if full < 10 || strings.Trim(bars["root"], "█") != "" {
@@ -249,7 +250,8 @@ func TestDeepChainPrintsInBoundedWidth(t *testing.T) {
 	if maxW > 200 {
 		t.Errorf("widest line is %d cells: the indent grows with depth", maxW)
 	}
-	if !strings.Contains(out, "⋯99999 s99999") {
+	deepest := regexp.MustCompile(`(?m)^⋯99999 [ │]*└─ s99999 `)
+	if !deepest.MatchString(out) {
 		t.Errorf("the deepest span does not show its depth")
 	}
 }
@@ -351,7 +353,7 @@ func TestNameWidthMatchesNameCell(t *testing.T) {
 	lines := []treeLine{
 		{members: []int{0}},
 		{members: []int{2, 3, 4}, hidden: 12, depth: 1},
-		{members: []int{1}, depth: maxIndent + 7, hidden: 1},
+		{members: []int{1}, depth: maxIndent + 7, hidden: 1, critical: true},
 	}
 	for _, l := range lines {
 		if got, want := nameWidth(v, &l), width(nameCell(v, &l)); got != want {

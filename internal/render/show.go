@@ -1,6 +1,7 @@
 package render
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -16,6 +17,12 @@ type ShowOptions struct {
 	Attributes bool // each span's attributes
 	Events     bool // each span's events
 	NoFold     bool // print runs of similar siblings one by one
+	// CriticalPath marks the spans on the critical path in the tree and
+	// lists its segments after it (spanjson.CriticalPath).
+	CriticalPath bool
+	// Metadata prints every tag and metadata key in the header, not only
+	// the ones that are not MLflow's own.
+	Metadata bool
 }
 
 // foldMin is the shortest run of similar siblings that folds into one line.
@@ -24,9 +31,15 @@ const foldMin = 3
 // pipeNameCap is the widest the span column grows in a pipe.
 const pipeNameCap = 80
 
-// maxIndent caps the drawn tree depth: deeper spans keep the indent of this
-// level and show their depth, so a 100,000-deep chain prints in linear time.
-const maxIndent = 24
+// maxIndent caps the drawn tree depth in a pipe: a deeper line shows its
+// depth ("⋯31") and the last levels of the drawing in the same width, so
+// the columns after the tree never move and a 100,000-deep chain prints
+// in linear time. A terminal draws as many levels as its name column
+// leaves room for.
+const maxIndent = 12
+
+// minNameRoom is what the tree leaves of the name column on a terminal.
+const minNameRoom = 12
 
 // treeLine is one printed line of a span tree: a span, or a run of similar
 // sibling spans folded together.
@@ -36,6 +49,7 @@ type treeLine struct {
 	depth    int
 	last     bool // last of its siblings
 	kidsNext bool // its children are printed next
+	critical bool // --critical-path: a member is on the path
 	dur      time.Duration
 	self     time.Duration
 	start    int64
@@ -50,7 +64,52 @@ type treeWalker struct {
 	o      ShowOptions
 	hasErr []bool // errors-only: span is or leads to a failing span
 	slab   []spanGroup
-	prefix []byte
+	// levels[k] is the drawing under the ancestor at depth k+1 ("│  " or
+	// "   "); a line at depth d draws levels[:d-1] and its branch.
+	levels []string
+	keep   int // levels drawn in full; deeper lines are elided
+	markW  int // cells of the "⋯N" depth mark, a multiple of 3
+}
+
+// setKeep makes lines deeper than keep levels elide their drawing: each
+// prefix is then at most 3*keep cells (unless keep is too small for the
+// depth mark, when it grows to fit one).
+func (w *treeWalker) setKeep(keep int) {
+	cells := 1 + len(itoa(w.v.maxDepth)) + 1 // "⋯", the depth, a space
+	w.markW = 3 * ((cells + 2) / 3)
+	w.keep = max(keep, w.markW/3+1)
+}
+
+// prefixWidth is the cells of a depth's tree drawing.
+func (w *treeWalker) prefixWidth(depth int) int {
+	return 3 * min(depth, w.keep)
+}
+
+// appendPrefix appends the tree drawing before a name at depth: the
+// levels above it and its branch; past keep levels, the depth mark and
+// the last levels.
+func (w *treeWalker) appendPrefix(dst []byte, depth int, last bool) []byte {
+	if depth == 0 {
+		return dst
+	}
+	branch := "├─ "
+	if last {
+		branch = "└─ "
+	}
+	from := 0
+	if depth > w.keep {
+		mark := len(dst)
+		dst = append(dst, "⋯"...)
+		dst = strconv.AppendInt(dst, int64(depth), 10)
+		for n := utf8.RuneCount(dst[mark:]); n < w.markW; n++ {
+			dst = append(dst, ' ')
+		}
+		from = depth - 1 - (w.keep - w.markW/3 - 1)
+	}
+	for _, g := range w.levels[from : depth-1] {
+		dst = append(dst, g...)
+	}
+	return append(dst, branch...)
 }
 
 // isError reports whether span i failed.
@@ -60,6 +119,7 @@ func (v *TraceView) isError(i int) bool {
 
 func newTreeWalker(v *TraceView, o ShowOptions) *treeWalker {
 	w := &treeWalker{v: v, o: o}
+	w.setKeep(maxIndent)
 	if o.ErrorsOnly {
 		w.hasErr = make([]bool, len(v.Tree.Spans))
 		for k := len(v.order) - 1; k >= 0; k-- {
@@ -127,17 +187,18 @@ func (w *treeWalker) hasVisibleKids(i int) bool {
 // walk calls fn for each printed line in order; prefix is the tree drawing
 // before the span name, valid during the call only.
 func (w *treeWalker) walk(fn func(l *treeLine, prefix []byte)) {
-	type frame struct{ lo, hi, pos, prefixLen int }
+	type frame struct{ lo, hi, pos, levels int }
 	spans := w.v.Tree.Spans
 	lo, hi := w.pushGroups(w.v.Tree.Roots)
 	stack := []frame{{lo: lo, hi: hi, pos: lo}}
+	w.levels = w.levels[:0]
 	var line treeLine
 	var linePrefix []byte
 	for len(stack) > 0 {
 		f := &stack[len(stack)-1]
 		if f.pos == f.hi {
 			w.slab = w.slab[:f.lo]
-			w.prefix = w.prefix[:f.prefixLen]
+			w.levels = w.levels[:f.levels]
 			stack = stack[:len(stack)-1]
 			continue
 		}
@@ -155,6 +216,12 @@ func (w *treeWalker) walk(fn func(l *treeLine, prefix []byte)) {
 			line.start = min(line.start, spans[m].StartTime())
 			line.end = max(line.end, spans[m].EndTime())
 		}
+		if w.o.CriticalPath {
+			onPath := w.v.onCriticalPath()
+			for _, m := range g {
+				line.critical = line.critical || onPath[m]
+			}
+		}
 		depthOK := w.o.Depth <= 0 || depth+1 < w.o.Depth
 		line.kidsNext = len(g) == 1 && depthOK && w.hasVisibleKids(first)
 		if !line.kidsNext {
@@ -170,70 +237,93 @@ func (w *treeWalker) walk(fn func(l *treeLine, prefix []byte)) {
 			}
 		}
 
-		linePrefix = append(linePrefix[:0], w.prefix...)
-		if depth > 0 {
-			if last {
-				linePrefix = append(linePrefix, "└─ "...)
-			} else {
-				linePrefix = append(linePrefix, "├─ "...)
-			}
-		}
+		linePrefix = w.appendPrefix(linePrefix[:0], depth, last)
 		fn(&line, linePrefix)
 
 		if line.kidsNext {
-			prefixLen := len(w.prefix)
-			if depth > 0 && depth <= maxIndent {
+			n := len(w.levels)
+			if depth > 0 {
 				if last {
-					w.prefix = append(w.prefix, "   "...)
+					w.levels = append(w.levels, "   ")
 				} else {
-					w.prefix = append(w.prefix, "│  "...)
+					w.levels = append(w.levels, "│  ")
 				}
 			}
 			lo, hi := w.pushGroups(w.v.childrenOf(first))
-			stack = append(stack, frame{lo: lo, hi: hi, pos: lo, prefixLen: prefixLen})
+			stack = append(stack, frame{lo: lo, hi: hi, pos: lo, levels: n})
 		}
 	}
 }
 
-// nameCell is the span column of a line: the name, a fold count and how
-// many spans below it are not printed.
+// nameCell is the span column of a line after the tree: the name, a fold
+// count, how many spans below it are not printed, and the critical-path
+// mark.
 func nameCell(v *TraceView, l *treeLine) string {
-	return string(appendNameCell(nil, v, l))
+	return string(appendNameCell(nil, v, l, nestedFull))
 }
 
-// appendNameCell appends nameCell(v, l) to dst.
-func appendNameCell(dst []byte, v *TraceView, l *treeLine) []byte {
-	if l.depth > maxIndent {
-		dst = append(dst, "⋯"...)
-		dst = strconv.AppendInt(dst, int64(l.depth), 10)
-		dst = append(dst, ' ')
-	}
+// How much of "(+N nested)" a name cell says: on a narrow terminal it
+// gives way before the name is cut to nothing.
+const (
+	nestedFull  = iota // " (+12 nested)"
+	nestedShort        // " +12"
+	nestedNone
+)
+
+// appendNameCell appends the line's name and its suffix (appendSuffix).
+func appendNameCell(dst []byte, v *TraceView, l *treeLine, nested int) []byte {
 	dst = append(dst, Printable(v.Tree.Spans[l.members[0]].Name())...)
+	return appendSuffix(dst, l, nested)
+}
+
+// appendSuffix appends what follows a name and is never cut: " ×N" for a
+// folded run, " ◆" on the critical path; then the nested count in the
+// given form.
+func appendSuffix(dst []byte, l *treeLine, nested int) []byte {
 	if len(l.members) > 1 {
 		dst = append(dst, " ×"...)
 		dst = strconv.AppendInt(dst, int64(len(l.members)), 10)
 	}
+	if l.critical {
+		dst = append(dst, " "+criticalMark...)
+	}
 	if l.hidden > 0 {
-		dst = append(dst, " (+"...)
-		dst = strconv.AppendInt(dst, int64(l.hidden), 10)
-		dst = append(dst, " nested)"...)
+		switch nested {
+		case nestedFull:
+			dst = append(dst, " (+"...)
+			dst = strconv.AppendInt(dst, int64(l.hidden), 10)
+			dst = append(dst, " nested)"...)
+		case nestedShort:
+			dst = append(dst, " +"...)
+			dst = strconv.AppendInt(dst, int64(l.hidden), 10)
+		}
 	}
 	return dst
 }
 
-// nameWidth is the width of nameCell(v, l) without building it.
-func nameWidth(v *TraceView, l *treeLine) int {
-	n := width(Printable(v.Tree.Spans[l.members[0]].Name()))
-	if l.depth > maxIndent {
-		n += 2 + len(itoa(l.depth))
-	}
+// suffixWidth is the width of appendSuffix's text.
+func suffixWidth(l *treeLine, nested int) int {
+	n := 0
 	if len(l.members) > 1 {
 		n += 2 + len(itoa(len(l.members)))
 	}
+	if l.critical {
+		n += 2
+	}
 	if l.hidden > 0 {
-		n += len(" (+ nested)") + len(itoa(l.hidden))
+		switch nested {
+		case nestedFull:
+			n += len(" (+ nested)") + len(itoa(l.hidden))
+		case nestedShort:
+			n += 2 + len(itoa(l.hidden))
+		}
 	}
 	return n
+}
+
+// nameWidth is the width of nameCell(v, l) without building it.
+func nameWidth(v *TraceView, l *treeLine) int {
+	return width(Printable(v.Tree.Spans[l.members[0]].Name())) + suffixWidth(l, nestedFull)
 }
 
 // errorText is what a failing span says about why: its exception type and
@@ -265,12 +355,12 @@ func (p *Printer) CleanTraces(n int) {
 
 // Show writes the trace's header, previews and span tree.
 func (p *Printer) Show(v *TraceView, o ShowOptions) {
-	p.showHeader(v)
+	p.showHeader(v, o)
 	p.showAssessments(v)
 	p.showTree(v, o)
 }
 
-func (p *Printer) showHeader(v *TraceView) {
+func (p *Printer) showHeader(v *TraceView, o ShowOptions) {
 	th := p.th
 	field := func(label, value string) {
 		p.w.WriteString(th.paint(th.label, label))
@@ -286,6 +376,7 @@ func (p *Printer) showHeader(v *TraceView) {
 	}
 	state := v.State()
 	field("state", th.paint(th.stateStyle(state), string(state)))
+	field("start", FormatTimestamp(v.StartTime()))
 	field("duration", FormatDuration(v.Duration()))
 	c := v.Counts()
 	counts := itoa(c.Total())
@@ -308,6 +399,8 @@ func (p *Printer) showHeader(v *TraceView) {
 	if v.Shape != "" {
 		schema += " (" + v.Shape + ")"
 	}
+	p.showKeys("tags", v.Trace.Info.Tags, o.Metadata, field)
+	p.showKeys("metadata", v.Trace.Info.Metadata, o.Metadata, field)
 	field("schema", Printable(schema))
 	field("source", Printable(v.Source))
 	req, resp := v.Previews()
@@ -318,6 +411,28 @@ func (p *Printer) showHeader(v *TraceView) {
 		field("response", clip(resp, p.clipWidth(10)))
 	}
 	p.w.WriteByte('\n')
+}
+
+// showKeys writes a trace's tags or metadata, one key=value a line in
+// key order: the keys that are not MLflow's own ("mlflow." ones are shown
+// elsewhere in the header, or are bookkeeping), values clipped; with all,
+// every key and whole values.
+func (p *Printer) showKeys(label string, m map[string]string, all bool, field func(label, value string)) {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		if all || !strings.HasPrefix(k, "mlflow.") {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		value := Printable(m[k])
+		if !all {
+			value = clip(m[k], p.clipWidth(detailLabelWidth+width(Printable(k))+1))
+		}
+		field(label, p.th.paint(p.th.dim, Printable(k)+"=")+value)
+		label = ""
+	}
 }
 
 // showGenAI writes the trace's GenAI lines, each only when known: models,
@@ -404,11 +519,12 @@ func (p *Printer) showTree(v *TraceView, o ShowOptions) {
 
 	scratch := make([]byte, 0, 32)
 	var nameBuf []byte
-	// First pass: column widths.
+	// First pass: column widths. The tree's width is that of its drawing
+	// with the pipe's elision; a terminal redraws it to fit (below).
 	nameW, typeW, statusW, durW, selfW := len("SPAN"), len("TYPE"), len("STATUS"), len("DURATION"), len("SELF")
-	w.walk(func(l *treeLine, prefix []byte) {
+	w.walk(func(l *treeLine, _ []byte) {
 		s := v.Tree.Spans[l.members[0]]
-		nameW = max(nameW, utf8.RuneCount(prefix)+nameWidth(v, l))
+		nameW = max(nameW, w.prefixWidth(l.depth)+nameWidth(v, l))
 		typeW = max(typeW, width(v.typeAt(l.members[0])))
 		statusW = max(statusW, width(th.statusText(s.Status().Code)))
 		durW = max(durW, utf8.RuneCount(appendDurText(scratch[:0], l.dur, s)))
@@ -421,7 +537,8 @@ func (p *Printer) showTree(v *TraceView, o ShowOptions) {
 	if p.tty {
 		// On a terminal every line fits the width: the bar takes what the
 		// columns leave, and when that is too little for a useful bar it
-		// goes and names get the room (clipped with "…").
+		// goes and names get the room (clipped with "…"). The tree takes
+		// its room from the names, never from the other columns.
 		fixed := typeW + statusW + durW + selfW + 2*4
 		full := nameW
 		nameW = min(nameW, max(p.width/3, 24))
@@ -431,6 +548,7 @@ func (p *Printer) showTree(v *TraceView, o ShowOptions) {
 			nameW = min(full, max(p.width-fixed, 8))
 		}
 		barW = min(barW, 60)
+		w.setKeep(max((nameW-minNameRoom)/3, 1))
 	}
 	t0, t1 := v.Bounds()
 
@@ -457,25 +575,22 @@ func (p *Printer) showTree(v *TraceView, o ShowOptions) {
 	hdr("SELF", selfW, true)
 	if barW > 0 {
 		p.w.WriteString("  ")
-		p.w.WriteString(th.paint(th.dim, "TIMELINE"))
+		p.w.WriteString(th.paint(th.dim, timeAxis(t1-t0, barW)))
 	}
 	p.w.WriteByte('\n')
 
 	w.walk(func(l *treeLine, prefix []byte) {
 		first := v.Tree.Spans[l.members[0]]
 		code := first.Status().Code
-		nameBuf = appendNameCell(nameBuf[:0], v, l)
-		preW := utf8.RuneCount(prefix) // box-drawing characters and spaces: one cell each
+		preW := utf8.RuneCount(prefix) // box-drawing characters, the depth mark and spaces: one cell each
 		if !p.tty && !th.color {
 			// A pipe: no clipping, no styles; the cell goes out as built.
+			nameBuf = appendNameCell(nameBuf[:0], v, l, nestedFull)
 			p.w.Write(prefix)
 			p.w.Write(nameBuf)
 			writeSpaces(p.w, nameW-(preW+nameWidth(v, l)))
 		} else {
-			name := string(nameBuf)
-			if p.tty && preW+width(name) > nameW {
-				name = clip(name, max(nameW-preW, 1))
-			}
+			name, suffix := p.fitName(v, l, nameW-preW)
 			if th.color {
 				p.w.WriteString(th.paint(th.dim, string(prefix)))
 			} else {
@@ -488,7 +603,10 @@ func (p *Printer) showTree(v *TraceView, o ShowOptions) {
 			case len(l.members) > 1:
 				nameStyled = th.paint(th.folded, name)
 			}
-			pad(p.w, nameStyled, preW+width(name), nameW)
+			if l.critical && th.color {
+				suffix = strings.Replace(suffix, criticalMark, th.paint(th.critical, criticalMark), 1)
+			}
+			pad(p.w, nameStyled+suffix, preW+width(name)+suffixWidthOf(suffix), nameW)
 		}
 		p.w.WriteString("  ")
 		typ := v.typeAt(l.members[0])
@@ -516,7 +634,34 @@ func (p *Printer) showTree(v *TraceView, o ShowOptions) {
 		p.showDetails(v, l, prefix, o)
 	})
 	p.w.WriteByte('\n')
+	if o.CriticalPath {
+		p.showCriticalPath(v)
+	}
+	if o.ErrorsOnly {
+		p.showFailures(v)
+	}
 }
+
+// fitName is a line's name clipped to room cells on a terminal and the
+// suffix that follows it uncut (appendSuffix): the fold count and the
+// critical-path mark always stay; the nested count shortens, then goes,
+// before the name is cut below a few cells.
+func (p *Printer) fitName(v *TraceView, l *treeLine, room int) (name, suffix string) {
+	name = Printable(v.Tree.Spans[l.members[0]].Name())
+	nested := nestedFull
+	for nested < nestedNone && room-suffixWidth(l, nested) < min(width(name), 6) {
+		nested++
+	}
+	suffix = string(appendSuffix(nil, l, nested))
+	if nameRoom := room - suffixWidth(l, nested); width(name) > nameRoom {
+		name = clip(name, max(nameRoom, 1))
+	}
+	return name, suffix
+}
+
+// suffixWidthOf is the width of a suffix made by appendSuffix: its glyphs
+// (×, ◆) are one cell each.
+func suffixWidthOf(s string) int { return utf8.RuneCountInString(s) }
 
 func anyTrue(b []bool) bool {
 	for _, x := range b {
@@ -593,6 +738,13 @@ func (p *Printer) showDetails(v *TraceView, l *treeLine, prefix []byte, o ShowOp
 		p.w.WriteString(th.paint(th.dim, indent))
 		p.w.WriteString(th.paint(th.fail, "! "+clip(errorText(first), p.clipWidth(used))))
 		p.w.WriteByte('\n')
+	}
+	if (o.Attributes || o.Events) && len(l.members) > 1 {
+		// A folded run's attributes are each member's: one member's would
+		// pass for all of them.
+		p.w.WriteString(th.paint(th.dim, indent+"  ("+itoa(len(l.members))+" spans folded: --no-fold or tracectl span --name '"+Printable(first.Name())+"' shows each)"))
+		p.w.WriteByte('\n')
+		return
 	}
 	if o.Attributes {
 		for _, kv := range v.otelDetails(l.members[0]) {

@@ -21,24 +21,25 @@ type Theme struct {
 	color   bool
 	symbols bool
 
-	ok, fail, unset, dim, bold, label, folded, bar, errBar lipgloss.Style
+	ok, fail, unset, dim, bold, label, folded, bar, errBar, critical lipgloss.Style
 }
 
 // NewTheme makes a theme on r. color turns on ANSI styles; symbols turns on
 // the status marks (✓ ✗ ·) used on a terminal.
 func NewTheme(r *lipgloss.Renderer, color, symbols bool) *Theme {
 	return &Theme{
-		color:   color,
-		symbols: symbols,
-		ok:      r.NewStyle().Foreground(lipgloss.Color("2")),
-		fail:    r.NewStyle().Foreground(lipgloss.Color("1")).Bold(true),
-		unset:   r.NewStyle().Foreground(lipgloss.Color("8")),
-		dim:     r.NewStyle().Foreground(lipgloss.Color("8")),
-		bold:    r.NewStyle().Bold(true),
-		label:   r.NewStyle().Foreground(lipgloss.Color("6")),
-		folded:  r.NewStyle().Foreground(lipgloss.Color("5")),
-		bar:     r.NewStyle().Foreground(lipgloss.Color("4")),
-		errBar:  r.NewStyle().Foreground(lipgloss.Color("1")),
+		color:    color,
+		symbols:  symbols,
+		ok:       r.NewStyle().Foreground(lipgloss.Color("2")),
+		fail:     r.NewStyle().Foreground(lipgloss.Color("1")).Bold(true),
+		unset:    r.NewStyle().Foreground(lipgloss.Color("8")),
+		dim:      r.NewStyle().Foreground(lipgloss.Color("8")),
+		bold:     r.NewStyle().Bold(true),
+		label:    r.NewStyle().Foreground(lipgloss.Color("6")),
+		folded:   r.NewStyle().Foreground(lipgloss.Color("5")),
+		bar:      r.NewStyle().Foreground(lipgloss.Color("4")),
+		errBar:   r.NewStyle().Foreground(lipgloss.Color("1")),
+		critical: r.NewStyle().Foreground(lipgloss.Color("3")).Bold(true),
 	}
 }
 

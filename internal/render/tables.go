@@ -8,7 +8,7 @@ import (
 )
 
 // Roots writes one line per trace: trace id, root span id and name, state,
-// duration and span count.
+// duration, span count, start time and total tokens.
 func (p *Printer) Roots(views []*TraceView) {
 	rows := make([]RootJSON, len(views))
 	for r, v := range views {
@@ -24,6 +24,7 @@ func (p *Printer) RootRows(rows []RootJSON) {
 	cols := []column{
 		{header: "TRACE"}, {header: "ROOT SPAN"}, {header: "NAME"},
 		{header: "STATE"}, {header: "DURATION", right: true}, {header: "SPANS", right: true},
+		{header: "START"}, {header: "TOKENS", right: true},
 	}
 	for _, j := range rows {
 		name := j.RootName
@@ -36,6 +37,8 @@ func (p *Printer) RootRows(rows []RootJSON) {
 		cols[3].cells = append(cols[3].cells, j.State)
 		cols[4].cells = append(cols[4].cells, FormatDuration(time.Duration(j.DurationNS)))
 		cols[5].cells = append(cols[5].cells, itoa(j.SpanCount))
+		cols[6].cells = append(cols[6].cells, j.StartCell())
+		cols[7].cells = append(cols[7].cells, j.TokensCell())
 	}
 	cols[0].paint = func(_ int, s string) string { return th.paint(th.bold, s) }
 	cols[3].paint = func(r int, s string) string { return th.paint(th.stateStyle(spanjson.TraceState(rows[r].State)), s) }

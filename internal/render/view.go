@@ -22,10 +22,13 @@ type TraceView struct {
 	size       []int32         // number of spans in the subtree of each index, itself included
 	order      []int           // span indices in tree pre-order
 	depth      []int32         // depth per span index (roots are 0)
-	typeOf     []uint32        // span type per span index, as an index into typeNames
-	typeNames  []string        // the distinct span types
+	maxDepth   int
+	typeOf     []uint32 // span type per span index, as an index into typeNames
+	typeNames  []string // the distinct span types
 	genai      *spanjson.TraceGenAI
-	otelID     string // OTelTraceID, computed once: every span row shares it
+	critical   []spanjson.PathSegment // computed on first use
+	onPath     []bool                 // span index -> on the critical path
+	otelID     string                 // OTelTraceID, computed once: every span row shares it
 }
 
 // NewTraceView prepares t, arranged as tree, for rendering.
@@ -83,6 +86,7 @@ func (v *TraceView) analyse() {
 		kids := v.childrenOf(i)
 		for c := len(kids) - 1; c >= 0; c-- {
 			v.depth[kids[c]] = v.depth[i] + 1
+			v.maxDepth = max(v.maxDepth, int(v.depth[i])+1)
 			stack = append(stack, kids[c])
 		}
 	}
@@ -167,6 +171,18 @@ func (v *TraceView) Order() []int { return v.order }
 // Bounds returns the trace's time axis: the earliest span start and the
 // latest span end, in unix nanoseconds.
 func (v *TraceView) Bounds() (start, end int64) { return v.start, v.end }
+
+// StartTime is when the trace started (unix nanoseconds): its first
+// span's start, else the info's request time; 0 when neither is known.
+func (v *TraceView) StartTime() int64 {
+	if v.start != 0 {
+		return v.start
+	}
+	if rt := v.Trace.Info.RequestTime; !rt.IsZero() {
+		return rt.UnixNano()
+	}
+	return 0
+}
 
 // TraceID returns the MLflow trace id of the trace: the info's, else derived
 // from the spans' OpenTelemetry trace id.
