@@ -21,7 +21,7 @@ type Theme struct {
 	color   bool
 	symbols bool
 
-	ok, fail, unset, dim, bold, label, folded, bar, errBar lipgloss.Style
+	ok, fail, unset, dim, bold, label, folded, bar, errBar, changed lipgloss.Style
 }
 
 // NewTheme makes a theme on r. color turns on ANSI styles; symbols turns on
@@ -39,6 +39,7 @@ func NewTheme(r *lipgloss.Renderer, color, symbols bool) *Theme {
 		folded:  r.NewStyle().Foreground(lipgloss.Color("5")),
 		bar:     r.NewStyle().Foreground(lipgloss.Color("4")),
 		errBar:  r.NewStyle().Foreground(lipgloss.Color("1")),
+		changed: r.NewStyle().Foreground(lipgloss.Color("3")),
 	}
 }
 
