@@ -81,6 +81,16 @@ func listed(items []string) string {
 	return strings.Join(items[:most], ", ") + ", … " + strconv.Itoa(len(items)-most) + " more"
 }
 
+// listResult is a gate that fails when items (what crossed it) is not
+// empty: its detail is none, else prefix and the items.
+func listResult(gate string, items []string, none, prefix string) GateResult {
+	r := GateResult{Gate: gate, Passed: len(items) == 0, Detail: none}
+	if len(items) > 0 {
+		r.Detail = prefix + listed(items)
+	}
+	return r
+}
+
 // durationGate checks a duration against MaxSlower; changes under
 // MinChangeTime never fail it.
 func durationGate(l *Limit, o Options, what string, base, cand time.Duration) (bool, string) {
@@ -137,11 +147,7 @@ func (g Gates) CheckTrace(d *Diff) []GateResult {
 				items = append(items, item)
 			}
 		}
-		r := GateResult{Gate: GateNewErrors, Passed: len(items) == 0, Detail: "no new errors"}
-		if len(items) > 0 {
-			r.Detail = listed(items)
-		}
-		out = append(out, r)
+		out = append(out, listResult(GateNewErrors, items, "no new errors", ""))
 	}
 	if g.MissingSpans {
 		var items []string
@@ -150,11 +156,7 @@ func (g Gates) CheckTrace(d *Diff) []GateResult {
 				items = append(items, PathText(c.Path)+" ("+strconv.Itoa(c.SubtreeSize)+plural(c.SubtreeSize, " span)", " spans)"))
 			}
 		}
-		r := GateResult{Gate: GateMissingSpans, Passed: len(items) == 0, Detail: "no missing spans"}
-		if len(items) > 0 {
-			r.Detail = "missing " + listed(items)
-		}
-		out = append(out, r)
+		out = append(out, listResult(GateMissingSpans, items, "no missing spans", "missing "))
 	}
 	return out
 }

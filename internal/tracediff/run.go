@@ -364,10 +364,8 @@ func (g Gates) CheckRuns(r *RunReport) []GateResult {
 		for _, row := range r.Groups {
 			check(row.Key, row)
 		}
-		res := GateResult{Gate: GateMaxSlower, Limit: g.MaxSlower.Text, Passed: len(items) == 0, Detail: "trace p95 and every group's p95 within the limit"}
-		if len(items) > 0 {
-			res.Detail = listed(items)
-		}
+		res := listResult(GateMaxSlower, items, "trace p95 and every group's p95 within the limit", "")
+		res.Limit = g.MaxSlower.Text
 		out = append(out, res)
 	}
 	if g.MaxTokens != nil {
@@ -397,11 +395,7 @@ func (g Gates) CheckRuns(r *RunReport) []GateResult {
 		for _, row := range r.Groups {
 			newErr(row.Key, row)
 		}
-		res := GateResult{Gate: GateNewErrors, Passed: len(items) == 0, Detail: "no new errors"}
-		if len(items) > 0 {
-			res.Detail = listed(items)
-		}
-		out = append(out, res)
+		out = append(out, listResult(GateNewErrors, items, "no new errors", ""))
 	}
 	if g.MissingSpans {
 		var items []string
@@ -410,11 +404,7 @@ func (g Gates) CheckRuns(r *RunReport) []GateResult {
 				items = append(items, fmt.Sprintf("%s (%d in base)", row.Key, row.Base.Count))
 			}
 		}
-		res := GateResult{Gate: GateMissingSpans, Passed: len(items) == 0, Detail: "no missing spans"}
-		if len(items) > 0 {
-			res.Detail = "missing " + listed(items)
-		}
-		out = append(out, res)
+		out = append(out, listResult(GateMissingSpans, items, "no missing spans", "missing "))
 	}
 	return out
 }

@@ -101,9 +101,9 @@ func TestSignificant(t *testing.T) {
 		want       bool
 	}{
 		{100 * ms, 100 * ms, false},
-		{100 * ms, 109 * ms, false}, // 9%
-		{100 * ms, 110 * ms, true},  // 10%
-		{100 * ms, 85 * ms, true},   // faster counts too
+		{100 * ms, 109 * ms, false},                          // 9%
+		{100 * ms, 110 * ms, true},                           // 10%
+		{100 * ms, 85 * ms, true},                            // faster counts too
 		{5 * time.Microsecond, 50 * time.Microsecond, false}, // +900% but under 1ms
 		{0, 2 * ms, true},
 		{0, 500 * time.Microsecond, false},
