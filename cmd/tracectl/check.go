@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"strconv"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -227,11 +226,7 @@ func failureDetail(c *query.Check, res query.Result) string {
 
 func checkSpanOf(s spanjson.Span) checkSpanJSON {
 	j := checkSpanJSON{SpanID: render.SpanIDText(s), Name: s.Name(), Status: s.Status().Code.String()}
-	if typ, msg, ok := s.Exception(); ok {
-		j.Exception = strings.TrimPrefix(typ+": "+msg, ": ")
-	} else if m := s.Status().Message; m != "" {
-		j.Exception = m
-	}
+	j.Exception = s.ErrorText()
 	return j
 }
 
@@ -270,7 +265,7 @@ func runCheck(opts *checkOptions) error {
 		outErr = enc.Encode(run.report())
 	}
 	if opts.junit != "" && outErr == nil {
-		outErr = writeJUnit(opts.junit, run)
+		outErr = writeJUnitFile(opts.junit, run.junit())
 	}
 	if err := afterRead(err, outErr); err != nil {
 		return err // an input that could not be read outweighs a failed check

@@ -6,8 +6,9 @@ import (
 )
 
 // JUnit XML as GitHub Actions (test reporters), GitLab and Jenkins read
-// it: a testsuite per check, a testcase per trace in the check's scope, a
-// failure with the detail as message and the offending spans as text.
+// it. check: a testsuite per check, a testcase per trace in the check's
+// scope, a failure with the detail as message and the offending spans as
+// text. diff: one testsuite, a testcase per gate (diff_junit.go).
 
 type junitSuites struct {
 	XMLName  xml.Name     `xml:"testsuites"`
@@ -102,8 +103,8 @@ func xmlSafe(s string) string {
 	}, strings.ToValidUTF8(s, "\uFFFD"))
 }
 
-// writeJUnit writes the report to path atomically.
-func writeJUnit(path string, r *checkRun) error {
+// writeJUnitFile writes a JUnit report to path atomically (check, diff).
+func writeJUnitFile(path string, doc junitSuites) error {
 	f, err := createAtomic(path)
 	if err != nil {
 		return err
@@ -114,7 +115,7 @@ func writeJUnit(path string, r *checkRun) error {
 		f.Abort()
 		return err
 	}
-	if err := enc.Encode(r.junit()); err != nil {
+	if err := enc.Encode(doc); err != nil {
 		f.Abort()
 		return err
 	}

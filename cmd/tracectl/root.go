@@ -138,7 +138,7 @@ Exit codes:
   0  success
   1  error (bad input, unreadable file)
   2  usage error (bad flags or arguments)
-  3  a check failed (check, status --fail-on)`,
+  3  a check failed (check, status --fail-on, diff gates)`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
@@ -162,6 +162,7 @@ Exit codes:
 	root.AddCommand(newVersionCmd(streams))
 	addReadCommands(root, streams)
 	root.AddCommand(NewCheckCmd(streams))
+	root.AddCommand(NewDiffCmd(streams))
 	root.AddCommand(newConvertCmd(streams))
 	root.AddCommand(newCollectCmd(streams))
 	root.AddCommand(NewSendCmd(streams))

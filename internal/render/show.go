@@ -329,18 +329,8 @@ func nameWidth(v *TraceView, l *treeLine) int {
 // errorText is what a failing span says about why: its exception type and
 // message, else its status message.
 func errorText(s spanjson.Span) string {
-	if typ, msg, ok := s.Exception(); ok {
-		switch {
-		case typ != "" && msg != "":
-			return typ + ": " + msg
-		case typ != "":
-			return typ
-		case msg != "":
-			return msg
-		}
-	}
-	if m := s.Status().Message; m != "" {
-		return m
+	if t := s.ErrorText(); t != "" {
+		return t
 	}
 	return "no exception or message recorded"
 }

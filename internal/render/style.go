@@ -21,7 +21,7 @@ type Theme struct {
 	color   bool
 	symbols bool
 
-	ok, fail, unset, dim, bold, label, folded, bar, errBar, critical lipgloss.Style
+	ok, fail, unset, dim, bold, label, folded, bar, errBar, critical, changed lipgloss.Style
 }
 
 // NewTheme makes a theme on r. color turns on ANSI styles; symbols turns on
@@ -40,6 +40,7 @@ func NewTheme(r *lipgloss.Renderer, color, symbols bool) *Theme {
 		bar:      r.NewStyle().Foreground(lipgloss.Color("4")),
 		errBar:   r.NewStyle().Foreground(lipgloss.Color("1")),
 		critical: r.NewStyle().Foreground(lipgloss.Color("3")).Bold(true),
+		changed:  r.NewStyle().Foreground(lipgloss.Color("3")),
 	}
 }
 

@@ -194,6 +194,24 @@ func (s Span) Exception() (typ, msg string, ok bool) {
 	return "", "", false
 }
 
+// ErrorText is what a span says about its failure: "type: message" of its
+// first exception event (either part alone when the other is empty), else
+// its status message; "" when it says nothing. show, check and diff print
+// it.
+func (s Span) ErrorText() string {
+	if typ, msg, ok := s.Exception(); ok {
+		switch {
+		case typ != "" && msg != "":
+			return typ + ": " + msg
+		case typ != "":
+			return typ
+		case msg != "":
+			return msg
+		}
+	}
+	return s.d.Status.Message
+}
+
 // TokenUsage counts an LLM call's tokens.
 type TokenUsage struct {
 	InputTokens  int64 `json:"input_tokens"`
