@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -130,6 +131,9 @@ func runConvert(ctx context.Context, opts *convertOptions) error {
 	if opts.Output != "" && opts.Dir != "" {
 		return usageErrorf("-o and --dir cannot be used together")
 	}
+	if err := checkOutputFileName(opts.Output); err != nil {
+		return err
+	}
 	where, err := parseWhere(opts.Where)
 	if err != nil {
 		return err
@@ -179,7 +183,9 @@ func runConvert(ctx context.Context, opts *convertOptions) error {
 		// --strict write all or nothing.
 		ro.Error = func(err error) { printError(opts.streams, err) }
 	}
+	stopProgress := startProgress(opts.streams, ins)
 	err = ingest.Read(ctx, ins, ro, func(t *ingest.Trace) error { return c.write(t) })
+	stopProgress()
 	var failed *ingest.FailedInputs
 	if err != nil && !errors.As(err, &failed) {
 		sink.Abort()
@@ -309,4 +315,22 @@ func traceLabel(t *spanjson.Trace) string {
 		return k
 	}
 	return "(no id)"
+}
+
+// formatWords are the words that name an output format (or a schema)
+// somewhere in tracectl or in the tools beside it; as `convert -o WORD`
+// they are a format asked for, not the name of a file to create.
+var formatWords = []string{"text", "json", "jsonl", "ndjson", "yaml", "yml", "csv", "tsv", "table", "tree", "html", "junit", "otlp", "v2", "v3", "mlflow-v2", "mlflow-v3", "mlflow"}
+
+// checkOutputFileName refuses a format word as convert's -o FILE: in the
+// other commands -o is the output format, and `convert -o json` quietly
+// creating a file named json surprised people. ./json still names one.
+func checkOutputFileName(name string) error {
+	if !slices.Contains(formatWords, strings.ToLower(name)) {
+		return nil
+	}
+	return &hintError{
+		usageErrorf("-o %s: convert's -o names the output FILE, not a format", name),
+		fmt.Sprintf("convert writes JSON (one trace) or JSON Lines; choose the schema with --schema v2, v3 or otlp, or write -o ./%s for a file named %s", name, name),
+	}
 }

@@ -29,16 +29,18 @@ func buildTracectl(tb testing.TB, dir string) string {
 	return bin
 }
 
-// cleanEnv is the environment without the variables that decide color.
+// cleanEnv is the environment without the variables that decide color or
+// the pager, with no pager (PAGER=cat) unless extra sets one.
 func cleanEnv(extra ...string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		switch strings.SplitN(kv, "=", 2)[0] {
-		case "NO_COLOR", "CLICOLOR_FORCE", "TERM", "COLUMNS":
+		case "NO_COLOR", "CLICOLOR_FORCE", "TERM", "COLUMNS", "PAGER", "TRACECTL_PAGER", "LESS", "LV":
 			continue
 		}
 		env = append(env, kv)
 	}
+	env = append(env, "PAGER=cat")
 	return append(env, extra...)
 }
 

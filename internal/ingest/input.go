@@ -175,6 +175,32 @@ func (in Input) Size() (int64, bool) {
 	return st.Size(), true
 }
 
+// StoredCompression is the compression of a regular-file input, read
+// from its first bytes without moving its offset; Uncompressed for
+// anything else (a stream cannot be peeked at without reading it).
+func (in Input) StoredCompression() Compression {
+	if _, ok := in.Size(); !ok {
+		return Uncompressed
+	}
+	var f *os.File
+	if in.Path != "" {
+		var err error
+		if f, err = os.Open(in.Path); err != nil {
+			return Uncompressed
+		}
+		defer f.Close()
+	} else {
+		f = in.Reader.(*os.File) // Size found it is one
+	}
+	off, err := f.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return Uncompressed
+	}
+	magic := make([]byte, 4)
+	n, _ := f.ReadAt(magic, off)
+	return compressionOf(magic[:n])
+}
+
 func unwrapPathError(err error) error {
 	var pe *os.PathError
 	if errors.As(err, &pe) {
