@@ -128,30 +128,33 @@ type progress struct {
 	bar   *progressbar.ProgressBar
 }
 
+// newProgress makes the bar, not drawn yet, its clock started: the rate
+// counts from the start of reading, not from the first drawing.
 func newProgress(g *termGate, total int64) *progress {
-	return &progress{g: g, total: total}
+	p := &progress{g: g, total: total}
+	p.bar = progressbar.NewOptions64(total,
+		progressbar.OptionSetWriter(g.term),
+		progressbar.OptionSetDescription("reading"),
+		progressbar.OptionShowBytes(true),
+		progressbar.OptionShowCount(),
+		progressbar.OptionSetWidth(30),
+		// No spinner goroutine: the bar is drawn only by draw, under the
+		// gate's lock.
+		progressbar.OptionSetSpinnerChangeInterval(0),
+		progressbar.OptionSetPredictTime(total >= 0),
+	)
+	p.bar.StartWithoutRender()
+	return p
 }
 
-// draw shows the bytes read so far, making the bar on its first call.
+// draw shows the bytes read so far.
 func (p *progress) draw() {
 	p.g.mu.Lock()
 	defer p.g.mu.Unlock()
 	if p.g.ended {
 		return
 	}
-	if p.bar == nil {
-		p.bar = progressbar.NewOptions64(p.total,
-			progressbar.OptionSetWriter(p.g.term),
-			progressbar.OptionSetDescription("reading"),
-			progressbar.OptionShowBytes(true),
-			progressbar.OptionSetWidth(30),
-			// No spinner goroutine: the bar is drawn only here, under the
-			// gate's lock.
-			progressbar.OptionSetSpinnerChangeInterval(0),
-			progressbar.OptionSetPredictTime(p.total >= 0),
-		)
-		p.g.bar = p.bar
-	}
+	p.g.bar = p.bar
 	_ = p.bar.Set64(p.read.Load())
 	p.g.drawn = true
 }
@@ -160,9 +163,6 @@ func (p *progress) draw() {
 func (p *progress) end() {
 	p.g.mu.Lock()
 	defer p.g.mu.Unlock()
-	if p.bar == nil {
-		return
-	}
 	if p.g.bar == p.bar {
 		p.g.clearLocked()
 		p.g.bar = nil
