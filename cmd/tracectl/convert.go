@@ -59,8 +59,8 @@ func NewConvertCmd(streams *render.IOStreams) *cobra.Command {
 		Short: "Convert traces between MLflow v2, MLflow v3 and OTLP JSON",
 		Long: `Convert traces to MLflow 2 (v2), MLflow 3 (v3) or OTLP JSON (otlp).
 
-Inputs are files, "-" for stdin, or nothing (stdin); every schema tracectl
-reads is accepted, mixed in one run (Jaeger and Zipkin JSON too: they are
+Inputs are files, directories, "-" for stdin, or nothing (stdin), gzip or
+zstd compressed or not; every schema tracectl reads is accepted, mixed in one run (Jaeger and Zipkin JSON too: they are
 read only, written as one of these). Each trace is written as one line of
 compact JSON: one trace gives one JSON document, several give JSON Lines.
 With --dir each trace goes to its own file DIR/<trace id>.json instead; an id
@@ -86,6 +86,8 @@ the end of the input (on a pipe, once its root has arrived and nothing came
 for it for 2 s). A span or trace given again with the same content (the
 same file twice, a file and its conversion) is written once.
 
+-o names a FILE, not a format (convert writes JSON): a format word such as
+json, jsonl or yaml is refused; write -o ./json for a file named json.
 -o FILE is all-or-nothing: output goes to a temporary file next to the
 target and is renamed into place only when every input converted; after any
 error nothing is written and an existing file is left untouched. On stdout

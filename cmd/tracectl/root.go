@@ -148,8 +148,15 @@ Zipkin (v2) trace files, OpenTelemetry Python console dumps, Langfuse exports
 and LangSmith runs, shows what happened, converts them to MLflow or OTLP and
 gates CI pipelines.
 
-Inputs are files, "-" for stdin, or nothing (stdin). Every schema can be mixed
-in one run.
+Inputs are files, directories (their *.json, *.jsonl and *.ndjson files, in
+name order, subdirectories too), "-" for stdin, or nothing (stdin). Every
+schema can be mixed in one run. gzip and zstd inputs (stdin too) are read as
+they are; line:col in errors count in the decompressed text.
+
+On a terminal, reading that lasts more than a second shows a progress bar on
+stderr (not with --quiet), and show, roots, status, preview, spans and check
+page their output through $TRACECTL_PAGER, $PAGER or less -R (LESS=FRX when
+unset); --no-pager or PAGER=cat prints straight to the terminal.
 
 Exit codes:
   0  success
