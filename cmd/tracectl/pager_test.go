@@ -127,14 +127,7 @@ func manyTraces(t *testing.T, path string, n int) {
 // the pager (LESS=FRX set for it, colors and the waterfall kept); not with
 // --no-pager, PAGER=cat, or when stdout is a pipe.
 func TestPagerOnTerminal(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	bin := buildTracectl(t, t.TempDir())
-	sample, err := filepath.Abs(filepath.Join(repoRoot, "testdata/samples", demoSample))
-	if err != nil {
-		t.Fatal(err)
-	}
+	bin, sample := builtWithDemo(t)
 	// A pager that marks its output and passes the rest through.
 	marker := `TRACECTL_PAGER=echo "PAGED LESS=$LESS"; cat`
 

@@ -244,3 +244,40 @@ func TestCounterCountsFileBytes(t *testing.T) {
 		t.Errorf("counted %d bytes, size %d (%v), file %d", n.Load(), size, ok, len(data))
 	}
 }
+
+// FuzzCompressedEqualsPlain: text read gzip- or zstd-compressed makes the
+// same traces as read plain, and fails when, and only when, the plain read
+// fails; raw bytes that start like compressed data (cut, corrupt) never
+// panic, and their errors name the input.
+func FuzzCompressedEqualsPlain(f *testing.F) {
+	for _, path := range goodFixtures[:4] {
+		text := readFixture(f, path)
+		f.Add([]byte(text), gzipped(f, text))
+		z := zstded(f, text)
+		f.Add([]byte(text), z[:len(z)-3])
+	}
+	mix := strings.Join(genMix(f, 1), "")
+	f.Add([]byte(mix), gzipped(f, mix)[:40])
+	f.Fuzz(func(t *testing.T, text, raw []byte) {
+		if len(text) > 1<<16 || len(raw) > 1<<16 {
+			t.Skip()
+		}
+		plain := readAll(t, []Input{fileInput("t.json", string(text))}, Options{}, false)
+		for _, data := range [][]byte{gzipped(t, string(text)), zstded(t, string(text))} {
+			got := readAll(t, []Input{fileInput("t.json", string(data))}, Options{}, false)
+			if (plain.err == nil) != (got.err == nil) {
+				t.Fatalf("plain read: %v; compressed read: %v", plain.err, got.err)
+			}
+			if plain.err == nil {
+				if diff := cmp.Diff(canonical(plain.traces), canonical(got.traces)); diff != "" {
+					t.Fatalf("traces differ (-plain +compressed):\n%s", diff)
+				}
+			}
+		}
+		r := readAll(t, []Input{fileInput("raw.json", string(raw))}, Options{}, false)
+		var ce *CompressedError
+		if errors.As(r.err, &ce) && !strings.HasPrefix(r.err.Error(), "raw.json: ") {
+			t.Fatalf("error %q does not name the input first", r.err)
+		}
+	})
+}

@@ -131,7 +131,7 @@ func TestFirstErrorEndsRead(t *testing.T) {
 	}
 }
 
-func gzipped(t *testing.T, text string) []byte {
+func gzipped(t testing.TB, text string) []byte {
 	t.Helper()
 	var b bytes.Buffer
 	zw := gzip.NewWriter(&b)
