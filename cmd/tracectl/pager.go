@@ -108,6 +108,13 @@ func (p *pager) Write(b []byte) (int, error) {
 }
 
 func (p *pager) start() error {
+	// A plain command that is not installed would take the output with it
+	// (the shell says "not found" and exits): print to the terminal instead.
+	if words := strings.Fields(p.command); !strings.ContainsAny(p.command, "|;&$<>()`'\"\\=") {
+		if _, err := exec.LookPath(words[0]); err != nil {
+			return err
+		}
+	}
 	shell, flag := "sh", "-c"
 	if runtime.GOOS == "windows" {
 		shell, flag = "cmd", "/c"

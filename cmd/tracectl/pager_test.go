@@ -156,6 +156,12 @@ func TestPagerOnTerminal(t *testing.T) {
 	}
 
 	cmd = exec.Command(bin, "show", sample)
+	cmd.Env = cleanEnv("TERM=xterm-256color", "PAGER=no-such-pager-here -R")
+	if out := runOnPTY(t, cmd); !strings.Contains(out, "predict") {
+		t.Errorf("a pager that is not installed lost the output:\n%s", out)
+	}
+
+	cmd = exec.Command(bin, "show", sample)
 	cmd.Env = cleanEnv("TERM=xterm-256color", "PAGER=cat")
 	if out := runOnPTY(t, cmd); strings.Contains(out, "PAGED") || !strings.Contains(out, "predict") {
 		t.Errorf("PAGER=cat: %s", out)
