@@ -79,7 +79,7 @@ func TestCollectUsageErrors(t *testing.T) {
 		{[]string{"collect", "--out", out, "--idle", "0s"}, "--idle must be positive"},
 		{[]string{"collect", "--out", out, "--trace-timeout", "-1s"}, "--trace-timeout must be positive"},
 		{[]string{"collect", "--out", out, "--max-traces", "-1"}, "--max-traces must be 0 (no limit) or positive"},
-		{[]string{"collect", "--out", out, "--idle", "soon"}, `invalid argument "soon" for "--idle"`},
+		{[]string{"collect", "--out", out, "--idle", "soon"}, `invalid argument "soon" for --idle: want a duration such as 500ms, 30s or 5m`},
 		{[]string{"collect", "--out", out, "extra"}, `unknown command "extra"`},
 	}
 	for _, tt := range tests {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -58,8 +59,8 @@ func NewConvertCmd(streams *render.IOStreams) *cobra.Command {
 		Short: "Convert traces between MLflow v2, MLflow v3 and OTLP JSON",
 		Long: `Convert traces to MLflow 2 (v2), MLflow 3 (v3) or OTLP JSON (otlp).
 
-Inputs are files, "-" for stdin, or nothing (stdin); every schema tracectl
-reads is accepted, mixed in one run (Jaeger and Zipkin JSON too: they are
+Inputs are files, directories, "-" for stdin, or nothing (stdin), gzip or
+zstd compressed or not; every schema tracectl reads is accepted, mixed in one run (Jaeger and Zipkin JSON too: they are
 read only, written as one of these). Each trace is written as one line of
 compact JSON: one trace gives one JSON document, several give JSON Lines.
 With --dir each trace goes to its own file DIR/<trace id>.json instead; an id
@@ -85,6 +86,8 @@ the end of the input (on a pipe, once its root has arrived and nothing came
 for it for 2 s). A span or trace given again with the same content (the
 same file twice, a file and its conversion) is written once.
 
+-o names a FILE, not a format (convert writes JSON): a format word such as
+json, jsonl or yaml is refused; write -o ./json for a file named json.
 -o FILE is all-or-nothing: output goes to a temporary file next to the
 target and is renamed into place only when every input converted; after any
 error nothing is written and an existing file is left untouched. On stdout
@@ -129,6 +132,9 @@ func runConvert(ctx context.Context, opts *convertOptions) error {
 	}
 	if opts.Output != "" && opts.Dir != "" {
 		return usageErrorf("-o and --dir cannot be used together")
+	}
+	if err := checkOutputFileName(opts.Output); err != nil {
+		return err
 	}
 	where, err := parseWhere(opts.Where)
 	if err != nil {
@@ -179,7 +185,9 @@ func runConvert(ctx context.Context, opts *convertOptions) error {
 		// --strict write all or nothing.
 		ro.Error = func(err error) { printError(opts.streams, err) }
 	}
+	stopProgress := startProgress(opts.streams, ins)
 	err = ingest.Read(ctx, ins, ro, func(t *ingest.Trace) error { return c.write(t) })
+	stopProgress()
 	var failed *ingest.FailedInputs
 	if err != nil && !errors.As(err, &failed) {
 		sink.Abort()
@@ -309,4 +317,22 @@ func traceLabel(t *spanjson.Trace) string {
 		return k
 	}
 	return "(no id)"
+}
+
+// formatWords are the words that name an output format (or a schema)
+// somewhere in tracectl or in the tools beside it; as `convert -o WORD`
+// they are a format asked for, not the name of a file to create.
+var formatWords = []string{"text", "json", "jsonl", "ndjson", "yaml", "yml", "csv", "tsv", "table", "tree", "html", "junit", "otlp", "v2", "v3", "mlflow-v2", "mlflow-v3", "mlflow"}
+
+// checkOutputFileName refuses a format word as convert's -o FILE: in the
+// other commands -o is the output format, and `convert -o json` quietly
+// creating a file named json surprised people. ./json still names one.
+func checkOutputFileName(name string) error {
+	if !slices.Contains(formatWords, strings.ToLower(name)) {
+		return nil
+	}
+	return &hintError{
+		usageErrorf("-o %s: convert's -o names the output FILE, not a format", name),
+		fmt.Sprintf("convert writes JSON (one trace) or JSON Lines; choose the schema with --schema v2, v3 or otlp, or write -o ./%s for a file named %s", name, name),
+	}
 }

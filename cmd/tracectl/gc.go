@@ -43,13 +43,13 @@ const maxLoadGCs = 4
 // would make the collector run back to back, so after maxLoadGCs
 // collections the limit is raised to three times the input plus
 // gcLimitFloor, beyond which the collector runs as usual. Standard input
-// of unknown size (a pipe), or a process that is not tracectl itself,
-// keeps the defaults.
+// of unknown size (a pipe), compressed input (its text is larger than the
+// file), or a process that is not tracectl itself, keeps the defaults.
 func tuneGCForLoad(ins []ingest.Input) {
 	if !batchGC || os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
 		return // the user's settings win
 	}
-	total, ok := inputBytes(ins)
+	total, ok := textBytes(ins)
 	if !ok {
 		return
 	}
@@ -123,4 +123,15 @@ func inputBytes(ins []ingest.Input) (int64, bool) {
 		total += size
 	}
 	return total, true
+}
+
+// textBytes is inputBytes when no input is compressed: the size of the
+// text to decode, which a compressed file's size does not tell.
+func textBytes(ins []ingest.Input) (int64, bool) {
+	for _, in := range ins {
+		if in.StoredCompression() != ingest.Uncompressed {
+			return 0, false
+		}
+	}
+	return inputBytes(ins)
 }

@@ -131,6 +131,8 @@ func streamArgs(ctx context.Context, streams *render.IOStreams, args []string, e
 	tuneGCForLoad(ins)
 	w := &warner{streams: streams}
 	defer w.finish()
+	stopProgress := startProgress(streams, ins)
+	defer stopProgress()
 	n := 0
 	return streamTraces(ctx, ins, w.warn, func(err error) { printError(streams, err) }, func(v *render.TraceView) error {
 		if n++; n == 2 {

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +14,8 @@ import (
 	"testing"
 
 	gocmp "github.com/google/go-cmp/cmp"
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
 	"github.com/rogpeppe/go-internal/testscript"
 	"go.uber.org/goleak"
 
@@ -91,6 +95,21 @@ func TestScripts(t *testing.T) {
 					ts.Fatalf("usage: junit FILE TESTS FAILURES")
 				}
 				ts.Check(checkJUnitFile(ts.MkAbs(args[0]), args[1], args[2]))
+			},
+			// compress gzip|zstd SRC DST [CUT] writes SRC compressed to DST,
+			// less its last CUT bytes (a truncated file).
+			"compress": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) < 3 || len(args) > 4 {
+					ts.Fatalf("usage: compress gzip|zstd SRC DST [CUT]")
+				}
+				data, err := compressFor(args[0], []byte(ts.ReadFile(args[1])))
+				ts.Check(err)
+				if len(args) == 4 {
+					cut, err := strconv.Atoi(args[3])
+					ts.Check(err)
+					data = data[:len(data)-cut]
+				}
+				ts.Check(os.WriteFile(ts.MkAbs(args[2]), data, 0o644))
 			},
 			// exitcode N CMD ARGS... runs CMD and checks its exit code is N.
 			"exitcode": func(ts *testscript.TestScript, neg bool, args []string) {
@@ -242,4 +261,29 @@ func TestHelpHasExamples(t *testing.T) {
 			t.Errorf("%s --help (exit %d) has no examples:\n%s", c, code, out)
 		}
 	}
+}
+
+// compressFor compresses data with gzip or zstd.
+func compressFor(kind string, data []byte) ([]byte, error) {
+	var b bytes.Buffer
+	var w io.WriteCloser
+	switch kind {
+	case "gzip":
+		w = gzip.NewWriter(&b)
+	case "zstd":
+		zw, err := zstd.NewWriter(&b)
+		if err != nil {
+			return nil, err
+		}
+		w = zw
+	default:
+		return nil, fmt.Errorf("unknown compression %q", kind)
+	}
+	if _, err := w.Write(data); err != nil {
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
 }

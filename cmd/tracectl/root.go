@@ -7,10 +7,12 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"tracectl/internal/ingest"
 	"tracectl/internal/render"
@@ -55,8 +57,11 @@ func (e *hintError) Hint() string  { return e.hint }
 
 // globalOptions are the flags every command has.
 type globalOptions struct {
-	color string
-	quiet bool
+	color   string
+	quiet   bool
+	noPager bool
+
+	pager *pager // the running pager, if any
 }
 
 // Main runs tracectl with args and returns the exit code.
@@ -67,9 +72,18 @@ func Main(args []string, streams *render.IOStreams) int {
 }
 
 func run(ctx context.Context, args []string, streams *render.IOStreams) int {
-	root := newRootCmd(streams)
+	opts := &globalOptions{}
+	root := newRootCmdWith(streams, opts)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
+	// The output ends, and the user leaves the pager, before any error is
+	// printed: it would be lost behind the pager's screen.
+	if opts.pager.wait() {
+		var check *checkFailedError
+		if !errors.As(err, &check) {
+			return exitOK // q pressed: what was not shown is not an error
+		}
+	}
 	return reportError(streams, err)
 }
 
@@ -122,7 +136,10 @@ func isCobraUsageError(err error) bool {
 }
 
 func newRootCmd(streams *render.IOStreams) *cobra.Command {
-	opts := &globalOptions{}
+	return newRootCmdWith(streams, &globalOptions{})
+}
+
+func newRootCmdWith(streams *render.IOStreams, opts *globalOptions) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "tracectl",
 		Short: "Read, check and convert LLM-application traces",
@@ -131,8 +148,15 @@ Zipkin (v2) trace files, OpenTelemetry Python console dumps, Langfuse exports
 and LangSmith runs, shows what happened, converts them to MLflow or OTLP,
 sends them to OTLP receivers and gates CI pipelines.
 
-Inputs are files, "-" for stdin, or nothing (stdin). Every schema can be mixed
-in one run.
+Inputs are files, directories (their *.json, *.jsonl and *.ndjson files, in
+name order, subdirectories too), "-" for stdin, or nothing (stdin). Every
+schema can be mixed in one run. gzip and zstd inputs (stdin too) are read as
+they are; line:col in errors count in the decompressed text.
+
+On a terminal, reading that lasts more than a second shows a progress bar on
+stderr (not with --quiet), and show, roots, status, preview, spans and check
+page their output through $TRACECTL_PAGER, $PAGER or less -R (LESS=FRX when
+unset); --no-pager or PAGER=cat prints straight to the terminal.
 
 Exit codes:
   0  success
@@ -146,15 +170,18 @@ Exit codes:
 				return &usageError{err}
 			}
 			streams.Quiet = opts.quiet
+			opts.pager = startPager(cmd, streams, opts.noPager)
+			gateTerminal(streams)
 			return nil
 		},
 	}
 	root.PersistentFlags().StringVar(&opts.color, "color", "auto", "color output: auto, always or never")
-	root.PersistentFlags().BoolVarP(&opts.quiet, "quiet", "q", false, "print no warnings or progress lines (errors are always printed)")
+	root.PersistentFlags().BoolVarP(&opts.quiet, "quiet", "q", false, "print no warnings, progress bar or progress lines (errors are always printed)")
+	root.PersistentFlags().BoolVar(&opts.noPager, "no-pager", false, "do not send output to a pager (on a terminal it goes to $PAGER, else less -R)")
 	info, _ := debug.ReadBuildInfo()
 	root.Version = versionText(version, info)
 	root.SetVersionTemplate("{{.Version}}\n")
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{cleanFlagError(err)} })
 	root.SetIn(streams.In)
 	root.SetOut(streams.Out)
 	root.SetErr(streams.ErrOut)
@@ -228,4 +255,31 @@ func versionText(stamped string, info *debug.BuildInfo) string {
 		return "tracectl " + v
 	}
 	return "tracectl " + v + " (" + strings.Join(parts, ", ") + ")"
+}
+
+// cleanFlagError says what a flag value should be instead of passing on
+// the Go parser's words (`strconv.ParseInt: parsing "x": invalid syntax`).
+func cleanFlagError(err error) error {
+	var ive *pflag.InvalidValueError
+	if !errors.As(err, &ive) {
+		return err
+	}
+	name := "--" + ive.GetFlag().Name
+	want := "a valid value"
+	var ne *strconv.NumError
+	switch {
+	case errors.As(err, &ne) && errors.Is(ne.Err, strconv.ErrRange):
+		want = "a number in range"
+	case errors.As(err, &ne) && ne.Func == "ParseBool":
+		want = "true or false"
+	case errors.As(err, &ne) && ne.Func == "ParseFloat":
+		want = "a number"
+	case errors.As(err, &ne):
+		want = "a whole number"
+	case ive.GetFlag().Value.Type() == "duration":
+		want = "a duration such as 500ms, 30s or 5m"
+	default:
+		return err // a flag's own message (its Set error) says it
+	}
+	return fmt.Errorf("invalid argument %q for %s: want %s", ive.GetValue(), name, want)
 }

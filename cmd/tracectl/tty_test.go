@@ -29,16 +29,33 @@ func buildTracectl(tb testing.TB, dir string) string {
 	return bin
 }
 
-// cleanEnv is the environment without the variables that decide color.
+// builtWithDemo builds the binary (skipped with -short) and returns it
+// with the absolute path of the demo sample.
+func builtWithDemo(t *testing.T) (bin, sample string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin = buildTracectl(t, t.TempDir())
+	sample, err := filepath.Abs(filepath.Join(repoRoot, "testdata/samples", demoSample))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bin, sample
+}
+
+// cleanEnv is the environment without the variables that decide color or
+// the pager, with no pager (PAGER=cat) unless extra sets one.
 func cleanEnv(extra ...string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		switch strings.SplitN(kv, "=", 2)[0] {
-		case "NO_COLOR", "CLICOLOR_FORCE", "TERM", "COLUMNS":
+		case "NO_COLOR", "CLICOLOR_FORCE", "TERM", "COLUMNS", "PAGER", "TRACECTL_PAGER", "LESS", "LV":
 			continue
 		}
 		env = append(env, kv)
 	}
+	env = append(env, "PAGER=cat")
 	return append(env, extra...)
 }
 
@@ -82,14 +99,7 @@ func runOnPTYWidth(t *testing.T, cmd *exec.Cmd, cols uint16) string {
 // into a pipe: colors, symbols and the waterfall appear on the terminal
 // only, and NO_COLOR removes the colors but keeps the waterfall.
 func TestTerminalAndPipeOutput(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	bin := buildTracectl(t, t.TempDir())
-	sample, err := filepath.Abs(filepath.Join(repoRoot, "testdata/samples", demoSample))
-	if err != nil {
-		t.Fatal(err)
-	}
+	bin, sample := builtWithDemo(t)
 
 	cmd := exec.Command(bin, "show", sample)
 	cmd.Env = cleanEnv("TERM=xterm-256color")

@@ -2,7 +2,6 @@ package main
 
 import (
 	"os"
-	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"testing"
@@ -51,7 +50,9 @@ func TestCompletionWithoutShellIsAUsageError(t *testing.T) {
 	}
 }
 
-func TestDirectoryInputSaysSo(t *testing.T) {
+// TestEmptyDirectoryInputSaysSo: a directory is read as its trace files;
+// one without any is an error naming it.
+func TestEmptyDirectoryInputSaysSo(t *testing.T) {
 	t.Chdir(t.TempDir())
 	if err := os.Mkdir("adir", 0o755); err != nil {
 		t.Fatal(err)
@@ -60,7 +61,7 @@ func TestDirectoryInputSaysSo(t *testing.T) {
 	if code != 1 {
 		t.Errorf("exit %d, want 1", code)
 	}
-	want := "tracectl: error: adir: is a directory\ntracectl: hint: pass the trace files in it, e.g. " + filepath.Join("adir", "*.json") + "\n"
+	want := "tracectl: error: adir: no trace files in the directory\ntracectl: hint: tracectl reads *.json, *.jsonl and *.ndjson files (also .gz or .zst) in it and its subdirectories, hidden ones excepted\n"
 	if errOut != want {
 		t.Errorf("stderr = %q, want %q", errOut, want)
 	}

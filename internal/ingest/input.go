@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"tracectl/internal/spanjson"
@@ -20,13 +21,20 @@ type Input struct {
 	Path string // the file name; "" for standard input
 	// Reader is standard input (or, in tests, any reader); nil for a file.
 	Reader io.Reader
+	// Counter, when set, is added the bytes read from the input as they
+	// are read (compressed bytes for a compressed input, so that they add
+	// up to its Size): what a progress bar shows.
+	Counter *atomic.Int64
+
+	err error // why Open fails (a directory without trace files)
 }
 
 // ErrStdinTwice is returned by Inputs when "-" is given more than once.
 var ErrStdinTwice = errors.New("standard input (-) can be read only once")
 
 // Inputs turns command-line arguments into inputs: each file, "-" for
-// stdin, and stdin when there is no argument.
+// stdin, stdin when there is no argument, and the trace files of a
+// directory (see dirInputs) in name order.
 func Inputs(args []string, stdin io.Reader) ([]Input, error) {
 	if len(args) == 0 {
 		args = []string{"-"}
@@ -40,6 +48,10 @@ func Inputs(args []string, stdin io.Reader) ([]Input, error) {
 			}
 			stdinSeen = true
 			ins = append(ins, Input{Name: "<stdin>", Reader: stdin})
+			continue
+		}
+		if fi, err := os.Stat(a); err == nil && fi.IsDir() {
+			ins = append(ins, dirInputs(a)...)
 			continue
 		}
 		ins = append(ins, Input{Name: a, Path: a})
@@ -61,9 +73,12 @@ func (e *Error) Hint() string { return e.hint }
 
 func hinted(err error, hint string) error { return &Error{Err: err, hint: hint} }
 
-// Open opens in for reading and checks it is JSON text, not a directory or
-// a compressed file.
+// Open opens in for reading (not a directory). It does not decompress:
+// the reader of the input does, whatever its name (sniff).
 func (in Input) Open() (io.ReadCloser, error) {
+	if in.err != nil {
+		return nil, in.err
+	}
 	var rc io.ReadCloser
 	if in.Path == "" {
 		rc = io.NopCloser(in.Reader)
@@ -74,23 +89,59 @@ func (in Input) Open() (io.ReadCloser, error) {
 		}
 		if fi, err := f.Stat(); err == nil && fi.IsDir() {
 			f.Close()
-			return nil, hinted(fmt.Errorf("%s: is a directory", in.Path), fmt.Sprintf("pass the trace files in it, e.g. %s", ShellName(in.Path)+string(filepath.Separator)+"*.json"))
+			return nil, hinted(fmt.Errorf("%s: is a directory", in.Path), fmt.Sprintf("name the directory itself as an argument, or the trace files in it, e.g. %s", ShellName(in.Path)+string(filepath.Separator)+"*.json"))
 		}
 		rc = f
+	}
+	if in.Counter != nil {
+		rc = &countingReader{rc: rc, n: in.Counter}
 	}
 	return rc, nil
 }
 
-// sniff wraps r so that the decoder reads it, after checking its first
-// bytes are not those of a compressed file.
+// countingReader adds the bytes read to n.
+type countingReader struct {
+	rc io.ReadCloser
+	n  *atomic.Int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.rc.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+func (c *countingReader) Close() error { return c.rc.Close() }
+
+// sniff wraps r so that the decoder reads its JSON text: a gzip or zstd
+// input (found by its first bytes, whatever its name) is decompressed, and
+// positions in errors are then in the decompressed text.
 func sniff(r io.Reader, name string) (io.Reader, error) {
 	br := bufio.NewReaderSize(r, 512)
-	if magic, _ := br.Peek(4); binaryInput(magic) != "" {
+	magic, _ := br.Peek(4)
+	switch c := compressionOf(magic); c {
+	case Uncompressed:
+		return br, nil
+	case Gzip, Zstd:
+		dr, err := decompress(br, c, name)
+		if err != nil {
+			return nil, decodeError(name, err)
+		}
+		return dr, nil
+	default:
 		return nil, hinted(
-			fmt.Errorf("%s: the input is not JSON: it looks %s", name, binaryInput(magic)),
-			fmt.Sprintf("decompress it first, e.g. zcat %s | tracectl …", ShellName(name)))
+			fmt.Errorf("%s: the input is not JSON: it looks %s-compressed", name, c),
+			fmt.Sprintf("decompress it first, e.g. %s %s | tracectl …", unpackCommand(c), ShellName(name)))
 	}
-	return br, nil
+}
+
+// unpackCommand is the shell command that writes a c-compressed file's
+// text to stdout.
+func unpackCommand(c Compression) string {
+	if c == Zip {
+		return "unzip -p"
+	}
+	return "bzcat"
 }
 
 // IsStream reports whether in is read as a stream (a pipe, a terminal, a
@@ -124,28 +175,38 @@ func (in Input) Size() (int64, bool) {
 	return st.Size(), true
 }
 
+// StoredCompression is the compression of a regular-file input, read
+// from its first bytes without moving its offset; Uncompressed for
+// anything else (a stream cannot be peeked at without reading it).
+func (in Input) StoredCompression() Compression {
+	if _, ok := in.Size(); !ok {
+		return Uncompressed
+	}
+	var f *os.File
+	if in.Path != "" {
+		var err error
+		if f, err = os.Open(in.Path); err != nil {
+			return Uncompressed
+		}
+		defer f.Close()
+	} else {
+		f = in.Reader.(*os.File) // Size found it is one
+	}
+	off, err := f.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return Uncompressed
+	}
+	magic := make([]byte, 4)
+	n, _ := f.ReadAt(magic, off)
+	return compressionOf(magic[:n])
+}
+
 func unwrapPathError(err error) error {
 	var pe *os.PathError
 	if errors.As(err, &pe) {
 		return pe.Err
 	}
 	return err
-}
-
-// binaryInput names the compression of an input that starts with magic
-// ("gzip-compressed", …), "" for anything else.
-func binaryInput(magic []byte) string {
-	switch {
-	case len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
-		return "gzip-compressed"
-	case len(magic) >= 4 && string(magic[:4]) == "\x28\xb5\x2f\xfd":
-		return "zstd-compressed"
-	case len(magic) >= 3 && string(magic[:3]) == "BZh":
-		return "bzip2-compressed"
-	case len(magic) >= 4 && string(magic[:4]) == "PK\x03\x04":
-		return "zip-compressed"
-	}
-	return ""
 }
 
 // looksBinary reports whether text has bytes JSON text never has: NUL,
@@ -176,6 +237,12 @@ func ShellName(name string) string {
 // decodeError keeps a located error as it is (the command prints the
 // offending line of a syntax error) and names the input in any other.
 func decodeError(name string, err error) error {
+	var ce *CompressedError
+	if errors.As(err, &ce) {
+		// Said once, by the decompressor: the decoder's "name: " prefix
+		// would repeat the name.
+		return hinted(ce, fmt.Sprintf("test the file with %s -t %s", ce.Compression, ShellName(name)))
+	}
 	var se *spanjson.SyntaxError
 	if errors.As(err, &se) {
 		if looksBinary(se.LineText) {
