@@ -4,9 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -310,12 +307,9 @@ func runDiffRuns(o *diffOptions, s diffSettings) error {
 
 // runSide reads every trace of one run.
 func (o *diffOptions) runSide(flag string, paths []string) ([]*render.TraceView, error) {
-	files, err := expandTraceDirs(paths)
-	if err != nil {
-		return nil, err
-	}
+	// ingest reads a directory's trace files itself (compressed ones too).
 	var views []*render.TraceView
-	err = streamArgs(o.ctx, o.streams, files, func(v *render.TraceView) error {
+	err := streamArgs(o.ctx, o.streams, paths, func(v *render.TraceView) error {
 		views = append(views, v)
 		return nil
 	})
@@ -326,49 +320,4 @@ func (o *diffOptions) runSide(flag string, paths []string) ([]*render.TraceView,
 		return nil, fmt.Errorf("%s %s: no traces", flag, strings.Join(paths, " "))
 	}
 	return views, nil
-}
-
-// expandTraceDirs replaces each directory among paths by the trace files
-// under it (*.json, *.jsonl, *.ndjson, not hidden), in name order.
-// ingest reads directory arguments itself once the read branch is in;
-// then this goes.
-func expandTraceDirs(paths []string) ([]string, error) {
-	var out []string
-	for _, p := range paths {
-		fi, err := os.Stat(p)
-		if err != nil || !fi.IsDir() {
-			out = append(out, p) // ingest reports what cannot be read
-			continue
-		}
-		n := len(out)
-		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if path != p && strings.HasPrefix(d.Name(), ".") {
-				if d.IsDir() {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			if d.IsDir() {
-				return nil
-			}
-			lower := strings.ToLower(d.Name())
-			for _, ext := range []string{".json", ".jsonl", ".ndjson"} {
-				if strings.HasSuffix(lower, ext) {
-					out = append(out, path)
-					break
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("cannot read directory %s: %w", p, err)
-		}
-		if len(out) == n {
-			return nil, &hintError{fmt.Errorf("%s: no trace files in the directory", p), "diff reads *.json, *.jsonl and *.ndjson files in it and its subdirectories"}
-		}
-	}
-	return out, nil
 }
