@@ -62,7 +62,7 @@ cores. Rows come largest group first.`,
 		Example: `  tracectl stats traces/*.json
   tracectl stats --by type dump.jsonl
   tracectl stats --by model -o json dump.jsonl
-  cat dump.jsonl | tracectl stats --by session --where 'trace.status = error'`,
+  cat dump.jsonl | tracectl stats --by session --where '{ trace:state = error }'`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ctx = cmd.Context()
 			opts.inputs = args
