@@ -271,7 +271,7 @@ func runCheck(opts *checkOptions) error {
 		return err // an input that could not be read outweighs a failed check
 	}
 	if run.traces == 0 {
-		fmt.Fprintln(opts.streams.ErrOut, "tracectl: warning: no traces to check")
+		opts.streams.Warnf("no traces to check")
 	}
 	if run.failed > 0 {
 		return &checkFailedError{msg: fmt.Sprintf("%d of %d check results failed", run.failed, run.passed+run.failed)}

@@ -267,7 +267,7 @@ func runCollect(ctx context.Context, opts *collectOptions) error {
 		sink, err = collect.OpenDirSink(opts.dir, schema)
 		if err == nil {
 			n, rerr := removeStaleTemps(opts.dir, collectDirTemp, processStart)
-			reportStaleTemps(errOut, opts.dir, n, rerr)
+			reportStaleTemps(opts.streams, opts.dir, n, rerr)
 		}
 	}
 	if err != nil {
@@ -323,6 +323,7 @@ func runCollect(ctx context.Context, opts *collectOptions) error {
 		Sink:       sink,
 		Spool:      spool,
 		ErrLog:     errOut,
+		Quiet:      opts.streams.Quiet,
 		OnWritten:  live.written,
 		OnReject:   live.rejected,
 	})

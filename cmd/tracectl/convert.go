@@ -227,13 +227,13 @@ func openConvertSink(opts *convertOptions) (traceSink, error) {
 	case opts.Dir != "":
 		s, err := newDirSink(opts.Dir)
 		if err == nil {
-			reportStaleTemps(opts.streams.ErrOut, opts.Dir, s.stale, s.staleErr)
+			reportStaleTemps(opts.streams, opts.Dir, s.stale, s.staleErr)
 		}
 		return s, err
 	case opts.Output != "" && opts.Output != "-":
 		s, err := newFileSink(opts.Output)
 		if err == nil {
-			reportStaleTemps(opts.streams.ErrOut, filepath.Dir(s.f.path), s.f.stale, s.f.staleErr)
+			reportStaleTemps(opts.streams, filepath.Dir(s.f.path), s.f.stale, s.f.staleErr)
 		}
 		return s, err
 	case opts.Strict:

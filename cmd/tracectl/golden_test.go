@@ -102,6 +102,19 @@ func TestGoldenMixedInputs(t *testing.T) {
 			checkGolden(t, filepath.Join("testdata/golden/mixed", c), goldenRun(t, false, append([]string{c}, files...)...))
 		})
 	}
+	for _, c := range []struct {
+		name string
+		args []string
+	}{
+		{"stats", []string{"stats"}},
+		{"stats-by-type.json", []string{"stats", "--by", "type", "-o", "json"}},
+		{"stats-by-trace", []string{"stats", "--by", "trace"}},
+		{"stats-by-file.jsonl", []string{"stats", "--by", "file", "-o", "jsonl"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			checkGolden(t, filepath.Join("testdata/golden/mixed", c.name), goldenRun(t, false, append(c.args, files...)...))
+		})
+	}
 	t.Run("spans", func(t *testing.T) {
 		checkGolden(t, "testdata/golden/mixed/spans-sorted-by-duration", goldenRun(t, false, append([]string{"spans", "--sort", "duration"}, files...)...))
 	})
@@ -121,6 +134,27 @@ var genaiSamples = []struct{ name, file string }{
 	{"genai-langfuse-langgraph", "langfuse-langfuse__worker_src___tests___chatml_framework-traces_langgraph-python-2025-08-22.trace.json"},
 }
 
+// TestGoldenStatsSharedSamples adds up every real sample beside the
+// checkout in one run (the formats that are not traces give errors).
+func TestGoldenStatsSharedSamples(t *testing.T) {
+	var files []string
+	for _, s := range genaiSamples {
+		file := filepath.Join(sharedSamplesDir, s.file)
+		if _, err := os.Stat(filepath.Join(repoAbs, file)); err != nil {
+			t.Skipf("no %s beside the checkout: %v", sharedSamplesDir, err)
+		}
+		files = append(files, file)
+	}
+	for _, by := range []string{"name", "type", "model", "trace", "session"} {
+		t.Run(by, func(t *testing.T) {
+			checkGolden(t, filepath.Join("testdata/golden/genai-stats", "by-"+by), goldenRun(t, false, append([]string{"stats", "--by", by}, files...)...))
+		})
+	}
+	t.Run("tty", func(t *testing.T) {
+		checkGolden(t, "testdata/golden/genai-stats/by-model.tty", goldenRun(t, true, append([]string{"stats", "--by", "model"}, files...)...))
+	})
+}
+
 func TestGoldenGenAISamples(t *testing.T) {
 	for _, s := range genaiSamples {
 		file := filepath.Join(sharedSamplesDir, s.file)
@@ -136,6 +170,7 @@ func TestGoldenGenAISamples(t *testing.T) {
 			{"spans", []string{"spans"}},
 			{"show-critical-path", []string{"show", "--critical-path"}},
 			{"span", []string{"span", "--name", "*"}},
+			{"stats-by-model", []string{"stats", "--by", "model"}},
 		} {
 			t.Run(s.name+"/"+c.name, func(t *testing.T) {
 				checkGolden(t, filepath.Join("testdata/golden", s.name, c.name), goldenRun(t, false, append(c.args, file)...))

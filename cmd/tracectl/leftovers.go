@@ -3,12 +3,13 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"tracectl/internal/render"
 )
 
 // processStart is when this process started (package initialisation, near
@@ -81,13 +82,16 @@ func removeStaleTemps(dir string, k staleTemp, before time.Time) (int, error) {
 	return n, errors.Join(errs...)
 }
 
-// reportStaleTemps says on w what removeStaleTemps did; a failure to clean
-// up is a warning, never an error of the command.
-func reportStaleTemps(w io.Writer, dir string, n int, err error) {
+// reportStaleTemps says on stderr what removeStaleTemps did; a failure to
+// clean up is a warning, never an error of the command. -q drops both.
+func reportStaleTemps(streams *render.IOStreams, dir string, n int, err error) {
+	if streams.Quiet {
+		return
+	}
 	if n > 0 {
-		fmt.Fprintf(w, "tracectl: note: removed %d temporary files a killed run left in %s\n", n, dir)
+		fmt.Fprintf(streams.ErrOut, "tracectl: note: removed %d temporary files a killed run left in %s\n", n, dir)
 	}
 	if err != nil {
-		fmt.Fprintf(w, "tracectl: warning: cannot remove a killed run's temporary files: %v\n", err)
+		streams.Warnf("cannot remove a killed run's temporary files: %v", err)
 	}
 }

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/spf13/cobra"
@@ -90,29 +92,116 @@ func checkOutput(o string) error {
 	return usageErrorf("invalid --output %q: want text, json or jsonl", o)
 }
 
-// maxWarnings is how many warnings one run prints; a broken million-span
-// file must not bury its output under a million warning lines.
+// maxWarnings is how many warning lines one run prints; a broken
+// million-span file must not bury its output under a million lines.
 const maxWarnings = 100
 
-// warner prints warnings the house way on stderr, up to maxWarnings, and
-// then how many it held back.
+// warner prints the warnings of a read the house way on stderr, one line
+// per kind of problem and place (an input file, or a trace for the tree's
+// repairs): the first warning of the kind, then how many more were like it.
+// Lines come in the order their kinds were first seen, when the read ends;
+// -q drops them all (Warnf).
 type warner struct {
 	streams *render.IOStreams
-	n       int
+	mu      sync.Mutex // warnings may come from the decoding workers
+	groups  map[string]*warnGroup
+	order   []*warnGroup
+}
+
+type warnGroup struct {
+	first spanjson.Warning
+	scope string // "input FILE" or "trace ID"
+	n     int
 }
 
 func (w *warner) warn(wn spanjson.Warning) {
-	w.n++
-	if w.n <= maxWarnings {
-		w.streams.Warnf("%s", wn)
+	if w.streams.Quiet {
+		return
 	}
+	scope, inTrace := warnScope(wn.Where)
+	key := scope + "\x00" + warnKind(wn.Msg)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.groups == nil {
+		w.groups = map[string]*warnGroup{}
+	}
+	g := w.groups[key]
+	if g == nil {
+		what := "input"
+		if inTrace {
+			what = "trace"
+		}
+		g = &warnGroup{first: wn, scope: what}
+		w.groups[key] = g
+		w.order = append(w.order, g)
+	}
+	g.n++
 }
 
 func (w *warner) finish() {
-	if extra := w.n - maxWarnings; extra > 0 {
-		w.streams.Warnf("%d more warnings not shown", extra)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for k, g := range w.order {
+		if k == maxWarnings {
+			w.streams.Warnf("%d more kinds of warnings not shown", len(w.order)-maxWarnings)
+			break
+		}
+		if g.n == 1 {
+			w.streams.Warnf("%s", g.first)
+		} else {
+			w.streams.Warnf("%s (and %d more like it in this %s)", g.first, g.n-1, g.scope)
+		}
 	}
+	w.groups, w.order = nil, nil
 }
+
+// warnScope is where a warning's kind is counted: its input file (a
+// "FILE:LINE:COL" spot without line and column) or its trace (a "trace
+// ID/span ID" spot without the span); inTrace tells which.
+func warnScope(where string) (scope string, inTrace bool) {
+	if rest, ok := strings.CutPrefix(where, "trace "); ok {
+		id, _, _ := strings.Cut(rest, "/span ")
+		return "trace " + id, true
+	}
+	// FILE:LINE:COL or FILE:LINE: the file may hold colons itself.
+	for range 2 {
+		k := strings.LastIndexByte(where, ':')
+		if k < 0 || !allDigits(where[k+1:]) {
+			break
+		}
+		where = where[:k]
+	}
+	return where, false
+}
+
+func allDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// warnKind is a warning's message with what changes from one case to the
+// next taken out: quoted values, numbers and ids. What comes before the
+// first quoted value names the field ("trace id", "span id"), and a
+// closing parenthesis counts: an input whose ids are all "<redacted>" gets
+// one line, not one per field.
+func warnKind(msg string) string {
+	if k := strings.IndexByte(msg, '"'); k > 0 {
+		msg = msg[k:]
+	}
+	if k := strings.LastIndex(msg, " ("); k > 0 && strings.HasSuffix(msg, ")") {
+		msg = msg[:k] // a count of its own: "(2 times in this document)"
+	}
+	return warnVariable.ReplaceAllString(msg, "…")
+}
+
+var warnVariable = regexp.MustCompile(`"(?:[^"\\]|\\.)*"|\b[0-9a-fA-F]*[0-9][0-9a-fA-F]*\b|\btr-[0-9a-f]+`)
 
 // streamArgs hands each trace named by a read command's arguments to emit
 // as soon as it is complete (see streamTraces), so a command that lets each
@@ -186,6 +275,7 @@ func addReadCommands(root *cobra.Command, streams *render.IOStreams) {
 		NewPreviewCmd(streams),
 		NewSpansCmd(streams),
 		NewSpanCmd(streams),
+		NewStatsCmd(streams),
 	)
 }
 

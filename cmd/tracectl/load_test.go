@@ -143,18 +143,53 @@ func TestWarningsAreCapped(t *testing.T) {
 	streams, _, _, errOut := render.Test()
 	w := &warner{streams: streams}
 	for k := 0; k < maxWarnings+7; k++ {
-		w.warn(spanjson.Warning{Where: "f.json:1:1", Msg: fmt.Sprint("problem ", k)})
+		w.warn(spanjson.Warning{Where: "f.json:1:1", Msg: "problem " + strings.Repeat("x", k+1)})
 	}
 	w.finish()
 	lines := strings.Split(strings.TrimRight(errOut.String(), "\n"), "\n")
 	if len(lines) != maxWarnings+1 {
 		t.Fatalf("%d lines, want %d", len(lines), maxWarnings+1)
 	}
-	if lines[0] != "tracectl: warning: f.json:1:1: problem 0" {
+	if lines[0] != "tracectl: warning: f.json:1:1: problem x" {
 		t.Errorf("first line = %q", lines[0])
 	}
-	if lines[maxWarnings] != "tracectl: warning: 7 more warnings not shown" {
+	if lines[maxWarnings] != "tracectl: warning: 7 more kinds of warnings not shown" {
 		t.Errorf("last line = %q", lines[maxWarnings])
+	}
+}
+
+func TestWarningsOneLinePerKindAndPlace(t *testing.T) {
+	streams, _, _, errOut := render.Test()
+	w := &warner{streams: streams}
+	for line := 1; line <= 4; line++ {
+		w.warn(spanjson.Warning{Where: fmt.Sprintf("a:b.jsonl:%d:1", line), Msg: "4 span or link trace ids are empty; those spans are grouped under the zero trace id"})
+	}
+	w.warn(spanjson.Warning{Where: "c.json:28:21", Msg: `trace id "<redacted>" cannot be decoded: kept as an opaque id (2 times in this document)`})
+	w.warn(spanjson.Warning{Where: "c.json:29:20", Msg: `span id "<redacted>" cannot be decoded: kept as an opaque id (2 times in this document)`})
+	w.warn(spanjson.Warning{Where: "c.json:50:27", Msg: `parent span id "<redacted>" cannot be decoded: kept as an opaque id`})
+	w.warn(spanjson.Warning{Where: "d.json:1:1", Msg: `trace id "x" cannot be decoded: kept as an opaque id`}) // another input
+	for _, id := range []string{"05233c00d73fd281", "c40a27ed0e2ad432"} {
+		w.warn(spanjson.Warning{Where: "trace tr-00000000000000000000000000000000/span " + id, Msg: `span "op" has no span id: given id ` + id})
+	}
+	w.warn(spanjson.Warning{Where: "trace tr-1/span 01", Msg: `span "op" has no span id: given id 01`}) // another trace
+	w.finish()
+	want := `tracectl: warning: a:b.jsonl:1:1: 4 span or link trace ids are empty; those spans are grouped under the zero trace id (and 3 more like it in this input)
+tracectl: warning: c.json:28:21: trace id "<redacted>" cannot be decoded: kept as an opaque id (2 times in this document) (and 2 more like it in this input)
+tracectl: warning: d.json:1:1: trace id "x" cannot be decoded: kept as an opaque id
+tracectl: warning: trace tr-00000000000000000000000000000000/span 05233c00d73fd281: span "op" has no span id: given id 05233c00d73fd281 (and 1 more like it in this trace)
+tracectl: warning: trace tr-1/span 01: span "op" has no span id: given id 01
+`
+	if diff := gocmp.Diff(want, errOut.String()); diff != "" {
+		t.Errorf("warnings (-want +got):\n%s", diff)
+	}
+
+	quiet, _, _, quietErr := render.Test()
+	quiet.Quiet = true
+	w = &warner{streams: quiet}
+	w.warn(spanjson.Warning{Where: "c.json:1:1", Msg: "a problem"})
+	w.finish()
+	if quietErr.Len() != 0 {
+		t.Errorf("-q printed %q", quietErr.String())
 	}
 }
 

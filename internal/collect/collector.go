@@ -82,6 +82,8 @@ type CollectorConfig struct {
 	Spool *Spool
 	// ErrLog receives sink errors, one line each; nil discards them.
 	ErrLog io.Writer
+	// Quiet drops the warnings ErrLog would get (-q); errors still go.
+	Quiet bool
 	// OnWritten, when set, is called with each trace once it is in the
 	// output, from the writer goroutines (concurrently).
 	OnWritten func(*CollectedTrace)
@@ -358,7 +360,7 @@ func (c *Collector) tickLoop() {
 			c.ExpireNow()
 			if sp := c.cfg.Spool; sp != nil && time.Since(c.lastTrim) >= spoolTrimInterval {
 				c.lastTrim = time.Now()
-				if err := sp.Trim(); err != nil {
+				if err := sp.Trim(); err != nil && !c.cfg.Quiet {
 					c.logf("tracectl: warning: trimming the spool: %v\n", err)
 				}
 			}

@@ -52,9 +52,11 @@ type column struct {
 	paint  func(row int, s string) string // nil: plain
 }
 
-// writeTable writes columns aligned, two spaces apart, the header dimmed.
-// Cell widths are measured before painting, so colors never shift columns.
-func (p *Printer) writeTable(cols []column) {
+// writeTableFast is the hand-written drawer of the spans table, which can
+// have a million rows: it writes what writeTable writes, column for column,
+// without building the table's rows of cells first. See BenchmarkSpanTable
+// for why (internal/render/bench_test.go).
+func (p *Printer) writeTableFast(cols []column) {
 	if len(cols) == 0 {
 		return
 	}

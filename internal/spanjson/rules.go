@@ -268,8 +268,7 @@ const (
 func TraceGenAIOf(info TraceInfo, spans []Span) TraceGenAI {
 	var out TraceGenAI
 	models, providers := map[string]struct{}{}, map[string]struct{}{}
-	var model, modelCost tokenSum
-	var withUsage, withCost []int // spans with counts, with a cost
+	var marks usageMarks
 	var firstSession, firstUser string
 	rootID, hasRoot := SpanID{}, false
 	if r, ok := RootSpan(spans); ok {
@@ -292,18 +291,7 @@ func TraceGenAIOf(info TraceInfo, spans []Span) TraceGenAI {
 		if firstUser == "" {
 			firstUser = g.User
 		}
-		if g.HasUsage() {
-			withUsage = append(withUsage, i)
-			if isModelType(g.Type) {
-				model.addTokens(g)
-			}
-		}
-		if g.Cost.Known {
-			withCost = append(withCost, i)
-			if isModelType(g.Type) {
-				modelCost.addCost(g)
-			}
-		}
+		marks.see(i, g)
 	}
 	if len(models) > 0 {
 		out.Models = sortedKeys(models)
@@ -314,12 +302,10 @@ func TraceGenAIOf(info TraceInfo, spans []Span) TraceGenAI {
 	out.Session = cmp.Or(metaValue(info, traceSessionKeys), out.Session, firstSession)
 	out.User = cmp.Or(metaValue(info, traceUserKeys), out.User, firstUser)
 
-	tokens, from := model, UsageFromModelSpans
-	if !model.any && len(withUsage) > 0 {
-		tokens, from = tokenSum{}, UsageFromTopSpans
-		for _, i := range topmost(spans, withUsage) {
-			tokens.addTokens(GenAIOf(spans[i]))
-		}
+	tokenSpans, from, costSpans := marks.pick(spans)
+	var tokens, cost tokenSum
+	for _, i := range tokenSpans {
+		tokens.addTokens(GenAIOf(spans[i]))
 	}
 	if tokens.any {
 		out.InputTokens, out.OutputTokens, out.TotalTokens, out.CachedTokens = tokens.in, tokens.out, tokens.total, tokens.cached
@@ -333,12 +319,8 @@ func TraceGenAIOf(info TraceInfo, spans []Span) TraceGenAI {
 		out.UsageFrom = UsageFromMetadata
 	}
 
-	cost := modelCost
-	if !cost.any && len(withCost) > 0 {
-		cost = tokenSum{}
-		for _, i := range topmost(spans, withCost) {
-			cost.addCost(GenAIOf(spans[i]))
-		}
+	for _, i := range costSpans {
+		cost.addCost(GenAIOf(spans[i]))
 	}
 	if cost.any {
 		out.Cost = Cost{USD: roundCost(cost.cost), Known: true}
@@ -349,6 +331,59 @@ func TraceGenAIOf(info TraceInfo, spans []Span) TraceGenAI {
 		}
 	}
 	return out
+}
+
+// UsageSpans returns the spans (indexes into spans) whose own token counts
+// make up a trace's token totals, and those whose own costs make up its
+// cost, when the trace metadata does not give them (TraceGenAIOf's rule):
+// the spans that call a model (LLM, CHAT_MODEL, EMBEDDING) with counts,
+// else the spans with counts under no span with counts; likewise for cost.
+// A roll-up is never listed with a span it rolls up, so adding up the
+// listed spans' counts, in any grouping, never counts a token twice.
+// tokensFrom is UsageFromModelSpans, UsageFromTopSpans or "" (none).
+func UsageSpans(spans []Span) (tokens []int, tokensFrom string, cost []int) {
+	var marks usageMarks
+	for i, s := range spans {
+		marks.see(i, GenAIOf(s))
+	}
+	return marks.pick(spans)
+}
+
+// usageMarks collects, span by span, what UsageSpans picks from.
+type usageMarks struct {
+	withUsage, withCost   []int // spans with counts, with a cost
+	modelUsage, modelCost []int // the same among the spans that call a model
+}
+
+func (m *usageMarks) see(i int, g GenAI) {
+	if g.HasUsage() {
+		m.withUsage = append(m.withUsage, i)
+		if isModelType(g.Type) {
+			m.modelUsage = append(m.modelUsage, i)
+		}
+	}
+	if g.Cost.Known {
+		m.withCost = append(m.withCost, i)
+		if isModelType(g.Type) {
+			m.modelCost = append(m.modelCost, i)
+		}
+	}
+}
+
+func (m *usageMarks) pick(spans []Span) (tokens []int, tokensFrom string, cost []int) {
+	switch {
+	case len(m.modelUsage) > 0:
+		tokens, tokensFrom = m.modelUsage, UsageFromModelSpans
+	case len(m.withUsage) > 0:
+		tokens, tokensFrom = topmost(spans, m.withUsage), UsageFromTopSpans
+	}
+	switch {
+	case len(m.modelCost) > 0:
+		cost = m.modelCost
+	case len(m.withCost) > 0:
+		cost = topmost(spans, m.withCost)
+	}
+	return tokens, tokensFrom, cost
 }
 
 // GenAI is TraceGenAIOf(t.Info, t.Spans).
