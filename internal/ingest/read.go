@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -50,8 +51,12 @@ type Options struct {
 	// of the tree building of a million-span trace).
 	AheadMinSpans int
 	// NewDecoder makes the document decoder of an input (tests); nil means
-	// spanjson.NewDecoder.
+	// spanjson.NewDecoder with Workers.
 	NewDecoder func(r io.Reader, name string) Decoder
+	// Workers is how many documents of an input are decoded at once, on
+	// as many goroutines (spanjson.Decoder.SetWorkers); what is handed on
+	// is the same whatever their number. 0 means runtime.GOMAXPROCS(0).
+	Workers int
 	// Idle is how long a trace without MLflow info whose root span has
 	// arrived waits for more spans on a stream (a pipe) before it is handed
 	// on; 0 means DefaultIdle, a negative value the end of the input.
@@ -98,8 +103,15 @@ func Read(ctx context.Context, inputs []Input, opts Options, emit func(*Trace) e
 	if opts.AheadMinSpans == 0 {
 		opts.AheadMinSpans = 1 << 14
 	}
+	if opts.Workers == 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
 	if opts.NewDecoder == nil {
-		opts.NewDecoder = func(r io.Reader, name string) Decoder { return spanjson.NewDecoder(r, name) }
+		opts.NewDecoder = func(r io.Reader, name string) Decoder {
+			d := spanjson.NewDecoder(r, name)
+			d.SetWorkers(opts.Workers)
+			return d
+		}
 	}
 	a := newAssembler(opts, emit)
 	defer a.close()
@@ -150,6 +162,7 @@ func (a *assembler) readInput(ctx context.Context, in Input, last bool) error {
 		return err
 	}
 	dec := a.opts.NewDecoder(r, in.Name)
+	defer func() { closeDecoder(dec) }() // its workers, when it ends early
 	if stream && a.opts.Idle > 0 {
 		return a.readStream(ctx, in.Name, dec)
 	}
@@ -169,6 +182,7 @@ func (a *assembler) readInput(ctx context.Context, in Input, last bool) error {
 		// garbage before doc's spans are copied into the manager.
 		next, nextErr := dec.Next()
 		if nextErr == io.EOF {
+			closeDecoder(dec)
 			dec = nil
 			// Nothing can repeat what this document completes: no record of
 			// it is needed (a million-span trace's would cost a sort).
@@ -182,6 +196,13 @@ func (a *assembler) readInput(ctx context.Context, in Input, last bool) error {
 			return err
 		}
 		doc, err = next, nextErr
+	}
+}
+
+// closeDecoder stops the workers of a decoder that has them.
+func closeDecoder(dec Decoder) {
+	if c, ok := dec.(interface{ Close() }); ok {
+		c.Close()
 	}
 }
 
