@@ -61,6 +61,8 @@ type Options struct {
 	// arrived waits for more spans on a stream (a pipe) before it is handed
 	// on; 0 means DefaultIdle, a negative value the end of the input.
 	Idle time.Duration
+
+	plainDecoder bool // NewDecoder is spanjson's (set by Read)
 }
 
 // Decoder is what Read needs of spanjson.Decoder.
@@ -107,6 +109,7 @@ func Read(ctx context.Context, inputs []Input, opts Options, emit func(*Trace) e
 		opts.Workers = runtime.GOMAXPROCS(0)
 	}
 	if opts.NewDecoder == nil {
+		opts.plainDecoder = true
 		opts.NewDecoder = func(r io.Reader, name string) Decoder {
 			d := spanjson.NewDecoder(r, name)
 			d.SetWorkers(opts.Workers)
@@ -115,12 +118,14 @@ func Read(ctx context.Context, inputs []Input, opts Options, emit func(*Trace) e
 	}
 	a := newAssembler(opts, emit)
 	defer a.close()
+	pre := startDecodingAhead(ctx, inputs, opts)
+	defer pre.close()
 	failed := 0
 	for i, in := range inputs {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		err := a.readInput(ctx, in, i == len(inputs)-1)
+		err := a.readInput(ctx, in, i == len(inputs)-1, pre.take(i))
 		if err == nil {
 			continue
 		}
@@ -142,29 +147,39 @@ func Read(ctx context.Context, inputs []Input, opts Options, emit func(*Trace) e
 // readInput reads one input's documents into the assembler. An error ends
 // the input; what it completed before has been handed on. last says no
 // input comes after it.
-func (a *assembler) readInput(ctx context.Context, in Input, last bool) error {
-	rc, err := in.Open()
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
-	// Ctrl-C ends a read that waits, also the first one (the sniff).
-	var r io.Reader = &ctxReader{ctx: ctx, r: rc}
-	stream := in.IsStream()
-	if stream {
-		r = &ctxStreamReader{ctx: ctx, r: rc}
-	}
-	r, err = sniff(r, in.Name)
-	if err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
+func (a *assembler) readInput(ctx context.Context, in Input, last bool, ahead *decodedInput) error {
+	var dec Decoder
+	if ahead != nil {
+		<-ahead.done
+		if ahead.openErr != nil {
+			return ahead.openErr
 		}
-		return err
-	}
-	dec := a.opts.NewDecoder(r, in.Name)
-	defer func() { closeDecoder(dec) }() // its workers, when it ends early
-	if stream && a.opts.Idle > 0 {
-		return a.readStream(ctx, in.Name, dec)
+		dec = &sliceDecoder{docs: ahead.docs, err: ahead.err}
+		ahead.docs = nil
+	} else {
+		rc, err := in.Open()
+		if err != nil {
+			return err
+		}
+		defer rc.Close()
+		// Ctrl-C ends a read that waits, also the first one (the sniff).
+		var r io.Reader = &ctxReader{ctx: ctx, r: rc}
+		stream := in.IsStream()
+		if stream {
+			r = &ctxStreamReader{ctx: ctx, r: rc}
+		}
+		r, err = sniff(r, in.Name)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return err
+		}
+		dec = a.opts.NewDecoder(r, in.Name)
+		defer func() { closeDecoder(dec) }() // its workers, when it ends early
+		if stream && a.opts.Idle > 0 {
+			return a.readStream(ctx, in.Name, dec)
+		}
 	}
 	doc, err := dec.Next()
 	for {
