@@ -53,7 +53,7 @@ func (d *sliceDecoder) Next() (*spanjson.Document, error) {
 // inputs ahead of it.
 type aheadDecoder struct {
 	slots []*decodedInput // by input index: nil for an input read as it comes
-	room  chan struct{}         // a token per input decoded and not taken yet
+	room  chan struct{}   // a token per input decoded and not taken yet
 	stop  chan struct{}
 	wg    sync.WaitGroup
 }
