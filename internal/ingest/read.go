@@ -56,6 +56,7 @@ type Options struct {
 	// Workers is how many documents of an input are decoded at once, on
 	// as many goroutines (spanjson.Decoder.SetWorkers); what is handed on
 	// is the same whatever their number. 0 means runtime.GOMAXPROCS(0).
+	// A stream (a pipe) is decoded on one: nothing is read ahead of it.
 	Workers int
 	// Idle is how long a trace without MLflow info whose root span has
 	// arrived waits for more spans on a stream (a pipe) before it is handed
@@ -175,7 +176,13 @@ func (a *assembler) readInput(ctx context.Context, in Input, last bool, ahead *d
 			}
 			return err
 		}
-		dec = a.opts.NewDecoder(r, in.Name)
+		if stream && a.opts.plainDecoder {
+			// A stream is decoded as it comes, with no read-ahead: a trace
+			// goes on before the producer has written the next ones.
+			dec = spanjson.NewDecoder(r, in.Name)
+		} else {
+			dec = a.opts.NewDecoder(r, in.Name)
+		}
 		defer func() { closeDecoder(dec) }() // its workers, when it ends early
 		if stream && a.opts.Idle > 0 {
 			return a.readStream(ctx, in.Name, dec)
