@@ -107,8 +107,11 @@ func (d *Decoder) startPipeline() {
 // nextParallel is nextDoc with workers: the next document in input order.
 func (d *Decoder) nextParallel() (decodedDoc, error) {
 	d.pipeMu.Lock()
-	p := d.pipe
+	p, closed := d.pipe, d.closed
 	d.pipeMu.Unlock()
+	if closed {
+		return decodedDoc{}, errClosed
+	}
 	if p == nil {
 		d.startPipeline()
 		d.pipeMu.Lock()
