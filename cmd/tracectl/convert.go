@@ -178,7 +178,7 @@ func runConvert(ctx context.Context, opts *convertOptions) error {
 	}
 	w := &warner{streams: opts.streams}
 	defer w.finish()
-	ro := ingest.Options{Warn: w.warn, NewDecoder: opts.newDecoder}
+	ro := ingest.Options{Warn: w.warn, NewDecoder: opts.newDecoder, Workers: decodeWorkers}
 	if _, atomic := sink.(*fileSink); !atomic && !opts.Strict {
 		// On stdout and into --dir every good trace is written: an input
 		// that cannot be read is reported and the others go on. -o FILE and

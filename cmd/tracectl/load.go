@@ -43,6 +43,11 @@ func loadTraces(ctx context.Context, ins []ingest.Input, warn func(spanjson.Warn
 // default).
 var specMinSpans = 0
 
+// decodeWorkers is ingest's Options.Workers of every read command (tests
+// set it to compare one worker with several; 0 is its default, one per
+// core).
+var decodeWorkers = 0
+
 // streamTraces reads the inputs through ingest (the one assembler) and
 // hands each trace, with its span tree and view, to emit as soon as it is
 // complete. Decode and tree warnings go to warn; an input that cannot be
@@ -59,6 +64,7 @@ func streamTraces(ctx context.Context, ins []ingest.Input, warn func(spanjson.Wa
 		// manager: on two cores that hides most of it.
 		Ahead:         func(t *ingest.Trace) any { return newView(t) },
 		AheadMinSpans: specMinSpans,
+		Workers:       decodeWorkers,
 	}
 	return ingest.Read(ctx, ins, opts, func(t *ingest.Trace) error {
 		v, _ := t.Ahead.(*render.TraceView)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -50,12 +51,19 @@ type Options struct {
 	// of the tree building of a million-span trace).
 	AheadMinSpans int
 	// NewDecoder makes the document decoder of an input (tests); nil means
-	// spanjson.NewDecoder.
+	// spanjson.NewDecoder with Workers.
 	NewDecoder func(r io.Reader, name string) Decoder
+	// Workers is how many documents of an input are decoded at once, on
+	// as many goroutines (spanjson.Decoder.SetWorkers); what is handed on
+	// is the same whatever their number. 0 means runtime.GOMAXPROCS(0).
+	// A stream (a pipe) is decoded on one: nothing is read ahead of it.
+	Workers int
 	// Idle is how long a trace without MLflow info whose root span has
 	// arrived waits for more spans on a stream (a pipe) before it is handed
 	// on; 0 means DefaultIdle, a negative value the end of the input.
 	Idle time.Duration
+
+	plainDecoder bool // NewDecoder is spanjson's (set by Read)
 }
 
 // Decoder is what Read needs of spanjson.Decoder.
@@ -98,17 +106,27 @@ func Read(ctx context.Context, inputs []Input, opts Options, emit func(*Trace) e
 	if opts.AheadMinSpans == 0 {
 		opts.AheadMinSpans = 1 << 14
 	}
+	if opts.Workers == 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
 	if opts.NewDecoder == nil {
-		opts.NewDecoder = func(r io.Reader, name string) Decoder { return spanjson.NewDecoder(r, name) }
+		opts.plainDecoder = true
+		opts.NewDecoder = func(r io.Reader, name string) Decoder {
+			d := spanjson.NewDecoder(r, name)
+			d.SetWorkers(opts.Workers)
+			return d
+		}
 	}
 	a := newAssembler(opts, emit)
 	defer a.close()
+	pre := startDecodingAhead(ctx, inputs, opts)
+	defer pre.close()
 	failed := 0
 	for i, in := range inputs {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		err := a.readInput(ctx, in, i == len(inputs)-1)
+		err := a.readInput(ctx, in, i == len(inputs)-1, pre.take(i))
 		if err == nil {
 			continue
 		}
@@ -130,28 +148,45 @@ func Read(ctx context.Context, inputs []Input, opts Options, emit func(*Trace) e
 // readInput reads one input's documents into the assembler. An error ends
 // the input; what it completed before has been handed on. last says no
 // input comes after it.
-func (a *assembler) readInput(ctx context.Context, in Input, last bool) error {
-	rc, err := in.Open()
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
-	// Ctrl-C ends a read that waits, also the first one (the sniff).
-	var r io.Reader = &ctxReader{ctx: ctx, r: rc}
-	stream := in.IsStream()
-	if stream {
-		r = &ctxStreamReader{ctx: ctx, r: rc}
-	}
-	r, err = sniff(r, in.Name)
-	if err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
+func (a *assembler) readInput(ctx context.Context, in Input, last bool, ahead *decodedInput) error {
+	var dec Decoder
+	if ahead != nil {
+		<-ahead.done
+		if ahead.openErr != nil {
+			return ahead.openErr
 		}
-		return err
-	}
-	dec := a.opts.NewDecoder(r, in.Name)
-	if stream && a.opts.Idle > 0 {
-		return a.readStream(ctx, in.Name, dec)
+		dec = &sliceDecoder{docs: ahead.docs, err: ahead.err}
+		ahead.docs = nil
+	} else {
+		rc, err := in.Open()
+		if err != nil {
+			return err
+		}
+		defer rc.Close()
+		// Ctrl-C ends a read that waits, also the first one (the sniff).
+		var r io.Reader = &ctxReader{ctx: ctx, r: rc}
+		stream := in.IsStream()
+		if stream {
+			r = &ctxStreamReader{ctx: ctx, r: rc}
+		}
+		r, err = sniff(r, in.Name)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return err
+		}
+		if stream && a.opts.plainDecoder {
+			// A stream is decoded as it comes, with no read-ahead: a trace
+			// goes on before the producer has written the next ones.
+			dec = spanjson.NewDecoder(r, in.Name)
+		} else {
+			dec = a.opts.NewDecoder(r, in.Name)
+		}
+		defer func() { closeDecoder(dec) }() // its workers, when it ends early
+		if stream && a.opts.Idle > 0 {
+			return a.readStream(ctx, in.Name, dec)
+		}
 	}
 	doc, err := dec.Next()
 	for {
@@ -169,6 +204,7 @@ func (a *assembler) readInput(ctx context.Context, in Input, last bool) error {
 		// garbage before doc's spans are copied into the manager.
 		next, nextErr := dec.Next()
 		if nextErr == io.EOF {
+			closeDecoder(dec)
 			dec = nil
 			// Nothing can repeat what this document completes: no record of
 			// it is needed (a million-span trace's would cost a sort).
@@ -182,6 +218,13 @@ func (a *assembler) readInput(ctx context.Context, in Input, last bool) error {
 			return err
 		}
 		doc, err = next, nextErr
+	}
+}
+
+// closeDecoder stops the workers of a decoder that has them.
+func closeDecoder(dec Decoder) {
+	if c, ok := dec.(interface{ Close() }); ok {
+		c.Close()
 	}
 }
 

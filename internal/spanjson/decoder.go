@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"sync"
 	"unicode/utf8"
 	"unsafe"
 )
@@ -47,6 +48,14 @@ type Decoder struct {
 	// for all of them ends the input (logSummary).
 	logs     consoleCount
 	logsLine int
+
+	workers int // SetWorkers
+	// pipe is the framer and workers, once started; pipeMu guards it and
+	// closed, since Close may run while Next starts it on another
+	// goroutine (a stream's reader).
+	pipeMu sync.Mutex
+	pipe   *pipeline
+	closed bool
 }
 
 const readChunk = 64 << 10
@@ -100,7 +109,13 @@ func (d *Decoder) Next() (*Document, error) {
 
 func (d *Decoder) next() (*Document, error) {
 	for {
-		doc, err := d.nextDoc()
+		var doc decodedDoc
+		var err error
+		if d.workers > 1 {
+			doc, err = d.nextParallel()
+		} else {
+			doc, err = d.nextDoc()
+		}
 		if err == io.EOF && d.logs.logRecords > 0 {
 			return d.logSummary(), nil
 		}
@@ -134,25 +149,125 @@ func (d *Decoder) logSummary() *Document {
 	return doc
 }
 
-// nextDoc frames and decodes the next document.
+// nextDoc frames and decodes the next document (without workers, and in
+// the tests that read the decoder's buffer directly).
 func (d *Decoder) nextDoc() (decodedDoc, error) {
-	if err := d.skipSpace(); err != nil {
+	f, err := d.frameNext()
+	if err != nil {
 		return decodedDoc{}, err
+	}
+	return f.decode()
+}
+
+// frame is one document cut out of the input and not decoded yet (see
+// frameNext), or one decoded while it was framed (a big document, its
+// spans streamed).
+type frame struct {
+	name      string
+	buf       []byte // the read buffer when the document was cut: buf[at:end] is the document
+	at, end   int
+	line, col int
+	doc       decodedDoc // decoded is set: the document, already decoded
+	decoded   bool
+}
+
+// wholeMax is the size up to which a document is cut out whole and decoded
+// apart from the framing (on a worker): a bigger one is decoded while it is
+// framed, its span list streamed, in memory bounded by the model.
+const wholeMax = 1 << 20
+
+// frameNext cuts the next document out of the input. A document up to
+// wholeMax bytes is returned undecoded: frame.decode, on any goroutine,
+// decodes it exactly as the framer would have (the same code runs over the
+// same bytes, which are never written over: lent). A bigger one, or one the
+// input ends inside, is decoded here, as it is read.
+func (d *Decoder) frameNext() (*frame, error) {
+	if err := d.skipSpace(); err != nil {
+		return nil, err
 	}
 	if d.start == d.n {
 		if d.rerr != nil {
-			return decodedDoc{}, fmt.Errorf("%s: %w", d.name, d.rerr)
+			return nil, fmt.Errorf("%s: %w", d.name, d.rerr)
 		}
 		if d.docs == 0 {
-			return decodedDoc{}, fmt.Errorf("%s: %w", d.name, ErrEmptyInput)
+			return nil, fmt.Errorf("%s: %w", d.name, ErrEmptyInput)
 		}
-		return decodedDoc{}, io.EOF
+		return nil, io.EOF
 	}
 	line, col := d.line, d.col
 	c := d.buf[d.start]
 	if c != '{' && c != '[' {
-		return decodedDoc{}, d.badStart(c, line, col)
+		return nil, d.badStart(c, line, col)
 	}
+	if end, ok := d.scanWhole(wholeMax); ok {
+		f := &frame{name: d.name, buf: d.buf[:d.n], at: d.start, end: end, line: line, col: col}
+		d.lent = true
+		d.docs++
+		d.advance(end)
+		return f, nil
+	}
+	doc, err := d.decodeAt(line, col)
+	if err != nil {
+		return nil, err
+	}
+	return &frame{doc: doc, decoded: true}, nil
+}
+
+// decode decodes a framed document: the framer's own steps (decodeAt), on
+// a decoder over the bytes read when the document was cut, which reads
+// nothing more.
+func (f *frame) decode() (decodedDoc, error) {
+	if f.decoded {
+		return f.doc, nil
+	}
+	sub := &Decoder{name: f.name, buf: f.buf, start: f.at, n: len(f.buf), eof: true,
+		line: f.line, col: f.col, remaining: -1, docs: 1, lent: true}
+	return sub.decodeAt(f.line, f.col)
+}
+
+// scanWhole finds the end of the object or array at buf[start] when it is
+// at most limit bytes long, reading more input as needed; ok is false when
+// it is longer or the input ends first (buf[start:] is still unconsumed).
+func (d *Decoder) scanWhole(limit int) (end int, ok bool) {
+	depth := 0
+	inStr := false
+	i := d.start
+	for {
+		stop := min(d.n, d.start+limit)
+		for i < stop {
+			if inStr {
+				if i, inStr = stringEnd(d.buf, d.start, i, stop); inStr {
+					break
+				}
+				continue
+			}
+			switch d.buf[i] {
+			case '"':
+				inStr = true
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1, true
+				}
+			}
+			i++
+		}
+		if i-d.start >= limit {
+			return 0, false
+		}
+		off := i - d.start
+		if !d.fill() {
+			return 0, false
+		}
+		i = d.start + off
+	}
+}
+
+// decodeAt frames (its span list streamed) and decodes the document at
+// buf[start], which is at line, col.
+func (d *Decoder) decodeAt(line, col int) (decodedDoc, error) {
 	end, st, err := d.scanDoc(line, col)
 	if err != nil {
 		return decodedDoc{}, err

@@ -1,0 +1,138 @@
+package spanjson
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+
+	"tracectl/internal/spanjson/spanjsontest"
+)
+
+// Decoding on several workers must give what one gives, byte for byte:
+// the same documents in the same order, the same warnings, and the same
+// error (message, spot and the clipped line shown under it) after the same
+// documents.
+
+// decodeWithWorkers decodes data read chunk bytes at a time on workers.
+func decodeWithWorkers(data []byte, name string, chunk, minBuf, workers int) ([]*Document, error) {
+	d := NewDecoder(&chunkReader{data: data, chunk: chunk}, name)
+	d.minBuf = minBuf
+	d.SetWorkers(workers)
+	defer d.Close()
+	return d.all()
+}
+
+// errorText is everything an error shows: its message and, for a syntax
+// error, the line and caret column printed under it.
+func errorText(err error) string {
+	var se *SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Sprintf("%v | %q @%d", err, se.LineText, se.LineTextCol)
+	}
+	return fmt.Sprint(err)
+}
+
+func checkWorkersEqualOne(t testing.TB, data []byte, name string, chunk, minBuf int) {
+	t.Helper()
+	want, wantErr := decodeWithWorkers(data, name, chunk, minBuf, 1)
+	for _, workers := range []int{2, 3, 8} {
+		got, gotErr := decodeWithWorkers(data, name, chunk, minBuf, workers)
+		if diff := docsDiff(t, want, got); diff != "" {
+			t.Fatalf("%s: %d workers differ from one (-one +workers):\n%s", name, workers, diff)
+		}
+		if errorText(wantErr) != errorText(gotErr) {
+			t.Fatalf("%s: %d workers: error %s, one worker: %s", name, workers, errorText(gotErr), errorText(wantErr))
+		}
+	}
+}
+
+// workerMixes adds to streamMixes inputs that fail part-way or mix
+// documents decoded apart (up to wholeMax) with big ones decoded as read.
+func workerMixes(t testing.TB) map[string][]byte {
+	mixes := streamMixes(t)
+	var small, big bytes.Buffer
+	for seed := range 20 {
+		var b bytes.Buffer
+		if err := spanjsontest.WriteV3Trace(&b, 30, int64(seed+1)); err != nil {
+			t.Fatal(err)
+		}
+		small.Write(bytes.ReplaceAll(bytes.TrimSpace(b.Bytes()), []byte("\n"), nil))
+		small.WriteByte('\n')
+	}
+	if err := spanjsontest.WriteV3Trace(&big, 3000, 7); err != nil {
+		t.Fatal(err)
+	}
+	if big.Len() <= wholeMax {
+		t.Fatalf("the big trace is %d bytes, not more than wholeMax", big.Len())
+	}
+	lines := strings.SplitAfter(small.String(), "\n")
+	broken := func(at int, bad string) []byte {
+		out := strings.Join(lines[:at], "") + bad + strings.Join(lines[at+1:], "")
+		return []byte(out)
+	}
+	mixes["small and big"] = bytes.Join([][]byte{small.Bytes(), big.Bytes(), small.Bytes()}, []byte("\n"))
+	mixes["bad JSON in line 7"] = broken(6, strings.Replace(lines[6], `"span_id"`, `"span_id" "`, 1))
+	mixes["bad span list in line 4"] = broken(3, strings.Replace(lines[3], `},{`, `},,{`, 1))
+	mixes["bad start in line 12"] = broken(11, "nope\n")
+	mixes["bare value in line 2"] = broken(1, "42\n")
+	mixes["unknown shape in line 9"] = broken(8, `{"hello": "world"}`+"\n")
+	mixes["truncated last line"] = small.Bytes()[:small.Len()-100]
+	mixes["bad JSON after a big trace"] = append(append(append([]byte{}, big.Bytes()...), '\n'), broken(2, `{"info": {]}`+"\n")...)
+	return mixes
+}
+
+func TestWorkersEqualOne(t *testing.T) {
+	for name, data := range workerMixes(t) {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			for _, c := range []struct{ chunk, minBuf int }{{64 << 10, readChunk}, {4 << 10, 4 << 10}, {7, 16}} {
+				checkWorkersEqualOne(t, data, name, c.chunk, c.minBuf)
+			}
+		})
+	}
+}
+
+// The error of a document in the middle comes after the documents before
+// it and ends the input, as with one worker.
+func TestWorkersStopAtTheFirstError(t *testing.T) {
+	data := workerMixes(t)["bad JSON in line 7"]
+	docs, err := decodeWithWorkers(data, "bad.jsonl", 64<<10, readChunk, 4)
+	var se *SyntaxError
+	if !errors.As(err, &se) || se.File != "bad.jsonl" || se.Line != 7 {
+		t.Fatalf("error %v, want a syntax error in bad.jsonl line 7", err)
+	}
+	if len(docs) != 6 {
+		t.Fatalf("%d documents before the error, want 6", len(docs))
+	}
+}
+
+// Close ends a decoder read part-way; Next then fails.
+func TestWorkersClose(t *testing.T) {
+	data := workerMixes(t)["small and big"]
+	d := NewDecoder(bytes.NewReader(data), "many.jsonl")
+	d.SetWorkers(2)
+	if _, err := d.Next(); err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	d.Close()
+	if _, err := d.Next(); err == nil || err == io.EOF {
+		t.Fatalf("Next after Close: %v, want an error", err)
+	}
+}
+
+// FuzzWorkersEqualOne checks the equality on any input, with small reads
+// and buffers.
+func FuzzWorkersEqualOne(f *testing.F) {
+	for name, data := range workerMixes(f) {
+		if len(data) < 64<<10 || strings.HasPrefix(name, "bad") {
+			f.Add(data, uint16(3), uint16(16))
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte, chunk, minBuf uint16) {
+		checkWorkersEqualOne(t, data, "fuzz", int(chunk%4096)+1, int(minBuf%4096)+1)
+	})
+}
