@@ -162,6 +162,7 @@ Exit codes:
 	root.AddCommand(newVersionCmd(streams))
 	addReadCommands(root, streams)
 	root.AddCommand(NewCheckCmd(streams))
+	root.AddCommand(NewReportCmd(streams))
 	root.AddCommand(newConvertCmd(streams))
 	root.AddCommand(newCollectCmd(streams))
 	root.AddCommand(NewSendCmd(streams))
