@@ -47,6 +47,7 @@
     return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
   }
   function tokens(t) { return t.genai && t.genai.total_tokens !== undefined ? t.genai.total_tokens : null; }
+  function plural(n, one, many) { return n + " " + (n === 1 ? one : many); }
   function fmtInt(n) { return n === null || n === undefined ? "-" : n.toLocaleString("en-US"); }
 
   // Span type colors: known MLflow types fixed, others by a hash.
@@ -92,11 +93,11 @@
   var header = add(el("header"), el("h1", "", "tracectl report"), el("span", "dim title", DATA.title));
   header.lastChild.title = DATA.title;
   var failedTraces = traces.filter(function (t) { return t.state === "ERROR" || t.status_counts.error > 0; }).length;
-  add(header, el("span", "", traces.length + (traces.length === 1 ? " trace" : " traces")));
+  add(header, el("span", "", plural(traces.length, "trace", "traces")));
   if (failedTraces) add(header, el("span", "err", failedTraces + " with errors"));
   if (checks.length) {
     var bad = traces.filter(function (t) { return t.failed_checks > 0; }).length;
-    add(header, el("span", bad ? "err" : "ok", checks.length + (checks.length === 1 ? " check, " : " checks, ") + bad + " traces failing"));
+    add(header, el("span", bad ? "err" : "ok", plural(checks.length, "check", "checks") + ", " + plural(bad, "trace", "traces") + " failing"));
   }
   add(header, add(el("span", "dim"), document.createTextNode("keys: "), el("kbd", "", "/"), document.createTextNode(" search, "),
     el("kbd", "", "↑↓"), document.createTextNode(" move, "), el("kbd", "", "←→"), document.createTextNode(" fold, "),
@@ -147,6 +148,7 @@
   var axis = el("div", "wgrid axis");
   var axisTicks = el("div", "ticks");
   add(axis, el("div", "wname dim", "span"), axisTicks);
+  axis.firstChild.style.paddingLeft = "8px";
   var wfScroll = el("div", "vscroll"); wfScroll.tabIndex = 0; wfScroll.setAttribute("aria-label", "spans");
   add(wf, axis, wfScroll);
   var detail = el("aside"); detail.id = "detail";
@@ -176,7 +178,7 @@
         return r * sortDir || a - b;
       });
     }
-    shown.textContent = view.length === traces.length ? traces.length + " traces" : view.length + " of " + traces.length + " traces";
+    shown.textContent = view.length === traces.length ? plural(traces.length, "trace", "traces") : view.length + " of " + plural(traces.length, "trace", "traces");
     traceList.setCount(view.length);
   }
   var traceList = new VList(listScroll, function (k) {
