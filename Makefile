@@ -4,9 +4,13 @@ BIN      := bin/tracectl
 PKGS     := ./...
 FUZZTIME ?= 5s
 DEMO     := testdata/samples/mnorberg-dev-mnorberg-dev.github.io__databricks_output_trace_ok.json
+REPORT_SAMPLES := $(DEMO) testdata/insight/failing_agent.json testdata/insight/deep30.json \
+	testdata/samples/mlflow-mlflow-website__bedrock-chat-model-part-1_trace_excerpt.json \
+	testdata/samples/open-telemetry-opentelemetry-proto__examples_trace.json \
+	testdata/samples/open-telemetry-opentelemetry-specification__file-exporter_traces_example.jsonl
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all build demo test e2e lint bench fuzz fuzz-smoke completions fmt-check tidy-check clean
+.PHONY: all build demo test e2e browser lint bench fuzz fuzz-smoke completions fmt-check tidy-check clean
 
 all: build
 
@@ -29,6 +33,15 @@ test: fmt-check
 # Collector built from the Go module proxy (skipped when it cannot be built).
 e2e:
 	TRACECTL_E2E_OTELCOL=1 $(GO) test -count=1 -timeout=30m -run='^TestSendThroughOpenTelemetryCollector$$' -v ./cmd/tracectl/
+
+# The HTML report in headless Chromium (Debian: apt-get install -y chromium;
+# CHROMIUM=/path overrides): the DOM, no injected script, no request, the
+# time to open a 50 MB input; -update rewrites testdata/report/screenshot.png.
+# It also leaves bin/report.html, the report of the bundled samples, for CI
+# to keep as an artifact.
+browser: build
+	./$(BIN) report -q -o bin/report.html $(REPORT_SAMPLES)
+	TRACECTL_BROWSER=1 $(GO) test -count=1 -timeout=20m -run='^TestBrowserReport$$' -v ./cmd/tracectl/ $(BROWSER_FLAGS)
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

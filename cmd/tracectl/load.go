@@ -213,6 +213,19 @@ var warnVariable = regexp.MustCompile(`"(?:[^"\\]|\\.)*"|\b[0-9a-fA-F]*[0-9][0-9
 // as soon as it is complete (see streamTraces), so a command that lets each
 // trace go after emit holds only the traces still being read.
 func streamArgs(ctx context.Context, streams *render.IOStreams, args []string, emit func(*render.TraceView) error) error {
+	return streamArgsObserved(ctx, streams, args, readObserver{}, emit)
+}
+
+// readObserver hears about a read's input errors and warnings besides
+// their printing on stderr (the report lists them); nil members are not
+// called.
+type readObserver struct {
+	inputError func(error)
+	warning    func(spanjson.Warning)
+}
+
+// streamArgsObserved is streamArgs telling obs what it printed.
+func streamArgsObserved(ctx context.Context, streams *render.IOStreams, args []string, obs readObserver, emit func(*render.TraceView) error) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -229,7 +242,17 @@ func streamArgs(ctx context.Context, streams *render.IOStreams, args []string, e
 	stopProgress := startProgress(streams, ins)
 	defer stopProgress()
 	n := 0
-	return streamTraces(ctx, ins, w.warn, func(err error) { printError(streams, err) }, func(v *render.TraceView) error {
+	warn := w.warn
+	if obs.warning != nil {
+		warn = func(wn spanjson.Warning) { obs.warning(wn); w.warn(wn) }
+	}
+	inputError := func(err error) {
+		printError(streams, err)
+		if obs.inputError != nil {
+			obs.inputError(err)
+		}
+	}
+	return streamTraces(ctx, ins, warn, inputError, func(v *render.TraceView) error {
 		if n++; n == 2 {
 			// Traces are streamed, not loaded whole: the collector's usual
 			// pacing keeps memory at a trace's worth (see tuneGCForLoad).

@@ -190,6 +190,7 @@ Exit codes:
 	addReadCommands(root, streams)
 	root.AddCommand(NewCheckCmd(streams))
 	root.AddCommand(NewDiffCmd(streams))
+	root.AddCommand(NewReportCmd(streams))
 	root.AddCommand(newConvertCmd(streams))
 	root.AddCommand(newCollectCmd(streams))
 	root.AddCommand(NewSendCmd(streams))

@@ -348,6 +348,10 @@ func (v *TraceView) ShowJSON(o ShowOptions) TraceJSON {
 	return out
 }
 
+// HeadJSON describes the trace as the head of `show -o json` does,
+// without the critical path and failure chains.
+func (v *TraceView) HeadJSON() TraceHeadJSON { return v.showHead(ShowOptions{}) }
+
 func (v *TraceView) showHead(o ShowOptions) TraceHeadJSON {
 	req, resp := v.Previews()
 	t0, t1 := v.Bounds()

@@ -66,6 +66,14 @@ func (v *TraceView) SpanDetailJSONOf(i int) SpanDetailJSON {
 	for _, k := range v.Tree.PathFromRoot(i) {
 		j.Path = append(j.Path, PathStepJSON{SpanID: SpanIDText(v.Tree.Spans[k]), Name: v.Tree.Spans[k].Name()})
 	}
+	j.Links = LinksJSON(s)
+	return j
+}
+
+// LinksJSON describes the span's links: ids as hex, or as written when
+// they could not be read.
+func LinksJSON(s spanjson.Span) []LinkJSON {
+	var out []LinkJSON
 	for _, l := range s.Links() {
 		lj := LinkJSON{TraceID: l.TraceID.String(), SpanID: l.SpanID.String(), TraceState: l.TraceState, Attributes: attrMap(l.Attributes)}
 		if l.Opaque != nil {
@@ -76,10 +84,14 @@ func (v *TraceView) SpanDetailJSONOf(i int) SpanDetailJSON {
 				lj.SpanID = l.Opaque.SpanID
 			}
 		}
-		j.Links = append(j.Links, lj)
+		out = append(out, lj)
 	}
-	return j
+	return out
 }
+
+// StacktraceOf is the stack trace of the span's first exception event, ""
+// when it has none.
+func StacktraceOf(s spanjson.Span) string { return stacktraceOf(s) }
 
 // stacktraceOf is the stack trace of the span's first exception event.
 func stacktraceOf(s spanjson.Span) string {
