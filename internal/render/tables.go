@@ -18,8 +18,12 @@ func (p *Printer) Roots(views []*TraceView) {
 }
 
 // RootRows is Roots over rows made by TraceView.RootJSON, so a caller can
-// let each trace go once its row is made.
-func (p *Printer) RootRows(rows []RootJSON) {
+// let each trace go once its row is made. It is drawn by the hand-written
+// drawer: a row per trace is tens of thousands of rows on a big dump, where
+// tablewriter costs a second and hundreds of MB (BenchmarkTraceTables).
+func (p *Printer) RootRows(rows []RootJSON) { p.writeTableFast(p.rootColumns(rows)) }
+
+func (p *Printer) rootColumns(rows []RootJSON) []column {
 	th := p.th
 	cols := []column{
 		{header: "TRACE"}, {header: "ROOT SPAN"}, {header: "NAME"},
@@ -42,7 +46,7 @@ func (p *Printer) RootRows(rows []RootJSON) {
 	}
 	cols[0].paint = func(_ int, s string) string { return th.paint(th.bold, s) }
 	cols[3].paint = func(r int, s string) string { return th.paint(th.stateStyle(spanjson.TraceState(rows[r].State)), s) }
-	p.writeTable(cols)
+	return cols
 }
 
 // Status writes per trace its state and span counts by status, then a
@@ -57,14 +61,27 @@ func (p *Printer) Status(views []*TraceView) {
 
 // StatusRows is Status over rows made by TraceView.StatusJSON. The last
 // column marks the failed rows (Failed): "yes" in a pipe, ✗ on a terminal.
+// Like RootRows, a row per trace: the hand-written drawer.
 func (p *Printer) StatusRows(rows []StatusReportJSON) {
 	th := p.th
-	cols := []column{
+	cols, failed := p.statusColumns(rows)
+	p.writeTableFast(cols)
+	summary := itoa(len(rows)) + Plural(len(rows), " trace", " traces") + ", " + itoa(failed) + " failed"
+	if failed > 0 {
+		summary = th.paint(th.fail, summary)
+	} else {
+		summary = th.paint(th.ok, summary)
+	}
+	p.w.WriteString(summary + "\n")
+}
+
+func (p *Printer) statusColumns(rows []StatusReportJSON) (cols []column, failed int) {
+	th := p.th
+	cols = []column{
 		{header: "TRACE"}, {header: "STATE"}, {header: "SPANS", right: true},
 		{header: "OK", right: true}, {header: "ERROR", right: true}, {header: "UNSET", right: true},
 		{header: "FAILED"},
 	}
-	failed := 0
 	for _, j := range rows {
 		if j.Failed {
 			failed++
@@ -86,14 +103,7 @@ func (p *Printer) StatusRows(rows []StatusReportJSON) {
 		}
 		return s
 	}
-	p.writeTable(cols)
-	summary := itoa(len(rows)) + Plural(len(rows), " trace", " traces") + ", " + itoa(failed) + " failed"
-	if failed > 0 {
-		summary = th.paint(th.fail, summary)
-	} else {
-		summary = th.paint(th.ok, summary)
-	}
-	p.w.WriteString(summary + "\n")
+	return cols, failed
 }
 
 func failedMark(failed, symbols bool) string {
