@@ -160,10 +160,10 @@ func (p *reader) stringAt(i int) (string, int) {
 		if len(content) <= maxInternSize {
 			return p.interned(bytesString(content)), k + 1
 		}
-		return p.arenaString(content), k + 1
+		return p.arenaString(content, len(b)-j), k + 1
 	}
 	// Escapes: decode into the arena in the same pass that finds the end.
-	p.arenaRoom(min(arenaMax, len(b)-j))
+	p.arenaRoom(min(arenaMax, len(b)-j), len(b)-j)
 	at := len(p.arena)
 	out := append(p.arena, b[j:k]...)
 	for {
@@ -212,28 +212,30 @@ const (
 )
 
 // arenaRoom makes sure the arena's block has room for n more bytes, else
-// begins a new block: arenaChunk bytes, or the document's size when that is
-// smaller (the strings copied out of a document never outgrow it). A
-// reader decodes one document, and a JSON Lines dump has many small ones:
-// a full block each was 62 KB for a 27 KB trace, a third of everything
-// `tracectl roots` allocated on 20,000 such traces (1.24 of 3.76 GB).
-func (p *reader) arenaRoom(n int) {
+// begins a new block: arenaChunk bytes, or rest when that is smaller: rest
+// is what is left of the document from the string being copied, and the
+// strings still to be copied out of it never outgrow that. A reader
+// decodes one document, and a JSON Lines dump has many small ones: a full
+// block each was 62 KB for a 27 KB trace, a third of everything `tracectl
+// roots` allocated on 20,000 such traces (1.24 of 3.76 GB).
+func (p *reader) arenaRoom(n, rest int) {
 	if cap(p.arena)-len(p.arena) >= n {
 		return
 	}
-	p.arena = make([]byte, 0, max(n, min(arenaChunk, len(p.raw))))
+	p.arena = make([]byte, 0, max(n, min(arenaChunk, rest)))
 }
 
 // arenaString copies b into a shared block: one allocation per arenaChunk
 // bytes of strings, and blocks hold no pointers for the GC to scan.
-func (p *reader) arenaString(b []byte) string {
+// rest is what is left of the document from b on (see arenaRoom).
+func (p *reader) arenaString(b []byte, rest int) string {
 	if len(b) == 0 {
 		return ""
 	}
 	if len(b) > arenaMax {
 		return string(b)
 	}
-	p.arenaRoom(len(b))
+	p.arenaRoom(len(b), rest)
 	at := len(p.arena)
 	p.arena = append(p.arena, b...)
 	return unsafe.String(&p.arena[at], len(b))
@@ -547,7 +549,9 @@ func (p *reader) fastStatusV3(v int, d *SpanData) int {
 // building the list straight in the attribute block.
 func (p *reader) fastAttributes(v int) (Attributes, []string, int) {
 	if cap(p.attrSlab)-len(p.attrSlab) < 32 {
-		p.attrSlab = make([]attrKV, 0, 4*slabSize)
+		// Blocks grow as newAttributes' do (nextBlock): a full block for
+		// each small document of a dump was most of what it allocated.
+		p.attrSlab = make([]attrKV, 0, max(32, nextBlock(cap(p.attrSlab), 4*slabSize)))
 	}
 	at := len(p.attrSlab)
 	list := p.attrSlab
@@ -571,7 +575,7 @@ func (p *reader) fastAttributes(v int) (Attributes, []string, int) {
 	attrs := list[at:len(list):len(list)]
 	p.attrSlab = list[len(list):] // when append moved the list, continue after it
 	if len(p.setSlab) == cap(p.setSlab) {
-		p.setSlab = make([]attrSet, 0, slabSize)
+		p.setSlab = make([]attrSet, 0, nextBlock(cap(p.setSlab), slabSize))
 	}
 	p.setSlab = append(p.setSlab, attrSet{list: attrs})
 	return Attributes{s: &p.setSlab[len(p.setSlab)-1]}, rawKeys, end
