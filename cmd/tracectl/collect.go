@@ -4,12 +4,14 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/signal"
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -192,6 +194,18 @@ func listenAddr(flag, v string) (string, error) {
 	return v, nil
 }
 
+// lockedWriter serializes writes to w from several goroutines.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
 // collectLimits are the parsed size and address flags of collect.
 type collectLimits struct {
 	maxBody, maxMemory int64
@@ -246,6 +260,12 @@ func runCollect(ctx context.Context, opts *collectOptions) error {
 	if err != nil {
 		return err
 	}
+	// The writers, the handlers and this goroutine all write to stderr:
+	// one lock orders their lines (the race detector found a warning and a
+	// trace line interleaved in a buffer).
+	streams := *opts.streams
+	streams.ErrOut = &lockedWriter{w: opts.streams.ErrOut}
+	opts.streams = &streams
 	var sink interface {
 		collect.SpoolSink
 		Losses() []spanjson.Loss
