@@ -96,10 +96,7 @@ func colGenerate(url string, bodies [][]byte, senders int) error {
 // colDiscardServer reads each body and answers an empty 200: the upper bound
 // of what any receiver on this HTTP stack can do.
 func colDiscardServer(b *testing.B) (string, func()) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
+	ln := colListen(b)
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 		w.Header().Set("Content-Type", "application/x-protobuf")
@@ -123,6 +120,31 @@ func jsonlBenchSink(schema spanjson.Schema) func(b *testing.B) (TraceSink, func(
 	}
 }
 
+// colIngestSetup is how every ingest benchmark begins: the GC setting of
+// tracectl collect (GOGC=400 unless GOGC is set), 200 generated protobuf
+// bodies of 500 spans, the number of senders and the spans sent.
+func colIngestSetup(b *testing.B) (bodies [][]byte, senders int, total int64) {
+	const (
+		bodiesPerRound = 200
+		spansPerBody   = 500
+	)
+	if os.Getenv("GOGC") == "" {
+		prev := debug.SetGCPercent(400)
+		b.Cleanup(func() { debug.SetGCPercent(prev) })
+	}
+	return colBenchBodies(b, bodiesPerRound, spansPerBody), max(4, 2*runtime.GOMAXPROCS(0)), int64(bodiesPerRound * spansPerBody)
+}
+
+// colListen listens on a fresh 127.0.0.1 port.
+func colListen(b *testing.B) net.Listener {
+	b.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	return ln
+}
+
 // BenchmarkCollectIngest measures sustained ingest: a load generator on
 // this machine posts protobuf bodies of 500 spans (100 five-span traces
 // each) to the collector, which assembles and writes every trace; after
@@ -136,17 +158,7 @@ func jsonlBenchSink(schema spanjson.Schema) func(b *testing.B) (TraceSink, func(
 //	spans/cpu-s      spans per CPU second of the process, generator included
 //	cpu-ratio        CPU per span of discard / of the collector
 func BenchmarkCollectIngest(b *testing.B) {
-	const (
-		bodiesPerRound = 200
-		spansPerBody   = 500
-	)
-	// tracectl collect runs with GOGC=400 unless GOGC is set; so does this.
-	if os.Getenv("GOGC") == "" {
-		defer debug.SetGCPercent(debug.SetGCPercent(400))
-	}
-	senders := max(4, 2*runtime.GOMAXPROCS(0))
-	bodies := colBenchBodies(b, bodiesPerRound, spansPerBody)
-	total := int64(bodiesPerRound * spansPerBody)
+	bodies, senders, total := colIngestSetup(b)
 
 	sinks := map[string]func(b *testing.B) (TraceSink, func() int64){
 		"sink=count": func(*testing.B) (TraceSink, func() int64) {
@@ -164,10 +176,7 @@ func BenchmarkCollectIngest(b *testing.B) {
 			rounds := 0
 			for b.Loop() {
 				sink, counted := sinks[name](b)
-				ln, err := net.Listen("tcp", "127.0.0.1:0")
-				if err != nil {
-					b.Fatal(err)
-				}
+				ln := colListen(b)
 				c := NewCollector(CollectorConfig{Assembler: AssemblerConfig{Idle: 100 * time.Millisecond}, Sink: sink})
 				c.Start(ln)
 				start, cpu := time.Now(), processCPU()
@@ -217,16 +226,7 @@ func BenchmarkCollectIngest(b *testing.B) {
 //	fsyncs/s         spool fsyncs per second
 //	reqs/fsync       requests per fsync (what group commit shares)
 func BenchmarkCollectIngestSpool(b *testing.B) {
-	const (
-		bodiesPerRound = 200
-		spansPerBody   = 500
-	)
-	if os.Getenv("GOGC") == "" {
-		defer debug.SetGCPercent(debug.SetGCPercent(400))
-	}
-	senders := max(4, 2*runtime.GOMAXPROCS(0))
-	bodies := colBenchBodies(b, bodiesPerRound, spansPerBody)
-	total := int64(bodiesPerRound * spansPerBody)
+	bodies, senders, total := colIngestSetup(b)
 	run := func(spooled bool) (time.Duration, SpoolStats) {
 		dir := b.TempDir()
 		sink, err := OpenJSONLSink(filepath.Join(dir, "out.jsonl"), spanjson.SchemaMLflowV3)
@@ -239,10 +239,7 @@ func BenchmarkCollectIngestSpool(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			b.Fatal(err)
-		}
+		ln := colListen(b)
 		c := NewCollector(CollectorConfig{Assembler: AssemblerConfig{Idle: 100 * time.Millisecond}, Sink: sink, Spool: sp})
 		c.Start(ln)
 		start := time.Now()
@@ -348,23 +345,12 @@ func colGenerateGRPC(addr string, bodies [][]byte, senders int) error {
 //	ratio         gRPC / HTTP throughput (target: at least 1)
 //	cpu-ratio     CPU per span over HTTP / over gRPC
 func BenchmarkCollectIngestGRPC(b *testing.B) {
-	const (
-		bodiesPerRound = 200
-		spansPerBody   = 500
-	)
-	if os.Getenv("GOGC") == "" {
-		defer debug.SetGCPercent(debug.SetGCPercent(400))
-	}
-	senders := max(4, 2*runtime.GOMAXPROCS(0))
-	bodies := colBenchBodies(b, bodiesPerRound, spansPerBody)
-	total := int64(bodiesPerRound * spansPerBody)
+	bodies, senders, total := colIngestSetup(b)
 	run := func(overGRPC bool) (time.Duration, time.Duration) {
 		sink := &colCountSink{}
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			b.Fatal(err)
-		}
+		ln := colListen(b)
 		c := NewCollector(CollectorConfig{Assembler: AssemblerConfig{Idle: 100 * time.Millisecond}, Sink: sink})
+		var err error
 		start, cpu := time.Now(), processCPU()
 		if overGRPC {
 			c.Start(nil)
