@@ -1,7 +1,7 @@
 package collect
 
 import (
-	"bytes"
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -148,19 +148,9 @@ func OpenSpool(dir string, sink SpoolSink) (s *Spool, cut int64, err error) {
 		s.segs[seq] = seg
 		s.recovered = append(s.recovered, seg)
 	}
-	slices.SortFunc(s.recovered, func(a, b *spoolSeg) int { return cmpUint(a.seq, b.seq) })
+	slices.SortFunc(s.recovered, func(a, b *spoolSeg) int { return cmp.Compare(a.seq, b.seq) })
 	go s.commitLoop()
 	return s, cut, nil
-}
-
-func cmpUint(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // checkSegment reads a segment's header and records, cuts a partial last
@@ -297,15 +287,20 @@ func (s *Spool) oldestPos() (int64, bool) {
 // segment that holds it, pinned: the caller files the request's spans with
 // Assembler.AddFrom and then calls Unpin.
 func (s *Spool) Append(format wireFormat, body []byte) (uint64, error) {
+	r := &spoolReq{rec: spoolRecord(format, body), done: make(chan struct{})}
+	s.reqs <- r
+	<-r.done
+	return r.seg, r.err
+}
+
+// spoolRecord encodes one record: length, CRC-32C, format byte, body.
+func spoolRecord(format wireFormat, body []byte) []byte {
 	rec := make([]byte, spoolRecLen+1+len(body))
 	binary.BigEndian.PutUint32(rec, uint32(1+len(body)))
 	rec[spoolRecLen] = byte(format)
 	copy(rec[spoolRecLen+1:], body)
 	binary.BigEndian.PutUint32(rec[4:], crc32.Checksum(rec[spoolRecLen:], crc32c))
-	r := &spoolReq{rec: rec, done: make(chan struct{})}
-	s.reqs <- r
-	<-r.done
-	return r.seg, r.err
+	return rec
 }
 
 // Unpin releases the pin Append took.
@@ -484,10 +479,8 @@ func (s *Spool) rotate() error {
 	if err != nil {
 		return err
 	}
-	var hdr bytes.Buffer
-	hdr.WriteString(spoolMagic)
-	_ = binary.Write(&hdr, binary.BigEndian, uint64(pos))
-	if _, err = s.write(f, hdr.Bytes()); err == nil {
+	hdr := binary.BigEndian.AppendUint64([]byte(spoolMagic), uint64(pos))
+	if _, err = s.write(f, hdr); err == nil {
 		err = syncDirEntry(s.dir) // the new name survives a crash
 	}
 	if err != nil {

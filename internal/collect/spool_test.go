@@ -3,10 +3,8 @@ package collect
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -313,14 +311,7 @@ func TestSinkWrittenSince(t *testing.T) {
 // what is kept is exactly the whole records it began with, which replay
 // gives back and which encode again to the file as cut.
 func FuzzSpoolSegment(f *testing.F) {
-	rec := func(format wireFormat, body string) []byte {
-		b := make([]byte, spoolRecLen+1+len(body))
-		binary.BigEndian.PutUint32(b, uint32(1+len(body)))
-		b[spoolRecLen] = byte(format)
-		copy(b[spoolRecLen+1:], body)
-		binary.BigEndian.PutUint32(b[4:], crc32.Checksum(b[spoolRecLen:], crc32c))
-		return b
-	}
+	rec := func(format wireFormat, body string) []byte { return spoolRecord(format, []byte(body)) }
 	hdr := append([]byte(spoolMagic), 0, 0, 0, 0, 0, 0, 0, 42)
 	f.Add(hdr)
 	f.Add(append(append(slices.Clone(hdr), rec(wireProto, "abc")...), rec(wireJSON, "{}")...))
