@@ -585,10 +585,7 @@ func (c *Collector) handleTraces(w http.ResponseWriter, r *http.Request) {
 	format, herr := c.serveExport(w, r)
 	if herr != nil {
 		if herr.code == http.StatusServiceUnavailable {
-			c.requestsThrottled.Add(1)
 			w.Header().Set("Retry-After", retryAfter)
-		} else {
-			c.requestsBad.Add(1)
 		}
 		c.rejected(herr, "http", r.RemoteAddr)
 		writeRPCStatus(w, format, herr.code, herr.msg)
@@ -717,8 +714,14 @@ func (m *memBudget) release(n int64) {
 	m.mu.Unlock()
 }
 
-// rejected reports a request answered with herr.
+// rejected counts a request answered with herr, as throttled (503: retry
+// later) or bad, whatever its transport, and reports it to OnReject.
 func (c *Collector) rejected(herr *httpError, transport, client string) {
+	if herr.code == http.StatusServiceUnavailable {
+		c.requestsThrottled.Add(1)
+	} else {
+		c.requestsBad.Add(1)
+	}
 	if c.cfg.OnReject == nil {
 		return
 	}

@@ -46,7 +46,6 @@ func (c *Collector) newGRPCServer() *grpc.Server {
 		grpc.InTapHandle(func(ctx context.Context, _ *tap.Info) (context.Context, error) {
 			if c.mem.full() {
 				c.requests.Add(1)
-				c.requestsThrottled.Add(1)
 				c.rejected(errMemory, "grpc", grpcClient(ctx))
 				return ctx, grpcStatus(errMemory)
 			}
@@ -68,11 +67,6 @@ func (g *grpcService) Export(ctx context.Context, req ptraceotlp.ExportRequest) 
 	c.requests.Add(1)
 	resp, herr := g.export(ctx, req)
 	if herr != nil {
-		if herr.code == http.StatusServiceUnavailable {
-			c.requestsThrottled.Add(1)
-		} else {
-			c.requestsBad.Add(1)
-		}
 		c.rejected(herr, "grpc", grpcClient(ctx))
 		return ptraceotlp.NewExportResponse(), grpcStatus(herr)
 	}
