@@ -139,7 +139,7 @@ func newTreeWalker(v *TraceView, o ShowOptions) *treeWalker {
 
 func (w *treeWalker) similar(a, b int) bool {
 	sa, sb := w.v.Tree.Spans[a], w.v.Tree.Spans[b]
-	return sa.Name() == sb.Name() && sa.Status().Code == sb.Status().Code && w.v.typeOf[a] == w.v.typeOf[b]
+	return sa.Name() == sb.Name() && sa.Status().Code == sb.Status().Code && w.v.types()[a] == w.v.types()[b]
 }
 
 // pushGroups appends the print groups of the visible spans among kids to

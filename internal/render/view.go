@@ -1,6 +1,7 @@
 package render
 
 import (
+	"sync"
 	"time"
 
 	"tracectl/internal/spanjson"
@@ -23,8 +24,9 @@ type TraceView struct {
 	order      []int           // span indices in tree pre-order
 	depth      []int32         // depth per span index (roots are 0)
 	maxDepth   int
-	typeOf     []uint32 // span type per span index, as an index into typeNames
-	typeNames  []string // the distinct span types
+	typeOf     []uint32  // span type per span index, as an index into typeNames
+	typeNames  []string  // the distinct span types
+	typesOnce  sync.Once // typeOf and typeNames are made on first use: reading every span's attributes is most of what status and roots would spend
 	genai      *spanjson.TraceGenAI
 	critical   []spanjson.PathSegment // computed on first use
 	onPath     []bool                 // span index -> on the critical path
@@ -46,27 +48,12 @@ func (v *TraceView) analyse() {
 	spans := v.Tree.Spans
 	n := len(spans)
 	// Per-span figures in compact arrays: a million-span trace keeps them
-	// all alive while it prints. Span types are few: each span holds an
-	// index into typeNames.
+	// all alive while it prints.
 	v.self = make([]time.Duration, n)
 	v.size = make([]int32, n)
 	v.depth = make([]int32, n)
 	v.order = make([]int, 0, n)
-	v.typeOf = make([]uint32, n)
-	typeIndex := map[string]uint32{}
-	last, lastIdx := "", uint32(0)
-	for i, s := range spans {
-		t := spanjson.GenAITypeOf(s)
-		if t != last || len(v.typeNames) == 0 {
-			k, ok := typeIndex[t]
-			if !ok {
-				k = uint32(len(v.typeNames))
-				typeIndex[t] = k
-				v.typeNames = append(v.typeNames, t)
-			}
-			last, lastIdx = t, k
-		}
-		v.typeOf[i] = lastIdx
+	for _, s := range spans {
 		if st := s.StartTime(); st != 0 && (v.start == 0 || st < v.start) {
 			v.start = st
 		}
@@ -104,7 +91,35 @@ func (v *TraceView) analyse() {
 }
 
 // typeAt returns span i's span type.
-func (v *TraceView) typeAt(i int) string { return v.typeNames[v.typeOf[i]] }
+func (v *TraceView) typeAt(i int) string {
+	v.types()
+	return v.typeNames[v.typeOf[i]]
+}
+
+// types makes typeOf and typeNames once. Span types are few: each span
+// holds an index into typeNames.
+func (v *TraceView) types() []uint32 {
+	v.typesOnce.Do(func() {
+		spans := v.Tree.Spans
+		v.typeOf = make([]uint32, len(spans))
+		typeIndex := map[string]uint32{}
+		last, lastIdx := "", uint32(0)
+		for i, s := range spans {
+			t := spanjson.GenAITypeOf(s)
+			if t != last || len(v.typeNames) == 0 {
+				k, ok := typeIndex[t]
+				if !ok {
+					k = uint32(len(v.typeNames))
+					typeIndex[t] = k
+					v.typeNames = append(v.typeNames, t)
+				}
+				last, lastIdx = t, k
+			}
+			v.typeOf[i] = lastIdx
+		}
+	})
+	return v.typeOf
+}
 
 func (v *TraceView) childrenOf(i int) []int {
 	if i < len(v.Tree.Children) {

@@ -24,17 +24,38 @@ func (d *Decoder) SetWorkers(n int) { d.workers = n }
 
 // pipeline is the running framer and workers of a decoder with workers.
 type pipeline struct {
-	order chan chan frameResult // one per document, in input order
+	order chan *slot // one per frame, in input order
 	stop  chan struct{}
 	once  sync.Once
 	wg    sync.WaitGroup // the workers
 	end   error          // the framer's last result (io.EOF or an error), set before order is closed
+	// halt stops the framer for the switch from blocks to documents
+	// (toDocuments); framerDone is closed when it has returned, and unsent
+	// is the frame it had cut and not yet put in order.
+	halt       chan struct{}
+	framerDone chan struct{}
+	unsent     *slot
+}
+
+// slot is one frame in input order and where its result comes.
+type slot struct {
+	f   *frame
+	res chan frameResult
 }
 
 type frameResult struct {
 	doc decodedDoc
 	err error
+	// A block's documents (see frameBlock), and where it stopped short:
+	// the document at resume (an offset in the frame's buf) is the
+	// first one a block did not take.
+	docs   []decodedDoc
+	resume *resumePoint
 }
+
+// resumePoint is where decoding goes on by documents: an offset in a
+// frame's buf and its line and column.
+type resumePoint struct{ at, line, col int }
 
 type job struct {
 	f   *frame
@@ -49,7 +70,8 @@ func (d *Decoder) startPipeline() {
 	if d.closed {
 		return
 	}
-	p := &pipeline{order: make(chan chan frameResult, 2*d.workers+2), stop: make(chan struct{}), end: errClosed}
+	p := &pipeline{order: make(chan *slot, 2*d.workers+2), stop: make(chan struct{}), end: errClosed,
+		halt: make(chan struct{}), framerDone: make(chan struct{})}
 	d.pipe = p
 	jobs := make(chan job)
 	for range d.workers {
@@ -64,8 +86,12 @@ func (d *Decoder) startPipeline() {
 					if !ok {
 						return
 					}
+					if j.f.block {
+						j.res <- j.f.decodeBlock() // buffered: never blocks
+						continue
+					}
 					doc, err := j.f.decode()
-					j.res <- frameResult{doc, err} // buffered: never blocks
+					j.res <- frameResult{doc: doc, err: err}
 				}
 			}
 		}()
@@ -73,32 +99,47 @@ func (d *Decoder) startPipeline() {
 	// The framer exits after the input's last document or its first
 	// error, or at Close (a read it is blocked in returns first).
 	go func() {
+		defer close(p.framerDone)
 		defer close(jobs)
 		defer close(p.order)
 		for {
-			f, err := d.frameNext()
-			res := make(chan frameResult, 1)
+			var f *frame
+			var err error
+			if d.byBlocks() {
+				f, err = d.frameBlock()
+			} else {
+				f, err = d.frameNext()
+			}
+			s := &slot{f: f, res: make(chan frameResult, 1)}
 			select {
-			case p.order <- res:
+			case p.order <- s:
 			case <-p.stop:
 				return
+			case <-p.halt:
+				p.unsent = s
+				return
 			}
-			if err != nil || f.decoded {
+			if err != nil || f.decoded || f.toDocuments {
 				var doc decodedDoc
 				if f != nil {
 					doc = f.doc
 				}
-				res <- frameResult{doc, err}
+				s.res <- frameResult{doc: doc, err: err}
 				if err != nil {
 					p.end = err // framing it again would give it again
+					return
+				}
+				if f.toDocuments {
 					return
 				}
 				continue
 			}
 			select {
-			case jobs <- job{f, res}:
+			case jobs <- job{f, s.res}:
 			case <-p.stop:
 				return
+			case <-p.halt:
+				return // s is in order: toDocuments takes its bytes from there
 			}
 		}
 	}()
@@ -121,22 +162,81 @@ func (d *Decoder) nextParallel() (decodedDoc, error) {
 			return decodedDoc{}, errClosed
 		}
 	}
-	var res chan frameResult
-	var ok bool
-	select {
-	case res, ok = <-p.order:
-	case <-p.stop:
-		return decodedDoc{}, errClosed
+	for {
+		if len(d.queue) > 0 {
+			doc := d.queue[0]
+			d.queue[0] = decodedDoc{}
+			d.queue = d.queue[1:]
+			return doc, nil
+		}
+		if d.switchAt != nil {
+			d.toDocuments(p)
+			return d.nextParallel()
+		}
+		var s *slot
+		var ok bool
+		select {
+		case s, ok = <-p.order:
+		case <-p.stop:
+			return decodedDoc{}, errClosed
+		}
+		if !ok {
+			return decodedDoc{}, p.end
+		}
+		var r frameResult
+		select {
+		case r = <-s.res:
+		case <-p.stop:
+			return decodedDoc{}, errClosed
+		}
+		switch {
+		case s.f != nil && s.f.toDocuments:
+			d.switchAt = s
+		case s.f != nil && s.f.block:
+			d.queue = r.docs
+			if r.resume != nil {
+				d.switchAt, d.resume = s, *r.resume
+			}
+		default:
+			return r.doc, r.err
+		}
 	}
-	if !ok {
-		return decodedDoc{}, p.end
+}
+
+// toDocuments ends the framing by blocks: a block stopped short (its
+// document at d.resume is one the framer by documents must cut, to give the
+// same document or error as one worker would), or the framer found a line
+// too long for a block. The framer is halted; what it had cut after
+// d.switchAt is put back in front of what it had not read, and a new
+// pipeline frames documents from there on.
+func (d *Decoder) toDocuments(p *pipeline) {
+	close(p.halt)
+	<-p.framerDone // the framer's fields of d are the caller's from here on
+	var rest []byte
+	line, col := d.line, d.col
+	if f := d.switchAt.f; f.block {
+		rest = append(rest, f.buf[d.resume.at:f.end]...)
+		line, col = d.resume.line, d.resume.col
 	}
-	select {
-	case r := <-res:
-		return r.doc, r.err
-	case <-p.stop:
-		return decodedDoc{}, errClosed
+	later := func(s *slot) {
+		if s != nil && s.f != nil && s.f.block {
+			rest = append(rest, s.f.buf[s.f.at:s.f.end]...)
+		}
 	}
+	for s := range p.order {
+		later(s)
+	}
+	later(p.unsent)
+	rest = append(rest, d.buf[d.start:d.n]...)
+	d.buf, d.start, d.n, d.lent = rest, 0, len(rest), false
+	d.line, d.col = line, col
+	d.switchAt, d.noBlocks = nil, true
+	p.once.Do(func() { close(p.stop) })
+	d.pipeMu.Lock()
+	if d.pipe == p {
+		d.pipe = nil
+	}
+	d.pipeMu.Unlock()
 }
 
 // Close stops the workers of a decoder with workers and waits for them;

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -135,4 +137,46 @@ func FuzzWorkersEqualOne(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte, chunk, minBuf uint16) {
 		checkWorkersEqualOne(t, data, "fuzz", int(chunk%4096)+1, int(minBuf%4096)+1)
 	})
+}
+
+// TestWorkersFrameJSONLinesByBlocks: a JSON Lines dump is cut in blocks of
+// lines after its first document; a pretty document among the lines ends
+// the blocks and the rest is framed by documents; both give what one
+// worker gives.
+func TestWorkersFrameJSONLinesByBlocks(t *testing.T) {
+	mixes := workerMixes(t)
+	lines := mixes["v3 jsonl"]
+	pretty, err := os.ReadFile(filepath.Join(fixturesDir, "mlflow3_error_trace.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(bytes.TrimSpace(pretty), []byte("\n")) {
+		t.Fatal("the fixture is not a pretty document")
+	}
+	for _, tc := range []struct {
+		name     string
+		data     []byte
+		chunks   []int // read sizes
+		byBlocks bool
+	}{
+		{"lines", lines, []int{64 << 10, 100}, true},
+		// Reads of 100 bytes cut a block inside the pretty document (a
+		// bigger read may hold it whole: a block takes it then).
+		{"lines, a pretty document, lines", bytes.Join([][]byte{lines, pretty, lines}, []byte("\n")), []int{100}, false},
+		{"lines, a bad line", mixes["bad JSON in line 7"], []int{64 << 10, 100}, false},
+	} {
+		for _, chunk := range tc.chunks {
+			checkWorkersEqualOne(t, tc.data, tc.name, chunk, 64)
+			d := NewDecoder(&chunkReader{data: tc.data, chunk: chunk}, tc.name)
+			d.SetWorkers(2)
+			_, _ = d.all()
+			d.Close()
+			if d.blocks == 0 {
+				t.Errorf("%s (reads of %d): no block cut", tc.name, chunk)
+			}
+			if d.noBlocks == tc.byBlocks {
+				t.Errorf("%s (reads of %d): framed by blocks to the end: %v, want %v", tc.name, chunk, !d.noBlocks, tc.byBlocks)
+			}
+		}
+	}
 }

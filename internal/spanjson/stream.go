@@ -370,7 +370,7 @@ func (d *Decoder) skeletonError(st *streamed, raw []byte, line, col, suffixStart
 		e.LineText, e.LineTextCol = lineTextOf(st.prefix, off, e.Col)
 	} else {
 		e = d.errorAt(raw[len(st.prefix):], off-len(st.prefix), st.cutLine, st.cutCol)
-		e.LineText, e.LineTextCol = lineTextOf(d.buf[:d.n], suffixStart+off-len(st.prefix), e.Col)
+		e.LineText, e.LineTextCol = lineTextOf(d.buf[:suffixStart+len(raw)-len(st.prefix)], suffixStart+off-len(st.prefix), e.Col)
 	}
 	e.Msg = errorMessage(raw, off)
 	return e
