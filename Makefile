@@ -3,11 +3,13 @@ GO       ?= go
 BIN      := bin/tracectl
 PKGS     := ./...
 FUZZTIME ?= 5s
-DEMO     := testdata/samples/mnorberg-dev-mnorberg-dev.github.io__databricks_output_trace_ok.json
+# The repository's own traces (real samples live in ../shared/samples beside
+# the checkout and are never copied here): every target works without them.
+DEMO     := testdata/demo/agent.json
 REPORT_SAMPLES := $(DEMO) testdata/insight/failing_agent.json testdata/insight/deep30.json \
-	testdata/samples/mlflow-mlflow-website__bedrock-chat-model-part-1_trace_excerpt.json \
-	testdata/samples/open-telemetry-opentelemetry-proto__examples_trace.json \
-	testdata/samples/open-telemetry-opentelemetry-specification__file-exporter_traces_example.jsonl
+	testdata/spanjson/mlflow2_full_trace.json \
+	testdata/otlp/two_traces.json \
+	testdata/spanjson/several_traces.jsonl
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .PHONY: all build demo test e2e browser lint bench fuzz fuzz-smoke completions fmt-check tidy-check clean
@@ -37,8 +39,8 @@ e2e:
 # The HTML report in headless Chromium (Debian: apt-get install -y chromium;
 # CHROMIUM=/path overrides): the DOM, no injected script, no request, the
 # time to open a 50 MB input; -update rewrites testdata/report/screenshot.png.
-# It also leaves bin/report.html, the report of the bundled samples, for CI
-# to keep as an artifact.
+# It also leaves bin/report.html, the report of the repository's own traces
+# (REPORT_SAMPLES), for CI to keep as an artifact.
 browser: build
 	./$(BIN) report -q -o bin/report.html $(REPORT_SAMPLES)
 	TRACECTL_BROWSER=1 $(GO) test -count=1 -timeout=20m -run='^TestBrowserReport$$' -v ./cmd/tracectl/ $(BROWSER_FLAGS)

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -14,18 +15,24 @@ import (
 )
 
 // TestConvertOTLPOutputReadByCollector: every line `tracectl convert
-// --schema otlp` writes for the samples is accepted by the OpenTelemetry
-// Collector's own JSON decoder, with every span and its ids.
+// --schema otlp` writes for the repository's own traces of each schema and
+// for the real samples (skipped without ../shared/samples) is accepted by
+// the OpenTelemetry Collector's own JSON decoder, with every span and its
+// ids.
 func TestConvertOTLPOutputReadByCollector(t *testing.T) {
-	samples, err := filepath.Glob(filepath.Join(repoRoot, "testdata", "samples", "*.json*"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, sample := range samples {
-		if filepath.Base(sample) == "mlflow-mlflow-export-import__samples_oss_mlflow_bulk_prompts_my-greeting-prompt_v1_prompt.json" {
-			continue // a prompt, not a trace
+	inputs := []string{demoTrace, "testdata/insight/failing_agent.json", "testdata/spanjson/mlflow2_full_trace.json",
+		"testdata/spanjson/several_traces.jsonl", "testdata/otlp/two_traces.json"}
+	for _, s := range goldenSamples {
+		if s.name != "prompt" {
+			inputs = append(inputs, filepath.Join(sharedSamplesDir, s.file))
 		}
-		t.Run(filepath.Base(sample), func(t *testing.T) {
+	}
+	for _, input := range inputs {
+		t.Run(filepath.Base(input), func(t *testing.T) {
+			if strings.HasPrefix(input, sharedSamplesDir) {
+				samplePath(t, filepath.Base(input)) // skips without the folder
+			}
+			sample := filepath.Join(repoRoot, input)
 			streams, _, out, errOut := render.Test()
 			if err := runConvert(context.Background(), &convertOptions{Schema: "otlp", Inputs: []string{sample}, streams: streams}); err != nil {
 				t.Fatalf("%v\n%s", err, errOut)

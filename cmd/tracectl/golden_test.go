@@ -10,7 +10,30 @@ import (
 	"tracectl/internal/render"
 )
 
-// goldenSamples names each bundled sample for its golden files.
+// sharedSamplesDir holds the real sample traces beside the checkout
+// (../shared/samples, from the repository root; see its SOURCES.md). They
+// are never copied into the repository: the tests over them skip when the
+// folder is absent, and the tests that must run anywhere read the
+// repository's own fixtures (testdata/demo, testdata/insight, …).
+const sharedSamplesDir = "../shared/samples"
+
+// samplePath returns the path, from the repository root, of a file of
+// sharedSamplesDir, and skips the test when that folder is not beside the
+// checkout. A folder that is there but lacks the file fails the test.
+func samplePath(t testing.TB, file string) string {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join(repoAbs, sharedSamplesDir)); err != nil {
+		t.Skipf("no %s beside the checkout: %v", sharedSamplesDir, err)
+	}
+	p := filepath.Join(sharedSamplesDir, file)
+	if _, err := os.Stat(filepath.Join(repoAbs, p)); err != nil {
+		t.Fatalf("%s is beside the checkout but lacks %s: %v", sharedSamplesDir, file, err)
+	}
+	return p
+}
+
+// goldenSamples names each real MLflow and OTLP sample of sharedSamplesDir
+// for its golden files.
 var goldenSamples = []struct{ name, file string }{
 	{"databricks", "mnorberg-dev-mnorberg-dev.github.io__databricks_output_trace_ok.json"},
 	{"bedrock-v2", "mlflow-mlflow-website__bedrock-chat-model-part-1_trace_excerpt.json"},
@@ -44,7 +67,8 @@ var goldenCommands = []struct {
 }
 
 // goldenRun runs tracectl from the repository root (so sources print as
-// testdata/samples/…) and returns stdout, then stderr and the exit code.
+// ../shared/samples/… or testdata/…) and returns stdout, then stderr and
+// the exit code.
 func goldenRun(t *testing.T, tty bool, args ...string) []byte {
 	t.Helper()
 	width := 0
@@ -78,12 +102,12 @@ func TestGoldenSamples(t *testing.T) {
 	for _, s := range goldenSamples {
 		for _, c := range goldenCommands {
 			t.Run(s.name+"/"+c.name, func(t *testing.T) {
-				args := append(append([]string(nil), c.args...), filepath.Join("testdata/samples", s.file))
+				args := append(append([]string(nil), c.args...), samplePath(t, s.file))
 				checkGolden(t, filepath.Join("testdata/golden", s.name, c.name), goldenRun(t, false, args...))
 			})
 		}
 		t.Run(s.name+"/show.tty", func(t *testing.T) {
-			checkGolden(t, filepath.Join("testdata/golden", s.name, "show.tty"), goldenRun(t, true, "show", filepath.Join("testdata/samples", s.file)))
+			checkGolden(t, filepath.Join("testdata/golden", s.name, "show.tty"), goldenRun(t, true, "show", samplePath(t, s.file)))
 		})
 	}
 }
@@ -91,12 +115,7 @@ func TestGoldenSamples(t *testing.T) {
 // TestGoldenMixedInputs reads every trace sample in one run: every schema
 // mixed, in argument order.
 func TestGoldenMixedInputs(t *testing.T) {
-	var files []string
-	for _, s := range goldenSamples {
-		if s.name != "prompt" {
-			files = append(files, filepath.Join("testdata/samples", s.file))
-		}
-	}
+	files := goldenTraceSamples(t)
 	for _, c := range []string{"roots", "status", "preview"} {
 		t.Run(c, func(t *testing.T) {
 			checkGolden(t, filepath.Join("testdata/golden/mixed", c), goldenRun(t, false, append([]string{c}, files...)...))
@@ -120,9 +139,18 @@ func TestGoldenMixedInputs(t *testing.T) {
 	})
 }
 
-// sharedSamplesDir holds the real files of the other formats beside the
-// checkout (../shared/samples); the tests over them skip when it is absent.
-const sharedSamplesDir = "../shared/samples"
+// goldenTraceSamples returns the paths of the goldenSamples that are
+// traces (all but the prompt), skipping without sharedSamplesDir.
+func goldenTraceSamples(t testing.TB) []string {
+	t.Helper()
+	var files []string
+	for _, s := range goldenSamples {
+		if s.name != "prompt" {
+			files = append(files, samplePath(t, s.file))
+		}
+	}
+	return files
+}
 
 // genaiSamples are the real traces with GenAI attributes (formats-more.md
 // §7): their goldens show the span types, models and tokens of the view.

@@ -56,26 +56,22 @@ func (l leakChecked) Run() (code int) {
 	return code
 }
 
-// TestScripts runs the end-to-end scripts in testdata/script. Each script
-// finds the sample traces under $WORK/samples.
+// TestScripts runs the end-to-end scripts in testdata/script. Where
+// ../shared/samples is beside the checkout, each script finds the real
+// goldenSamples under $WORK/samples (copied into its work directory, never
+// into the repository) and the condition [samples] holds; the scripts that
+// read them skip without it.
 func TestScripts(t *testing.T) {
+	_, noSamples := os.Stat(filepath.Join(repoAbs, sharedSamplesDir))
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
 		Setup: func(env *testscript.Env) error {
-			samples, err := filepath.Glob(filepath.Join(repoAbs, "testdata/samples/*"))
-			if err != nil {
-				return err
-			}
 			dir := filepath.Join(env.WorkDir, "samples")
 			if err := os.MkdirAll(dir, 0o755); err != nil {
 				return err
 			}
-			for _, s := range samples {
-				b, err := os.ReadFile(s)
-				if err != nil {
-					return err
-				}
-				if err := os.WriteFile(filepath.Join(dir, filepath.Base(s)), b, 0o644); err != nil {
+			if noSamples == nil {
+				if err := copyGoldenSamples(dir); err != nil {
 					return err
 				}
 			}
@@ -129,16 +125,35 @@ func TestScripts(t *testing.T) {
 				}
 			},
 		},
-		// [repro]: shared/repro is beside the checkout.
+		// [repro]: shared/repro is beside the checkout; [samples]:
+		// shared/samples is, and $WORK/samples holds its goldenSamples.
 		Condition: func(cond string) (bool, error) {
-			if cond != "repro" {
-				return false, fmt.Errorf("unknown condition %q", cond)
+			switch cond {
+			case "repro":
+				_, err := os.Stat(filepath.Join(repoAbs, "../shared/repro"))
+				return err == nil, nil
+			case "samples":
+				return noSamples == nil, nil
 			}
-			_, err := os.Stat(filepath.Join(repoAbs, "../shared/repro"))
-			return err == nil, nil
+			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 		RequireExplicitExec: true,
 	})
+}
+
+// copyGoldenSamples copies the goldenSamples of sharedSamplesDir into dir,
+// a script's work directory.
+func copyGoldenSamples(dir string) error {
+	for _, s := range goldenSamples {
+		b, err := os.ReadFile(filepath.Join(repoAbs, sharedSamplesDir, s.file))
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, s.file), b, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // runMain runs tracectl in-process on buffers (not a terminal).

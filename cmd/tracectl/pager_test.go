@@ -134,7 +134,7 @@ func TestPagerOnTerminal(t *testing.T) {
 	cmd := exec.Command(bin, "show", sample)
 	cmd.Env = cleanEnv("TERM=xterm-256color", marker)
 	paged := runOnPTY(t, cmd)
-	for _, want := range []string{"PAGED LESS=FRX", "\x1b[", "█", "╷0", "predict"} {
+	for _, want := range []string{"PAGED LESS=FRX", "\x1b[", "█", "╷0", demoRoot} {
 		if !strings.Contains(paged, want) {
 			t.Errorf("paged output lacks %q:\n%s", want, paged)
 		}
@@ -157,13 +157,13 @@ func TestPagerOnTerminal(t *testing.T) {
 
 	cmd = exec.Command(bin, "show", sample)
 	cmd.Env = cleanEnv("TERM=xterm-256color", "PAGER=no-such-pager-here -R")
-	if out := runOnPTY(t, cmd); !strings.Contains(out, "predict") {
+	if out := runOnPTY(t, cmd); !strings.Contains(out, demoRoot) {
 		t.Errorf("a pager that is not installed lost the output:\n%s", out)
 	}
 
 	cmd = exec.Command(bin, "show", sample)
 	cmd.Env = cleanEnv("TERM=xterm-256color", "PAGER=cat")
-	if out := runOnPTY(t, cmd); strings.Contains(out, "PAGED") || !strings.Contains(out, "predict") {
+	if out := runOnPTY(t, cmd); strings.Contains(out, "PAGED") || !strings.Contains(out, demoRoot) {
 		t.Errorf("PAGER=cat: %s", out)
 	}
 
@@ -176,7 +176,7 @@ func TestPagerOnTerminal(t *testing.T) {
 		if err := cmd.Run(); err != nil {
 			t.Fatalf("%v: %v\n%s", args, err, stderr.String())
 		}
-		if strings.Contains(stdout.String(), "PAGED") || !strings.Contains(stdout.String(), "predict") {
+		if strings.Contains(stdout.String(), "PAGED") || !strings.Contains(stdout.String(), demoRoot) {
 			t.Errorf("%v into a pipe went through the pager:\n%s", args, stdout.String())
 		}
 	}

@@ -166,12 +166,9 @@ func TestBrowserReport(t *testing.T) {
 	})
 
 	t.Run("samples", func(t *testing.T) {
-		files := []string{"testdata/insight/failing_agent.json"}
-		for _, s := range goldenSamples {
-			if s.name != "prompt" {
-				files = append(files, filepath.Join("testdata/samples", s.file))
-			}
-		}
+		// The failing-agent fixture and the real samples of
+		// ../shared/samples (skipped without them).
+		files := append([]string{"testdata/insight/failing_agent.json"}, goldenTraceSamples(t)...)
 		args := append([]string{"--title", "samples", "--forbid", "{ status = error }"}, files...)
 		b.open(t, writeReport(t, dir, "samples.html", args...))
 		var rows, spanRows int
@@ -229,8 +226,11 @@ func TestBrowserReport(t *testing.T) {
 			t.Errorf("%d rows for the search predict, want 1", rows)
 		}
 		b.noRequests(t)
+	})
 
-		// The screenshot of a real sample, kept for review (-update).
+	t.Run("screenshot", func(t *testing.T) {
+		// The screenshot of the failing-agent fixture, kept for review
+		// (-update).
 		b.open(t, writeReport(t, dir, "failing.html", "--title", "failing agent", "--forbid", "{ status = error }", "testdata/insight/failing_agent.json"))
 		if err := chromedp.Run(b.ctx, chromedp.Click(`#wf .wrow[data-i="2"]`, chromedp.ByQuery)); err != nil {
 			t.Fatal(err)

@@ -42,17 +42,22 @@ func reportBlocks(t *testing.T, args ...string) (page string, blocks []byte) {
 // outputs apart from the attributes, check results.
 func TestGoldenReportData(t *testing.T) {
 	cases := []struct {
-		name string
-		args []string
+		name   string
+		args   []string
+		sample string // a file of sharedSamplesDir, the last argument (skipped without it)
 	}{
-		{"failing-agent-checks", []string{"--title", "agent", "--forbid", "{ status = error }", "--expect", "{ type = \"LLM\" }", "testdata/insight/failing_agent.json"}},
-		{"databricks", []string{"--title", "databricks", filepath.Join("testdata/samples", goldenSamples[0].file)}},
-		{"otlp-jsonl", []string{"--title", "otlp", filepath.Join("testdata/samples", goldenSamples[3].file)}},
-		{"xss", []string{"--title", "<img src=x onerror=window.__xss=1>", "testdata/report/xss.json"}},
+		{"failing-agent-checks", []string{"--title", "agent", "--forbid", "{ status = error }", "--expect", "{ type = \"LLM\" }", "testdata/insight/failing_agent.json"}, ""},
+		{"databricks", []string{"--title", "databricks"}, goldenSamples[0].file},
+		{"otlp-jsonl", []string{"--title", "otlp"}, goldenSamples[3].file},
+		{"xss", []string{"--title", "<img src=x onerror=window.__xss=1>", "testdata/report/xss.json"}, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, blocks := reportBlocks(t, c.args...)
+			args := c.args
+			if c.sample != "" {
+				args = append(append([]string(nil), args...), samplePath(t, c.sample))
+			}
+			_, blocks := reportBlocks(t, args...)
 			checkGolden(t, filepath.Join("testdata/golden/report", c.name+".json"), blocks)
 		})
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -119,12 +118,7 @@ func TestEachTraceIsWrittenBeforeTheInputEnds(t *testing.T) {
 // jsonl values written as one array, over every schema in one run.
 func TestStreamedJSONArrayIsTheJSONLinesInOneArray(t *testing.T) {
 	t.Chdir(repoAbs)
-	var files []string
-	for _, s := range goldenSamples {
-		if s.name != "prompt" {
-			files = append(files, filepath.Join("testdata/samples", s.file))
-		}
-	}
+	files := goldenTraceSamples(t)
 	for _, cmd := range [][]string{{"show", "--attributes", "--events"}, {"roots"}, {"status"}, {"preview"}, {"spans", "--sort", "none"}, {"spans"}} {
 		t.Run(cmd[0]+strings.Join(cmd[1:], ""), func(t *testing.T) {
 			args := append(append([]string(nil), cmd...), files...)

@@ -15,8 +15,12 @@ import (
 	"github.com/creack/pty"
 )
 
-// demoSample is the bundled real trace `make demo` shows.
-const demoSample = "mnorberg-dev-mnorberg-dev.github.io__databricks_output_trace_ok.json"
+// demoTrace is the repository's own trace `make demo` shows (an agent
+// whose tool fails), there on any machine; demoRoot is its root span.
+const (
+	demoTrace = "testdata/demo/agent.json"
+	demoRoot  = "store_assistant"
+)
 
 // buildTracectl builds the command into dir and returns the binary's path.
 func buildTracectl(tb testing.TB, dir string) string {
@@ -30,14 +34,14 @@ func buildTracectl(tb testing.TB, dir string) string {
 }
 
 // builtWithDemo builds the binary (skipped with -short) and returns it
-// with the absolute path of the demo sample.
+// with the absolute path of the demo trace.
 func builtWithDemo(t *testing.T) (bin, sample string) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
 	bin = buildTracectl(t, t.TempDir())
-	sample, err := filepath.Abs(filepath.Join(repoRoot, "testdata/samples", demoSample))
+	sample, err := filepath.Abs(filepath.Join(repoRoot, demoTrace))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +121,7 @@ func TestTerminalAndPipeOutput(t *testing.T) {
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("show into a pipe: %v\n%s", err, stderr.String())
 	}
-	if !strings.Contains(pipe.String(), "predict") {
+	if !strings.Contains(pipe.String(), demoRoot) {
 		t.Fatalf("pipe output lacks the trace:\n%s", pipe.String())
 	}
 	for _, bad := range []string{"\x1b[", "█", "╷0", "✓"} {

@@ -18,7 +18,7 @@ const sharedSamples = "../../../shared/samples"
 
 // sharedSample returns the path of the one shared sample matching pattern,
 // skipping the test when the folder is absent.
-func sharedSample(t *testing.T, pattern string) string {
+func sharedSample(t testing.TB, pattern string) string {
 	t.Helper()
 	if _, err := os.Stat(sharedSamples); err != nil {
 		t.Skipf("no %s: %v", sharedSamples, err)

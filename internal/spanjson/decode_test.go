@@ -17,10 +17,39 @@ import (
 	"tracectl/internal/spanjson/spanjsontest"
 )
 
-const (
-	samplesDir  = "../../testdata/samples"
-	fixturesDir = "../../testdata/spanjson"
-)
+const fixturesDir = "../../testdata/spanjson"
+
+// coreSamples are the real MLflow and OTLP files of ../shared/samples (see
+// its SOURCES.md) that the decode, write, stream and round-trip tests read
+// beside the fixtures; the Jaeger, Zipkin and GenAI ones have tests of
+// their own. They are never copied into the repository: without the
+// folder, the tests over them skip and the fixtures alone are read.
+var coreSamples = []string{
+	"mlflow-mlflow-export-import__samples_oss_mlflow_bulk_prompts_my-greeting-prompt_v1_prompt.json",
+	"mlflow-mlflow-website__bedrock-chat-model-part-1_trace_excerpt.json",
+	"mnorberg-dev-mnorberg-dev.github.io__databricks_output_trace_ok.json",
+	"open-telemetry-opentelemetry-proto__examples_trace.json",
+	"open-telemetry-opentelemetry-specification__file-exporter_traces_example.jsonl",
+}
+
+// presentSamples returns the paths of those named samples found in
+// sharedSamplesDir: none when the folder is absent. A name missing from a
+// folder that is there is an error of the test.
+func presentSamples(t testing.TB, names ...string) []string {
+	t.Helper()
+	if _, err := os.Stat(sharedSamplesDir); err != nil {
+		return nil
+	}
+	var out []string
+	for _, n := range names {
+		p := sharedSamplesDir + "/" + n
+		if _, err := os.Stat(p); err != nil {
+			t.Fatalf("%s is there but lacks %s: %v", sharedSamplesDir, n, err)
+		}
+		out = append(out, p)
+	}
+	return out
+}
 
 // Summaries keep the table tests readable: what a decode must get right.
 type spanSum struct {
@@ -111,14 +140,14 @@ func TestDecodeFiles(t *testing.T) {
 		path string
 		want []docSum
 	}{
-		{samplesDir + "/mlflow-mlflow-website__bedrock-chat-model-part-1_trace_excerpt.json", []docSum{{
+		{sharedSamplesDir + "/mlflow-mlflow-website__bedrock-chat-model-part-1_trace_excerpt.json", []docSum{{
 			Schema: SchemaMLflowV2, Shape: "MLflow 2 TraceData", Line: 1,
 			Traces: []traceSum{{ID: "35b868131a66423783493da51f806370", Spans: []spanSum{
 				{"19168085a936546a03d6c85d47fb9ab9", "84f212578f747953", "", "bedrock-agent", 1731124123079267000, 1731124137612283000, ok, "CHAT_MODEL", 0},
 				{"19168085a936546a03d6c85d47fb9ab9", "0c4f52fb3dbf2cc4", "84f212578f747953", "Bedrock Input Prompt", 1731124123079823000, 1731124123079912000, ok, "UNKNOWN", 0},
 			}}},
 		}}},
-		{samplesDir + "/" + dbFile, []docSum{{
+		{sharedSamplesDir + "/" + dbFile, []docSum{{
 			Schema: SchemaMLflowV3, Shape: "MLflow 3 trace", Line: 1,
 			Traces: []traceSum{{ID: "<redacted>", Spans: []spanSum{
 				{redacted, redSpan, "", "predict", 1764694340818061307, 1764694345916778373, ok, "AGENT", 0},
@@ -172,6 +201,9 @@ func TestDecodeFiles(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(filepath.Base(tt.path), func(t *testing.T) {
+			if strings.HasPrefix(tt.path, sharedSamplesDir) {
+				sharedSample(t, filepath.Base(tt.path)) // skips without the folder
+			}
 			docs, err := decodeFile(t, tt.path)
 			if err != nil {
 				t.Fatal(err)

@@ -49,27 +49,36 @@ func TestDetectEveryFixture(t *testing.T) {
 		"opaque_ids.json": "otlp|OTLP JSON",
 		"snake_case.json": "otlp|OTLP JSON",
 		"two_traces.json": "otlp|OTLP JSON",
-		// ../../testdata/samples
+		// coreSamples, in ../shared/samples when it is there
 		"mlflow-mlflow-export-import__samples_oss_mlflow_bulk_prompts_my-greeting-prompt_v1_prompt.json": "",
 		"mlflow-mlflow-website__bedrock-chat-model-part-1_trace_excerpt.json":                            "mlflow-v2|MLflow 2 TraceData",
 		"mnorberg-dev-mnorberg-dev.github.io__databricks_output_trace_ok.json":                           "mlflow-v3|MLflow 3 trace",
 		"open-telemetry-opentelemetry-proto__examples_trace.json":                                        "otlp|OTLP JSON",
 		"open-telemetry-opentelemetry-specification__file-exporter_traces_example.jsonl":                 "otlp|OTLP JSON,otlp|OTLP JSON,otlp|OTLP JSON,otlp|OTLP JSON",
 	}
+	var files []string
+	for _, pat := range []string{fixturesDir + "/*.json*", "../../testdata/otlp/*.json*"} {
+		m, _ := filepath.Glob(pat)
+		files = append(files, m...)
+	}
+	samples := presentSamples(t, coreSamples...)
+	if len(samples) == 0 {
+		t.Logf("no %s beside the checkout: the fixtures only", sharedSamplesDir)
+		for _, s := range coreSamples {
+			delete(want, s)
+		}
+	}
 	seen := 0
-	for _, pat := range []string{fixturesDir + "/*.json*", "../../testdata/otlp/*.json*", samplesDir + "/*.json*"} {
-		files, _ := filepath.Glob(pat)
-		for _, f := range files {
-			base := filepath.Base(f)
-			w, ok := want[base]
-			if !ok {
-				t.Errorf("%s: no expected shape in this test: add it", base)
-				continue
-			}
-			seen++
-			if got := detected(t, f); got != w {
-				t.Errorf("%s: detected %q, want %q", base, got, w)
-			}
+	for _, f := range append(files, samples...) {
+		base := filepath.Base(f)
+		w, ok := want[base]
+		if !ok {
+			t.Errorf("%s: no expected shape in this test: add it", base)
+			continue
+		}
+		seen++
+		if got := detected(t, f); got != w {
+			t.Errorf("%s: detected %q, want %q", base, got, w)
 		}
 	}
 	if seen != len(want) {

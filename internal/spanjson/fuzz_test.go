@@ -14,13 +14,11 @@ import (
 // trace it returns must hold only spans of one trace id, and whatever it
 // decodes must write back (v3 and v2) as valid JSON that decodes again.
 func FuzzDecode(f *testing.F) {
-	for _, pat := range []string{samplesDir + "/*.json*", fixturesDir + "/*.json*"} {
-		files, _ := filepath.Glob(pat)
-		for _, p := range files {
-			b, err := os.ReadFile(p)
-			if err == nil {
-				f.Add(b)
-			}
+	files, _ := filepath.Glob(fixturesDir + "/*.json*")
+	for _, p := range append(presentSamples(f, coreSamples...), files...) {
+		b, err := os.ReadFile(p)
+		if err == nil {
+			f.Add(b)
 		}
 	}
 	f.Add([]byte(`[{"span_id":"AAAAAAAAAAE=","trace_id":"x"}]`))

@@ -25,15 +25,12 @@ var modelOpts = []cmp.Option{
 
 func roundTripFiles(t *testing.T) []string {
 	t.Helper()
-	var files []string
-	for _, pat := range []string{samplesDir + "/*.json*", fixturesDir + "/*.json*"} {
-		m, err := filepath.Glob(pat)
-		if err != nil {
-			t.Fatal(err)
-		}
-		files = append(files, m...)
+	files := presentSamples(t, coreSamples...)
+	m, err := filepath.Glob(fixturesDir + "/*.json*")
+	if err != nil {
+		t.Fatal(err)
 	}
-	return files
+	return append(files, m...)
 }
 
 // writeSchema is the schema a document is written back in: its own; OTLP

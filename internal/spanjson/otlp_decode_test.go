@@ -13,7 +13,7 @@ import (
 const zeroTraceHex, zeroSpanHex = "00000000000000000000000000000000", "0000000000000000"
 
 func TestDecodeOTLPProtoExample(t *testing.T) {
-	docs := otlpDocs(t, otlpTestFile("open-telemetry-opentelemetry-proto__examples_trace.json"))
+	docs := otlpDocs(t, otlpTestFile(t, "open-telemetry-opentelemetry-proto__examples_trace.json"))
 	traces, warnings := decodeOTLPBytes(t, docs[0])
 	if len(warnings) != 0 {
 		t.Errorf("warnings: %v", warnings)
@@ -45,7 +45,7 @@ func TestDecodeOTLPProtoExample(t *testing.T) {
 }
 
 func TestDecodeOTLPFileExporter(t *testing.T) {
-	docs := otlpDocs(t, otlpTestFile("open-telemetry-opentelemetry-specification__file-exporter_traces_example.jsonl"))
+	docs := otlpDocs(t, otlpTestFile(t, "open-telemetry-opentelemetry-specification__file-exporter_traces_example.jsonl"))
 	if len(docs) != 4 {
 		t.Fatalf("got %d lines, want 4", len(docs))
 	}
@@ -115,7 +115,7 @@ func TestDecodeOTLPFileExporter(t *testing.T) {
 }
 
 func TestDecodeOTLPSnakeCase(t *testing.T) {
-	traces, warnings := decodeOTLPBytes(t, otlpDocs(t, otlpTestFile("snake_case.json"))[0])
+	traces, warnings := decodeOTLPBytes(t, otlpDocs(t, otlpTestFile(t, "snake_case.json"))[0])
 	if len(warnings) != 0 {
 		t.Errorf("warnings: %v", warnings)
 	}
@@ -194,7 +194,7 @@ func TestDecodeOTLPSnakeCase(t *testing.T) {
 }
 
 func TestDecodeOTLPGroupsByTrace(t *testing.T) {
-	traces, warnings := decodeOTLPBytes(t, otlpDocs(t, otlpTestFile("two_traces.json"))[0])
+	traces, warnings := decodeOTLPBytes(t, otlpDocs(t, otlpTestFile(t, "two_traces.json"))[0])
 	if len(warnings) != 0 {
 		t.Errorf("warnings: %v", warnings)
 	}
@@ -240,7 +240,7 @@ func TestDecodeOTLPGroupsByTrace(t *testing.T) {
 }
 
 func TestDecodeOTLPOpaqueIDs(t *testing.T) {
-	traces, warnings := decodeOTLPBytes(t, otlpDocs(t, otlpTestFile("opaque_ids.json"))[0])
+	traces, warnings := decodeOTLPBytes(t, otlpDocs(t, otlpTestFile(t, "opaque_ids.json"))[0])
 	if len(traces) != 1 {
 		t.Fatalf("got %d traces, want 1", len(traces))
 	}

@@ -71,7 +71,7 @@ func TestAppendOTLPCanonical(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%s#%d", tt.file, tt.trace), func(t *testing.T) {
-			traces, _ := decodeOTLPBytes(t, otlpDocs(t, otlpTestFile(tt.file))[0])
+			traces, _ := decodeOTLPBytes(t, otlpDocs(t, otlpTestFile(t, tt.file))[0])
 			got, losses, err := AppendTrace(nil, SchemaOTLP, &traces[tt.trace])
 			if err != nil {
 				t.Fatal(err)
@@ -117,7 +117,7 @@ var compactRaw = cmp.Transformer("compact", func(r json.RawMessage) string {
 // Read → write → read → write: the two writes are byte-identical and the
 // second read equals the first (up to the one canonical rewrite above).
 func TestOTLPReadWriteReadWrite(t *testing.T) {
-	for _, file := range otlpTestFiles {
+	for _, file := range otlpTestFiles(t) {
 		for di, doc := range otlpDocs(t, file) {
 			first, _ := decodeOTLPBytes(t, doc)
 			for ti := range first {

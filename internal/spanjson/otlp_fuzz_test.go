@@ -12,7 +12,7 @@ import (
 // its canonical OTLP output reads back to the same ids and writes the same
 // bytes again.
 func FuzzDecodeOTLP(f *testing.F) {
-	for _, file := range otlpTestFiles {
+	for _, file := range otlpTestFiles(f) {
 		for _, doc := range otlpDocs(f, file) {
 			f.Add(doc)
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -132,21 +133,40 @@ func decodeOTLPBytes(t testing.TB, doc []byte) ([]Trace, []Warning) {
 	return traces, warnings
 }
 
-// otlpTestFiles are every OTLP input the tests read: the real samples and
-// the fixtures written for the cases the samples lack.
-var otlpTestFiles = []string{
-	"../../testdata/samples/open-telemetry-opentelemetry-proto__examples_trace.json",
-	"../../testdata/samples/open-telemetry-opentelemetry-specification__file-exporter_traces_example.jsonl",
-	"../../testdata/otlp/snake_case.json",
-	"../../testdata/otlp/two_traces.json",
-	"../../testdata/otlp/opaque_ids.json",
+// otlpSamples are the real OTLP files of ../shared/samples the OTLP tests
+// read when the folder is beside the checkout; otlpFixtures are the ones
+// written for the cases the samples lack, always there.
+var (
+	otlpSamples = []string{
+		"open-telemetry-opentelemetry-proto__examples_trace.json",
+		"open-telemetry-opentelemetry-specification__file-exporter_traces_example.jsonl",
+	}
+	otlpFixtures = []string{
+		"../../testdata/otlp/snake_case.json",
+		"../../testdata/otlp/two_traces.json",
+		"../../testdata/otlp/opaque_ids.json",
+	}
+)
+
+// otlpTestFiles are every OTLP input the tests read: the samples when
+// present, and the fixtures.
+func otlpTestFiles(t testing.TB) []string {
+	t.Helper()
+	return append(presentSamples(t, otlpSamples...), otlpFixtures...)
 }
 
-func otlpTestFile(name string) string {
-	for _, f := range otlpTestFiles {
+// otlpTestFile is the path of one of them by name; a sample's test skips
+// without ../shared/samples.
+func otlpTestFile(t testing.TB, name string) string {
+	t.Helper()
+	if slices.Contains(otlpSamples, name) {
+		return sharedSample(t, name)
+	}
+	for _, f := range otlpFixtures {
 		if filepath.Base(f) == name {
 			return f
 		}
 	}
-	panic("no test file " + name)
+	t.Fatalf("no test file %s", name)
+	return ""
 }

@@ -241,7 +241,7 @@ func checkPdataAgrees(t *testing.T, name string, tr *Trace, strict bool) {
 }
 
 func TestOTLPOutputAcceptedByCollectorDecoder(t *testing.T) {
-	for _, file := range otlpTestFiles {
+	for _, file := range otlpTestFiles(t) {
 		if strings.HasSuffix(file, "opaque_ids.json") {
 			continue // checked below: invalid ids go back verbatim
 		}
@@ -256,10 +256,10 @@ func TestOTLPOutputAcceptedByCollectorDecoder(t *testing.T) {
 	}
 	checkPdataAgrees(t, "MLflow-shaped trace", mlflowShapedTrace(), true)
 	checkPdataAgrees(t, "empty trace", &Trace{}, true)
-	for _, f := range []string{
-		"../../testdata/samples/mlflow-mlflow-website__bedrock-chat-model-part-1_trace_excerpt.json",
-		"../../testdata/samples/mnorberg-dev-mnorberg-dev.github.io__databricks_output_trace_ok.json",
-	} {
+	for _, f := range presentSamples(t,
+		"mlflow-mlflow-website__bedrock-chat-model-part-1_trace_excerpt.json",
+		"mnorberg-dev-mnorberg-dev.github.io__databricks_output_trace_ok.json",
+	) {
 		docs, err := decodeFileForTest(t, f)
 		if err != nil {
 			t.Fatal(err)
@@ -277,7 +277,7 @@ func TestOTLPOutputAcceptedByCollectorDecoder(t *testing.T) {
 // for an OTLP span that had "<redacted>" ids is rejected, which is why
 // spans from other schemas get stand-in hex ids instead.
 func TestCollectorDecoderRejectsOpaqueIDs(t *testing.T) {
-	traces, _ := decodeOTLPBytes(t, otlpDocs(t, otlpTestFile("opaque_ids.json"))[0])
+	traces, _ := decodeOTLPBytes(t, otlpDocs(t, otlpTestFile(t, "opaque_ids.json"))[0])
 	out, _, _ := appendOTLP(nil, &traces[0])
 	if _, err := (&ptrace.JSONUnmarshaler{}).UnmarshalTraces(out); err == nil {
 		t.Error("collector decoder accepted traceId \"<redacted>\"")

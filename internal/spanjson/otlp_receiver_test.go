@@ -70,15 +70,21 @@ func (rcv *otlpReceiver) post(t *testing.T, body []byte) (int, string) {
 func TestOTLPReceiverAcceptsOurOutput(t *testing.T) {
 	rcv := newOTLPReceiver(t)
 
-	sample, _ := decodeOTLPBytes(t, otlpDocs(t, otlpTestFile("open-telemetry-opentelemetry-proto__examples_trace.json"))[0])
-	snake, _ := decodeOTLPBytes(t, otlpDocs(t, otlpTestFile("snake_case.json"))[0])
+	snake, _ := decodeOTLPBytes(t, otlpDocs(t, otlpTestFile(t, "snake_case.json"))[0])
 	cases := []struct {
 		name  string
 		trace *Trace
 	}{
-		{"OTLP sample", &sample[0]},
 		{"snake_case fixture", &snake[0]},
 		{"MLflow-shaped trace", mlflowShapedTrace()},
+	}
+	// The real samples, when ../shared/samples is beside the checkout.
+	for _, f := range presentSamples(t, "open-telemetry-opentelemetry-proto__examples_trace.json") {
+		sample, _ := decodeOTLPBytes(t, otlpDocs(t, f)[0])
+		cases = append(cases, struct {
+			name  string
+			trace *Trace
+		}{"OTLP sample", &sample[0]})
 	}
 	cases = append(cases, mlflowSampleTracesForReceiver(t)...)
 	var want int64
@@ -102,7 +108,7 @@ func TestOTLPReceiverAcceptsOurOutput(t *testing.T) {
 // decode.
 func TestOTLPReceiverRejectsBadRequests(t *testing.T) {
 	rcv := newOTLPReceiver(t)
-	opaque, _ := decodeOTLPBytes(t, otlpDocs(t, otlpTestFile("opaque_ids.json"))[0])
+	opaque, _ := decodeOTLPBytes(t, otlpDocs(t, otlpTestFile(t, "opaque_ids.json"))[0])
 	withOpaqueIDs, _, _ := appendOTLP(nil, &opaque[0])
 	for name, body := range map[string][]byte{
 		"not JSON":          []byte(`{"resourceSpans":[`),
@@ -118,7 +124,8 @@ func TestOTLPReceiverRejectsBadRequests(t *testing.T) {
 }
 
 // mlflowSampleTracesForReceiver reads the real MLflow samples with the
-// package's decoder, for converting them to OTLP.
+// package's decoder, for converting them to OTLP (none without
+// ../shared/samples).
 func mlflowSampleTracesForReceiver(t *testing.T) []struct {
 	name  string
 	trace *Trace
@@ -128,10 +135,10 @@ func mlflowSampleTracesForReceiver(t *testing.T) []struct {
 		name  string
 		trace *Trace
 	}
-	for _, f := range []string{
-		"../../testdata/samples/mlflow-mlflow-website__bedrock-chat-model-part-1_trace_excerpt.json",
-		"../../testdata/samples/mnorberg-dev-mnorberg-dev.github.io__databricks_output_trace_ok.json",
-	} {
+	for _, f := range presentSamples(t,
+		"mlflow-mlflow-website__bedrock-chat-model-part-1_trace_excerpt.json",
+		"mnorberg-dev-mnorberg-dev.github.io__databricks_output_trace_ok.json",
+	) {
 		docs, err := decodeFileForTest(t, f)
 		if err != nil {
 			t.Fatalf("%s: %v", f, err)

@@ -402,11 +402,10 @@ func FuzzSpansFromPdata(f *testing.F) {
 // SpansFromPdata) agree span for span on real OTLP files: a span received
 // as protobuf equals the same span read from OTLP JSON.
 func TestSpansFromPdataMatchesOTLPReader(t *testing.T) {
-	files := []string{
-		"../../testdata/samples/open-telemetry-opentelemetry-proto__examples_trace.json",
-		"../../testdata/samples/open-telemetry-opentelemetry-specification__file-exporter_traces_example.jsonl",
-		"../../testdata/otlp/two_traces.json",
-	}
+	files := append(presentSamples(t,
+		"open-telemetry-opentelemetry-proto__examples_trace.json",
+		"open-telemetry-opentelemetry-specification__file-exporter_traces_example.jsonl",
+	), "../../testdata/otlp/two_traces.json")
 	compared := 0
 	for _, name := range files {
 		data, err := os.ReadFile(name)

@@ -11,10 +11,10 @@ import (
 )
 
 // pdataWriteFiles are the inputs of the PdataFromTrace tests: every
-// fixture, the repository's samples and the shared ones when present.
+// fixture, and the real samples beside the checkout when present.
 func pdataWriteFiles(t testing.TB) []string {
 	var files []string
-	for _, pat := range []string{fixturesDir + "/*.json*", "../../testdata/otlp/*.json", samplesDir + "/*.json*", sharedSamples + "/*.json*"} {
+	for _, pat := range []string{fixturesDir + "/*.json*", "../../testdata/otlp/*.json", sharedSamples + "/*.json*"} {
 		m, _ := filepath.Glob(pat)
 		files = append(files, m...)
 	}

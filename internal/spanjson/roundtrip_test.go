@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand"
+	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -562,9 +564,9 @@ func TestRoundTripSamples(t *testing.T) {
 		via      Schema
 		wantLoss map[string]int
 	}{
-		{"../../testdata/samples/open-telemetry-opentelemetry-proto__examples_trace.json", SchemaMLflowV3,
+		{sharedSamplesDir + "/open-telemetry-opentelemetry-proto__examples_trace.json", SchemaMLflowV3,
 			map[string]int{"span.kind": 1, "span.resource": 1, "span.scope": 1}},
-		{"../../testdata/samples/open-telemetry-opentelemetry-specification__file-exporter_traces_example.jsonl", SchemaMLflowV3,
+		{sharedSamplesDir + "/open-telemetry-opentelemetry-specification__file-exporter_traces_example.jsonl", SchemaMLflowV3,
 			map[string]int{"span.resource": 2, "span.dropped_attributes_count": 1, "span.dropped_events_count": 1, "span.dropped_links_count": 1,
 				// the info was derived from the spans, which keep the nanoseconds:
 				// its milliseconds in MLflow lose nothing
@@ -575,10 +577,10 @@ func TestRoundTripSamples(t *testing.T) {
 				"link.dropped_attributes_count": 1, "attribute value type": 3, "span.x_span_note": 1, "event.x_event_note": 1}},
 		// MLflow 2's request_id is not the OpenTelemetry trace id, but every
 		// span names it in mlflow.traceRequestId: it comes back
-		{"../../testdata/samples/mlflow-mlflow-website__bedrock-chat-model-part-1_trace_excerpt.json", SchemaOTLP,
+		{sharedSamplesDir + "/mlflow-mlflow-website__bedrock-chat-model-part-1_trace_excerpt.json", SchemaOTLP,
 			map[string]int{}},
 		// "<redacted>" ids: 2 trace ids, 2 span ids, 1 parent id
-		{"../../testdata/samples/mnorberg-dev-mnorberg-dev.github.io__databricks_output_trace_ok.json", SchemaOTLP,
+		{sharedSamplesDir + "/mnorberg-dev-mnorberg-dev.github.io__databricks_output_trace_ok.json", SchemaOTLP,
 			map[string]int{"span.opaque_id": 5, "info.client_request_id": 1, "info.experiment_id": 1,
 				"info.request_preview": 1, "info.response_preview": 1, "info.trace_metadata": 6}},
 	}
@@ -590,6 +592,9 @@ func TestRoundTripSamples(t *testing.T) {
 	})
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
+			if strings.HasPrefix(tt.file, sharedSamplesDir) {
+				sharedSample(t, filepath.Base(tt.file)) // skips without the folder
+			}
 			docs, err := decodeFileForTest(t, tt.file)
 			if err != nil {
 				t.Fatal(err)

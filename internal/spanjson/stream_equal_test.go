@@ -159,22 +159,26 @@ func streamMixes(t testing.TB) map[string][]byte {
 		"v3 array of traces":             append(append([]byte("["), bytes.ReplaceAll(bytes.TrimSuffix(write(SchemaMLflowV3, gen[:6], "\n"), []byte("\n")), []byte("\n"), []byte(","))...), ']'),
 		"otlp jsonl ending in bad input": append(write(SchemaOTLP, gen[:5], "\n"), `{"resourceSpans": [}`...),
 	}
-	// The fixtures and samples, each several times, one after another.
+	// The fixtures and the samples beside the checkout, each several
+	// times, one after another.
 	var all []byte
-	for _, pat := range []string{fixturesDir + "/*.json*", "../../testdata/otlp/*.json", samplesDir + "/*.json*"} {
-		files, _ := filepath.Glob(pat)
-		for _, f := range files {
-			base := filepath.Base(f)
-			if strings.HasPrefix(base, "bad_") || base == "truncated.json" || base == "empty.json" || base == "unknown_shape.json" || strings.Contains(base, "prompt") {
-				continue
-			}
-			b, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			mixes["file "+base] = b
-			all = append(append(all, b...), '\n')
+	var files []string
+	for _, pat := range []string{fixturesDir + "/*.json*", "../../testdata/otlp/*.json"} {
+		m, _ := filepath.Glob(pat)
+		files = append(files, m...)
+	}
+	files = append(files, presentSamples(t, coreSamples...)...)
+	for _, f := range files {
+		base := filepath.Base(f)
+		if strings.HasPrefix(base, "bad_") || base == "truncated.json" || base == "empty.json" || base == "unknown_shape.json" || strings.Contains(base, "prompt") {
+			continue
 		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mixes["file "+base] = b
+		all = append(append(all, b...), '\n')
 	}
 	mixes["every file, three times"] = bytes.Repeat(all, 3)
 	return mixes

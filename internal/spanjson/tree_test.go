@@ -115,7 +115,7 @@ func TestBuildTreeEmpty(t *testing.T) {
 // The Databricks sample has every id redacted: the duplicate gets a fresh
 // id and the child (parent "<redacted>") hangs under the first span.
 func TestBuildTreeRedactedSample(t *testing.T) {
-	docs, err := decodeFile(t, samplesDir+"/mnorberg-dev-mnorberg-dev.github.io__databricks_output_trace_ok.json")
+	docs, err := decodeFile(t, sharedSample(t, "mnorberg-dev-mnorberg-dev.github.io__databricks_output_trace_ok.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
