@@ -41,7 +41,10 @@ type Decoder struct {
 	// the GC keeps the old one alive for as long as anything points into
 	// it. This is the one rule for text that outlives a read: bytes handed
 	// out are never reused.
-	lent   bool
+	lent bool
+	// carry is the allocation blocks the documents decoded here go on
+	// filling (see slabs).
+	carry  slabs
 	minBuf int // the first buffer's size; readChunk unless a test sets it
 
 	// logs counts the console log records skipped so far: one warning
@@ -165,7 +168,7 @@ func (d *Decoder) nextDoc() (decodedDoc, error) {
 	if err != nil {
 		return decodedDoc{}, err
 	}
-	return f.decode()
+	return f.decodeWith(&d.carry)
 }
 
 // frame is one document cut out of the input and not decoded yet (see
@@ -230,11 +233,18 @@ func (d *Decoder) frameNext() (*frame, error) {
 // a decoder over the bytes read when the document was cut, which reads
 // nothing more.
 func (f *frame) decode() (decodedDoc, error) {
+	var carry slabs
+	return f.decodeWith(&carry)
+}
+
+// decodeWith is decode filling the blocks of carry (see slabs).
+func (f *frame) decodeWith(carry *slabs) (decodedDoc, error) {
 	if f.decoded {
 		return f.doc, nil
 	}
 	sub := &Decoder{name: f.name, buf: f.buf[f.at:f.end:f.end], n: f.end - f.at, eof: true,
-		line: f.line, col: f.col, remaining: -1, docs: 1, lent: true}
+		line: f.line, col: f.col, remaining: -1, docs: 1, lent: true, carry: *carry}
+	defer func() { *carry = sub.carry }()
 	return sub.decodeAt(f.line, f.col)
 }
 
@@ -300,7 +310,7 @@ func (d *Decoder) decodeAt(line, col int) (decodedDoc, error) {
 	if st == nil {
 		d.lent = true // raw is a view of buf (with st it is a copy)
 	}
-	doc := decodeDocument(raw, ends, d.name, line, col, st)
+	doc := decodeDocument(raw, ends, d.name, line, col, st, &d.carry)
 	d.advance(end)
 	if doc.err != nil {
 		return decodedDoc{}, doc.err
@@ -599,7 +609,7 @@ func (d *Decoder) byBlocks() bool { return d.workers > 1 && d.docs > 0 && !d.noB
 func (d *Decoder) frameBlock() (*frame, error) {
 	seen := 0 // bytes from start known to hold no newline: a line read in small pieces is searched once
 	for {
-		if nl := bytes.LastIndexByte(d.buf[d.start+seen:d.n], '\n'); nl >= 0 {
+		if nl := lastNewline(d.buf[d.start+seen : d.n]); nl >= 0 {
 			return d.cutBlock(d.start + seen + nl + 1), nil
 		}
 		if seen = d.n - d.start; seen > wholeMax {
@@ -617,6 +627,20 @@ func (d *Decoder) frameBlock() (*frame, error) {
 	}
 }
 
+// lastNewline is bytes.LastIndexByte(b, '\n') by bytes.IndexByte, which
+// is vectorised where LastIndexByte goes byte by byte: a block holds a few
+// lines, so a few calls cover it (12% of the framer's time before).
+func lastNewline(b []byte) int {
+	last := -1
+	for {
+		i := bytes.IndexByte(b[last+1:], '\n')
+		if i < 0 {
+			return last
+		}
+		last += i + 1
+	}
+}
+
 func (d *Decoder) cutBlock(end int) *frame {
 	f := &frame{name: d.name, buf: d.buf[:end], at: d.start, end: end, line: d.line, col: d.col, block: true}
 	d.lent = true
@@ -628,9 +652,10 @@ func (d *Decoder) cutBlock(end int) *frame {
 
 // decodeBlock decodes the documents of a block in order, stopping at the
 // first that fails or does not end inside it (see frameResult.resume).
-func (f *frame) decodeBlock() frameResult {
+func (f *frame) decodeBlock(carry *slabs) frameResult {
 	sub := &Decoder{name: f.name, buf: f.buf, start: f.at, n: f.end, eof: true,
-		line: f.line, col: f.col, remaining: -1, docs: 1, lent: true}
+		line: f.line, col: f.col, remaining: -1, docs: 1, lent: true, carry: *carry}
+	defer func() { *carry = sub.carry }()
 	var r frameResult
 	for {
 		sub.advance(skipWS(sub.buf[:sub.n], sub.start))

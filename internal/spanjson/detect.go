@@ -28,15 +28,18 @@ type decodedDoc struct {
 
 // decodeDocument detects the shape of one valid JSON document and decodes
 // it. raw starts at line, col of file.
-func decodeDocument(raw []byte, ends map[int]int, file string, line, col int, st *streamed) decodedDoc {
+// carry holds the blocks to go on filling, and takes them back after.
+func decodeDocument(raw []byte, ends map[int]int, file string, line, col int, st *streamed, carry *slabs) decodedDoc {
 	p := newReader(raw, file, line, col)
 	p.ends = ends
+	p.slabs = *carry
 	if st != nil {
 		p.stream = st
 		p.cut, p.cutLine, p.cutCol = len(st.prefix), st.cutLine, st.cutCol
 		p.intern = st.r.intern
-		p.slab, p.attrSlab, p.setSlab, p.arena = st.r.slab, st.r.attrSlab, st.r.setSlab, st.r.arena
+		p.slabs = st.r.slabs
 	}
+	defer func() { *carry = p.slabs }()
 	out := decodedDoc{Document: Document{Line: line}}
 	root := gjson.Parse(p.json)
 	var err error

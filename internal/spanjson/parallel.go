@@ -78,6 +78,7 @@ func (d *Decoder) startPipeline() {
 		p.wg.Add(1)
 		go func() {
 			defer p.wg.Done()
+			var carry slabs // this worker's blocks, filled by its documents in turn
 			for {
 				select {
 				case <-p.stop:
@@ -87,10 +88,10 @@ func (d *Decoder) startPipeline() {
 						return
 					}
 					if j.f.block {
-						j.res <- j.f.decodeBlock() // buffered: never blocks
+						j.res <- j.f.decodeBlock(&carry) // buffered: never blocks
 						continue
 					}
-					doc, err := j.f.decode()
+					doc, err := j.f.decodeWith(&carry)
 					j.res <- frameResult{doc: doc, err: err}
 				}
 			}

@@ -180,3 +180,11 @@ func TestWorkersFrameJSONLinesByBlocks(t *testing.T) {
 		}
 	}
 }
+
+func TestLastNewline(t *testing.T) {
+	for _, s := range []string{"", "a", "\n", "a\n", "\na", "a\nb\nc", "\n\n\n", strings.Repeat("x\n", 100) + "tail"} {
+		if got, want := lastNewline([]byte(s)), strings.LastIndexByte(s, '\n'); got != want {
+			t.Errorf("lastNewline(%q) = %d, want %d", s, got, want)
+		}
+	}
+}

@@ -100,6 +100,7 @@ func (d *Decoder) scanDoc(line, col int) (end int, st *streamed, err error) {
 						(depth == 3 && kinds[2] == '{' && openKey[2] == "data" && openKey[3] == "spans")) {
 					st = &streamed{prefix: append([]byte(nil), d.buf[d.start:i+1]...)}
 					st.r = newReader(nil, d.name, 0, 0)
+					st.r.slabs = d.carry
 					d.advance(i + 1)
 					if err := d.streamSpans(st, line, col); err != nil {
 						return 0, nil, err
