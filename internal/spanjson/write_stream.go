@@ -1,6 +1,9 @@
 package spanjson
 
-import "io"
+import (
+	"io"
+	"sync"
+)
 
 // streamChunk is how much written JSON WriteTrace holds before handing it
 // to its writer, at the next span boundary.
@@ -26,6 +29,14 @@ func (o streamOut) flush(b []byte) []byte {
 	return b[:0]
 }
 
+// writeBufs holds WriteTrace's buffers: a fresh one per trace was 10 GB
+// of allocation, a fifth of the CPU time, converting a dump of 20,000
+// small traces. w.Write never keeps them (io.Writer's contract).
+var writeBufs = sync.Pool{New: func() any {
+	b := make([]byte, 0, 2*streamChunk)
+	return &b
+}}
+
 // WriteTrace writes t to w in schema exactly as AppendTrace would append it
 // (one line of canonical compact JSON, no trailing newline), handing the
 // JSON to w in pieces of about 256 KB between spans, so memory does not grow
@@ -33,7 +44,14 @@ func (o streamOut) flush(b []byte) []byte {
 func WriteTrace(w io.Writer, schema Schema, t *Trace) ([]Loss, error) {
 	var werr error
 	out := streamOut{w: w, err: &werr}
-	buf := make([]byte, 0, 2*streamChunk)
+	pooled := writeBufs.Get().(*[]byte)
+	buf := (*pooled)[:0]
+	defer func() {
+		if cap(buf) <= 4*streamChunk { // a trace with a huge span does not pin its buffer
+			*pooled = buf[:0]
+			writeBufs.Put(pooled)
+		}
+	}()
 	var losses []Loss
 	var err error
 	switch schema {

@@ -3,6 +3,7 @@ package spanjson_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -91,5 +92,49 @@ func TestWriteTraceReportsWriteError(t *testing.T) {
 	}
 	if _, err := spanjson.WriteTrace(&chunkWriter{}, "yaml", &tr); err == nil {
 		t.Error("unknown schema accepted")
+	}
+}
+
+// TestWriteTraceReusesBuffersCleanly: WriteTrace's buffers are reused
+// from trace to trace and goroutine to goroutine; each trace still writes
+// exactly AppendTrace's bytes (nothing left over from a bigger one before
+// it). go test -race checks the sharing.
+func TestWriteTraceReusesBuffersCleanly(t *testing.T) {
+	big := bigWriteTrace(t)
+	var traces []spanjson.Trace
+	for _, n := range []int{3000, 1, 40, 7, 3000, 2} {
+		tr := big
+		tr.Spans = tr.Spans[:n]
+		traces = append(traces, tr)
+	}
+	done := make(chan error)
+	for g := range 3 {
+		go func() {
+			for k := range traces {
+				tr := traces[(k+g)%len(traces)]
+				for _, schema := range writeSchemas {
+					want, _, err := spanjson.AppendTrace(nil, schema, &tr)
+					if err != nil {
+						done <- err
+						return
+					}
+					var got bytes.Buffer
+					if _, err := spanjson.WriteTrace(&got, schema, &tr); err != nil {
+						done <- err
+						return
+					}
+					if !bytes.Equal(got.Bytes(), want) {
+						done <- fmt.Errorf("%d spans as %s: WriteTrace wrote %d bytes, AppendTrace %d", len(tr.Spans), schema, got.Len(), len(want))
+						return
+					}
+				}
+			}
+			done <- nil
+		}()
+	}
+	for range 3 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
 	}
 }
