@@ -81,13 +81,14 @@ func runMeasuredExit(b *testing.B, cmd *exec.Cmd, code int) (time.Duration, int6
 	b.Helper()
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
+	rss := measureRSS(b, cmd)
 	start := time.Now()
 	err := cmd.Run()
 	d := time.Since(start)
 	if err != nil && cmd.ProcessState.ExitCode() != code {
 		b.Fatalf("%s: %v\n%s", cmd, err, stderr.Bytes())
 	}
-	return d, maxRSS(cmd)
+	return d, rss()
 }
 
 // sameAnswers compares check's failure counts per check with jq's.
