@@ -134,6 +134,7 @@ func decodeAhead(ctx context.Context, in Input, s *decodedInput) {
 		return
 	}
 	dec := spanjson.NewDecoder(r, in.Name)
+	dec.SetSmall() // at most aheadMax: read whole, its documents decoded without the framer's scan
 	for {
 		doc, err := dec.Next()
 		if err != nil {

@@ -42,6 +42,8 @@ type Decoder struct {
 	// it. This is the one rule for text that outlives a read: bytes handed
 	// out are never reused.
 	lent bool
+	// docAt is where in buf the document being decoded began (see lineIn).
+	docAt int
 	// carry is the allocation blocks the documents decoded here go on
 	// filling (see slabs).
 	carry  slabs
@@ -61,7 +63,8 @@ type Decoder struct {
 	switchAt *slot
 	resume   resumePoint
 	noBlocks bool
-	blocks   int // cut so far (the framer's; read by tests after the end)
+	small    bool // SetSmall
+	blocks   int  // cut so far (the framer's; read by tests after the end)
 	// pipe is the framer and workers, once started; pipeMu guards it and
 	// closed, since Close may run while Next starts it on another
 	// goroutine (a stream's reader).
@@ -164,6 +167,15 @@ func (d *Decoder) logSummary() *Document {
 // nextDoc frames and decodes the next document (without workers, and in
 // the tests that read the decoder's buffer directly).
 func (d *Decoder) nextDoc() (decodedDoc, error) {
+	if d.small && d.docs == 0 && !d.noBlocks {
+		d.decodeSmall()
+	}
+	if len(d.queue) > 0 {
+		doc := d.queue[0]
+		d.queue[0] = decodedDoc{}
+		d.queue = d.queue[1:]
+		return doc, nil
+	}
 	f, err := d.frameNext()
 	if err != nil {
 		return decodedDoc{}, err
@@ -291,6 +303,7 @@ func (d *Decoder) scanWhole(limit int) (end int, ok bool) {
 // decodeAt frames (its span list streamed) and decodes the document at
 // buf[start], which is at line, col.
 func (d *Decoder) decodeAt(line, col int) (decodedDoc, error) {
+	d.docAt = d.start
 	end, st, err := d.scanDoc(line, col)
 	if err != nil {
 		return decodedDoc{}, err
@@ -338,6 +351,7 @@ func (d *Decoder) fill() bool {
 		return false
 	}
 	if d.start > 0 && d.start == d.n && !d.lent {
+		d.docAt -= d.start
 		d.start, d.n = 0, 0
 	}
 	if d.n == len(d.buf) {
@@ -364,6 +378,7 @@ func (d *Decoder) fill() bool {
 			d.n = copy(nb, d.buf[d.start:d.n])
 			d.buf, d.lent = nb, false
 		}
+		d.docAt -= d.start // below 0 when the document's start is gone: the line is cut at the buffer's
 		d.start = 0
 	}
 	for tries := 0; tries < 100; tries++ {
@@ -497,7 +512,7 @@ func (d *Decoder) syntaxError(raw []byte, line, col int, truncated bool) error {
 	}
 	e := d.errorAt(raw, off, line, col)
 	e.Msg = errorMessage(raw, off)
-	e.LineText, e.LineTextCol = lineTextOf(d.buf[:d.start+len(raw)], d.start+off, e.Col)
+	e.LineText, e.LineTextCol = d.lineIn(d.start+off, e.Col, d.start+len(raw))
 	return e
 }
 
@@ -573,6 +588,13 @@ func lineTextOf(b []byte, pos, col int) (string, int) {
 // the input was framed (see frameBlock). A document that does not start
 // with { or [ shows its line from there on (lineFromHere).
 
+// lineIn is the line holding buf[pos] (column col), cut to the document
+// being decoded: from its start (docAt) to end.
+func (d *Decoder) lineIn(pos, col, end int) (string, int) {
+	lo := min(max(d.docAt, 0), pos)
+	return lineTextOf(d.buf[lo:end], pos-lo, col)
+}
+
 // lineFromHere is the line from buf[start] (column col) on, read up to
 // its newline or maxLineText bytes.
 func (d *Decoder) lineFromHere(col int) (string, int) {
@@ -606,6 +628,36 @@ func bytesString(b []byte) string {
 // input goes on by documents from that document (toDocuments), so its
 // error, or the document, is what one worker gives. A line longer than
 // wholeMax ends the blocks as well: such a document is streamed.
+
+// SetSmall says the input is a small file (at most 1 MiB, say an export
+// directory's trace file): without workers, the decoder reads it whole
+// and decodes its documents as one block (decodeBlock), without the
+// framer's scan for their ends, going back to framing by documents from
+// the start when the block stops short. Call it before the first Next.
+func (d *Decoder) SetSmall() { d.small = true }
+
+// decodeSmall is SetSmall's first step: the input read whole and decoded
+// as a block, its documents queued; or, when it is bigger than wholeMax or
+// a document fails or the block has none, nothing consumed (noBlocks).
+func (d *Decoder) decodeSmall() {
+	d.noBlocks = true
+	if d.skipSpace() != nil || d.start == d.n {
+		return // an empty input, or a read error: framing by documents says it
+	}
+	for d.n-d.start <= wholeMax && d.fill() {
+	}
+	if d.rerr != nil || d.n-d.start > wholeMax {
+		return
+	}
+	f := &frame{name: d.name, buf: d.buf[:d.n], at: d.start, end: d.n, line: d.line, col: d.col, block: true}
+	r := f.decodeBlock(&d.carry)
+	if r.resume != nil || len(r.docs) == 0 {
+		return
+	}
+	d.queue, d.docs, d.lent = r.docs, len(r.docs), true
+	d.blocks++
+	d.advance(d.n)
+}
 
 // blocks reports whether the framer cuts blocks: with workers, after the
 // first document, until toDocuments.

@@ -40,6 +40,19 @@ func errorText(err error) string {
 func checkWorkersEqualOne(t testing.TB, data []byte, name string, chunk, minBuf int) {
 	t.Helper()
 	want, wantErr := decodeWithWorkers(data, name, chunk, minBuf, 1)
+	if len(data) <= wholeMax+1 {
+		// A small file read whole (SetSmall) gives the same.
+		d := NewDecoder(&chunkReader{data: data, chunk: chunk}, name)
+		d.minBuf = minBuf
+		d.SetSmall()
+		got, gotErr := d.all()
+		if diff := docsDiff(t, want, got); diff != "" {
+			t.Fatalf("%s: read whole (SetSmall) differs from framing by documents (-documents +whole):\n%s", name, diff)
+		}
+		if errorText(wantErr) != errorText(gotErr) {
+			t.Fatalf("%s: read whole (SetSmall): error %s, framing by documents: %s", name, errorText(gotErr), errorText(wantErr))
+		}
+	}
 	for _, workers := range []int{2, 3, 8} {
 		got, gotErr := decodeWithWorkers(data, name, chunk, minBuf, workers)
 		if diff := docsDiff(t, want, got); diff != "" {
@@ -185,6 +198,30 @@ func TestLastNewline(t *testing.T) {
 	for _, s := range []string{"", "a", "\n", "a\n", "\na", "a\nb\nc", "\n\n\n", strings.Repeat("x\n", 100) + "tail"} {
 		if got, want := lastNewline([]byte(s)), strings.LastIndexByte(s, '\n'); got != want {
 			t.Errorf("lastNewline(%q) = %d, want %d", s, got, want)
+		}
+	}
+}
+
+// TestSmallInputDecodedAsOneBlock: SetSmall decodes a small file as one
+// block when every document in it decodes, and frames it by documents
+// otherwise (checkWorkersEqualOne checks that both give the same).
+func TestSmallInputDecodedAsOneBlock(t *testing.T) {
+	mixes := workerMixes(t)
+	for _, tc := range []struct {
+		name    string
+		data    []byte
+		asBlock bool
+	}{
+		{"lines", mixes["v3 jsonl"], true},
+		{"bad line", mixes["bad JSON in line 7"], false},
+		{"empty", []byte(" \n"), false},
+		{"bare value", []byte("[]\n0\n"), false},
+	} {
+		d := NewDecoder(bytes.NewReader(tc.data), tc.name)
+		d.SetSmall()
+		_, _ = d.all()
+		if got := d.blocks == 1; got != tc.asBlock {
+			t.Errorf("%s: decoded as one block: %v, want %v", tc.name, got, tc.asBlock)
 		}
 	}
 }

@@ -356,7 +356,7 @@ func (d *Decoder) scanElement() (end int, complete bool) {
 // badByte reports an unexpected byte at buf[start].
 func (d *Decoder) badByte(c byte, where string) error {
 	e := &SyntaxError{File: d.name, Line: d.line, Col: d.col, Msg: fmt.Sprintf("invalid character %q %s", rune(c), where)}
-	e.LineText, e.LineTextCol = lineTextOf(d.buf[:d.n], d.start, d.col)
+	e.LineText, e.LineTextCol = d.lineIn(d.start, d.col, d.n)
 	return e
 }
 
@@ -371,7 +371,7 @@ func (d *Decoder) skeletonError(st *streamed, raw []byte, line, col, suffixStart
 		e.LineText, e.LineTextCol = lineTextOf(st.prefix, off, e.Col)
 	} else {
 		e = d.errorAt(raw[len(st.prefix):], off-len(st.prefix), st.cutLine, st.cutCol)
-		e.LineText, e.LineTextCol = lineTextOf(d.buf[:suffixStart+len(raw)-len(st.prefix)], suffixStart+off-len(st.prefix), e.Col)
+		e.LineText, e.LineTextCol = d.lineIn(suffixStart+off-len(st.prefix), e.Col, suffixStart+len(raw)-len(st.prefix))
 	}
 	e.Msg = errorMessage(raw, off)
 	return e
