@@ -5,10 +5,29 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/tidwall/gjson"
 )
+
+// dropShapeMark removes from traces' info what markShape adds for a bare
+// array of spans.
+func dropShapeMark(traces []Trace) {
+	for i := range traces {
+		x := &traces[i].Info.Extra
+		var kept []Field
+		for _, f := range x.Fields {
+			if f.Key != markShape {
+				kept = append(kept, f)
+			}
+		}
+		x.Fields = kept
+		if len(kept) == 0 {
+			x.Schema = ""
+		}
+	}
+}
 
 // FuzzDecode feeds arbitrary input to DecodeAll: it must never panic, every
 // trace it returns must hold only spans of one trace id, and whatever it
@@ -37,6 +56,12 @@ func FuzzDecode(f *testing.F) {
 			// both paths must build the same model.
 			wrapped, err := DecodeAll(bytes.NewReader(append(append([]byte("["), data...), ']')), "fuzz")
 			if err == nil && len(wrapped) == 1 {
+				if t0 := bytes.TrimLeft(data, " \t\r\n"); len(t0) > 0 && t0[0] == '{' && wrapped[0].Shape == docs[0].Shape && strings.HasPrefix(docs[0].Shape, "array of") {
+					// A bare span object: in brackets it is an array of
+					// spans, which its trace's info records (markShape)
+					// and the bare object's does not.
+					dropShapeMark(wrapped[0].Traces)
+				}
 				if diff := cmp.Diff(docs[0].Traces, wrapped[0].Traces, modelOpts...); diff != "" {
 					t.Fatalf("streamed and whole-document decoding differ (-streamed +whole):\n%s", diff)
 				}
