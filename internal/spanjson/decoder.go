@@ -64,7 +64,7 @@ type Decoder struct {
 	resume   resumePoint
 	noBlocks bool
 	small    bool // SetSmall
-	blocks   int  // cut so far (the framer's; read by tests after the end)
+	blocks   int  // blocks decoded or cut so far (by the framer, or decodeSmall); read by tests after the end
 	// pipe is the framer and workers, once started; pipeMu guards it and
 	// closed, since Close may run while Next starts it on another
 	// goroutine (a stream's reader).
@@ -170,17 +170,25 @@ func (d *Decoder) nextDoc() (decodedDoc, error) {
 	if d.small && d.docs == 0 && !d.noBlocks {
 		d.decodeSmall()
 	}
-	if len(d.queue) > 0 {
-		doc := d.queue[0]
-		d.queue[0] = decodedDoc{}
-		d.queue = d.queue[1:]
+	if doc, ok := d.popQueue(); ok {
 		return doc, nil
 	}
 	f, err := d.frameNext()
 	if err != nil {
 		return decodedDoc{}, err
 	}
-	return f.decodeWith(&d.carry)
+	return f.decode(&d.carry)
+}
+
+// popQueue hands on the next document of the block being handed on.
+func (d *Decoder) popQueue() (decodedDoc, bool) {
+	if len(d.queue) == 0 {
+		return decodedDoc{}, false
+	}
+	doc := d.queue[0]
+	d.queue[0] = decodedDoc{}
+	d.queue = d.queue[1:]
+	return doc, true
 }
 
 // frame is one document cut out of the input and not decoded yet (see
@@ -243,14 +251,8 @@ func (d *Decoder) frameNext() (*frame, error) {
 
 // decode decodes a framed document: the framer's own steps (decodeAt), on
 // a decoder over the bytes read when the document was cut, which reads
-// nothing more.
-func (f *frame) decode() (decodedDoc, error) {
-	var carry slabs
-	return f.decodeWith(&carry)
-}
-
-// decodeWith is decode filling the blocks of carry (see slabs).
-func (f *frame) decodeWith(carry *slabs) (decodedDoc, error) {
+// nothing more. Its model fills the allocation blocks of carry (see slabs).
+func (f *frame) decode(carry *slabs) (decodedDoc, error) {
 	if f.decoded {
 		return f.doc, nil
 	}
@@ -617,8 +619,8 @@ func bytesString(b []byte) string {
 // and the worker then scans the same bytes again as it decodes: on a JSON
 // Lines dump of 20,000 traces that scan was a serial seventh of the CPU
 // time of `tracectl status`. So after the first document, the framer cuts
-// the input after its last newline read so far (frameBlock: one
-// LastIndexByte) and a worker decodes the documents of that block one after
+// the input after its last newline read so far (frameBlock, lastNewline)
+// and a worker decodes the documents of that block one after
 // the other (decodeBlock), finding their ends as it decodes them.
 //
 // A block gives the same documents as framing by documents would, since
@@ -649,8 +651,7 @@ func (d *Decoder) decodeSmall() {
 	if d.rerr != nil || d.n-d.start > wholeMax {
 		return
 	}
-	f := &frame{name: d.name, buf: d.buf[:d.n], at: d.start, end: d.n, line: d.line, col: d.col, block: true}
-	r := f.decodeBlock(&d.carry)
+	r := d.blockFrame(d.n).decodeBlock(&d.carry)
 	if r.resume != nil || len(r.docs) == 0 {
 		return
 	}
@@ -659,7 +660,7 @@ func (d *Decoder) decodeSmall() {
 	d.advance(d.n)
 }
 
-// blocks reports whether the framer cuts blocks: with workers, after the
+// byBlocks reports whether the framer cuts blocks: with workers, after the
 // first document, until toDocuments.
 func (d *Decoder) byBlocks() bool { return d.workers > 1 && d.docs > 0 && !d.noBlocks }
 
@@ -700,8 +701,14 @@ func lastNewline(b []byte) int {
 	}
 }
 
+// blockFrame is buf[start:end] as a block frame (see frameBlock).
+func (d *Decoder) blockFrame(end int) *frame {
+	return &frame{name: d.name, buf: d.buf[:end], at: d.start, end: end, line: d.line, col: d.col, block: true}
+}
+
+// cutBlock hands buf[start:end] on as a block and consumes it.
 func (d *Decoder) cutBlock(end int) *frame {
-	f := &frame{name: d.name, buf: d.buf[:end], at: d.start, end: end, line: d.line, col: d.col, block: true}
+	f := d.blockFrame(end)
 	d.lent = true
 	d.docs++
 	d.blocks++

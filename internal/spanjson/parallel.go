@@ -91,7 +91,7 @@ func (d *Decoder) startPipeline() {
 						j.res <- j.f.decodeBlock(&carry) // buffered: never blocks
 						continue
 					}
-					doc, err := j.f.decodeWith(&carry)
+					doc, err := j.f.decode(&carry)
 					j.res <- frameResult{doc: doc, err: err}
 				}
 			}
@@ -164,10 +164,7 @@ func (d *Decoder) nextParallel() (decodedDoc, error) {
 		}
 	}
 	for {
-		if len(d.queue) > 0 {
-			doc := d.queue[0]
-			d.queue[0] = decodedDoc{}
-			d.queue = d.queue[1:]
+		if doc, ok := d.popQueue(); ok {
 			return doc, nil
 		}
 		if d.switchAt != nil {
