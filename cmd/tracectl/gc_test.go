@@ -3,6 +3,7 @@ package main
 import (
 	"math"
 	"runtime"
+	"runtime/debug"
 	"testing"
 	"time"
 
@@ -78,5 +79,84 @@ func TestWatchGCs(t *testing.T) {
 	})
 	if diff := cmp.Diff([]bool{false}, collectUntil(t, stopped, 1)); diff != "" {
 		t.Errorf("calls when the first one stops the watch (-want +got):\n%s", diff)
+	}
+}
+
+func TestStreamLimit(t *testing.T) {
+	for _, tt := range []struct {
+		live uint64
+		want int64
+	}{
+		{0, streamHeapFloor},
+		{10 << 20, streamHeapFloor},
+		{streamHeapFloor / 2, streamHeapFloor},
+		{100 << 20, 200 << 20},
+		{math.MaxUint64, math.MaxInt64 / 4 * 2},
+	} {
+		if got := streamLimit(tt.live); got != tt.want {
+			t.Errorf("streamLimit(%d) = %d, want %d", tt.live, got, tt.want)
+		}
+	}
+}
+
+// gcSettings reads the percentage and the memory limit.
+func gcSettings() (percent int, limit int64) {
+	percent = debug.SetGCPercent(100)
+	debug.SetGCPercent(percent)
+	return percent, debug.SetMemoryLimit(-1)
+}
+
+func TestTuneGCForStream(t *testing.T) {
+	t.Setenv("GOGC", "")
+	t.Setenv("GOMEMLIMIT", "")
+	defer func(was bool) { batchGC = was }(batchGC)
+	batchGC = true
+	wantPercent, wantLimit := gcSettings()
+
+	tuneGCForStream()
+	if p, l := gcSettings(); p != -1 || l != streamHeapFloor {
+		t.Fatalf("streaming: percent %d, limit %d; want -1 and %d", p, l, streamHeapFloor)
+	}
+	// A large trace alive: after a collection the limit follows it.
+	alive := make([]byte, 3*streamHeapFloor/4)
+	for i := range alive {
+		alive[i] = 1
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		runtime.GC()
+		if _, l := gcSettings(); l >= 2*int64(len(alive)) {
+			break
+		}
+		if time.Now().After(deadline) {
+			_, l := gcSettings()
+			t.Fatalf("with %d bytes alive the limit stayed %d", len(alive), l)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	runtime.KeepAlive(alive)
+
+	restoreGC()
+	if p, l := gcSettings(); p != wantPercent || l != wantLimit {
+		t.Errorf("restored: percent %d, limit %d; want %d and %d", p, l, wantPercent, wantLimit)
+	}
+	// The watch has stopped: collections no longer set the limit.
+	runtime.GC()
+	runtime.GC()
+	time.Sleep(50 * time.Millisecond)
+	if _, l := gcSettings(); l != wantLimit {
+		t.Errorf("after the restore a collection set the limit to %d", l)
+	}
+}
+
+func TestTuneGCForStreamLeavesTheUsersSettings(t *testing.T) {
+	t.Setenv("GOGC", "50")
+	defer func(was bool) { batchGC = was }(batchGC)
+	batchGC = true
+	wantPercent, wantLimit := gcSettings()
+	tuneGCForStream()
+	defer restoreGC()
+	if p, l := gcSettings(); p != wantPercent || l != wantLimit {
+		t.Errorf("GOGC set: percent %d, limit %d; want them unchanged (%d, %d)", p, l, wantPercent, wantLimit)
 	}
 }

@@ -254,9 +254,8 @@ func streamArgsObserved(ctx context.Context, streams *render.IOStreams, args []s
 	}
 	return streamTraces(ctx, ins, warn, inputError, func(v *render.TraceView) error {
 		if n++; n == 2 {
-			// Traces are streamed, not loaded whole: the collector's usual
-			// pacing keeps memory at a trace's worth (see tuneGCForLoad).
-			restoreGC()
+			// Traces are streamed, not loaded whole (see tuneGCForStream).
+			tuneGCForStream()
 		}
 		return emit(v)
 	})

@@ -75,6 +75,10 @@ type Decoder struct {
 
 const readChunk = 64 << 10
 
+// blockChunk is the least size of the buffers the framer reads into once
+// it cuts blocks (see fill).
+const blockChunk = 1 << 20
+
 func (d *Decoder) firstSize() int {
 	if d.minBuf > 0 {
 		return d.minBuf
@@ -360,16 +364,23 @@ func (d *Decoder) fill() bool {
 		size := len(d.buf)
 		if d.start <= len(d.buf)/2 {
 			size = max(2*len(d.buf), d.firstSize())
-			if d.remaining > 0 {
-				// +1 leaves room for the read that reports EOF. Once a
-				// doubling reaches half of what is left, the buffer takes
-				// all of it at once: the step after would have copied the
-				// whole buffer again for the last few bytes (134 MB for
-				// the last 4 MB of a 138 MB Jaeger document).
-				all := max(d.n-d.start+int(min(d.remaining, int64(math.MaxInt-1)))+1, d.firstSize())
-				if size = min(size, all); 2*size >= all {
-					size = all
-				}
+		}
+		if d.lent && d.blocks > 0 {
+			// The framer cuts a block from each buffer: a bigger one
+			// makes fewer blocks, so fewer hand-offs between goroutines,
+			// each a wake-up of a sleeping worker. status over the
+			// 538 MB dump: 2.0 s -> 1.6 s, and 10,000 reads -> 530.
+			size = max(size, blockChunk)
+		}
+		if d.remaining > 0 && size > len(d.buf) {
+			// +1 leaves room for the read that reports EOF. Once a
+			// doubling reaches half of what is left, the buffer takes
+			// all of it at once: the step after would have copied the
+			// whole buffer again for the last few bytes (134 MB for
+			// the last 4 MB of a 138 MB Jaeger document).
+			all := max(d.n-d.start+int(min(d.remaining, int64(math.MaxInt-1)))+1, d.firstSize())
+			if size = min(size, all); 2*size >= all {
+				size = all
 			}
 		}
 		if size == len(d.buf) && !d.lent {

@@ -194,6 +194,31 @@ func TestWorkersFrameJSONLinesByBlocks(t *testing.T) {
 	}
 }
 
+// Once it cuts blocks the framer reads into buffers of blockChunk: blocks
+// of about that size, not of the first buffer's (a hand-off each).
+func TestWorkersCutBlocksOfBlockChunk(t *testing.T) {
+	var line bytes.Buffer
+	if err := spanjsontest.WriteV3Trace(&line, 30, 1); err != nil {
+		t.Fatal(err)
+	}
+	one := append(bytes.ReplaceAll(bytes.TrimSpace(line.Bytes()), []byte("\n"), nil), '\n')
+	data := bytes.Repeat(one, 4*blockChunk/len(one))
+	d := NewDecoder(bytes.NewReader(data), "many.jsonl")
+	d.SetWorkers(2)
+	docs, err := d.all()
+	d.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(docs) != bytes.Count(data, []byte("\n")) {
+		t.Fatalf("%d documents, want %d", len(docs), bytes.Count(data, []byte("\n")))
+	}
+	// The first document is framed alone, then about one block a chunk.
+	if most := len(data)/blockChunk + 3; d.blocks == 0 || d.blocks > most {
+		t.Errorf("%d bytes cut into %d blocks, want 1 to %d", len(data), d.blocks, most)
+	}
+}
+
 func TestLastNewline(t *testing.T) {
 	for _, s := range []string{"", "a", "\n", "a\n", "\na", "a\nb\nc", "\n\n\n", strings.Repeat("x\n", 100) + "tail"} {
 		if got, want := lastNewline([]byte(s)), strings.LastIndexByte(s, '\n'); got != want {
