@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -157,12 +156,13 @@ type checkOutcome struct {
 // maxShownSpans is how many offending spans a result lists.
 const maxShownSpans = 20
 
-// checkRun evaluates the checks on each trace and keeps the totals (and,
-// for -o json and --junit, every outcome).
+// checkRun evaluates the checks on each trace and keeps the totals, and
+// for --junit every outcome, for -o json every result as JSON text.
 type checkRun struct {
 	checks   []query.Check
 	keep     bool
 	outcomes []checkOutcome
+	json     *checkResultsJSON // nil but for -o json
 	stats    []checkStatsJSON
 	traces   int
 	passed   int
@@ -208,6 +208,11 @@ func (r *checkRun) evaluate(v *render.TraceView) []checkOutcome {
 	if r.keep {
 		r.outcomes = append(r.outcomes, out...)
 	}
+	if r.json != nil {
+		for k := range out {
+			r.json.add(r.checks[out[k].check].Name, &out[k])
+		}
+	}
 	return out
 }
 
@@ -238,7 +243,10 @@ func runCheck(opts *checkOptions) error {
 	if err != nil {
 		return err
 	}
-	run := &checkRun{checks: checks, keep: opts.output == outputJSON || opts.junit != "", stats: make([]checkStatsJSON, len(checks))}
+	run := &checkRun{checks: checks, keep: opts.junit != "", stats: make([]checkStatsJSON, len(checks))}
+	if opts.output == outputJSON {
+		run.json = &checkResultsJSON{}
+	}
 	var tp *checkPrinter
 	if opts.output == outputText {
 		tp = newCheckPrinter(opts.streams, checks)
@@ -259,10 +267,7 @@ func runCheck(opts *checkOptions) error {
 		tp.summary(run)
 		outErr = tp.flush()
 	} else {
-		enc := json.NewEncoder(opts.streams.Out)
-		enc.SetEscapeHTML(false)
-		enc.SetIndent("", "  ")
-		outErr = enc.Encode(run.report())
+		outErr = run.writeJSON(opts.streams.Out)
 	}
 	if opts.junit != "" && outErr == nil {
 		outErr = writeJUnitFile(opts.junit, run.junit())

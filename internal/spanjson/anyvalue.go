@@ -668,6 +668,11 @@ func appendJSONString(dst []byte, s string) []byte {
 	return appendJSONQuoted(dst, s, true)
 }
 
+// AppendJSONString appends s as a JSON string literal as encoding/json
+// writes it without HTML escaping, except that invalid UTF-8 becomes the
+// rune U+FFFD rather than its escape (the same string either way).
+func AppendJSONString(dst []byte, s string) []byte { return appendJSONString(dst, s) }
+
 // appendJSONQuoted serves appendJSONText and appendJSONString, which differ
 // only in shortBF: whether \b and \f are written as such or as \u00XX.
 func appendJSONQuoted(dst []byte, s string, shortBF bool) []byte {
