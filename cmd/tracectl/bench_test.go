@@ -14,6 +14,10 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tidwall/gjson"
+
+	"tracectl/internal/spanjson/spanjsontest"
 )
 
 // jqCountByStatus is the reference: jq counting the spans by status.
@@ -139,6 +143,84 @@ func BenchmarkShowVsJQ(b *testing.B) {
 	if jqErr == nil {
 		b.ReportMetric(theirs.Seconds()/float64(runs), "jq-s")
 		b.ReportMetric(ours.Seconds()/theirs.Seconds(), "show/jq")
+	}
+}
+
+// BenchmarkShowShapesVsJQ is BenchmarkShowVsJQ on one trace of each
+// spanjsontest shape (nested as BenchmarkShowVsJQ's, every span a child of
+// the root, deep chains of parents among the 8 spans before, random
+// parents), TRACECTL_BENCH_SPANS spans each (default 1,000,000: about
+// 570 MB), with the floor: the file read and validated by gjson, building
+// nothing. Targets (issue 12): show at most 1/10 of jq's time on every
+// shape, peak RSS at most 1.5x the file.
+func BenchmarkShowShapesVsJQ(b *testing.B) {
+	dir := b.TempDir()
+	bin := buildTracectl(b, dir)
+	jq, jqErr := exec.LookPath("jq")
+	if jqErr != nil {
+		b.Logf("jq not found: reporting tracectl alone, no ratio")
+	}
+	n := benchSpans(b)
+	type sums struct {
+		ours, jq, floor time.Duration
+		rss, size       int64
+	}
+	got := make([]sums, len(spanjsontest.Shapes))
+	runs := 0
+	for b.Loop() {
+		for k, sh := range spanjsontest.Shapes {
+			file := filepath.Join(dir, sh.Name+".json")
+			writeShapedTrace(b, file, n, sh.Shape)
+			st, err := os.Stat(file)
+			if err != nil {
+				b.Fatal(err)
+			}
+			got[k].size = st.Size()
+			start := time.Now()
+			data, err := os.ReadFile(file)
+			if err != nil || !gjson.ValidBytes(data) {
+				b.Fatalf("floor: %v, or invalid JSON", err)
+			}
+			got[k].floor += time.Since(start)
+			data = nil
+			d, rss := runMeasured(b, exec.Command(bin, "show", file))
+			got[k].ours += d
+			got[k].rss = max(got[k].rss, rss)
+			if jqErr == nil {
+				d, _ := runMeasured(b, exec.Command(jq, jqCountByStatus, file))
+				got[k].jq += d
+			}
+			if err := os.Remove(file); err != nil {
+				b.Fatal(err)
+			}
+		}
+		runs++
+	}
+	per := func(d time.Duration) float64 { return d.Seconds() / float64(runs) }
+	for k, sh := range spanjsontest.Shapes {
+		g := got[k]
+		b.ReportMetric(per(g.ours), sh.Name+"-show-s")
+		b.ReportMetric(per(g.floor), sh.Name+"-floor-s")
+		b.ReportMetric(float64(g.rss)/float64(g.size), sh.Name+"-rss/file")
+		if jqErr == nil {
+			b.ReportMetric(per(g.jq), sh.Name+"-jq-s")
+			b.ReportMetric(g.ours.Seconds()/g.jq.Seconds(), sh.Name+"-show/jq")
+		}
+	}
+}
+
+// writeShapedTrace writes a trace of n spans of the shape to path.
+func writeShapedTrace(b *testing.B, path string, n int, shape spanjsontest.Shape) {
+	b.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := spanjsontest.WriteV3TraceShaped(f, n, 1, shape); err != nil {
+		b.Fatalf("generating the %d-span trace: %v", n, err)
+	}
+	if err := f.Close(); err != nil {
+		b.Fatal(err)
 	}
 }
 

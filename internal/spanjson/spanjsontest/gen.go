@@ -31,9 +31,41 @@ var words = []string{
 // members of an MLflow 3 span dict alone take about 400). The trace is
 // written as it is made, so memory stays small for any n.
 func WriteV3Trace(w io.Writer, n int, seed int64) error {
+	return WriteV3TraceShaped(w, n, seed, Nested)
+}
+
+// Shape is how a generated trace's spans are linked to their parents.
+type Shape int
+
+const (
+	// Nested lays spans out in time as a call stack does: each span
+	// inside its parent's time, depth at most 13.
+	Nested Shape = iota
+	// Wide makes every span a child of the root.
+	Wide
+	// Deep gives each span one of the 8 spans before it as its parent
+	// (one in a hundred an earlier one): chains hundreds of thousands of
+	// spans deep in a large trace.
+	Deep
+	// RandomParents gives each span a parent drawn from all the spans
+	// before it.
+	RandomParents
+)
+
+// Shapes are the shapes, in order, with their names.
+var Shapes = []struct {
+	Name  string
+	Shape Shape
+}{{"nested", Nested}, {"wide", Wide}, {"deep", Deep}, {"random", RandomParents}}
+
+// WriteV3TraceShaped is WriteV3Trace with the spans linked as shape says.
+// Apart from Nested, a span's times do not depend on its parent's: a child
+// may start after its parent ended, or outlive it.
+func WriteV3TraceShaped(w io.Writer, n int, seed int64, shape Shape) error {
 	g := &gen{
-		r:  rand.New(rand.NewPCG(uint64(seed), 0x5eed)),
-		bw: bufio.NewWriterSize(w, 256<<10),
+		r:     rand.New(rand.NewPCG(uint64(seed), 0x5eed)),
+		bw:    bufio.NewWriterSize(w, 256<<10),
+		shape: shape,
 	}
 	return g.trace(n)
 }
@@ -41,10 +73,27 @@ func WriteV3Trace(w io.Writer, n int, seed int64) error {
 type gen struct {
 	r       *rand.Rand
 	bw      *bufio.Writer
+	shape   Shape
 	buf     []byte // the span being written
 	inner   []byte // scratch: an attribute's JSON text before encoding
 	traceID [16]byte
 	root    [8]byte
+	ids     [][8]byte // every span's id so far, for the shapes but Nested
+}
+
+// pickParent returns the index of span i's parent for the shapes but
+// Nested (i > 0).
+func (g *gen) pickParent(i int) int {
+	switch g.shape {
+	case Wide:
+		return 0
+	case Deep:
+		if g.r.IntN(100) == 0 {
+			return g.r.IntN(i)
+		}
+		return i - 1 - g.r.IntN(min(8, i))
+	}
+	return g.r.IntN(i)
 }
 
 func (g *gen) trace(n int) error {
@@ -77,20 +126,32 @@ func (g *gen) trace(n int) error {
 		}
 		id[0] |= 1 // never the zero id
 		st := start + int64(i)*step
-		// Pop ancestors that have ended; keep the depth realistic (≤ 12).
-		for len(stack) > 0 && (stack[len(stack)-1].end <= st+step || len(stack) > 12) {
-			stack = stack[:len(stack)-1]
-		}
-		if i > 0 && len(stack) == 0 {
-			// Every span but the first has a parent: the root spans the trace.
-			stack = append(stack, open{id: g.rootID(), end: start + total})
-		}
 		var end int64
-		if i == 0 {
-			end = start + total
+		if g.shape != Nested {
+			g.ids = append(g.ids, id)
+			stack = stack[:0]
+			switch {
+			case i == 0:
+				end = start + total
+			default:
+				stack = append(stack, open{id: g.ids[g.pickParent(i)]})
+				end = st + step/2 + g.r.Int64N(step*int64(1+g.r.IntN(40)))
+			}
 		} else {
-			parentEnd := stack[len(stack)-1].end
-			end = min(st+step/2+g.r.Int64N(step*int64(1+g.r.IntN(40))), parentEnd-1)
+			// Pop ancestors that have ended; keep the depth realistic (≤ 12).
+			for len(stack) > 0 && (stack[len(stack)-1].end <= st+step || len(stack) > 12) {
+				stack = stack[:len(stack)-1]
+			}
+			if i > 0 && len(stack) == 0 {
+				// Every span but the first has a parent: the root spans the trace.
+				stack = append(stack, open{id: g.rootID(), end: start + total})
+			}
+			if i == 0 {
+				end = start + total
+			} else {
+				parentEnd := stack[len(stack)-1].end
+				end = min(st+step/2+g.r.Int64N(step*int64(1+g.r.IntN(40))), parentEnd-1)
+			}
 		}
 		typ := spanTypes[g.r.IntN(len(spanTypes))]
 		if i == 0 {
@@ -162,6 +223,9 @@ func (g *gen) trace(n int) error {
 		g.buf = b
 		if _, err := g.bw.Write(b); err != nil {
 			return err
+		}
+		if g.shape != Nested {
+			continue
 		}
 		if i == 0 {
 			stack = append(stack[:0], open{id: id, end: end})

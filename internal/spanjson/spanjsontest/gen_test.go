@@ -81,3 +81,63 @@ func TestWriteV3Trace(t *testing.T) {
 		t.Errorf("different seeds, same output")
 	}
 }
+
+func TestWriteV3TraceShaped(t *testing.T) {
+	const n = 3000
+	for _, sh := range spanjsontest.Shapes {
+		var buf bytes.Buffer
+		if err := spanjsontest.WriteV3TraceShaped(&buf, n, 7, sh.Shape); err != nil {
+			t.Fatal(err)
+		}
+		docs, err := spanjson.DecodeAll(bytes.NewReader(buf.Bytes()), sh.Name)
+		if err != nil {
+			t.Fatalf("%s: %v", sh.Name, err)
+		}
+		if len(docs) != 1 || len(docs[0].Traces) != 1 || len(docs[0].Traces[0].Spans) != n || len(docs[0].Warnings) != 0 {
+			t.Fatalf("%s: %d documents, warnings %v", sh.Name, len(docs), docs[0].Warnings)
+		}
+		spans := docs[0].Traces[0].Spans
+		index := map[spanjson.SpanID]int{}
+		for i, s := range spans {
+			index[s.SpanID()] = i
+		}
+		tree, warns := spanjson.BuildTree(spans)
+		if len(warns) != 0 || len(tree.Roots) != 1 {
+			t.Fatalf("%s: %d roots, warnings %v", sh.Name, len(tree.Roots), warns)
+		}
+		maxDepth, near := 0, 0
+		tree.Walk(func(i, depth int) bool {
+			maxDepth = max(maxDepth, depth)
+			if p := tree.Parent[i]; p >= 0 {
+				child, parent := index[tree.Spans[i].SpanID()], index[tree.Spans[p].SpanID()]
+				if parent >= child {
+					t.Fatalf("%s: span %d has the later span %d as its parent", sh.Name, child, parent)
+				}
+				if child-parent <= 8 {
+					near++
+				}
+			}
+			return true
+		})
+		switch sh.Shape {
+		case spanjsontest.Wide:
+			if maxDepth != 1 {
+				t.Errorf("wide: depth %d, want 1", maxDepth)
+			}
+		case spanjsontest.Deep:
+			// A parent among the 8 spans before (227 deep at n = 3000).
+			if maxDepth < n/20 || near < n*9/10 {
+				t.Errorf("deep: depth %d, %d of %d parents among the 8 spans before", maxDepth, near, n-1)
+			}
+		case spanjsontest.RandomParents:
+			// About e·ln(n) deep.
+			if maxDepth < 5 || maxDepth > 60 || near > n/10 {
+				t.Errorf("random: depth %d, %d of %d parents among the 8 spans before", maxDepth, near, n-1)
+			}
+		case spanjsontest.Nested:
+			if maxDepth < 3 || maxDepth > 13 {
+				t.Errorf("nested: depth %d", maxDepth)
+			}
+		}
+	}
+}
