@@ -222,7 +222,7 @@ func (p *reader) arenaRoom(n, rest int) {
 	if cap(p.arena)-len(p.arena) >= n {
 		return
 	}
-	p.arena = make([]byte, 0, max(n, min(arenaChunk, rest)))
+	p.arena = newBlock[byte](p, max(n, min(arenaChunk, rest)))
 }
 
 // arenaString copies b into a shared block: one allocation per arenaChunk
@@ -551,7 +551,7 @@ func (p *reader) fastAttributes(v int) (Attributes, []string, int) {
 	if cap(p.attrSlab)-len(p.attrSlab) < 32 {
 		// Blocks grow as newAttributes' do (nextBlock): a full block for
 		// each small document of a dump was most of what it allocated.
-		p.attrSlab = make([]attrKV, 0, max(32, nextBlock(cap(p.attrSlab), 4*slabSize)))
+		p.attrSlab = newBlock[attrKV](p, max(32, nextBlock(cap(p.attrSlab), 4*slabSize)))
 	}
 	at := len(p.attrSlab)
 	list := p.attrSlab
@@ -575,7 +575,7 @@ func (p *reader) fastAttributes(v int) (Attributes, []string, int) {
 	attrs := list[at:len(list):len(list)]
 	p.attrSlab = list[len(list):] // when append moved the list, continue after it
 	if len(p.setSlab) == cap(p.setSlab) {
-		p.setSlab = make([]attrSet, 0, nextBlock(cap(p.setSlab), slabSize))
+		p.setSlab = newBlock[attrSet](p, nextBlock(cap(p.setSlab), slabSize))
 	}
 	p.setSlab = append(p.setSlab, attrSet{list: attrs})
 	return Attributes{s: &p.setSlab[len(p.setSlab)-1]}, rawKeys, end

@@ -1,0 +1,51 @@
+package spanjson
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"unsafe"
+)
+
+// The kernel marks the advised range (VmFlags "hg" in /proc/self/smaps).
+func TestAdviseHugePagesMarksTheMapping(t *testing.T) {
+	if _, err := os.Stat("/sys/kernel/mm/transparent_hugepage"); err != nil {
+		t.Skip("no transparent huge pages here")
+	}
+	b := make([]byte, 8<<20)
+	adviseHugePages(unsafe.Pointer(&b[0]))
+	mid := uintptr(unsafe.Pointer(&b[len(b)/2]))
+	flags, err := vmFlagsAt(mid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(" "+flags+" ", " hg ") {
+		t.Errorf("the mapping of an advised block has VmFlags %q, no hg", flags)
+	}
+	_ = b[0]
+}
+
+// vmFlagsAt returns the VmFlags of the mapping holding addr.
+func vmFlagsAt(addr uintptr) (string, error) {
+	f, err := os.Open("/proc/self/smaps")
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	in := false
+	for sc.Scan() {
+		line := sc.Text()
+		var lo, hi uintptr
+		if n, _ := fmt.Sscanf(line, "%x-%x", &lo, &hi); n == 2 && strings.Contains(line, " ") {
+			in = lo <= addr && addr < hi
+			continue
+		}
+		if in && strings.HasPrefix(line, "VmFlags:") {
+			return strings.TrimSpace(strings.TrimPrefix(line, "VmFlags:")), nil
+		}
+	}
+	return "", fmt.Errorf("no mapping holds %#x", addr)
+}

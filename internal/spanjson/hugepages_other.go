@@ -1,0 +1,8 @@
+//go:build !linux
+
+package spanjson
+
+import "unsafe"
+
+// adviseHugePages does nothing here (see hugepages_linux.go).
+func adviseHugePages(unsafe.Pointer) {}
