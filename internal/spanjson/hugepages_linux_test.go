@@ -15,14 +15,15 @@ func TestAdviseHugePagesMarksTheMapping(t *testing.T) {
 		t.Skip("no transparent huge pages here")
 	}
 	b := make([]byte, 8<<20)
-	adviseHugePages(unsafe.Pointer(&b[0]))
-	mid := uintptr(unsafe.Pointer(&b[len(b)/2]))
-	flags, err := vmFlagsAt(mid)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(" "+flags+" ", " hg ") {
-		t.Errorf("the mapping of an advised block has VmFlags %q, no hg", flags)
+	adviseHugePages(unsafe.Pointer(&b[0]), len(b))
+	for _, at := range []int{0, len(b) / 2, len(b) - 1} {
+		flags, err := vmFlagsAt(uintptr(unsafe.Pointer(&b[at])))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(" "+flags+" ", " hg ") {
+			t.Errorf("the mapping of byte %d of an advised block has VmFlags %q, no hg", at, flags)
+		}
 	}
 	_ = b[0]
 }

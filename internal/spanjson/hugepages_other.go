@@ -5,4 +5,4 @@ package spanjson
 import "unsafe"
 
 // adviseHugePages does nothing here (see hugepages_linux.go).
-func adviseHugePages(unsafe.Pointer) {}
+func adviseHugePages(unsafe.Pointer, int) {}

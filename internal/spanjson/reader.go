@@ -167,7 +167,7 @@ func newBlock[T any](p *reader, n int) []T {
 	}
 	size := int(unsafe.Sizeof(*new(T)))
 	b := make([]T, 0, max(n, bigBlock/size))
-	adviseHugePages(unsafe.Pointer(unsafe.SliceData(b)))
+	adviseHugePages(unsafe.Pointer(unsafe.SliceData(b)), cap(b)*size)
 	return b
 }
 
