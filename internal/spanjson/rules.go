@@ -269,6 +269,7 @@ func TraceGenAIOf(info TraceInfo, spans []Span) TraceGenAI {
 	var out TraceGenAI
 	models, providers := map[string]struct{}{}, map[string]struct{}{}
 	var marks usageMarks
+	var modelTokens, modelCost tokenSum
 	var firstSession, firstUser string
 	rootID, hasRoot := SpanID{}, false
 	if r, ok := RootSpan(spans); ok {
@@ -292,6 +293,17 @@ func TraceGenAIOf(info TraceInfo, spans []Span) TraceGenAI {
 			firstUser = g.User
 		}
 		marks.see(i, g)
+		if isModelType(g.Type) {
+			// The model spans' sums, made in this pass: they are the
+			// totals whenever a model span has counts (or a cost), and
+			// a second GenAIOf of each was a fifth of this function.
+			if g.HasUsage() {
+				modelTokens.addTokens(g)
+			}
+			if g.Cost.Known {
+				modelCost.addCost(g)
+			}
+		}
 	}
 	if len(models) > 0 {
 		out.Models = sortedKeys(models)
@@ -303,9 +315,12 @@ func TraceGenAIOf(info TraceInfo, spans []Span) TraceGenAI {
 	out.User = cmp.Or(metaValue(info, traceUserKeys), out.User, firstUser)
 
 	tokenSpans, from, costSpans := marks.pick(spans)
-	var tokens, cost tokenSum
-	for _, i := range tokenSpans {
-		tokens.addTokens(GenAIOf(spans[i]))
+	tokens, cost := modelTokens, modelCost
+	if from != UsageFromModelSpans {
+		tokens = tokenSum{}
+		for _, i := range tokenSpans {
+			tokens.addTokens(GenAIOf(spans[i]))
+		}
 	}
 	if tokens.any {
 		out.InputTokens, out.OutputTokens, out.TotalTokens, out.CachedTokens = tokens.in, tokens.out, tokens.total, tokens.cached
@@ -319,8 +334,11 @@ func TraceGenAIOf(info TraceInfo, spans []Span) TraceGenAI {
 		out.UsageFrom = UsageFromMetadata
 	}
 
-	for _, i := range costSpans {
-		cost.addCost(GenAIOf(spans[i]))
+	if len(marks.modelCost) == 0 {
+		cost = tokenSum{}
+		for _, i := range costSpans {
+			cost.addCost(GenAIOf(spans[i]))
+		}
 	}
 	if cost.any {
 		out.Cost = Cost{USD: roundCost(cost.cost), Known: true}

@@ -1,9 +1,14 @@
 package spanjson
 
 import (
+	"bytes"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"tracectl/internal/spanjson/spanjsontest"
 )
 
 // TestUsageSpansAddUpToTheTraceTotals: the spans UsageSpans lists are the
@@ -57,5 +62,63 @@ func TestUsageSpansAddUpToTheTraceTotals(t *testing.T) {
 				t.Errorf("cost known = %v", g.Cost.Known)
 			}
 		})
+	}
+}
+
+// TraceGenAIOf sums the model spans' counts and costs in its one pass over
+// the spans; a sum over what UsageSpans lists, span by span, must agree,
+// on generated traces of every shape and on the fixtures.
+func TestTraceGenAIOfSumsWhatUsageSpansLists(t *testing.T) {
+	var traces [][]Span
+	for _, sh := range spanjsontest.Shapes {
+		var b bytes.Buffer
+		if err := spanjsontest.WriteV3TraceShaped(&b, 400, 3, sh.Shape); err != nil {
+			t.Fatal(err)
+		}
+		docs, err := DecodeAll(&b, sh.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		traces = append(traces, docs[0].Traces[0].Spans)
+	}
+	files, _ := filepath.Glob(fixturesDir + "/*.json")
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs, _ := DecodeAll(bytes.NewReader(data), f)
+		for _, d := range docs {
+			for _, tr := range d.Traces {
+				traces = append(traces, tr.Spans)
+			}
+		}
+	}
+	withUsage := 0
+	for k, spans := range traces {
+		tokens, from, cost := UsageSpans(spans)
+		var want tokenSum
+		for _, i := range tokens {
+			want.addTokens(GenAIOf(spans[i]))
+		}
+		var wantCost tokenSum
+		for _, i := range cost {
+			wantCost.addCost(GenAIOf(spans[i]))
+		}
+		g := TraceGenAIOf(TraceInfo{}, spans)
+		got := []any{g.InputTokens, g.OutputTokens, g.TotalTokens, g.CachedTokens, g.UsageFrom, g.Cost.Known, g.Cost.USD}
+		wantAll := []any{want.in, want.out, want.total, want.cached, from, wantCost.any, roundCost(wantCost.cost)}
+		if !want.any {
+			wantAll[4] = ""
+		}
+		if diff := cmp.Diff(wantAll, got); diff != "" {
+			t.Errorf("trace %d: TraceGenAIOf against the sum over UsageSpans (-want +got):\n%s", k, diff)
+		}
+		if want.any {
+			withUsage++
+		}
+	}
+	if withUsage < len(spanjsontest.Shapes) {
+		t.Errorf("only %d of %d traces had token counts: the test compares little", withUsage, len(traces))
 	}
 }
