@@ -20,10 +20,6 @@ var batchGC bool
 // size, so that small inputs never make the collector run often.
 const gcLimitFloor = 64 << 20
 
-// maxLoadGCs is the number of collections the tight limit may cost a load
-// before tuneGCForLoad's fallback (see there).
-const maxLoadGCs = 4
-
 // tuneGCForLoad sets the collector up for loading inputs of known size
 // whole: loading keeps most of what it allocates (the decoded model of an
 // MLflow file is about 1.2x its size and is alive until the output is
@@ -40,10 +36,12 @@ const maxLoadGCs = 4
 // 1.45x the file (830 MiB) for about 0.25 s of wall time (2.1 -> 2.35 s,
 // user 1.8 -> 2.3 s on two cores); without a limit it was 1.57x, and with
 // the earlier limit of 3x the input the heap simply grew to what had been
-// allocated. An input whose model outgrows the limit (tiny spans, say)
-// would make the collector run back to back, so after maxLoadGCs
-// collections the limit is raised to three times the input plus
-// gcLimitFloor, beyond which the collector runs as usual. Standard input
+// allocated. An input whose model outgrows the limit (a Jaeger trace's is
+// about 2.9x its file) would make the collector run back to back, so after
+// each collection that leaves the heap within a tenth of the limit, the
+// limit is raised to one and a half times the live heap (loadLimit). (It was raised once, to three times
+// the input, after four collections: `tracectl roots` of a 693 MB Jaeger
+// file then collected without pause at 2 GB, 30 s in all.) Standard input
 // of unknown size (a pipe), compressed input (its text is larger than the
 // file), or a process that is not tracectl itself, keeps the defaults.
 func tuneGCForLoad(ins []ingest.Input) {
@@ -54,15 +52,25 @@ func tuneGCForLoad(ins []ingest.Input) {
 	if !ok {
 		return
 	}
-	limit, fallback, ok := loadGCLimits(total)
+	limit, ok := loadGCLimit(total)
 	if !ok {
 		return
 	}
-	gcRegime(limit, -1, maxLoadGCs, func(last bool) {
-		if last {
-			debug.SetMemoryLimit(fallback)
-		}
+	gcRegime(limit, -1, math.MaxInt, func(bool) {
+		debug.SetMemoryLimit(loadLimit(debug.SetMemoryLimit(-1), liveHeap()))
 	})
+}
+
+// loadLimit is the memory limit of a load after a collection left live
+// bytes alive under the limit current: current while live is less than
+// nine tenths of it (the next collection is some way off), else one and a
+// half times live.
+func loadLimit(current int64, live uint64) int64 {
+	l := int64(min(live, math.MaxInt64/4))
+	if l < current/10*9 {
+		return current
+	}
+	return max(current, l+l/2)
 }
 
 // gcTunable reports whether a command may set the collector up for its
@@ -98,14 +106,13 @@ func gcRegime(limit int64, percent, n int, after func(last bool)) {
 	})
 }
 
-// loadGCLimits returns the memory limit for loading total bytes of input
-// and the looser one it falls back to; ok is false when they overflow.
-func loadGCLimits(total int64) (limit, fallback int64, ok bool) {
+// loadGCLimit returns the memory limit for loading total bytes of input;
+// ok is false when it overflows.
+func loadGCLimit(total int64) (limit int64, ok bool) {
 	if total < 0 || total > (math.MaxInt64-gcLimitFloor)/3 {
-		return 0, 0, false
+		return 0, false
 	}
-	limit = total + max(total/100*45, gcLimitFloor)
-	return limit, 3*total + gcLimitFloor, true
+	return total + max(total/100*45, gcLimitFloor), true
 }
 
 // watchGCs calls f on another goroutine after each of the next n garbage

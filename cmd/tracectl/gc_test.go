@@ -10,28 +10,50 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-func TestLoadGCLimits(t *testing.T) {
-	type limits struct {
-		Limit, Fallback int64
-		OK              bool
+func TestLoadGCLimit(t *testing.T) {
+	type limit struct {
+		Limit int64
+		OK    bool
 	}
 	tests := []struct {
 		total int64
-		want  limits
+		want  limit
 	}{
-		{0, limits{64 << 20, 64 << 20, true}},
+		{0, limit{64 << 20, true}},
 		// 45% of 100 MB is less than the floor.
-		{100_000_000, limits{100_000_000 + 64<<20, 300_000_000 + 64<<20, true}},
+		{100_000_000, limit{100_000_000 + 64<<20, true}},
 		// The generated 1M-span file: 1.45x.
-		{600_248_120, limits{870_359_765, 1_800_744_360 + 64<<20, true}},
-		{-1, limits{}},
-		{math.MaxInt64 / 2, limits{}},
+		{600_248_120, limit{870_359_765, true}},
+		{-1, limit{}},
+		{math.MaxInt64 / 2, limit{}},
 	}
 	for _, tt := range tests {
-		var got limits
-		got.Limit, got.Fallback, got.OK = loadGCLimits(tt.total)
+		var got limit
+		got.Limit, got.OK = loadGCLimit(tt.total)
 		if diff := cmp.Diff(tt.want, got); diff != "" {
-			t.Errorf("loadGCLimits(%d) (-want +got):\n%s", tt.total, diff)
+			t.Errorf("loadGCLimit(%d) (-want +got):\n%s", tt.total, diff)
+		}
+	}
+}
+
+func TestLoadLimit(t *testing.T) {
+	for _, tt := range []struct {
+		base int64
+		live uint64
+		want int64
+	}{
+		{870 << 20, 0, 870 << 20},
+		// The 1M-span MLflow trace: collections near the end find its
+		// model (about 750 MB) well under the limit, which stays.
+		{870 << 20, 770 << 20, 870 << 20},
+		// Within a tenth of the limit: the next collection would follow
+		// at once. 1.5x what is alive.
+		{1000 << 20, 950 << 20, 1425 << 20},
+		{870 << 20, 2000 << 20, 3000 << 20},
+		{1, math.MaxUint64, math.MaxInt64/4 + math.MaxInt64/4/2},
+	} {
+		if got := loadLimit(tt.base, tt.live); got != tt.want {
+			t.Errorf("loadLimit(%d, %d) = %d, want %d", tt.base, tt.live, got, tt.want)
 		}
 	}
 }

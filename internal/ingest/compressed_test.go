@@ -3,6 +3,7 @@ package ingest
 import (
 	"bytes"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -280,4 +281,38 @@ func FuzzCompressedEqualsPlain(f *testing.F) {
 			t.Fatalf("error %q does not name the input first", r.err)
 		}
 	})
+}
+
+// The text of a plain regular file says how much of it is left (Len, which
+// the decoder sizes its buffer by); a compressed file's text cannot.
+func TestSniffTellsWhatIsLeftOfAPlainFile(t *testing.T) {
+	text := []byte(`{"resourceSpans": []}` + "\n")
+	type lener interface{ Len() int }
+	r, err := sniff(bytes.NewReader(text), "plain.json", int64(len(text)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, ok := r.(lener)
+	if !ok || l.Len() != len(text) {
+		t.Fatalf("plain text: Len %v (ok %v), want %d", l, ok, len(text))
+	}
+	if _, err := io.ReadFull(r, make([]byte, 5)); err != nil {
+		t.Fatal(err)
+	}
+	if l.Len() != len(text)-5 {
+		t.Errorf("after 5 bytes read: Len %d, want %d", l.Len(), len(text)-5)
+	}
+	gz := gzipped(t, string(text))
+	r, err = sniff(bytes.NewReader(gz), "x.json.gz", int64(len(gz)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := r.(lener); ok {
+		t.Errorf("a gzip file's text says its length: the file's size is not the text's")
+	}
+	if r, _ := sniff(bytes.NewReader(text), "-", 0); r != nil {
+		if _, ok := r.(lener); ok {
+			t.Errorf("an input of unknown size says its length")
+		}
+	}
 }

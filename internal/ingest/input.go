@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -116,11 +117,18 @@ func (c *countingReader) Close() error { return c.rc.Close() }
 // sniff wraps r so that the decoder reads its JSON text: a gzip or zstd
 // input (found by its first bytes, whatever its name) is decompressed, and
 // positions in errors are then in the decompressed text.
-func sniff(r io.Reader, name string) (io.Reader, error) {
+//
+// size is the input's size when it is a regular file (0 when unknown):
+// the text of an uncompressed one says how many bytes are left to read
+// (see lenReader), so the decoder never grows a buffer past them.
+func sniff(r io.Reader, name string, size int64) (io.Reader, error) {
 	br := bufio.NewReaderSize(r, 512)
 	magic, _ := br.Peek(4)
 	switch c := compressionOf(magic); c {
 	case Uncompressed:
+		if size > 0 {
+			return &lenReader{r: br, left: size}, nil
+		}
 		return br, nil
 	case Gzip, Zstd:
 		dr, err := decompress(br, c, name)
@@ -134,6 +142,25 @@ func sniff(r io.Reader, name string) (io.Reader, error) {
 			fmt.Sprintf("decompress it first, e.g. %s %s | tracectl …", unpackCommand(c), ShellName(name)))
 	}
 }
+
+// lenReader reads a text of known size and says how much of it is left
+// (Len, as a bytes.Reader does), which spanjson.Decoder asks of its reader.
+// Without it a 693 MB Jaeger file read through the ingest's wrappers grew
+// the decoder's buffer by doubling to 1 GB: 2 GB allocated instead of
+// 1.2 GB.
+type lenReader struct {
+	r    io.Reader
+	left int64
+}
+
+func (l *lenReader) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	l.left = max(l.left-int64(n), 0)
+	return n, err
+}
+
+// Len is the number of bytes left to read, as far as the size said.
+func (l *lenReader) Len() int { return int(min(l.left, math.MaxInt)) }
 
 // unpackCommand is the shell command that writes a c-compressed file's
 // text to stdout.
