@@ -1,6 +1,9 @@
 package spanjson
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"math/bits"
+)
 
 // A strict JSON validator and a small pull scanner over validated JSON.
 // They replace generic tree walking on the hot path (span lists): one pass
@@ -194,10 +197,13 @@ func skipSafe(b []byte, i int) int {
 		q := v ^ quot
 		s := v ^ bksl
 		// A byte is zero in q or s, or below 0x20 in v: the usual
-		// "has zero / has less" tricks; bytes >= 0x80 never match.
+		// "has zero / has less" tricks; bytes >= 0x80 never match. A
+		// borrow may flag bytes above a match, never below one, so the
+		// lowest flag is the first match (most strings a reader meets
+		// are short: finding it byte by byte was half of this function).
 		m := ((q - lo7) &^ q) | ((s - lo7) &^ s) | ((v - 0x20*lo7) &^ v)
-		if m&hi8 != 0 {
-			break
+		if m &= hi8; m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
 		}
 		i += 8
 	}
