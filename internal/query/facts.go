@@ -4,15 +4,13 @@ import (
 	"tracectl/internal/spanjson"
 )
 
-// genAIField reads the GenAI fields of a span: type, model, input_tokens,
-// output_tokens, total_tokens and cost. It is the one place the query
-// language reads them, and it reads them through spanjson's GenAI view, so
-// a field means the same in check as in show: MLflow, OpenTelemetry GenAI,
-// OpenInference, Traceloop, Langfuse and LangSmith keys alike.
+// genAIField reads the GenAI fields of a span: model, input_tokens,
+// output_tokens, total_tokens and cost (type: Trace.typeAt). With typeAt
+// it is the one place the query language reads them, and both read them
+// through spanjson's GenAI view, so a field means the same in check as in
+// show: MLflow, OpenTelemetry GenAI, OpenInference, Traceloop, Langfuse and
+// LangSmith keys alike.
 func genAIField(s spanjson.Span, k fieldKind) value {
-	if k == fType {
-		return strVal(spanjson.GenAITypeOf(s))
-	}
 	g := spanjson.GenAIOf(s)
 	count := func(c spanjson.Count) value {
 		if !c.Known {

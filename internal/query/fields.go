@@ -129,6 +129,8 @@ func (t *Trace) spanValue(f *field, i int) value {
 		return durVal(s.Duration())
 	case fKind:
 		return strVal(strings.ToLower(s.Kind().String()))
+	case fType:
+		return strVal(t.typeAt(i))
 	case fSpanAttr:
 		return attrPath(s.Attributes(), f.key)
 	case fResourceAttr:

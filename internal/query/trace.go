@@ -16,6 +16,21 @@ type Trace struct {
 	spans  []spanjson.Span
 	order  []int            // tree pre-order, made on first use
 	assess map[string]value // assessment values by name, read on first use
+	types  []string         // span types (spanjson.GenAITypeOf), read on first use
+}
+
+// typeAt is span i's type. The types of all spans are read at once, the
+// first time one is asked: most checks select spans by type, some in two
+// sets ({ type = "AGENT" } >> { type = "TOOL" }), and each read scans the
+// span's attributes.
+func (t *Trace) typeAt(i int) string {
+	if t.types == nil {
+		t.types = make([]string, len(t.spans))
+		for k, s := range t.spans {
+			t.types[k] = spanjson.GenAITypeOf(s)
+		}
+	}
+	return t.types[i]
 }
 
 // NewTrace prepares t for queries; tree is its span tree (built here when
