@@ -57,11 +57,6 @@ type frameResult struct {
 // frame's buf and its line and column.
 type resumePoint struct{ at, line, col int }
 
-type job struct {
-	f   *frame
-	res chan frameResult
-}
-
 // startPipeline runs the framer and the workers. The window (documents cut and
 // not yet taken by Next) is twice the workers plus two.
 func (d *Decoder) startPipeline() {
@@ -73,7 +68,7 @@ func (d *Decoder) startPipeline() {
 	p := &pipeline{order: make(chan *slot, 2*d.workers+2), stop: make(chan struct{}), end: errClosed,
 		halt: make(chan struct{}), framerDone: make(chan struct{})}
 	d.pipe = p
-	jobs := make(chan job)
+	jobs := make(chan *slot) // the frames to decode, each with where its result goes
 	for range d.workers {
 		p.wg.Add(1)
 		go func() {
@@ -136,7 +131,7 @@ func (d *Decoder) startPipeline() {
 				continue
 			}
 			select {
-			case jobs <- job{f, s.res}:
+			case jobs <- s:
 			case <-p.stop:
 				return
 			case <-p.halt:
