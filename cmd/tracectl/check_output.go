@@ -142,6 +142,7 @@ func marshalIndentNoHTML(v any) ([]byte, error) {
 // and the outcomes need not be kept (nor the decoder's text their strings
 // pointed into). The text is encoding/json's for checkResultJSON at the
 // third level (TestCheckResultsJSONIsEncodingJSONs).
+//
 // The text is kept in chunks of about resultsChunk: one slice doubling
 // to 16 MB copied itself and faulted fresh pages in, 5% of the run.
 type checkResultsJSON struct {

@@ -39,9 +39,10 @@ const gcLimitFloor = 64 << 20
 // allocated. An input whose model outgrows the limit (a Jaeger trace's is
 // about 2.9x its file) would make the collector run back to back, so after
 // each collection that leaves the heap within a tenth of the limit, the
-// limit is raised to one and a half times the live heap (loadLimit). (It was raised once, to three times
-// the input, after four collections: `tracectl roots` of a 693 MB Jaeger
-// file then collected without pause at 2 GB, 30 s in all.) Standard input
+// limit is raised to one and a half times the live heap (loadLimit). (It
+// was raised once, to three times the input, after four collections:
+// `tracectl roots` of a 693 MB Jaeger file then collected without pause at
+// 2 GB, 30 s in all.) Standard input
 // of unknown size (a pipe), compressed input (its text is larger than the
 // file), or a process that is not tracectl itself, keeps the defaults.
 func tuneGCForLoad(ins []ingest.Input) {
@@ -56,7 +57,7 @@ func tuneGCForLoad(ins []ingest.Input) {
 	if !ok {
 		return
 	}
-	gcRegime(limit, -1, math.MaxInt, func(bool) {
+	gcRegime(limit, func() {
 		debug.SetMemoryLimit(loadLimit(debug.SetMemoryLimit(-1), liveHeap()))
 	})
 }
@@ -79,15 +80,15 @@ func gcTunable() bool {
 	return batchGC && os.Getenv("GOGC") == "" && os.Getenv("GOMEMLIMIT") == ""
 }
 
-// gcRegime sets the memory limit and the percentage trigger (-1: off)
+// gcRegime turns the percentage trigger off and sets the memory limit
 // until restoreGC, which puts the settings before back; after runs after
-// each of the next n collections until then (watchGCs), never at the same
-// time as the restore.
-func gcRegime(limit int64, percent, n int, after func(last bool)) {
+// each collection until then (watchGCs), never at the same time as the
+// restore.
+func gcRegime(limit int64, after func()) {
 	var mu sync.Mutex
 	done := false
 	prevLimit := debug.SetMemoryLimit(limit)
-	prevPercent := debug.SetGCPercent(percent)
+	prevPercent := debug.SetGCPercent(-1)
 	restoreGC = func() {
 		mu.Lock()
 		defer mu.Unlock()
@@ -96,11 +97,11 @@ func gcRegime(limit int64, percent, n int, after func(last bool)) {
 		debug.SetGCPercent(prevPercent)
 		restoreGC = func() {}
 	}
-	watchGCs(n, func(last bool) bool {
+	watchGCs(math.MaxInt, func(bool) bool {
 		mu.Lock()
 		defer mu.Unlock()
 		if !done {
-			after(last)
+			after()
 		}
 		return done
 	})
@@ -160,7 +161,7 @@ func tuneGCForStream() {
 	if !gcTunable() {
 		return
 	}
-	gcRegime(streamHeapFloor, -1, math.MaxInt, func(bool) {
+	gcRegime(streamHeapFloor, func() {
 		debug.SetMemoryLimit(streamLimit(liveHeap()))
 	})
 }

@@ -11,8 +11,7 @@ const hugeWindow = 64 << 20
 
 // adviseHugePages asks the kernel to back the heap around the n bytes at
 // ptr (the hugeWindow-aligned windows holding them) with transparent huge
-// pages
-// (madvise MADV_HUGEPAGE). Most systems give them only where asked
+// pages (madvise MADV_HUGEPAGE). Most systems give them only where asked
 // ("madvise": Debian's and Ubuntu's default), and the Go runtime does not
 // ask. The whole window, not just the block at ptr: the other large
 // allocations of a big trace (its tree, its view) go to the same arenas.
