@@ -76,12 +76,21 @@ func benchSpans(tb testing.TB) int {
 }
 
 func decodeModelFile(path string) (int, error) {
+	return decodeModelFileOn(path, 1)
+}
+
+// decodeModelFileOn decodes on workers goroutines, as the CLI does
+// (ingest.Options.Workers: GOMAXPROCS).
+func decodeModelFileOn(path string, workers int) (int, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return 0, err
 	}
 	defer f.Close()
-	docs, err := DecodeAll(f, path)
+	d := NewDecoder(f, path)
+	d.SetWorkers(workers)
+	defer d.Close()
+	docs, err := d.all()
 	if err != nil {
 		return 0, err
 	}

@@ -29,9 +29,9 @@ type decodedDoc struct {
 // decodeDocument detects the shape of one valid JSON document and decodes
 // it. raw starts at line, col of file.
 // carry holds the blocks to go on filling, and takes them back after.
-func decodeDocument(raw []byte, ends map[int]int, file string, line, col int, st *streamed, carry *slabs) decodedDoc {
+func decodeDocument(raw []byte, ends map[int]int, file string, line, col int, st *streamed, carry *slabs, cuts *docCuts) decodedDoc {
 	p := newReader(raw, file, line, col)
-	p.ends = ends
+	p.ends, p.cuts = ends, cuts
 	p.slabs = *carry
 	if st != nil {
 		p.stream = st
@@ -163,7 +163,7 @@ func (p *reader) object(root gjson.Result, doc *Document) error {
 		return p.otlpDocument(t.result, doc, "Jaeger v3 API response (OTLP JSON)")
 	case t.data.IsArray() && isJaegerQuery(t):
 		return p.jaegerQuery(t, doc)
-	case !t.data.Exists() && !(p.stream != nil && p.stream.n > 0) && isJaegerTrace(root):
+	case !t.data.Exists() && !(p.stream != nil && p.stream.n > 0) && isJaegerTop(t):
 		return p.jaegerTrace(root, doc)
 	case t.databricks.IsObject():
 		tr := t.databricks.Get("trace")

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/tidwall/gjson"
 )
@@ -38,11 +40,15 @@ type jaegerReader struct {
 	p         *reader
 	processes map[string]*Resource // the current trace object's, by process id
 	rawProcs  map[string]gjson.Result
+	procOrder []string             // the keys of rawProcs in document order
 	inline    map[string]*Resource // inline processes, by their JSON text
 	scopes    map[[2]string]*Scope
 	none      *Resource // spans without a process
 	scratch   []Attribute
 	at        []int // where each tag of the span being read is
+	// A piece's reader (see parallelSpans) has processes that are all
+	// there are (frozen); a span that would add one sets diverged.
+	frozen, diverged bool
 }
 
 func newJaegerReader(p *reader) *jaegerReader {
@@ -81,6 +87,15 @@ func isJaegerTrace(v gjson.Result) bool {
 		}
 		return true
 	})
+	return jaegerTraceParts(hasID, spans)
+}
+
+// isJaegerTop is isJaegerTrace of a document's top level, read already.
+func isJaegerTop(t topLevel) bool {
+	return jaegerTraceParts(slices.Contains(t.keys, "traceID"), t.spans)
+}
+
+func jaegerTraceParts(hasID bool, spans gjson.Result) bool {
 	if !spans.IsArray() {
 		return false
 	}
@@ -105,7 +120,7 @@ func (p *reader) jaegerQuery(t topLevel, doc *Document) error {
 			return true
 		})
 	}
-	t.data.ForEach(func(_, tr gjson.Result) bool {
+	p.forEach(t.data, func(_, tr gjson.Result) bool {
 		if !tr.IsObject() {
 			p.warn(tr.Index, `an item of "data" is not a Jaeger trace object: skipped`)
 			return true
@@ -143,7 +158,7 @@ func (p *reader) jaegerSpans(items []gjson.Result, doc *Document) {
 func (j *jaegerReader) traceObject(v gjson.Result) []Trace {
 	p := j.p
 	var id, spans, procs, warnings gjson.Result
-	v.ForEach(func(k, x gjson.Result) bool {
+	p.forEach(v, func(k, x gjson.Result) bool {
 		switch k.Str {
 		case "traceID":
 			id = x
@@ -156,9 +171,12 @@ func (j *jaegerReader) traceObject(v gjson.Result) []Trace {
 		}
 		return true // other members (_comment, …) are not part of the model
 	})
-	j.processes, j.rawProcs = map[string]*Resource{}, map[string]gjson.Result{}
+	j.processes, j.rawProcs, j.procOrder = map[string]*Resource{}, map[string]gjson.Result{}, nil
 	if procs.IsObject() {
 		procs.ForEach(func(k, x gjson.Result) bool {
+			if _, dup := j.rawProcs[k.Str]; !dup {
+				j.procOrder = append(j.procOrder, k.Str)
+			}
 			j.rawProcs[k.Str] = x
 			return true
 		})
@@ -169,14 +187,10 @@ func (j *jaegerReader) traceObject(v gjson.Result) []Trace {
 	var read []Span
 	switch {
 	case spans.IsArray():
-		spans.ForEach(func(_, s gjson.Result) bool {
-			if !s.IsObject() {
-				p.warn(s.Index, "a span is not a JSON object: skipped")
-				return true
-			}
-			read = append(read, j.span(s, idText))
-			return true
-		})
+		var ok bool
+		if read, ok = j.parallelSpans(spans, idText); !ok {
+			read = j.spanList(spans, idText)
+		}
 	case spans.Exists() && spans.Type != gjson.Null:
 		p.warn(spans.Index, `"spans" is not an array: ignored`)
 	}
@@ -197,6 +211,146 @@ func (j *jaegerReader) traceObject(v gjson.Result) []Trace {
 		owner.Info.Metadata = map[string]string{AttrJaegerWarnings: list}
 	}
 	return traces
+}
+
+// spanList decodes a trace object's span list.
+func (j *jaegerReader) spanList(spans gjson.Result, traceID string) []Span {
+	var read []Span
+	spans.ForEach(func(_, s gjson.Result) bool {
+		if sp, ok := j.listItem(s, traceID); ok {
+			read = append(read, sp)
+		}
+		return true
+	})
+	return read
+}
+
+// listItem decodes one item of a span list.
+func (j *jaegerReader) listItem(s gjson.Result, traceID string) (Span, bool) {
+	if !s.IsObject() {
+		j.p.warn(s.Index, "a span is not a JSON object: skipped")
+		return Span{}, false
+	}
+	return j.span(s, traceID), true
+}
+
+// parallelSpans decodes a long span list in the pieces the framer cut it
+// into (listCut), on as many goroutines as the decoder has workers, and
+// gives what spanList gives: the same spans in the same order, the same
+// warnings, one resource and one scope value per pointer. Each goroutine
+// has a reader of its own (its intern table and allocation blocks); the
+// processes are decoded first and shared. ok is false when the list was
+// not cut, or when a piece met what only the one reader in order decides
+// (a process with a warning, a span with an inline or unknown process):
+// the caller then decodes the list with spanList.
+//
+// On one 1,000,000-span trace (693 MB) the span list is about three
+// quarters of the decode's CPU time; in pieces on two cores, with the one
+// pass of validateRest, the decode went from 5.8 s to 2.8 s
+// (BenchmarkDecodeJaeger: 2.1x to 4.6x encoding/json's wall time).
+func (j *jaegerReader) parallelSpans(spans gjson.Result, traceID string) ([]Span, bool) {
+	p := j.p
+	if p.cuts == nil || p.json[spans.Index] != '[' {
+		return nil, false
+	}
+	cuts := cutsOf(p.cuts.lists, spans.Index)
+	if len(cuts) == 0 {
+		return nil, false
+	}
+	// The processes, in document order, without a warning.
+	procs := newJaegerReader(p.piece())
+	for _, id := range j.procOrder {
+		procs.processes[id] = procs.process(j.rawProcs[id])
+	}
+	if len(procs.p.warnings) > 0 {
+		return nil, false
+	}
+	none := j.noProcess()
+
+	bounds := append(append([]int{spans.Index + 1}, cuts...), spans.Index+len(spans.Raw)-1)
+	parts := make([][]Span, len(bounds)-1)
+	warns := make([][]Warning, len(bounds)-1)
+	workers := min(p.cuts.workers, len(parts))
+	readers := make([]*jaegerReader, workers)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := range workers {
+		pj := newJaegerReader(p.piece())
+		pj.processes, pj.none, pj.frozen = procs.processes, none, true
+		readers[w] = pj
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				k := int(next.Add(1)) - 1
+				if k >= len(parts) || pj.diverged {
+					return
+				}
+				w0 := len(pj.p.warnings)
+				parts[k] = pj.piece(bounds[k], bounds[k+1], traceID)
+				warns[k] = pj.p.warnings[w0:]
+			}
+		}()
+	}
+	wg.Wait()
+	n := 0
+	for _, pj := range readers {
+		if pj.diverged {
+			return nil, false
+		}
+	}
+	for _, part := range parts {
+		n += len(part)
+	}
+	p.spansMade += n
+	read := make([]Span, 0, n)
+	for k, part := range parts {
+		read = append(read, part...)
+		p.warnings = append(p.warnings, warns[k]...)
+	}
+	j.sameScopes(read)
+	listsInPieces.Add(1)
+	return read, true
+}
+
+// listsInPieces counts the lists parallelSpans decoded, for tests.
+var listsInPieces atomic.Int64
+
+// piece decodes the list items that begin in b[from:to] (to is the end
+// of an item or the list's ']').
+func (j *jaegerReader) piece(from, to int, traceID string) []Span {
+	p := j.p
+	b := p.raw
+	var read []Span
+	i := skipWS(b, from)
+	if i < to && b[i] == ',' {
+		i = skipWS(b, i+1)
+	}
+	for i < to {
+		e := skipValid(b, i)
+		if sp, ok := j.listItem(gjson.Result{Type: gjson.JSON, Raw: p.json[i:e], Index: i}, traceID); ok {
+			read = append(read, sp)
+		}
+		if i = skipWS(b, e); i < to && b[i] == ',' {
+			i = skipWS(b, i+1)
+		}
+	}
+	return read
+}
+
+// sameScopes makes the spans' scopes of one value one pointer, the first
+// span's, as one reader in order would have made them.
+func (j *jaegerReader) sameScopes(spans []Span) {
+	for _, s := range spans {
+		if sc := s.d.Scope; sc != nil {
+			k := [2]string{sc.Name, sc.Version}
+			if first, ok := j.scopes[k]; ok {
+				s.d.Scope = first
+			} else {
+				j.scopes[k] = sc
+			}
+		}
+	}
 }
 
 // warningList passes Jaeger's "warnings" on as warnings (prefixed) and
@@ -573,6 +727,10 @@ func (j *jaegerReader) scope(name, version string) *Scope {
 // processID's entry in the trace's "processes", or its inline "process".
 func (j *jaegerReader) resource(id, inline gjson.Result, span string) *Resource {
 	p := j.p
+	if inline.IsObject() && j.frozen {
+		j.diverged = true
+		return j.noProcess()
+	}
 	if inline.IsObject() {
 		key := compactText(inline.Raw)
 		if r, ok := j.inline[key]; ok {
@@ -591,6 +749,10 @@ func (j *jaegerReader) resource(id, inline gjson.Result, span string) *Resource 
 			r := j.process(raw)
 			j.processes[pid] = r
 			return r
+		}
+		if j.frozen {
+			j.diverged = true
+			return j.noProcess()
 		}
 		p.warn(id.Index, fmt.Sprintf("span %q: process %s is not in the trace's processes", clip(span), clip(id.Raw)))
 		j.processes[pid] = j.noProcess()

@@ -29,8 +29,15 @@ func validPrefix(b []byte) (end int, ok bool, ends map[int]int) {
 }
 
 func validValue(b []byte, prefix bool) (bad int, ok bool, ends map[int]int) {
+	return validValueCuts(b, prefix, nil)
+}
+
+// validValueCuts is validValue that also notes, in cuts when it is not
+// nil, cuts in long lists by scanDoc's rule (see listCut).
+func validValueCuts(b []byte, prefix bool, cuts *[]listCut) (bad int, ok bool, ends map[int]int) {
 	var stack []byte // '{' or '[' per open container
 	var starts []int // offset of each open container
+	var lastCut [listDepth]int
 	i := skipWS(b, 0)
 	for {
 		// A value starts at i.
@@ -90,6 +97,11 @@ func validValue(b []byte, prefix bool) (bad int, ok bool, ends map[int]int) {
 		}
 		// After a value: close containers or move to the next member.
 		for {
+			if k := len(stack); cuts != nil && k > 0 && k < listDepth && stack[k-1] == '[' &&
+				i-max(starts[k-1], lastCut[k]) >= listCutEvery {
+				lastCut[k] = i
+				*cuts = append(*cuts, listCut{list: starts[k-1], at: i})
+			}
 			i = skipWS(b, i)
 			if len(stack) == 0 {
 				if prefix {

@@ -20,6 +20,7 @@ type reader struct {
 	json             string      // the document; strings kept in the model are copied out of it
 	raw              []byte      // the same bytes
 	ends             map[int]int // where large containers end (validJSON)
+	cuts             *docCuts    // where long lists may be cut, when they may be decoded in pieces at once
 	stream           *streamed   // the span list cut out while reading, if any
 	cut              int         // offset of the list's ']' in json when streamed
 	cutLine, cutCol  int         // its position in the input
@@ -37,6 +38,13 @@ type reader struct {
 	envelope         []Field // members around a Databricks envelope's trace
 	spansMade        int     // spans of this document made so far (newBlock)
 	console          consoleCount
+}
+
+// docCuts are the cuts the framer noted in a document's long lists
+// (listCut) and how many goroutines may decode their pieces.
+type docCuts struct {
+	lists   []listCut
+	workers int
 }
 
 const (
@@ -61,6 +69,16 @@ func newReader(raw []byte, file string, line, col int) *reader {
 		file: file, json: bytesString(raw), raw: raw, docLine: line, docCol: col,
 		locLine: line, locCol: col,
 	}
+}
+
+// piece returns a reader of the same document for a piece of it decoded
+// on another goroutine (see parallelSpans): what it reads is shared, what
+// it makes (intern table, allocation blocks, warnings) is its own.
+func (p *reader) piece() *reader {
+	c := newReader(p.raw, p.file, p.docLine, p.docCol)
+	c.ends, c.schema, c.spansMade = p.ends, p.schema, p.spansMade
+	c.cut, c.cutLine, c.cutCol = p.cut, p.cutLine, p.cutCol
+	return c
 }
 
 // position converts a byte index of the document into a 1-based line and
