@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"tracectl/internal/ingest"
+	"tracectl/internal/spanjson"
 )
 
 // batchGC is set by main: the process runs one command and exits, so a
@@ -161,6 +162,13 @@ func tuneGCForStream() {
 	if !gcTunable() {
 		return
 	}
+	// The heap the stream will fill, on huge pages (see
+	// spanjson.HeapOnHugePages): status over the 538 MB dump 1.29-1.41 s ->
+	// 1.06-1.26 s, its kernel time halved, peak RSS +1 to 2 MB. Collected
+	// before the regime starts, so that no collection of it counts the
+	// advised block alive (one did: the limit doubled, RSS 338 MB).
+	spanjson.HeapOnHugePages(2 * streamHeapFloor)
+	runtime.GC()
 	gcRegime(streamHeapFloor, func() {
 		debug.SetMemoryLimit(streamLimit(liveHeap()))
 	})

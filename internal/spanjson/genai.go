@@ -4,6 +4,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/tidwall/gjson"
 )
@@ -350,11 +351,40 @@ func genaiRows(key string) []genaiRow {
 	return nil
 }
 
+// rowCache remembers the table rows of the attribute keys of one trace's
+// spans (genaiRows). A reader interns keys, so a key is mostly the same
+// string, the same bytes at the same address, in every span of a
+// document: a hit compares two words where the map hashed the key, which
+// was 7% of the CPU time of `tracectl roots` over 20,000 traces (0.2 s).
+// A key met at another address is looked up again: never a wrong row.
+type rowCache [64]struct {
+	key  string
+	rows []genaiRow
+}
+
+func (c *rowCache) lookup(key string) []genaiRow {
+	if c == nil {
+		return genaiRows(key)
+	}
+	data := unsafe.StringData(key)
+	e := &c[(uintptr(unsafe.Pointer(data))>>3^uintptr(len(key)))%uintptr(len(c))]
+	if len(e.key) == len(key) && unsafe.StringData(e.key) == data {
+		return e.rows
+	}
+	e.key, e.rows = key, genaiRows(key)
+	return e.rows
+}
+
 // GenAIOf reads the span's view in one pass over its attributes; only the
 // winning values are parsed, and inputs/outputs are decoded when asked for.
-func GenAIOf(s Span) GenAI { return genaiOfAttributes(s.d.Attributes, s.d.Name) }
+func GenAIOf(s Span) GenAI { return genaiOfAttributes(s.d.Attributes, s.d.Name, nil) }
 
-func genaiOfAttributes(attrs Attributes, name string) GenAI {
+// genaiOf is GenAIOf with the rows of keys seen before in cache.
+func genaiOf(s Span, cache *rowCache) GenAI {
+	return genaiOfAttributes(s.d.Attributes, s.d.Name, cache)
+}
+
+func genaiOfAttributes(attrs Attributes, name string, cache *rowCache) GenAI {
 	g := GenAI{attrs: attrs, in: ioWinner{rank: -1}, out: ioWinner{rank: -1}}
 	var rank [numGenAIFields]int
 	for i := range rank {
@@ -362,7 +392,7 @@ func genaiOfAttributes(attrs Attributes, name string) GenAI {
 	}
 	for i := 0; i < attrs.Len(); i++ {
 		a := attrs.At(i)
-		for _, r := range genaiRows(a.Key) {
+		for _, r := range cache.lookup(a.Key) {
 			if r.rank >= rank[r.field] {
 				continue
 			}

@@ -2,6 +2,7 @@ package spanjson
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -294,4 +295,28 @@ func FuzzGenAIOf(f *testing.F) {
 			t.Fatalf("one span's trace totals %+v %+v, its view %+v %+v", tg.InputTokens, tg.TotalTokens, g.InputTokens, g.TotalTokens)
 		}
 	})
+}
+
+// rowCache gives genaiRows' rows for every key: the same string at the
+// same address (a hit), the same text at another address, and keys that
+// share a slot.
+func TestRowCacheIsGenaiRows(t *testing.T) {
+	var c rowCache
+	// Every table key, a copy of it elsewhere, and a key of the same
+	// length that is in no row: slots are shared by keys of one length.
+	keys := []string{"", "a", "llm.token_count.prompt1"}
+	for _, k := range genaiTable {
+		keys = append(keys, k.key, strings.Clone(k.key), strings.Repeat("x", len(k.key)))
+	}
+	for round := range 3 {
+		for _, k := range keys {
+			if got, want := c.lookup(k), genaiRows(k); fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("round %d: lookup(%q) = %v, want %v", round, k, got, want)
+			}
+		}
+	}
+	var none *rowCache
+	if got, want := none.lookup(AttrSpanType), genaiRows(AttrSpanType); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("no cache: %v, want %v", got, want)
+	}
 }

@@ -275,8 +275,9 @@ func TraceGenAIOf(info TraceInfo, spans []Span) TraceGenAI {
 	if r, ok := RootSpan(spans); ok {
 		rootID, hasRoot = r.SpanID(), true
 	}
+	var rows rowCache
 	for i, s := range spans {
-		g := GenAIOf(s)
+		g := genaiOf(s, &rows)
 		if g.Model != "" {
 			models[g.Model] = struct{}{}
 		}
@@ -319,7 +320,7 @@ func TraceGenAIOf(info TraceInfo, spans []Span) TraceGenAI {
 	if from != UsageFromModelSpans {
 		tokens = tokenSum{}
 		for _, i := range tokenSpans {
-			tokens.addTokens(GenAIOf(spans[i]))
+			tokens.addTokens(genaiOf(spans[i], &rows))
 		}
 	}
 	if tokens.any {
@@ -337,7 +338,7 @@ func TraceGenAIOf(info TraceInfo, spans []Span) TraceGenAI {
 	if len(marks.modelCost) == 0 {
 		cost = tokenSum{}
 		for _, i := range costSpans {
-			cost.addCost(GenAIOf(spans[i]))
+			cost.addCost(genaiOf(spans[i], &rows))
 		}
 	}
 	if cost.any {
