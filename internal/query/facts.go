@@ -10,8 +10,7 @@ import (
 // through spanjson's GenAI view, so a field means the same in check as in
 // show: MLflow, OpenTelemetry GenAI, OpenInference, Traceloop, Langfuse and
 // LangSmith keys alike.
-func genAIField(s spanjson.Span, k fieldKind) value {
-	g := spanjson.GenAIOf(s)
+func genAIField(g spanjson.GenAI, k fieldKind) value {
 	count := func(c spanjson.Count) value {
 		if !c.Known {
 			return value{}

@@ -17,6 +17,17 @@ type Trace struct {
 	order  []int            // tree pre-order, made on first use
 	assess map[string]value // assessment values by name, read on first use
 	types  []string         // span types (spanjson.GenAITypeOf), read on first use
+	genai  *spanjson.GenAIViews
+}
+
+// genaiOf is s's GenAI view; the spans of a trace share one GenAIViews,
+// whose keys' rows are looked up once (sum(total_tokens) read the view
+// of every span of 20,000 traces: 0.47 s of check's 4.8 s of CPU).
+func (t *Trace) genaiOf(s spanjson.Span) spanjson.GenAI {
+	if t.genai == nil {
+		t.genai = new(spanjson.GenAIViews)
+	}
+	return t.genai.Of(s)
 }
 
 // typeAt is span i's type. The types of all spans are read at once, the

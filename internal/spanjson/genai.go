@@ -379,6 +379,14 @@ func (c *rowCache) lookup(key string) []genaiRow {
 // winning values are parsed, and inputs/outputs are decoded when asked for.
 func GenAIOf(s Span) GenAI { return genaiOfAttributes(s.d.Attributes, s.d.Name, nil) }
 
+// GenAIViews reads the views of many spans, mostly of one document: the
+// table rows of the keys it has met are remembered (rowCache). The zero
+// value is ready; it is not safe for use by several goroutines at once.
+type GenAIViews struct{ rows rowCache }
+
+// Of is GenAIOf(s).
+func (v *GenAIViews) Of(s Span) GenAI { return genaiOf(s, &v.rows) }
+
 // genaiOf is GenAIOf with the rows of keys seen before in cache.
 func genaiOf(s Span, cache *rowCache) GenAI {
 	return genaiOfAttributes(s.d.Attributes, s.d.Name, cache)
