@@ -4,6 +4,7 @@ import (
 	"math"
 	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"testing"
 	"time"
 
@@ -181,4 +182,21 @@ func TestTuneGCForStreamLeavesTheUsersSettings(t *testing.T) {
 	if p, l := gcSettings(); p != wantPercent || l != wantLimit {
 		t.Errorf("GOGC set: percent %d, limit %d; want them unchanged (%d, %d)", p, l, wantPercent, wantLimit)
 	}
+}
+
+// hugeHeap leaves the block it advised given back to the kernel: kept as
+// free heap, it counted against a regime's memory limit, and the collector
+// ran back to back until the scavenger had returned it (`status` 2.2 to
+// 2.6 s instead of 1.2 s, at 236 MB).
+func TestHugeHeapGivesItsBlockBack(t *testing.T) {
+	const n = 256 << 20
+	undo := hugeHeap(n)
+	defer undo()
+	s := []metrics.Sample{{Name: "/memory/classes/heap/free:bytes"}}
+	metrics.Read(s)
+	if free := s[0].Value.Uint64(); free > n/4 {
+		t.Errorf("%d MB of free heap kept after hugeHeap of %d MB", free>>20, n>>20)
+	}
+	small := hugeHeap(hugeHeapMin - 1) // too small to be worth it: nothing
+	small()
 }

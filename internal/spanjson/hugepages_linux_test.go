@@ -51,6 +51,16 @@ func TestHeapOnHugePagesAdvisesItsBlock(t *testing.T) {
 	if s, e := adviseRange(unsafe.Pointer(unsafe.SliceData(block)), 1<<20); s != 0 || e != 0 {
 		t.Errorf("1 MiB holds no whole huge page, yet %#x-%#x was advised", s, e)
 	}
+	unadvise(start, end)
+	for _, at := range []uintptr{start, end - 1} {
+		flags, err := vmFlagsAt(at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f := " " + flags + " "; strings.Contains(f, " hg ") || !strings.Contains(f, " nh ") {
+			t.Errorf("after unadvise, the mapping at %#x has VmFlags %q: want nh, no hg", at, flags)
+		}
+	}
 }
 
 // vmFlagsAt returns the VmFlags of the mapping holding addr.

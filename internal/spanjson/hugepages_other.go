@@ -8,4 +8,4 @@ import "unsafe"
 func adviseHugePages(unsafe.Pointer, int) {}
 
 // HeapOnHugePages does nothing here (see hugepages_linux.go).
-func HeapOnHugePages(int) {}
+func HeapOnHugePages(int) (undo func()) { return func() {} }
