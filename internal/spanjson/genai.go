@@ -385,12 +385,7 @@ func GenAIOf(s Span) GenAI { return genaiOfAttributes(s.d.Attributes, s.d.Name, 
 type GenAIViews struct{ rows rowCache }
 
 // Of is GenAIOf(s).
-func (v *GenAIViews) Of(s Span) GenAI { return genaiOf(s, &v.rows) }
-
-// genaiOf is GenAIOf with the rows of keys seen before in cache.
-func genaiOf(s Span, cache *rowCache) GenAI {
-	return genaiOfAttributes(s.d.Attributes, s.d.Name, cache)
-}
+func (v *GenAIViews) Of(s Span) GenAI { return genaiOfAttributes(s.d.Attributes, s.d.Name, &v.rows) }
 
 func genaiOfAttributes(attrs Attributes, name string, cache *rowCache) GenAI {
 	g := GenAI{attrs: attrs, in: ioWinner{rank: -1}, out: ioWinner{rank: -1}}

@@ -17,11 +17,11 @@ const hugeWindow = 64 << 20
 // ask. The whole window, not just the block at ptr: the other large
 // allocations of a big trace (its tree, its view) go to the same arenas.
 // The window may hold unmapped address space; madvise still advises the
-// mappings in it. A failure changes nothing but speed, so it is ignored.
+// mappings in it.
 func adviseHugePages(ptr unsafe.Pointer, n int) {
 	start := uintptr(ptr) &^ (hugeWindow - 1)
 	end := (uintptr(ptr) + uintptr(n) + hugeWindow - 1) &^ (hugeWindow - 1)
-	_, _, _ = syscall.Syscall(syscall.SYS_MADVISE, start, end-start, syscall.MADV_HUGEPAGE)
+	madvise(start, end, syscall.MADV_HUGEPAGE)
 }
 
 // HeapOnHugePages asks for the n bytes of heap the runtime would hand out
@@ -55,7 +55,7 @@ func HeapOnHugePages(n int) (undo func()) {
 // faulted in from then on are small ones.
 func unadvise(start, end uintptr) {
 	if end > start {
-		_, _, _ = syscall.Syscall(syscall.SYS_MADVISE, start, end-start, syscall.MADV_NOHUGEPAGE)
+		madvise(start, end, syscall.MADV_NOHUGEPAGE)
 	}
 }
 
@@ -76,6 +76,12 @@ func adviseRange(ptr unsafe.Pointer, n int) (start, end uintptr) {
 	if end <= start {
 		return 0, 0
 	}
-	_, _, _ = syscall.Syscall(syscall.SYS_MADVISE, start, end-start, syscall.MADV_HUGEPAGE)
+	madvise(start, end, syscall.MADV_HUGEPAGE)
 	return start, end
+}
+
+// madvise gives the kernel advice on [start, end). A failure changes
+// nothing but speed, so it is ignored.
+func madvise(start, end uintptr, advice int) {
+	_, _, _ = syscall.Syscall(syscall.SYS_MADVISE, start, end-start, uintptr(advice))
 }

@@ -37,7 +37,7 @@ func validValue(b []byte, prefix bool) (bad int, ok bool, ends map[int]int) {
 func validValueCuts(b []byte, prefix bool, cuts *[]listCut) (bad int, ok bool, ends map[int]int) {
 	var stack []byte // '{' or '[' per open container
 	var starts []int // offset of each open container
-	var lastCut [listDepth]int
+	var cutter listCutter
 	i := skipWS(b, 0)
 	for {
 		// A value starts at i.
@@ -97,10 +97,8 @@ func validValueCuts(b []byte, prefix bool, cuts *[]listCut) (bad int, ok bool, e
 		}
 		// After a value: close containers or move to the next member.
 		for {
-			if k := len(stack); cuts != nil && k > 0 && k < listDepth && stack[k-1] == '[' &&
-				i-max(starts[k-1], lastCut[k]) >= listCutEvery {
-				lastCut[k] = i
-				*cuts = append(*cuts, listCut{list: starts[k-1], at: i})
+			if k := len(stack); cuts != nil && k > 0 && k < listDepth && stack[k-1] == '[' {
+				cutter.note(cuts, k, starts[k-1], i)
 			}
 			i = skipWS(b, i)
 			if len(stack) == 0 {

@@ -275,9 +275,9 @@ func TraceGenAIOf(info TraceInfo, spans []Span) TraceGenAI {
 	if r, ok := RootSpan(spans); ok {
 		rootID, hasRoot = r.SpanID(), true
 	}
-	var rows rowCache
+	var views GenAIViews
 	for i, s := range spans {
-		g := genaiOf(s, &rows)
+		g := views.Of(s)
 		if g.Model != "" {
 			models[g.Model] = struct{}{}
 		}
@@ -320,7 +320,7 @@ func TraceGenAIOf(info TraceInfo, spans []Span) TraceGenAI {
 	if from != UsageFromModelSpans {
 		tokens = tokenSum{}
 		for _, i := range tokenSpans {
-			tokens.addTokens(genaiOf(spans[i], &rows))
+			tokens.addTokens(views.Of(spans[i]))
 		}
 	}
 	if tokens.any {
@@ -338,7 +338,7 @@ func TraceGenAIOf(info TraceInfo, spans []Span) TraceGenAI {
 	if len(marks.modelCost) == 0 {
 		cost = tokenSum{}
 		for _, i := range costSpans {
-			cost.addCost(genaiOf(spans[i], &rows))
+			cost.addCost(views.Of(spans[i]))
 		}
 	}
 	if cost.any {

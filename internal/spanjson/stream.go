@@ -64,11 +64,11 @@ func (d *Decoder) scanDoc(line, col int) (end int, st *streamed, err error) {
 	inStr := false
 	strStart := 0 // relative to d.start
 	var kinds [listDepth]byte
-	var opens [listDepth]int   // where the container at depth k began, relative to d.start
-	var lastCut [listDepth]int // where the last cut of the list at depth k is
-	var openKey [4]string      // the key a container at depth k is the value of
-	var lastStr [4][]byte      // the last string seen directly at depth k (short ones)
-	whole := false             // the span list was not streamed: none is
+	var opens [listDepth]int // where the container at depth k began, relative to d.start
+	var cutter listCutter
+	var openKey [4]string // the key a container at depth k is the value of
+	var lastStr [4][]byte // the last string seen directly at depth k (short ones)
+	whole := false        // the span list was not streamed: none is
 	d.lists = d.lists[:0]
 	i := d.start
 	for {
@@ -120,7 +120,7 @@ func (d *Decoder) scanDoc(line, col int) (end int, st *streamed, err error) {
 						// 693 MB Jaeger file).
 						st, whole, d.wholeDoc = nil, true, true
 						d.start, d.line, d.col = d.docAt, line, col
-						d.lists, lastCut = d.lists[:0], [listDepth]int{}
+						d.lists, cutter = d.lists[:0], listCutter{}
 						if end, ok := d.validateRest(); ok {
 							return end, nil, nil
 						}
@@ -134,9 +134,8 @@ func (d *Decoder) scanDoc(line, col int) (end int, st *streamed, err error) {
 				if depth == 0 {
 					return i + 1, st, nil
 				}
-				if depth < len(kinds) && kinds[depth] == '[' && i+1-d.start-max(opens[depth], lastCut[depth]) >= listCutEvery {
-					lastCut[depth] = i + 1 - d.start
-					d.lists = append(d.lists, listCut{list: opens[depth], at: lastCut[depth]})
+				if depth < len(kinds) && kinds[depth] == '[' {
+					cutter.note(&d.lists, depth, opens[depth], i+1-d.start)
 				}
 			}
 			i++
@@ -204,6 +203,19 @@ type listCut struct {
 }
 
 const listDepth = 8
+
+// listCutter applies the rule of cuts for both framers (scanDoc and the
+// validator): a cut in the list at depth that opened at offset list, at
+// offset at just after an element, when at is listCutEvery or more past
+// the list's start or its last cut.
+type listCutter struct{ last [listDepth]int }
+
+func (c *listCutter) note(cuts *[]listCut, depth, list, at int) {
+	if at-max(list, c.last[depth]) >= listCutEvery {
+		c.last[depth] = at
+		*cuts = append(*cuts, listCut{list: list, at: at})
+	}
+}
 
 // listCutEvery is the distance between cuts; a variable for tests.
 var listCutEvery = 1 << 20
