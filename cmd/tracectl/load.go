@@ -53,6 +53,12 @@ var decodeWorkers = 0
 // complete. Decode and tree warnings go to warn; an input that cannot be
 // read goes to inputError (when not nil) and the others go on.
 func streamTraces(ctx context.Context, ins []ingest.Input, warn func(spanjson.Warning), inputError func(error), emit func(*render.TraceView) error) error {
+	return streamTracesLazy(ctx, ins, warn, inputError, false, emit)
+}
+
+// streamTracesLazy is streamTraces, with MLflow attribute maps kept as text
+// until read when lazy is set (ingest.Options.LazyAttributes).
+func streamTracesLazy(ctx context.Context, ins []ingest.Input, warn func(spanjson.Warning), inputError func(error), lazy bool, emit func(*render.TraceView) error) error {
 	newView := func(t *ingest.Trace) *render.TraceView {
 		return render.NewTraceView(t.Source, t.Schema, t.Shape, t.Trace, t.Tree)
 	}
@@ -62,9 +68,10 @@ func streamTraces(ctx context.Context, ins []ingest.Input, warn func(spanjson.Wa
 		Tree:  true,
 		// A big trace's view is built while its spans go through the
 		// manager: on two cores that hides most of it.
-		Ahead:         func(t *ingest.Trace) any { return newView(t) },
-		AheadMinSpans: specMinSpans,
-		Workers:       decodeWorkers,
+		Ahead:          func(t *ingest.Trace) any { return newView(t) },
+		AheadMinSpans:  specMinSpans,
+		Workers:        decodeWorkers,
+		LazyAttributes: lazy,
 	}
 	return ingest.Read(ctx, ins, opts, func(t *ingest.Trace) error {
 		v, _ := t.Ahead.(*render.TraceView)
@@ -213,19 +220,22 @@ var warnVariable = regexp.MustCompile(`"(?:[^"\\]|\\.)*"|\b[0-9a-fA-F]*[0-9][0-9
 // as soon as it is complete (see streamTraces), so a command that lets each
 // trace go after emit holds only the traces still being read.
 func streamArgs(ctx context.Context, streams *render.IOStreams, args []string, emit func(*render.TraceView) error) error {
-	return streamArgsObserved(ctx, streams, args, readObserver{}, emit)
+	return streamArgsWith(ctx, streams, args, readSetup{}, emit)
 }
 
-// readObserver hears about a read's input errors and warnings besides
-// their printing on stderr (the report lists them); nil members are not
-// called.
-type readObserver struct {
-	inputError func(error)
-	warning    func(spanjson.Warning)
+// readSetup is how a read command reads, beyond streamArgs: who hears about
+// its input errors and warnings besides their printing on stderr (the
+// report lists them; nil members are not called), and whether attributes
+// are decoded only when read (lazyAttributes: status and roots, which
+// seldom read them).
+type readSetup struct {
+	inputError     func(error)
+	warning        func(spanjson.Warning)
+	lazyAttributes bool
 }
 
-// streamArgsObserved is streamArgs telling obs what it printed.
-func streamArgsObserved(ctx context.Context, streams *render.IOStreams, args []string, obs readObserver, emit func(*render.TraceView) error) error {
+// streamArgsWith is streamArgs as obs says.
+func streamArgsWith(ctx context.Context, streams *render.IOStreams, args []string, obs readSetup, emit func(*render.TraceView) error) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -252,7 +262,7 @@ func streamArgsObserved(ctx context.Context, streams *render.IOStreams, args []s
 			obs.inputError(err)
 		}
 	}
-	return streamTraces(ctx, ins, warn, inputError, func(v *render.TraceView) error {
+	return streamTracesLazy(ctx, ins, warn, inputError, obs.lazyAttributes, func(v *render.TraceView) error {
 		if n++; n == 2 {
 			// Traces are streamed, not loaded whole (see tuneGCForStream).
 			tuneGCForStream()

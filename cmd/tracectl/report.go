@@ -130,11 +130,11 @@ func runReport(opts *reportOptions) error {
 	run := &checkRun{checks: checks, stats: make([]checkStatsJSON, len(checks))}
 	var tail report.Tail
 	n := 0
-	obs := readObserver{
+	obs := readSetup{
 		inputError: func(err error) { tail.Errors = append(tail.Errors, err.Error()) },
 		warning:    func(spanjson.Warning) { tail.Warnings++ },
 	}
-	readErr := streamArgsObserved(opts.ctx, opts.streams, opts.inputs, obs, func(v *render.TraceView) error {
+	readErr := streamArgsWith(opts.ctx, opts.streams, opts.inputs, obs, func(v *render.TraceView) error {
 		n++
 		var results []report.CheckResult
 		for _, o := range run.evaluate(v) {

@@ -52,7 +52,7 @@ func runRoots(opts *rootsOptions) error {
 	}
 	if opts.output != outputText {
 		out := newJSONStream(opts.streams, opts.output)
-		err := streamArgs(opts.ctx, opts.streams, opts.inputs, func(v *render.TraceView) error {
+		err := streamArgsWith(opts.ctx, opts.streams, opts.inputs, seldomAttributes(where), func(v *render.TraceView) error {
 			if !whereKeeps(where, v) {
 				return nil
 			}
@@ -69,7 +69,7 @@ func runRoots(opts *rootsOptions) error {
 	// The table's columns are as wide as their widest cell: it is printed
 	// when the input ends.
 	var rows []render.RootJSON
-	err = streamArgs(opts.ctx, opts.streams, opts.inputs, func(v *render.TraceView) error {
+	err = streamArgsWith(opts.ctx, opts.streams, opts.inputs, seldomAttributes(where), func(v *render.TraceView) error {
 		if whereKeeps(where, v) {
 			rows = append(rows, v.RootJSON())
 		}

@@ -88,7 +88,7 @@ func runStatus(opts *statusOptions) error {
 	// kept and it is printed when the input ends.
 	var rows []render.StatusReportJSON
 	traces, failed := 0, 0
-	err = streamArgs(opts.ctx, opts.streams, opts.inputs, func(v *render.TraceView) error {
+	err = streamArgsWith(opts.ctx, opts.streams, opts.inputs, seldomAttributes(where), func(v *render.TraceView) error {
 		if !whereKeeps(where, v) {
 			return nil
 		}

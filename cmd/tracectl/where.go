@@ -70,3 +70,9 @@ func whereSpans(q *query.Query, v *render.TraceView) []bool {
 	}
 	return keep
 }
+
+// seldomAttributes is the read setup of a command that reads no attribute
+// but through where: attributes are decoded lazily unless where is set.
+func seldomAttributes(where *query.Query) readSetup {
+	return readSetup{lazyAttributes: where == nil}
+}

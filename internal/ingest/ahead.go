@@ -109,7 +109,7 @@ func startDecodingAhead(ctx context.Context, inputs []Input, opts Options) *ahea
 		go func() {
 			defer p.wg.Done()
 			for j := range jobs {
-				decodeAhead(ctx, j.in, j.s)
+				decodeAhead(ctx, j.in, j.s, opts)
 			}
 		}()
 	}
@@ -117,7 +117,7 @@ func startDecodingAhead(ctx context.Context, inputs []Input, opts Options) *ahea
 }
 
 // decodeAhead reads in whole as readInput would: opened, sniffed, decoded.
-func decodeAhead(ctx context.Context, in Input, s *decodedInput) {
+func decodeAhead(ctx context.Context, in Input, s *decodedInput, opts Options) {
 	defer close(s.done)
 	rc, err := in.Open()
 	if err != nil {
@@ -134,7 +134,7 @@ func decodeAhead(ctx context.Context, in Input, s *decodedInput) {
 		s.openErr = err
 		return
 	}
-	dec := spanjson.NewDecoder(r, in.Name)
+	dec := opts.decoder(r, in.Name)
 	dec.SetSmall() // at most aheadMax: read whole, its documents decoded without the framer's scan
 	for {
 		doc, err := dec.Next()

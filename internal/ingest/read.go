@@ -58,12 +58,25 @@ type Options struct {
 	// is the same whatever their number. 0 means runtime.GOMAXPROCS(0).
 	// A stream (a pipe) is decoded on one: nothing is read ahead of it.
 	Workers int
+	// LazyAttributes keeps MLflow attribute maps as text until they are
+	// read (spanjson.Decoder.SetLazyAttributes): for readers that seldom
+	// read attributes. The traces handed on are the same.
+	LazyAttributes bool
 	// Idle is how long a trace without MLflow info whose root span has
 	// arrived waits for more spans on a stream (a pipe) before it is handed
 	// on; 0 means DefaultIdle, a negative value the end of the input.
 	Idle time.Duration
 
 	plainDecoder bool // NewDecoder is spanjson's (set by Read)
+}
+
+// decoder makes spanjson's decoder of an input as the options say.
+func (o Options) decoder(r io.Reader, name string) *spanjson.Decoder {
+	d := spanjson.NewDecoder(r, name)
+	if o.LazyAttributes {
+		d.SetLazyAttributes()
+	}
+	return d
 }
 
 // Decoder is what Read needs of spanjson.Decoder.
@@ -112,7 +125,7 @@ func Read(ctx context.Context, inputs []Input, opts Options, emit func(*Trace) e
 	if opts.NewDecoder == nil {
 		opts.plainDecoder = true
 		opts.NewDecoder = func(r io.Reader, name string) Decoder {
-			d := spanjson.NewDecoder(r, name)
+			d := opts.decoder(r, name)
 			d.SetWorkers(opts.Workers)
 			return d
 		}

@@ -488,8 +488,8 @@ func (v *TraceView) RootJSON() RootJSON {
 		Source:      v.Source,
 		StartTime:   nsText(v.StartTime()),
 	}
-	g := v.GenAI()
-	out.InputTokens, out.OutputTokens, out.TotalTokens = countJSON(g.InputTokens), countJSON(g.OutputTokens), countJSON(g.TotalTokens)
+	in, o, total := v.TokenCounts()
+	out.InputTokens, out.OutputTokens, out.TotalTokens = countJSON(in), countJSON(o), countJSON(total)
 	if r := v.Root(); r >= 0 {
 		out.RootSpanID = owned(SpanIDText(v.Tree.Spans[r]))
 		out.RootName = owned(v.Tree.Spans[r].Name())

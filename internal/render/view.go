@@ -258,6 +258,16 @@ func (v *TraceView) GenAI() spanjson.TraceGenAI {
 	return *v.genai
 }
 
+// TokenCounts returns the trace's input, output and total token counts:
+// GenAI's, made without the GenAI view of every span when the trace
+// metadata gives them (spanjson.TokenCountsOf).
+func (v *TraceView) TokenCounts() (in, out, total spanjson.Count) {
+	if v.genai != nil {
+		return v.genai.InputTokens, v.genai.OutputTokens, v.genai.TotalTokens
+	}
+	return spanjson.TokenCountsOf(v.Trace.Info, v.Tree.Spans)
+}
+
 // StatusCounts counts the trace's spans by status.
 type StatusCounts struct {
 	OK    int `json:"ok"`

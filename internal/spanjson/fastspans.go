@@ -156,21 +156,8 @@ func (p *reader) vskip(i int) int {
 
 // keyString returns a member key as a string (interned; unescaped).
 func (p *reader) keyString(key []byte) string {
-	switch string(key) { // the well-known keys without a map lookup
-	case AttrTraceRequestID:
-		return AttrTraceRequestID
-	case AttrSpanType:
-		return AttrSpanType
-	case AttrInputs:
-		return AttrInputs
-	case AttrOutputs:
-		return AttrOutputs
-	case AttrFunctionName:
-		return AttrFunctionName
-	case AttrTokenUsage:
-		return AttrTokenUsage
-	case AttrMessageFormat:
-		return AttrMessageFormat
+	if k, ok := wellKnownKey(key); ok {
+		return k
 	}
 	for _, c := range key {
 		if c == '\\' {
@@ -178,6 +165,28 @@ func (p *reader) keyString(key []byte) string {
 		}
 	}
 	return p.interned(bytesString(key))
+}
+
+// wellKnownKey returns the MLflow attribute key spelled by key, without a
+// map lookup or a copy.
+func wellKnownKey(key []byte) (string, bool) {
+	switch string(key) {
+	case AttrTraceRequestID:
+		return AttrTraceRequestID, true
+	case AttrSpanType:
+		return AttrSpanType, true
+	case AttrInputs:
+		return AttrInputs, true
+	case AttrOutputs:
+		return AttrOutputs, true
+	case AttrFunctionName:
+		return AttrFunctionName, true
+	case AttrTokenUsage:
+		return AttrTokenUsage, true
+	case AttrMessageFormat:
+		return AttrMessageFormat, true
+	}
+	return "", false
 }
 
 // stringAt decodes the validated string at b[i] == '"' and returns it and
@@ -583,6 +592,11 @@ func (p *reader) fastStatusV3(v int, d *SpanData) int {
 // fastAttributes reads an MLflow span attribute map at b[v] == '{',
 // building the list straight in the attribute block.
 func (p *reader) fastAttributes(v int) (Attributes, []string, int) {
+	if p.lazyAttrs {
+		if a, end, ok := p.lazyAttributes(v); ok {
+			return a, nil, end
+		}
+	}
 	if cap(p.attrSlab)-len(p.attrSlab) < 32 {
 		// Blocks grow as newAttributes' do (nextBlock): a full block for
 		// each small document of a dump was most of what it allocated.
@@ -614,6 +628,84 @@ func (p *reader) fastAttributes(v int) (Attributes, []string, int) {
 	}
 	p.setSlab = append(p.setSlab, attrSet{list: attrs})
 	return Attributes{s: &p.setSlab[len(p.setSlab)-1]}, rawKeys, end
+}
+
+// lazyAttributes is fastAttributes for a reader with lazyAttrs: the map at
+// b[v] == '{' is validated as it is walked and kept as its text (lazyAttrs),
+// made into the list when it is first read. ok is false when a value is
+// not a string (a producer's raw value, which fastAttributes records): the
+// caller reads the map as fastAttributes does.
+func (p *reader) lazyAttributes(v int) (a Attributes, end int, ok bool) {
+	b := p.raw
+	n, plain := 0, true
+	end = p.members(v, func(_ []byte, _, av int) int {
+		if b[av] != '"' {
+			plain = false
+			return p.vskip(av)
+		}
+		e, valid := validString(b, av)
+		if !valid {
+			panic(errBadJSON)
+		}
+		n++
+		return e
+	})
+	if !plain {
+		return Attributes{}, 0, false
+	}
+	if n == 0 {
+		return Attributes{}, end, true
+	}
+	if len(p.lazySlab) == cap(p.lazySlab) {
+		p.lazySlab = newBlock[lazyAttrs](p, nextBlock(cap(p.lazySlab), slabSize))
+	}
+	p.lazySlab = append(p.lazySlab, lazyAttrs{text: p.arenaString(b[v:end], len(b)-v), n: n})
+	if len(p.setSlab) == cap(p.setSlab) {
+		p.setSlab = newBlock[attrSet](p, nextBlock(cap(p.setSlab), slabSize))
+	}
+	p.setSlab = append(p.setSlab, attrSet{lazy: &p.lazySlab[len(p.lazySlab)-1]})
+	return Attributes{s: &p.setSlab[len(p.setSlab)-1]}, end, true
+}
+
+// attrMapList makes the list of a lazy attribute map: text is a valid JSON
+// object of n members whose values are all strings (lazyAttributes). Keys
+// and values are unescaped as fastAttributes does; texts without escapes
+// are views of text, the others share one block.
+func attrMapList(text string, n int) []attrKV {
+	b := unsafe.Slice(unsafe.StringData(text), len(text))
+	list := make([]attrKV, 0, n)
+	var block []byte
+	str := func(i int) (string, int) { // b[i] == '"'
+		k := skipSafe(b, i+1)
+		if b[k] == '"' {
+			return text[i+1 : k], k + 1
+		}
+		e, _ := validString(b, i)
+		if block == nil {
+			block = make([]byte, 0, len(b)-i) // what is left outgrows every unescaped text
+		}
+		at := len(block)
+		block = appendUnescaped(block, b[i+1:e-1])
+		if len(block) == at {
+			return "", e
+		}
+		return unsafe.String(&block[at], len(block)-at), e
+	}
+	i := skipWS(b, 1)
+	for len(list) < n {
+		var kv attrKV
+		ke := skipSafe(b, i+1)
+		if k, ok := wellKnownKey(b[i+1 : ke]); ok && b[ke] == '"' {
+			kv.Key, i = k, ke+1
+		} else {
+			kv.Key, i = str(i)
+		}
+		i = skipWS(b, skipWS(b, i)+1) // past ':'
+		kv.Value, i = str(i)
+		list = append(list, kv)
+		i = skipWS(b, skipWS(b, i)+1) // past ',' (or '}')
+	}
+	return list
 }
 
 // unescapeJSON decodes the content of a valid JSON string with escapes.

@@ -22,6 +22,14 @@ var errClosed = errors.New("decoder closed")
 // Close when done.
 func (d *Decoder) SetWorkers(n int) { d.workers = n }
 
+// SetLazyAttributes keeps the attribute maps of MLflow spans as their text
+// until they are first read, when they are unescaped into the list. What
+// the model holds is the same either way; a reader that reads every
+// attribute (show, convert) does that work on its own goroutine rather
+// than on the decoder's workers, and keeps the text too. Set it for
+// readers that seldom read attributes. Call it before the first Next.
+func (d *Decoder) SetLazyAttributes() { d.carry.lazyAttrs = true }
+
 // pipeline is the running framer and workers of a decoder with workers.
 type pipeline struct {
 	order chan *slot // one per frame, in input order
@@ -69,11 +77,12 @@ func (d *Decoder) startPipeline() {
 		halt: make(chan struct{}), framerDone: make(chan struct{})}
 	d.pipe = p
 	jobs := make(chan *slot) // the frames to decode, each with where its result goes
+	lazy := d.carry.lazyAttrs // read here: the framer goes on with d.carry
 	for range d.workers {
 		p.wg.Add(1)
 		go func() {
 			defer p.wg.Done()
-			var carry slabs // this worker's blocks, filled by its documents in turn
+			carry := slabs{lazyAttrs: lazy} // this worker's blocks, filled by its documents in turn
 			for {
 				select {
 				case <-p.stop:

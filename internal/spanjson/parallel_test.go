@@ -62,6 +62,26 @@ func checkWorkersEqualOne(t testing.TB, data []byte, name string, chunk, minBuf 
 			t.Fatalf("%s: %d workers: error %s, one worker: %s", name, workers, errorText(gotErr), errorText(wantErr))
 		}
 	}
+	// Attributes kept as text until read (SetLazyAttributes) give the same.
+	for _, workers := range []int{1, 2} {
+		got, gotErr := decodeLazily(data, name, chunk, minBuf, workers)
+		if diff := docsDiff(t, want, got); diff != "" {
+			t.Fatalf("%s: lazy attributes on %d workers differ (-eager +lazy):\n%s", name, workers, diff)
+		}
+		if errorText(wantErr) != errorText(gotErr) {
+			t.Fatalf("%s: lazy attributes on %d workers: error %s, eager: %s", name, workers, errorText(gotErr), errorText(wantErr))
+		}
+	}
+}
+
+// decodeLazily is decodeWithWorkers with SetLazyAttributes.
+func decodeLazily(data []byte, name string, chunk, minBuf, workers int) ([]*Document, error) {
+	d := NewDecoder(&chunkReader{data: data, chunk: chunk}, name)
+	d.minBuf = minBuf
+	d.SetWorkers(workers)
+	d.SetLazyAttributes()
+	defer d.Close()
+	return d.all()
 }
 
 // workerMixes adds to streamMixes inputs that fail part-way or mix

@@ -62,6 +62,10 @@ type slabs struct {
 	attrSlab []attrKV
 	setSlab  []attrSet
 	arena    []byte // string storage, see arenaString
+	// lazyAttrs: MLflow attribute maps are kept as their text until they
+	// are read (Decoder.SetLazyAttributes), in lazySlab.
+	lazyAttrs bool
+	lazySlab  []lazyAttrs
 }
 
 func newReader(raw []byte, file string, line, col int) *reader {
@@ -76,7 +80,7 @@ func newReader(raw []byte, file string, line, col int) *reader {
 // it makes (intern table, allocation blocks, warnings) is its own.
 func (p *reader) piece() *reader {
 	c := newReader(p.raw, p.file, p.docLine, p.docCol)
-	c.ends, c.schema, c.spansMade = p.ends, p.schema, p.spansMade
+	c.ends, c.schema, c.spansMade, c.lazyAttrs = p.ends, p.schema, p.spansMade, p.lazyAttrs
 	c.cut, c.cutLine, c.cutCol = p.cut, p.cutLine, p.cutCol
 	return c
 }

@@ -87,6 +87,14 @@ func TestTraceGenAITokensNeverDoubleCount(t *testing.T) {
 			in: cnt(27), out: cnt(641), total: cnt(668), from: UsageFromMetadata, naiveTotalWrong: 1336,
 		},
 		{
+			name: "metadata without a cached count: the spans give it",
+			info: TraceInfo{Metadata: map[string]string{MetaTokenUsage: `{"input_tokens": 5, "output_tokens": 1, "total_tokens": 6}`}},
+			spans: []Span{
+				node(1, 0, str("gen_ai.operation.name", "chat"), num("gen_ai.usage.input_tokens", "5"), num("gen_ai.usage.output_tokens", "1"), num("gen_ai.usage.cache_read.input_tokens", "2")),
+			},
+			in: cnt(5), out: cnt(1), total: cnt(6), cached: cnt(2), from: UsageFromMetadata,
+		},
+		{
 			name: "metadata without a total",
 			info: TraceInfo{Metadata: map[string]string{MetaTokenUsage: `{"input_tokens": 3, "output_tokens": 4}`}},
 			in:   cnt(3), out: cnt(4), total: cnt(7), from: UsageFromMetadata,
@@ -107,6 +115,12 @@ func TestTraceGenAITokensNeverDoubleCount(t *testing.T) {
 			want := []any{tt.in, tt.out, tt.total, tt.cached, tt.from}
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("in, out, total, cached, from (-want +got):\n%s", diff)
+			}
+			// TokenCountsOf, which skips the spans when the metadata
+			// has the counts, gives TraceGenAIOf's three.
+			in, out, total := TokenCountsOf(tt.info, tt.spans)
+			if diff := cmp.Diff([]Count{g.InputTokens, g.OutputTokens, g.TotalTokens}, []Count{in, out, total}); diff != "" {
+				t.Errorf("TokenCountsOf differs from TraceGenAIOf (-TraceGenAIOf +TokenCountsOf):\n%s", diff)
 			}
 			if tt.naiveTotalWrong > 0 && g.TotalTokens.N == tt.naiveTotalWrong {
 				t.Errorf("total %d is the naive sum over every span", g.TotalTokens.N)
