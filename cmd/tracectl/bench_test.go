@@ -219,6 +219,9 @@ func writeShapedTrace(b *testing.B, path string, n int, shape spanjsontest.Shape
 	if err := spanjsontest.WriteV3TraceShaped(f, n, 1, shape); err != nil {
 		b.Fatalf("generating the %d-span trace: %v", n, err)
 	}
+	if err := f.Sync(); err != nil { // see writeManyTracesFile
+		b.Fatal(err)
+	}
 	if err := f.Close(); err != nil {
 		b.Fatal(err)
 	}
@@ -264,6 +267,11 @@ func writeManyTracesFile(b *testing.B, dir string) (string, os.FileInfo) {
 	w := bufio.NewWriterSize(f, 1<<20)
 	writeManyTraces(b, w, benchCount(b, "TRACECTL_BENCH_TRACES", 20_000), 44)
 	if err := w.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	// Written out now: the kernel's writeback of 500 MB must not run
+	// beside the first command timed.
+	if err := f.Sync(); err != nil {
 		b.Fatal(err)
 	}
 	if err := f.Close(); err != nil {
