@@ -76,7 +76,7 @@ func (d *Decoder) startPipeline() {
 	p := &pipeline{order: make(chan *slot, 2*d.workers+2), stop: make(chan struct{}), end: errClosed,
 		halt: make(chan struct{}), framerDone: make(chan struct{})}
 	d.pipe = p
-	jobs := make(chan *slot) // the frames to decode, each with where its result goes
+	jobs := make(chan *slot)  // the frames to decode, each with where its result goes
 	lazy := d.carry.lazyAttrs // read here: the framer goes on with d.carry
 	for range d.workers {
 		p.wg.Add(1)
