@@ -1,7 +1,10 @@
 package main
 
 import (
+	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
@@ -9,6 +12,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"tracectl/internal/ingest"
 )
 
 func TestLoadGCLimit(t *testing.T) {
@@ -199,4 +204,32 @@ func TestHugeHeapGivesItsBlockBack(t *testing.T) {
 	}
 	small := hugeHeap(hugeHeapMin - 1) // too small to be worth it: nothing
 	small()
+}
+
+// TestLoadOnHugePagesOnlyForABigInput: many small inputs, however many
+// bytes in all, get no huge-page heap; one input of hugeHeapMin does.
+func TestLoadOnHugePagesOnlyForABigInput(t *testing.T) {
+	dir := t.TempDir()
+	sized := func(name string, size int64) ingest.Input {
+		path := filepath.Join(dir, name)
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Truncate(size); err != nil { // sparse: no disk used
+			t.Fatal(err)
+		}
+		f.Close()
+		return ingest.Input{Name: path, Path: path}
+	}
+	var small []ingest.Input
+	for k := range 40 {
+		small = append(small, sized(fmt.Sprintf("s%d.json", k), 8<<20)) // 320 MB in all
+	}
+	if loadOnHugePages(small) {
+		t.Errorf("40 inputs of 8 MB: a huge-page heap")
+	}
+	if !loadOnHugePages(append(small, sized("big.json", hugeHeapMin))) {
+		t.Errorf("an input of %d MB: no huge-page heap", hugeHeapMin>>20)
+	}
 }

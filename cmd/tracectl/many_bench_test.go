@@ -72,24 +72,36 @@ func BenchmarkManyTracesVsJQ(b *testing.B) {
 // one MLflow 3 trace file each (TRACECTL_BENCH_FILES, default 20,000).
 func BenchmarkManyTraceFilesVsJQ(b *testing.B) {
 	dir := b.TempDir()
-	var all bytes.Buffer
 	n := benchCount(b, "TRACECTL_BENCH_FILES", 20_000)
-	writeManyTraces(b, &all, n, 44)
 	if err := os.Mkdir(filepath.Join(dir, "t"), 0o755); err != nil {
 		b.Fatal(err)
 	}
-	var files []string // relative to dir: a short argument list
-	for k, line := range bytes.SplitAfter(all.Bytes(), []byte("\n"))[:n] {
-		name := filepath.Join("t", fmt.Sprintf("%05d.json", k))
-		if err := os.WriteFile(filepath.Join(dir, name), line, 0o644); err != nil {
-			b.Fatal(err)
-		}
-		files = append(files, name)
-	}
-	size := int64(all.Len())
-	all = bytes.Buffer{}
+	// One trace at a time, never all of them in this process: a child
+	// started from a process of 800 MB was reported with 800 MB of peak
+	// RSS, whatever it used itself (see measureRSS).
+	w := &fileEach{b: b, dir: dir}
+	writeManyTraces(b, w, n, 44)
 	syscall.Sync() // written out before the first command: see writeManyTracesFile
-	benchMany(b, dir, files, size, func() time.Duration { return validateFiles(b, dir, files) })
+	benchMany(b, dir, w.files, w.size, func() time.Duration { return validateFiles(b, dir, w.files) })
+}
+
+// fileEach writes each line written to it (writeManyTraces writes a line
+// per call) to a file of its own under dir/t.
+type fileEach struct {
+	b     *testing.B
+	dir   string
+	files []string // relative to dir: a short argument list
+	size  int64
+}
+
+func (f *fileEach) Write(line []byte) (int, error) {
+	name := filepath.Join("t", fmt.Sprintf("%05d.json", len(f.files)))
+	if err := os.WriteFile(filepath.Join(f.dir, name), line, 0o644); err != nil {
+		f.b.Fatal(err)
+	}
+	f.files = append(f.files, name)
+	f.size += int64(len(line))
+	return len(line), nil
 }
 
 func benchMany(b *testing.B, dir string, inputs []string, size int64, floor func() time.Duration) {
@@ -175,7 +187,8 @@ func validateFiles(b *testing.B, dir string, files []string) time.Duration {
 	docs := make(chan []byte, 64)
 	bad := validators(docs)
 	for _, name := range files {
-		data, err := os.ReadFile(filepath.Join(dir, name))
+		buf := linePool.Get().(*[]byte)
+		data, err := appendFile((*buf)[:0], filepath.Join(dir, name))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -186,6 +199,18 @@ func validateFiles(b *testing.B, dir string, files []string) time.Duration {
 		b.Fatalf("floor: %d invalid files", bad())
 	}
 	return time.Since(start)
+}
+
+// appendFile appends the file's content to buf.
+func appendFile(buf []byte, path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return buf, err
+	}
+	defer f.Close()
+	w := bytes.NewBuffer(buf)
+	_, err = w.ReadFrom(f)
+	return w.Bytes(), err
 }
 
 // linePool holds the floor's document buffers.
