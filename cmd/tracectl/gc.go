@@ -97,7 +97,16 @@ func hugeHeap(n int64) (undo func()) {
 	if n < hugeHeapMin {
 		return func() {}
 	}
+	// No collection may run while the block is alive. One that its own
+	// allocation set off (under GOGC's small first goal) marked it live
+	// ("750->750->747 MB" in gctrace), the allocation assisted it, and
+	// that run carried the block, touched, as 790 MB of RSS and was a
+	// second slower. SetGCPercent(-1) waits for a collection under way.
+	prevPercent := debug.SetGCPercent(-1)
+	prevLimit := debug.SetMemoryLimit(math.MaxInt64)
 	undo = spanjson.HeapOnHugePages(int(min(n, math.MaxInt32)))
+	debug.SetMemoryLimit(prevLimit)
+	debug.SetGCPercent(prevPercent)
 	debug.FreeOSMemory()
 	return undo
 }
