@@ -244,8 +244,6 @@ func inputBytes(ins []ingest.Input) (int64, bool) {
 	return total, true
 }
 
-// textBytes is inputBytes when no input is compressed: the size of the
-// text to decode, which a compressed file's size does not tell.
 // loadOnHugePages reports whether a load's heap is advised onto huge pages:
 // when an input is big enough to be a big trace (hugeHeapMin). Many small
 // inputs (an export directory) stream their traces from the first, and
@@ -261,6 +259,8 @@ func loadOnHugePages(ins []ingest.Input) bool {
 	return false
 }
 
+// textBytes is inputBytes when no input is compressed: the size of the
+// text to decode, which a compressed file's size does not tell.
 func textBytes(ins []ingest.Input) (int64, bool) {
 	for _, in := range ins {
 		if in.StoredCompression() != ingest.Uncompressed {
