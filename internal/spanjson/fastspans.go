@@ -623,11 +623,9 @@ func (p *reader) fastAttributes(v int) (Attributes, []string, int) {
 	}
 	attrs := list[at:len(list):len(list)]
 	p.attrSlab = list[len(list):] // when append moved the list, continue after it
-	if len(p.setSlab) == cap(p.setSlab) {
-		p.setSlab = newBlock[attrSet](p, nextBlock(cap(p.setSlab), slabSize))
-	}
-	p.setSlab = append(p.setSlab, attrSet{list: attrs})
-	return Attributes{s: &p.setSlab[len(p.setSlab)-1]}, rawKeys, end
+	set := p.newAttrSet()
+	set.list = attrs
+	return Attributes{s: set}, rawKeys, end
 }
 
 // lazyAttributes is fastAttributes for a reader with lazyAttrs: the map at
@@ -660,11 +658,9 @@ func (p *reader) lazyAttributes(v int) (a Attributes, end int, ok bool) {
 		p.lazySlab = newBlock[lazyAttrs](p, nextBlock(cap(p.lazySlab), slabSize))
 	}
 	p.lazySlab = append(p.lazySlab, lazyAttrs{text: p.arenaString(b[v:end], len(b)-v), n: n})
-	if len(p.setSlab) == cap(p.setSlab) {
-		p.setSlab = newBlock[attrSet](p, nextBlock(cap(p.setSlab), slabSize))
-	}
-	p.setSlab = append(p.setSlab, attrSet{lazy: &p.lazySlab[len(p.lazySlab)-1]})
-	return Attributes{s: &p.setSlab[len(p.setSlab)-1]}, end, true
+	set := p.newAttrSet()
+	set.lazy = &p.lazySlab[len(p.lazySlab)-1]
+	return Attributes{s: set}, end, true
 }
 
 // attrMapList makes the list of a lazy attribute map: text is a valid JSON

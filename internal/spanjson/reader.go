@@ -159,11 +159,18 @@ func (p *reader) newAttributes(list []Attribute) Attributes {
 	at := len(p.attrSlab)
 	var types string
 	p.attrSlab, types = packAttrs(p.attrSlab, list)
+	set := p.newAttrSet()
+	set.list, set.types = p.attrSlab[at:len(p.attrSlab):len(p.attrSlab)], types
+	return Attributes{s: set}
+}
+
+// newAttrSet returns an empty attribute set in the reader's block of sets.
+func (p *reader) newAttrSet() *attrSet {
 	if len(p.setSlab) == cap(p.setSlab) {
 		p.setSlab = newBlock[attrSet](p, nextBlock(cap(p.setSlab), slabSize))
 	}
-	p.setSlab = append(p.setSlab, attrSet{list: p.attrSlab[at:len(p.attrSlab):len(p.attrSlab)], types: types})
-	return Attributes{s: &p.setSlab[len(p.setSlab)-1]}
+	p.setSlab = p.setSlab[:len(p.setSlab)+1] // a block's slots are zero until taken
+	return &p.setSlab[len(p.setSlab)-1]
 }
 
 // In a large document (bigDocSpans spans made) blocks take at least
