@@ -199,17 +199,32 @@ const streamHeapFloor = 96 << 20
 // 148 MB: a limit also bounds what the runtime keeps beside the heap.)
 // Standard input of unknown size gets this too: it depends on what is
 // alive, not on the input.
+//
+// The stream's heap is not advised onto huge pages. It was (hugeHeap of
+// twice streamHeapFloor), and back-to-back runs of status over the 538 MB
+// dump gained from it (1.29-1.41 s -> 1.06-1.26 s). But a command seldom
+// runs right after the last one freed its memory: on a virtual machine
+// that hands free memory back to its host (a balloon's free page
+// reporting, which takes whole free 2 MiB blocks), a huge page is such a
+// block, faulted back in from the host at 0.2-0.36 GB/s, where small
+// pages come from memory the guest still holds, at about 2 GB/s (a
+// 256 MiB block touched after 4 s idle, three times each way). A stream's
+// heap is about 100 MB touched once and then reused, so its first touch
+// is what counts. In BenchmarkCheckVsJQ, where jq runs between two of
+// ours, check went from 2.86 s (0.117 and 0.128 of jq) to 2.21-2.53 s
+// (0.101, 0.106); status after 5 s idle from 1.30-1.37 s (0.40 s in the
+// kernel) to 1.16-1.21 s (0.16-0.24 s). A load of a big trace keeps its
+// huge pages (tuneGCForLoad): in BenchmarkShowShapesVsJQ, show of
+// 1,000,000-span traces ran slower without them on three shapes of four
+// (nested 3.7-5.0 s -> 3.8-8.2 s).
 func tuneGCForStream() {
 	restoreGC()
 	if !gcTunable() {
 		return
 	}
-	// The heap the stream will fill, on huge pages: status over the
-	// 538 MB dump 1.29-1.41 s -> 1.06-1.26 s, its kernel time halved, peak
-	// RSS +1 to 2 MB.
+	// Small pages for the stream's heap (see above).
 	loadHuge()
 	loadHuge = func() {}
-	hugeHeap(2 * streamHeapFloor)
 	gcRegime(streamHeapFloor, func() {
 		debug.SetMemoryLimit(streamLimit(liveHeap()))
 	})
