@@ -3,7 +3,6 @@ package ingest
 import (
 	"context"
 	"io"
-	"os"
 	"sync"
 
 	"tracectl/internal/spanjson"
@@ -75,7 +74,7 @@ func startDecodingAhead(ctx context.Context, inputs []Input, opts Options) *ahea
 		if in.Path == "" || in.Reader != nil {
 			continue
 		}
-		if fi, err := os.Stat(in.Path); err != nil || !fi.Mode().IsRegular() || fi.Size() > aheadMax {
+		if size, regular := in.Size(); !regular || size > aheadMax {
 			continue
 		}
 		p.slots[i] = &decodedInput{done: make(chan struct{})}
@@ -108,8 +107,9 @@ func startDecodingAhead(ctx context.Context, inputs []Input, opts Options) *ahea
 		p.wg.Add(1)
 		go func() {
 			defer p.wg.Done()
+			var blocks spanjson.Blocks // this worker's, filled by its files in turn
 			for j := range jobs {
-				decodeAhead(ctx, j.in, j.s, opts)
+				decodeAhead(ctx, j.in, j.s, opts, &blocks)
 			}
 		}()
 	}
@@ -117,7 +117,7 @@ func startDecodingAhead(ctx context.Context, inputs []Input, opts Options) *ahea
 }
 
 // decodeAhead reads in whole as readInput would: opened, sniffed, decoded.
-func decodeAhead(ctx context.Context, in Input, s *decodedInput, opts Options) {
+func decodeAhead(ctx context.Context, in Input, s *decodedInput, opts Options, blocks *spanjson.Blocks) {
 	defer close(s.done)
 	rc, err := in.Open()
 	if err != nil {
@@ -125,8 +125,7 @@ func decodeAhead(ctx context.Context, in Input, s *decodedInput, opts Options) {
 		return
 	}
 	defer rc.Close()
-	size, _ := in.Size()
-	r, err := sniff(&ctxReader{ctx: ctx, r: rc}, in.Name, size)
+	r, err := in.text(&ctxReader{ctx: ctx, r: rc})
 	if err != nil {
 		if ctx.Err() != nil {
 			err = ctx.Err()
@@ -136,6 +135,7 @@ func decodeAhead(ctx context.Context, in Input, s *decodedInput, opts Options) {
 	}
 	dec := opts.decoder(r, in.Name)
 	dec.SetSmall() // at most aheadMax: read whole, its documents decoded without the framer's scan
+	dec.ShareBlocks(blocks)
 	for {
 		doc, err := dec.Next()
 		if err != nil {

@@ -59,7 +59,7 @@ func dirInputs(dir string) []Input {
 			return nil
 		}
 		if IsTraceFileName(d.Name()) && (d.Type().IsRegular() || d.Type()&fs.ModeSymlink != 0) {
-			ins = append(ins, Input{Name: path, Path: path})
+			ins = append(ins, fileInputAt(path))
 		}
 		return nil
 	})

@@ -182,8 +182,7 @@ func (a *assembler) readInput(ctx context.Context, in Input, last bool, ahead *d
 		if stream {
 			r = &ctxStreamReader{ctx: ctx, r: rc}
 		}
-		size, _ := in.Size()
-		r, err = sniff(r, in.Name, size)
+		r, err = in.text(r)
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()

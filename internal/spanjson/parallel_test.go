@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -267,6 +268,53 @@ func TestSmallInputDecodedAsOneBlock(t *testing.T) {
 		_, _ = d.all()
 		if got := d.blocks == 1; got != tc.asBlock {
 			t.Errorf("%s: decoded as one block: %v, want %v", tc.name, got, tc.asBlock)
+		}
+	}
+}
+
+// TestSharedBlocksKeepEarlierDocuments: decoders run one after another
+// with one Blocks (ShareBlocks, as ingest reads an export directory's
+// files) give each input's documents as a decoder of its own does, and
+// what the later ones make never writes over the earlier ones' spans: all
+// are compared after the last input is decoded.
+func TestSharedBlocksKeepEarlierDocuments(t *testing.T) {
+	mixes := workerMixes(t)
+	names := make([]string, 0, len(mixes))
+	for name := range mixes {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	var blocks Blocks
+	type result struct {
+		docs []*Document
+		err  error
+	}
+	shared := make([]result, len(names))
+	for k, name := range names {
+		d := NewDecoder(bytes.NewReader(mixes[name]), name)
+		d.SetSmall()
+		if k%2 == 1 {
+			d.SetLazyAttributes() // before ShareBlocks here, after it below: either order
+		}
+		d.ShareBlocks(&blocks)
+		if k%4 == 2 {
+			d.SetLazyAttributes()
+		}
+		docs, err := d.all()
+		shared[k] = result{docs, err}
+	}
+	if blocks.s.slab == nil || blocks.s.arena == nil {
+		t.Fatal("the decoders left no blocks to share")
+	}
+	for k, name := range names {
+		d := NewDecoder(bytes.NewReader(mixes[name]), name)
+		d.SetSmall()
+		want, wantErr := d.all()
+		if diff := docsDiff(t, want, shared[k].docs); diff != "" {
+			t.Errorf("%s: with shared blocks (-own +shared):\n%s", name, diff)
+		}
+		if errorText(wantErr) != errorText(shared[k].err) {
+			t.Errorf("%s: with shared blocks: error %s, own: %s", name, errorText(shared[k].err), errorText(wantErr))
 		}
 	}
 }
