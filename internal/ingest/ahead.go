@@ -125,7 +125,8 @@ func decodeAhead(ctx context.Context, in Input, s *decodedInput, opts Options, b
 		return
 	}
 	defer rc.Close()
-	r, err := in.text(&ctxReader{ctx: ctx, r: rc})
+	size, _ := in.Size()
+	r, err := sniff(&ctxReader{ctx: ctx, r: rc}, in.Name, size)
 	if err != nil {
 		if ctx.Err() != nil {
 			err = ctx.Err()

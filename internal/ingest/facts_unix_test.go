@@ -10,11 +10,11 @@ import (
 	"time"
 )
 
-// TestFileFactsLookedAtOnce: the inputs Inputs makes know their size and
-// how they are stored from one look (fileFacts), the same as an Input
-// made by hand finds out on each call; a named pipe is not a regular file
-// and is never opened for it (an open waits for a writer).
-func TestFileFactsLookedAtOnce(t *testing.T) {
+// TestFileFacts: the inputs Inputs makes say their size from one stat
+// (fileFacts) and how they are stored, as an Input made by hand does; a
+// named pipe is not a regular file and is never opened for it (an open
+// waits for a writer).
+func TestFileFacts(t *testing.T) {
 	dir := t.TempDir()
 	plain := mlflowLine(1, "a", "OK", tspan{trace: 1, id: 1, name: "a", start: 1e15, end: 2e15})
 	writeFile(t, dir, "1.json", plain)
@@ -58,8 +58,7 @@ func TestFileFactsLookedAtOnce(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("looking at a named pipe waited: it was opened")
 	}
-	// Read through the facts: the gzip file is decompressed, the plain one
-	// read as it is.
+	// Read: the gzip file is decompressed, the plain one read as it is.
 	r := readAll(t, ins[:2], Options{}, false)
 	if r.err != nil || len(r.traces) != 2 {
 		t.Fatalf("read %d traces, error %v; want 2", len(r.traces), r.err)

@@ -29,53 +29,34 @@ type Input struct {
 	Counter *atomic.Int64
 
 	err error // why Open fails (a directory without trace files)
-	// file is what a file input's first look found (size, kind, first
-	// bytes), read once for all the copies of the Input that Inputs made;
-	// nil for an Input made elsewhere, which looks each time.
+	// file is what a file input's stat said, for all the copies of the
+	// Input that Inputs made; nil for an Input made elsewhere, which asks
+	// each time.
 	file *fileFacts
 }
 
-// fileFacts are the facts of a file input asked for before it is read:
-// whether it is a regular file, its size and how it is stored. An
-// export directory of 20,000 traces asked them of each file five times
-// over (tracectl's GC set-up, the read-ahead), besides the read itself: 24
-// system calls a file, and 10 of them for Go's opening of a file twice
-// (fcntl, epoll_ctl: a regular file is never polled). One look is a
-// stat, an open, a read of 4 bytes and a close (lookAt).
+// fileFacts are what a file input's stat said: whether it is a regular
+// file, and its size. An export directory of 20,000 traces asked them of
+// each file four times over before reading it (tracectl's GC set-up, the
+// read-ahead): one stat does now.
 type fileFacts struct {
 	once    sync.Once
 	regular bool
 	size    int64
-	stored  Compression
 }
 
-// facts returns the facts of a file input, looked at once; nil when the
+// facts returns the facts of a file input, looked up once; nil when the
 // Input was not made by Inputs.
 func (in Input) facts() *fileFacts {
 	if in.file == nil {
 		return nil
 	}
-	in.file.once.Do(func() { lookAt(in.Path, in.file) })
+	in.file.once.Do(func() {
+		if st, err := os.Stat(in.Path); err == nil && st.Mode().IsRegular() {
+			in.file.regular, in.file.size = true, st.Size()
+		}
+	})
 	return in.file
-}
-
-// lookAt fills f from the file at path: not regular when it is not a
-// regular file (never opened then: opening a named pipe waits for its
-// writer) or cannot be opened.
-func lookAt(path string, f *fileFacts) {
-	st, err := os.Stat(path)
-	if err != nil || !st.Mode().IsRegular() {
-		return
-	}
-	file, err := openFile(path)
-	if err != nil {
-		return
-	}
-	defer file.Close()
-	f.regular, f.size = true, st.Size()
-	var magic [4]byte
-	n, _ := io.ReadFull(file, magic[:])
-	f.stored = compressionOf(magic[:n])
 }
 
 // ErrStdinTwice is returned by Inputs when "-" is given more than once.
@@ -145,8 +126,8 @@ func (in Input) Open() (io.ReadCloser, error) {
 		if err != nil {
 			return nil, hinted(fmt.Errorf("cannot read %s: %w", in.Path, unwrapPathError(err)), "check the file name; use - to read standard input")
 		}
-		if in.file != nil && in.file.regular {
-			// A directory is not a regular file.
+		if ff := in.facts(); ff != nil && ff.regular {
+			// Not a directory.
 		} else if fi, err := f.Stat(); err == nil && fi.IsDir() {
 			f.Close()
 			return nil, hinted(fmt.Errorf("%s: is a directory", in.Path), fmt.Sprintf("name the directory itself as an argument, or the trace files in it, e.g. %s", ShellName(in.Path)+string(filepath.Separator)+"*.json"))
@@ -172,16 +153,6 @@ func (c *countingReader) Read(p []byte) (int, error) {
 }
 
 func (c *countingReader) Close() error { return c.rc.Close() }
-
-// text is sniff for input in, read through r: a file already looked at
-// (fileFacts) and stored uncompressed is not peeked at again.
-func (in Input) text(r io.Reader) (io.Reader, error) {
-	if ff := in.facts(); ff != nil && ff.regular && ff.stored == Uncompressed {
-		return &lenReader{r: r, left: ff.size}, nil
-	}
-	size, _ := in.Size()
-	return sniff(r, in.Name, size)
-}
 
 // sniff wraps r so that the decoder reads its JSON text: a gzip or zstd
 // input (found by its first bytes, whatever its name) is decompressed, and
@@ -278,16 +249,13 @@ func (in Input) Size() (int64, bool) {
 // from its first bytes without moving its offset; Uncompressed for
 // anything else (a stream cannot be peeked at without reading it).
 func (in Input) StoredCompression() Compression {
-	if ff := in.facts(); ff != nil {
-		return ff.stored
-	}
 	if _, ok := in.Size(); !ok {
 		return Uncompressed
 	}
 	var f *os.File
 	if in.Path != "" {
 		var err error
-		if f, err = os.Open(in.Path); err != nil {
+		if f, err = openFile(in.Path); err != nil { // a regular file (Size)
 			return Uncompressed
 		}
 		defer f.Close()

@@ -182,7 +182,8 @@ func (a *assembler) readInput(ctx context.Context, in Input, last bool, ahead *d
 		if stream {
 			r = &ctxStreamReader{ctx: ctx, r: rc}
 		}
-		r, err = in.text(r)
+		size, _ := in.Size()
+		r, err = sniff(r, in.Name, size)
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
