@@ -279,10 +279,10 @@ const peekMin = 1 << 20
 
 // textBytes is inputBytes when no input is compressed: the size of the
 // text to decode, which a compressed file's size does not tell. Files
-// under peekMin are not looked into: their first bytes cost a read each,
-// one after another before anything else, and from a cold page cache that
-// was most of `status` over an export directory of 20,000 files (6.9 s
-// against 2.2 s warm). Many small files stream (tuneGCForStream), and
+// under peekMin are not looked into: their first bytes cost an open and a
+// read each, one file after another before anything else (`status` over
+// an export directory of 20,000 files: 2.21 -> 2.12 s median, 7
+// alternated runs). Many small files stream (tuneGCForStream), and
 // when they do make one big trace, a compressed one among them makes the
 // load's limit low and the collection come sooner, until loadLimit raises
 // it.
