@@ -119,18 +119,20 @@ func (in Input) Open() (io.ReadCloser, error) {
 		rc = io.NopCloser(in.Reader)
 	} else {
 		open := os.Open
-		if ff := in.facts(); ff != nil && ff.regular {
-			open = openFile // was a regular file a moment ago: never polled
+		ff := in.facts()
+		regular := ff != nil && ff.regular // a moment ago: never polled, not a directory
+		if regular {
+			open = openFile
 		}
 		f, err := open(in.Path)
 		if err != nil {
 			return nil, hinted(fmt.Errorf("cannot read %s: %w", in.Path, unwrapPathError(err)), "check the file name; use - to read standard input")
 		}
-		if ff := in.facts(); ff != nil && ff.regular {
-			// Not a directory.
-		} else if fi, err := f.Stat(); err == nil && fi.IsDir() {
-			f.Close()
-			return nil, hinted(fmt.Errorf("%s: is a directory", in.Path), fmt.Sprintf("name the directory itself as an argument, or the trace files in it, e.g. %s", ShellName(in.Path)+string(filepath.Separator)+"*.json"))
+		if !regular {
+			if fi, err := f.Stat(); err == nil && fi.IsDir() {
+				f.Close()
+				return nil, hinted(fmt.Errorf("%s: is a directory", in.Path), fmt.Sprintf("name the directory itself as an argument, or the trace files in it, e.g. %s", ShellName(in.Path)+string(filepath.Separator)+"*.json"))
+			}
 		}
 		rc = f
 	}
