@@ -139,7 +139,7 @@ func (t *Trace) spanValue(f *field, i int) value {
 		}
 		return value{}
 	}
-	return genAIField(t.genaiOf(s), f.kind)
+	return genAIField(t.genaiOf(s, f.kind), f.kind)
 }
 
 func statusIndex(c spanjson.StatusCode) int {

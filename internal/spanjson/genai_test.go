@@ -320,3 +320,38 @@ func TestRowCacheIsGenaiRows(t *testing.T) {
 		t.Fatalf("no cache: %v, want %v", got, want)
 	}
 }
+
+// TestGenAIUsageIsTheViewsCounts: Usage reads the same counts and cost as
+// the whole view, over every vocabulary, and nothing else.
+func TestGenAIUsageIsTheViewsCounts(t *testing.T) {
+	spans := genaiBenchSpans(64)
+	spans = append(spans,
+		NewSpan(SpanData{Name: "only counts", Attributes: NewAttributes([]Attribute{
+			num("gen_ai.usage.input_tokens", "12"), num("gen_ai.usage.output_tokens", "30")})}), // total from the two
+		NewSpan(SpanData{Name: "zero total", Attributes: NewAttributes([]Attribute{
+			jsn(AttrTokenUsage, `{"input_tokens": 5, "output_tokens": 7, "total_tokens": 0}`)})}),
+		NewSpan(SpanData{Name: "total of its own", Attributes: NewAttributes([]Attribute{
+			jsn(AttrTokenUsage, `{"input_tokens": 5, "output_tokens": 7, "total_tokens": 20}`)})}),
+		NewSpan(SpanData{Name: "cost", Attributes: NewAttributes([]Attribute{num("gen_ai.usage.cost", "0.25")})}))
+	var views GenAIViews
+	counted := 0
+	for k, s := range spans {
+		full, usage := views.Of(s), views.Usage(s)
+		want := GenAI{InputTokens: full.InputTokens, OutputTokens: full.OutputTokens, TotalTokens: full.TotalTokens,
+			CachedTokens: full.CachedTokens, Cost: full.Cost}
+		got := GenAI{InputTokens: usage.InputTokens, OutputTokens: usage.OutputTokens, TotalTokens: usage.TotalTokens,
+			CachedTokens: usage.CachedTokens, Cost: usage.Cost}
+		if got != want {
+			t.Errorf("span %d (%s): usage %+v, the view %+v", k, s.Name(), got, want)
+		}
+		if usage.Type != "" || usage.Model != "" || usage.ToolName != "" {
+			t.Errorf("span %d: usage read more than counts: type %q model %q tool %q", k, usage.Type, usage.Model, usage.ToolName)
+		}
+		if full.TotalTokens.Known || full.Cost.Known {
+			counted++
+		}
+	}
+	if counted < len(spans)/2 {
+		t.Fatalf("only %d of %d spans have counts: the test compares little", counted, len(spans))
+	}
+}
