@@ -66,10 +66,21 @@ func FuzzDecodeOTLP(f *testing.F) {
 			if len(again) != 1 || len(again[0].Spans) != len(tr.Spans) {
 				t.Fatalf("read back %d traces from %s", len(again), out)
 			}
-			for i, s := range again[0].Spans {
-				a, b := tr.Spans[i].Data(), s.Data()
+			// The writer groups the spans by resource and scope, so they come
+			// back in the groups' order.
+			var order []int
+			for _, g := range groupByResource(tr.Spans) {
+				for _, sg := range g.scopes {
+					order = append(order, sg.spans...)
+				}
+			}
+			if len(order) != len(again[0].Spans) {
+				t.Fatalf("%d spans grouped, %d read back", len(order), len(again[0].Spans))
+			}
+			for k, s := range again[0].Spans {
+				a, b := tr.Spans[order[k]].Data(), s.Data()
 				if a.TraceID != b.TraceID || a.SpanID != b.SpanID || a.ParentID != b.ParentID || a.StartTime != b.StartTime || a.EndTime != b.EndTime {
-					t.Fatalf("span %d changed ids or times on a write/read", i)
+					t.Fatalf("span %d changed ids or times on a write/read", order[k])
 				}
 			}
 			out2, _, _ := appendOTLP(nil, &again[0])
