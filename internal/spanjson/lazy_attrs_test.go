@@ -93,15 +93,7 @@ func lazyState(s Span) string {
 // streamed, a dump cut in blocks) keeps the maps as text until one is
 // read, and reading one span's makes that span's alone.
 func TestLazyAttributesStayText(t *testing.T) {
-	var dump bytes.Buffer
-	for seed := range 30 {
-		var b bytes.Buffer
-		if err := spanjsontest.WriteV3Trace(&b, 20, int64(seed+1)); err != nil {
-			t.Fatal(err)
-		}
-		dump.Write(bytes.ReplaceAll(bytes.TrimSpace(b.Bytes()), []byte("\n"), nil))
-		dump.WriteByte('\n')
-	}
+	dump := v3Lines(t, 30, 20)
 	var big bytes.Buffer
 	if err := spanjsontest.WriteV3Trace(&big, 3000, 7); err != nil {
 		t.Fatal(err)

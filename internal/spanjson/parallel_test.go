@@ -85,19 +85,27 @@ func decodeLazily(data []byte, name string, chunk, minBuf, workers int) ([]*Docu
 	return d.all()
 }
 
+// v3Lines is a JSON Lines dump of n generated MLflow 3 traces of spans
+// spans each (seeds 1 to n), one compact line a trace.
+func v3Lines(t testing.TB, n, spans int) *bytes.Buffer {
+	var dump bytes.Buffer
+	for seed := range n {
+		var b bytes.Buffer
+		if err := spanjsontest.WriteV3Trace(&b, spans, int64(seed+1)); err != nil {
+			t.Fatal(err)
+		}
+		dump.Write(bytes.ReplaceAll(bytes.TrimSpace(b.Bytes()), []byte("\n"), nil))
+		dump.WriteByte('\n')
+	}
+	return &dump
+}
+
 // workerMixes adds to streamMixes inputs that fail part-way or mix
 // documents decoded apart (up to wholeMax) with big ones decoded as read.
 func workerMixes(t testing.TB) map[string][]byte {
 	mixes := streamMixes(t)
-	var small, big bytes.Buffer
-	for seed := range 20 {
-		var b bytes.Buffer
-		if err := spanjsontest.WriteV3Trace(&b, 30, int64(seed+1)); err != nil {
-			t.Fatal(err)
-		}
-		small.Write(bytes.ReplaceAll(bytes.TrimSpace(b.Bytes()), []byte("\n"), nil))
-		small.WriteByte('\n')
-	}
+	small := v3Lines(t, 20, 30)
+	var big bytes.Buffer
 	if err := spanjsontest.WriteV3Trace(&big, 3000, 7); err != nil {
 		t.Fatal(err)
 	}
