@@ -66,3 +66,29 @@ func TestCopyInSteps(t *testing.T) {
 		}
 	}
 }
+
+// An input smaller than a read chunk whose size is known (a file of an
+// export directory) is read into a buffer of its size, plus the byte that
+// lets the read see its end; small-file decoding (SetSmall) as well.
+func TestSmallInputOfKnownSize(t *testing.T) {
+	data := v3Lines(t, 1, 20).Bytes()
+	if len(data) >= readChunk {
+		t.Fatalf("the trace is %d bytes: not less than readChunk", len(data))
+	}
+	for _, small := range []bool{false, true} {
+		d := NewDecoder(bytes.NewReader(data), "t.json")
+		if small {
+			d.SetSmall()
+		}
+		doc, err := d.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(doc.Traces) != 1 || len(doc.Traces[0].Spans) != 20 {
+			t.Fatalf("%d traces", len(doc.Traces))
+		}
+		if len(d.buf) != len(data)+1 {
+			t.Errorf("small=%v: a read buffer of %d bytes for a %d-byte input whose size was known", small, len(d.buf), len(data))
+		}
+	}
+}
