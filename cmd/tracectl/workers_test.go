@@ -29,6 +29,10 @@ func TestWorkersPrintWhatOneWorkerPrints(t *testing.T) {
 	if err := spanjsontest.WriteV3Trace(&big, 3000, 99); err != nil {
 		t.Fatal(err)
 	}
+	packed, err := compressFor("gzip", []byte(strings.Join(lines[5:15], "")))
+	if err != nil {
+		t.Fatal(err)
+	}
 	fixture := func(name string) string { return filepath.Join(repoAbs, "testdata", name) }
 	inputs := map[string][]string{
 		"many":           {write("many.jsonl", many.Bytes())},
@@ -40,6 +44,14 @@ func TestWorkersPrintWhatOneWorkerPrints(t *testing.T) {
 			write("after.jsonl", []byte(strings.Join(lines[30:], ""))),
 		},
 		"truncated": {write("cut.jsonl", many.Bytes()[:many.Len()/2])},
+		// Small files are read whole when decoded ahead: a compressed one
+		// is decompressed from what was read, an empty one fails.
+		"gzip and empty among small files": {
+			write("p1.jsonl", []byte(strings.Join(lines[:5], ""))),
+			write("p2.jsonl.gz", packed),
+			write("p3.json", nil),
+			write("p4.jsonl", []byte(strings.Join(lines[15:20], ""))),
+		},
 		"fixtures": {
 			fixture("spanjson/several_traces.jsonl"), fixture("spanjson/concatenated.json"),
 			fixture("otlp/two_traces.json"), fixture("spanjson/console_trace.json"),

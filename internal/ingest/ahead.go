@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"sync"
@@ -119,22 +120,39 @@ func startDecodingAhead(ctx context.Context, inputs []Input, opts Options) *ahea
 // decodeAhead reads in whole as readInput would: opened, sniffed, decoded.
 func decodeAhead(ctx context.Context, in Input, s *decodedInput, opts Options, blocks *spanjson.Blocks) {
 	defer close(s.done)
-	rc, err := in.Open()
-	if err != nil {
+	if err := ctx.Err(); err != nil {
 		s.openErr = err
 		return
 	}
-	defer rc.Close()
-	size, _ := in.Size()
-	r, err := sniff(&ctxReader{ctx: ctx, r: rc}, in.Name, size)
-	if err != nil {
-		if ctx.Err() != nil {
-			err = ctx.Err()
+	var dec *spanjson.Decoder
+	var r io.Reader
+	var size int64
+	if data, ok := in.readWhole(); ok {
+		if compressionOf(data) == Uncompressed {
+			dec = opts.decoderBytes(data, in.Name)
 		}
-		s.openErr = err
-		return
+		r = bytes.NewReader(data) // compressed: decompressed below
+	} else {
+		rc, err := in.Open()
+		if err != nil {
+			s.openErr = err
+			return
+		}
+		defer rc.Close()
+		size, _ = in.Size()
+		r = &ctxReader{ctx: ctx, r: rc}
 	}
-	dec := opts.decoder(r, in.Name)
+	if dec == nil {
+		r, err := sniff(r, in.Name, size)
+		if err != nil {
+			if ctx.Err() != nil {
+				err = ctx.Err()
+			}
+			s.openErr = err
+			return
+		}
+		dec = opts.decoder(r, in.Name)
+	}
 	dec.SetSmall() // at most aheadMax: read whole, its documents decoded without the framer's scan
 	dec.ShareBlocks(blocks)
 	for {

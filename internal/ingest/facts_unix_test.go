@@ -3,8 +3,10 @@
 package ingest
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -62,5 +64,30 @@ func TestFileFacts(t *testing.T) {
 	r := readAll(t, ins[:2], Options{}, false)
 	if r.err != nil || len(r.traces) != 2 {
 		t.Fatalf("read %d traces, error %v; want 2", len(r.traces), r.err)
+	}
+}
+
+// TestReadWhole: a file is read to its end whatever size it was said to
+// have (one that grew since its stat is not cut), and a file that cannot
+// be read is left to Open, which says why.
+func TestReadWhole(t *testing.T) {
+	dir := t.TempDir()
+	data := []byte(strings.Repeat(`{"a":1}`+"\n", 5000))
+	path := filepath.Join(dir, "t.jsonl")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, size := range []int64{int64(len(data)), int64(len(data)) - 1, 10, 1} {
+		got, ok := readWhole(path, size)
+		if !ok || !bytes.Equal(got, data) {
+			t.Errorf("said size %d: read %d bytes (ok %v), want all %d", size, len(got), ok, len(data))
+		}
+	}
+	if _, ok := readWhole(filepath.Join(dir, "missing.json"), 10); ok {
+		t.Errorf("a missing file was read")
+	}
+	in := Input{Name: "missing.json", Path: filepath.Join(dir, "missing.json"), file: &fileFacts{}}
+	if _, ok := in.readWhole(); ok {
+		t.Errorf("an input without a regular file was read")
 	}
 }

@@ -59,6 +59,24 @@ func (in Input) facts() *fileFacts {
 	return in.file
 }
 
+// readWhole reads all of a regular file input of known size that has
+// something in it (see readWhole in open_unix.go), counting its bytes;
+// ok is false for any other input, or when it cannot be read so: Open then
+// reads it and says why.
+func (in Input) readWhole() (data []byte, ok bool) {
+	if in.Path == "" || in.err != nil {
+		return nil, false
+	}
+	ff := in.facts()
+	if ff == nil || !ff.regular || ff.size == 0 {
+		return nil, false
+	}
+	if data, ok = readWhole(in.Path, ff.size); ok && in.Counter != nil {
+		in.Counter.Add(int64(len(data)))
+	}
+	return data, ok
+}
+
 // ErrStdinTwice is returned by Inputs when "-" is given more than once.
 var ErrStdinTwice = errors.New("standard input (-) can be read only once")
 

@@ -72,11 +72,20 @@ type Options struct {
 
 // decoder makes spanjson's decoder of an input as the options say.
 func (o Options) decoder(r io.Reader, name string) *spanjson.Decoder {
-	d := spanjson.NewDecoder(r, name)
+	return o.setUp(spanjson.NewDecoder(r, name))
+}
+
+// setUp sets d up as the options say.
+func (o Options) setUp(d *spanjson.Decoder) *spanjson.Decoder {
 	if o.LazyAttributes {
 		d.SetLazyAttributes()
 	}
 	return d
+}
+
+// decoderBytes is decoder over all of an input read beforehand.
+func (o Options) decoderBytes(data []byte, name string) *spanjson.Decoder {
+	return o.setUp(spanjson.NewDecoderBytes(data, name))
 }
 
 // Decoder is what Read needs of spanjson.Decoder.

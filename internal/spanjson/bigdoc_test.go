@@ -92,3 +92,31 @@ func TestSmallInputOfKnownSize(t *testing.T) {
 		}
 	}
 }
+
+// NewDecoderBytes decodes what NewDecoder over a reader of the same bytes
+// decodes, documents, warnings and errors alike, read whole (SetSmall) or
+// not, and leaves the bytes as they were.
+func TestDecoderBytesDecodesAsAReader(t *testing.T) {
+	for name, data := range workerMixes(t) {
+		for _, small := range []bool{false, true} {
+			d := NewDecoder(bytes.NewReader(data), name)
+			kept := bytes.Clone(data)
+			b := NewDecoderBytes(kept, name)
+			if small {
+				d.SetSmall()
+				b.SetSmall()
+			}
+			want, wantErr := d.all()
+			got, gotErr := b.all()
+			if errorText(gotErr) != errorText(wantErr) {
+				t.Errorf("%s (small %v): error %s, from a reader %s", name, small, errorText(gotErr), errorText(wantErr))
+			}
+			if diff := docsDiff(t, want, got); diff != "" {
+				t.Errorf("%s (small %v): (-reader +bytes):\n%s", name, small, diff)
+			}
+			if !bytes.Equal(kept, data) {
+				t.Errorf("%s: the bytes were written over", name)
+			}
+		}
+	}
+}

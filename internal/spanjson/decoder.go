@@ -106,6 +106,15 @@ func NewDecoder(r io.Reader, name string) *Decoder {
 	return &Decoder{r: r, name: name, line: 1, col: 1, remaining: remainingBytes(r)}
 }
 
+// NewDecoderBytes decodes data, all of an input read beforehand (a small
+// file read whole): as NewDecoder over a bytes.Reader, without copying data
+// into a read buffer of its own. data is never written over.
+func NewDecoderBytes(data []byte, name string) *Decoder {
+	d := NewDecoder(nil, name)
+	d.buf, d.n, d.eof, d.lent, d.remaining = data, len(data), true, true, 0
+	return d
+}
+
 // remainingBytes is how much a regular file, or a reader with a Len
 // method, has left to read, -1 when r is neither: a 500 MB document then
 // costs one 500 MB buffer, not a doubled one.
