@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -44,6 +45,14 @@ func TestWorkersPrintWhatOneWorkerPrints(t *testing.T) {
 			write("after.jsonl", []byte(strings.Join(lines[30:], ""))),
 		},
 		"truncated": {write("cut.jsonl", many.Bytes()[:many.Len()/2])},
+		// Small files decoded ahead go to the workers in batches (by
+		// count and by bytes): 120 files make several.
+		"120 small files": func() (files []string) {
+			for k := range 120 {
+				files = append(files, write(fmt.Sprintf("f%03d.json", k), []byte(lines[k%40])))
+			}
+			return files
+		}(),
 		// Small files are read whole when decoded ahead: a compressed one
 		// is decompressed from what was read, an empty one fails.
 		"gzip and empty among small files": {

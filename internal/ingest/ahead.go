@@ -20,6 +20,17 @@ import (
 // aheadMax is the size up to which a file is decoded ahead.
 const aheadMax = 1 << 20
 
+// Files decoded ahead go to the workers in batches of consecutive files,
+// up to aheadBatchBytes of them or aheadBatchFiles, and the assembler
+// waits for a batch, not for each file. One file at a time, each of the
+// 20,000 files of an export directory was three goroutine hand-offs:
+// `status` over it made about 2,800 nanosleep calls and 3,500 context
+// switches, in batches 700-1,000 and 1,700-2,200 (1.70-1.77 s -> 1.41-1.62 s).
+const (
+	aheadBatchBytes = 256 << 10
+	aheadBatchFiles = 64
+)
+
 // decodedInput is one input decoded ahead: its documents, then the
 // decoder's error (nil: the input ended), or the error that kept it from
 // being read at all.
@@ -27,7 +38,8 @@ type decodedInput struct {
 	docs    []*spanjson.Document
 	err     error
 	openErr error
-	done    chan struct{}
+	done    chan struct{} // its batch's: closed when every input of the batch is decoded
+	last    bool          // the last input of its batch
 }
 
 // sliceDecoder hands on the documents of an input decoded ahead.
@@ -50,12 +62,18 @@ func (d *sliceDecoder) Next() (*spanjson.Document, error) {
 }
 
 // aheadDecoder decodes small files ahead of the assembler, at most window
-// inputs ahead of it.
+// batches ahead of it.
 type aheadDecoder struct {
 	slots []*decodedInput // by input index: nil for an input read as it comes
-	room  chan struct{}   // a token per input decoded and not taken yet
+	room  chan struct{}   // a token per batch decoded and not all taken yet
 	stop  chan struct{}
 	wg    sync.WaitGroup
+}
+
+// aheadJob is one input to decode ahead.
+type aheadJob struct {
+	in Input
+	s  *decodedInput
 }
 
 // startDecodingAhead starts decoding the small files among inputs, when
@@ -65,40 +83,54 @@ func startDecodingAhead(ctx context.Context, inputs []Input, opts Options) *ahea
 	if opts.Workers <= 1 || len(inputs) < 2 || !opts.plainDecoder {
 		return p
 	}
-	type job struct {
-		in Input
-		s  *decodedInput
-	}
-	var order []job
+	var batches [][]aheadJob
+	var batch []aheadJob
+	var batchSize int64
 	p.slots = make([]*decodedInput, len(inputs))
 	for i, in := range inputs {
 		if in.Path == "" || in.Reader != nil {
 			continue
 		}
-		if size, regular := in.Size(); !regular || size > aheadMax {
+		size, regular := in.Size()
+		if !regular || size > aheadMax {
 			continue
 		}
-		p.slots[i] = &decodedInput{done: make(chan struct{})}
-		order = append(order, job{in, p.slots[i]})
+		if len(batch) > 0 && (batchSize+size > aheadBatchBytes || len(batch) == aheadBatchFiles) {
+			batches = append(batches, batch)
+			batch, batchSize = nil, 0
+		}
+		p.slots[i] = &decodedInput{}
+		batch = append(batch, aheadJob{in, p.slots[i]})
+		batchSize += size
 	}
-	if len(order) == 0 {
+	if len(batch) > 0 {
+		batches = append(batches, batch)
+	}
+	if len(batches) == 0 {
 		return p
+	}
+	for _, b := range batches {
+		done := make(chan struct{})
+		for _, j := range b {
+			j.s.done = done
+		}
+		b[len(b)-1].s.last = true
 	}
 	p.room = make(chan struct{}, 4*opts.Workers)
 	p.stop = make(chan struct{})
-	jobs := make(chan job)
+	jobs := make(chan []aheadJob)
 	p.wg.Add(1)
-	go func() { // hands the inputs out in order, window permitting
+	go func() { // hands the batches out in order, window permitting
 		defer p.wg.Done()
 		defer close(jobs)
-		for _, j := range order {
+		for _, b := range batches {
 			select {
 			case p.room <- struct{}{}:
 			case <-p.stop:
 				return
 			}
 			select {
-			case jobs <- j:
+			case jobs <- b:
 			case <-p.stop:
 				return
 			}
@@ -109,8 +141,11 @@ func startDecodingAhead(ctx context.Context, inputs []Input, opts Options) *ahea
 		go func() {
 			defer p.wg.Done()
 			var blocks spanjson.Blocks // this worker's, filled by its files in turn
-			for j := range jobs {
-				decodeAhead(ctx, j.in, j.s, opts, &blocks)
+			for b := range jobs {
+				for _, j := range b {
+					decodeAhead(ctx, j.in, j.s, opts, &blocks)
+				}
+				close(b[0].s.done)
 			}
 		}()
 	}
@@ -118,8 +153,8 @@ func startDecodingAhead(ctx context.Context, inputs []Input, opts Options) *ahea
 }
 
 // decodeAhead reads in whole as readInput would: opened, sniffed, decoded.
+// Its batch's done is closed by the worker after the batch's last input.
 func decodeAhead(ctx context.Context, in Input, s *decodedInput, opts Options, blocks *spanjson.Blocks) {
-	defer close(s.done)
 	if err := ctx.Err(); err != nil {
 		s.openErr = err
 		return
@@ -175,7 +210,9 @@ func (p *aheadDecoder) take(i int) *decodedInput {
 	}
 	s := p.slots[i]
 	p.slots[i] = nil
-	<-p.room // the window moves on (the token may be put after this wait starts)
+	if s.last {
+		<-p.room // the window moves on (the token may be put after this wait starts)
+	}
 	return s
 }
 
