@@ -504,3 +504,55 @@ func TestConvertCompletesSchema(t *testing.T) {
 		t.Errorf("--schema completions %q", got)
 	}
 }
+
+// TestConvertLossesAddedUpPastTen: the losses of the first ten traces that
+// lose something are listed per trace; those of the traces after them
+// are added up per field, one line each, at the end. With --strict as
+// well, and -q drops them but for --strict's.
+func TestConvertLossesAddedUpPastTen(t *testing.T) {
+	var dump bytes.Buffer
+	writeManyTraces(t, &dump, 13, 3)
+	_, stderr, code := runMain(t, dump.String(), "convert", "--schema", "otlp")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(stderr), "\n")
+	perTrace := map[string]bool{}
+	var added []string
+	for _, l := range lines {
+		if rest, ok := strings.CutPrefix(l, "tracectl: warning: trace "); ok {
+			id, _, _ := strings.Cut(rest, ":")
+			perTrace[id] = true
+			if len(added) > 0 {
+				t.Errorf("a trace's line after the added-up ones: %q", l)
+			}
+			continue
+		}
+		added = append(added, l)
+	}
+	if len(perTrace) != maxLossTraces {
+		t.Errorf("losses listed for %d traces, want %d:\n%s", len(perTrace), maxLossTraces, stderr)
+	}
+	// Each of the three traces left loses what the listed ones lose: a
+	// line per field, with its count over the three.
+	wantFields := strings.Count(stderr, "tracectl: warning: trace ") / maxLossTraces
+	if len(added) != wantFields {
+		t.Fatalf("%d added-up lines, want one per field (%d):\n%s", len(added), wantFields, strings.Join(added, "\n"))
+	}
+	for _, l := range added {
+		if !strings.HasPrefix(l, "tracectl: warning: 3 more traces: dropped ") {
+			t.Errorf("added-up line %q", l)
+		}
+	}
+	if !slices.Contains(added, "tracectl: warning: 3 more traces: dropped info.tags (3)") {
+		t.Errorf("no added-up line for info.tags:\n%s", strings.Join(added, "\n"))
+	}
+	_, quiet, _ := runMain(t, dump.String(), "-q", "convert", "--schema", "otlp")
+	if quiet != "" {
+		t.Errorf("-q printed:\n%s", quiet)
+	}
+	_, strict, code := runMain(t, dump.String(), "-q", "convert", "--schema", "otlp", "--strict")
+	if code != 1 || !strings.Contains(strict, "3 more traces: dropped info.tags (3)") || strings.Count(strict, ": dropped ") != len(lines) {
+		t.Errorf("--strict -q: exit %d, stderr:\n%s", code, strict)
+	}
+}
