@@ -219,6 +219,8 @@ func (r *checkRun) evaluate(v *render.TraceView) []checkOutcome {
 // failureDetail says why a check failed on a trace.
 func failureDetail(c *query.Check, res query.Result) string {
 	switch {
+	case res.NoValue != "" && c.Expect:
+		return fmt.Sprintf("%s has no value (%s), want %s", res.Aggregate, res.NoValue, res.Want)
 	case res.Aggregate != "" && c.Expect:
 		return fmt.Sprintf("%s = %s, want %s", res.Aggregate, res.Value, res.Want)
 	case res.Aggregate != "":

@@ -19,6 +19,9 @@ type Result struct {
 	// Want the comparison it had to meet ("<= 20000"); all "" without a
 	// pipeline.
 	Aggregate, Value, Want string
+	// NoValue says why the aggregate has no value (Value "nil"): "no span
+	// selected", or "no selected span has FIELD".
+	NoValue string
 }
 
 // evalState is one evaluation's scratch: the trace-level field values,
@@ -58,6 +61,10 @@ func (q *Query) Eval(t *Trace) Result {
 	if v.present() {
 		c, ok := compareValues(v, q.agg.lit)
 		r.Match = ok && holds(q.agg.op, c)
+	} else if len(r.Spans) == 0 {
+		r.NoValue = "no span selected"
+	} else {
+		r.NoValue = "no selected span has " + q.agg.f.name
 	}
 	return r
 }

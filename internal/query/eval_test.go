@@ -179,6 +179,24 @@ func TestEvalResultDescribesAggregate(t *testing.T) {
 	}
 }
 
+// An aggregate without a value says why: no span was selected, or none
+// of the selected spans has the field; one with a value says nothing.
+func TestEvalResultSaysWhyNoValue(t *testing.T) {
+	tr := agentTrace(t)
+	for expr, want := range map[string]string{
+		`{ type = "RETRIEVER" } | max(duration) < 1s`: "no span selected",
+		`{ type = "TOOL" } | max(input_tokens) < 10`:  "no selected span has input_tokens",
+		`{ type = "TOOL" } | avg(cost) < 10`:          "no selected span has cost",
+		`{} | max(input_tokens) < 10`:                 "",
+		`{ type = "RETRIEVER" } | sum(cost) = 0`:      "",
+	} {
+		r := MustParse(expr).Eval(tr)
+		if r.NoValue != want || (want != "") != (r.Value == "nil") {
+			t.Errorf("%s: value %s, NoValue %q, want %q", expr, r.Value, r.NoValue, want)
+		}
+	}
+}
+
 func TestEvalDeepChainWithoutRecursion(t *testing.T) {
 	const n = 100_000
 	id := func(k int) spanjson.SpanID {
