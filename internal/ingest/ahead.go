@@ -70,23 +70,26 @@ type aheadDecoder struct {
 	wg    sync.WaitGroup
 }
 
-// aheadJob is one input to decode ahead.
-type aheadJob struct {
-	in Input
-	s  *decodedInput
-}
+// aheadBatch is a batch of inputs to decode ahead: order[lo:hi] are their
+// indices.
+type aheadBatch struct{ lo, hi int }
 
 // startDecodingAhead starts decoding the small files among inputs, when
 // there are several inputs and several workers.
+//
+// What it keeps for the whole read is a few objects, not a few per input:
+// an export directory of 20,000 files kept 5 MB of small objects alive
+// (a job, a copy of its Input and a result each), which every collection
+// marked again.
 func startDecodingAhead(ctx context.Context, inputs []Input, opts Options) *aheadDecoder {
 	p := &aheadDecoder{}
 	if opts.Workers <= 1 || len(inputs) < 2 || !opts.plainDecoder {
 		return p
 	}
-	var batches [][]aheadJob
-	var batch []aheadJob
+	var order []int // the inputs decoded ahead
+	var batches []aheadBatch
 	var batchSize int64
-	p.slots = make([]*decodedInput, len(inputs))
+	lo := 0
 	for i, in := range inputs {
 		if in.Path == "" || in.Reader != nil {
 			continue
@@ -95,30 +98,30 @@ func startDecodingAhead(ctx context.Context, inputs []Input, opts Options) *ahea
 		if !regular || size > aheadMax {
 			continue
 		}
-		if len(batch) > 0 && (batchSize+size > aheadBatchBytes || len(batch) == aheadBatchFiles) {
-			batches = append(batches, batch)
-			batch, batchSize = nil, 0
+		if n := len(order) - lo; n > 0 && (batchSize+size > aheadBatchBytes || n == aheadBatchFiles) {
+			batches = append(batches, aheadBatch{lo, len(order)})
+			lo, batchSize = len(order), 0
 		}
-		p.slots[i] = &decodedInput{}
-		batch = append(batch, aheadJob{in, p.slots[i]})
+		order = append(order, i)
 		batchSize += size
 	}
-	if len(batch) > 0 {
-		batches = append(batches, batch)
-	}
-	if len(batches) == 0 {
+	if len(order) == 0 {
 		return p
 	}
+	batches = append(batches, aheadBatch{lo, len(order)})
+	results := make([]decodedInput, len(order))
+	p.slots = make([]*decodedInput, len(inputs))
 	for _, b := range batches {
 		done := make(chan struct{})
-		for _, j := range b {
-			j.s.done = done
+		for k := b.lo; k < b.hi; k++ {
+			results[k].done = done
+			p.slots[order[k]] = &results[k]
 		}
-		b[len(b)-1].s.last = true
+		results[b.hi-1].last = true
 	}
 	p.room = make(chan struct{}, 4*opts.Workers)
 	p.stop = make(chan struct{})
-	jobs := make(chan []aheadJob)
+	jobs := make(chan aheadBatch)
 	p.wg.Add(1)
 	go func() { // hands the batches out in order, window permitting
 		defer p.wg.Done()
@@ -142,10 +145,10 @@ func startDecodingAhead(ctx context.Context, inputs []Input, opts Options) *ahea
 			defer p.wg.Done()
 			var blocks spanjson.Blocks // this worker's, filled by its files in turn
 			for b := range jobs {
-				for _, j := range b {
-					decodeAhead(ctx, j.in, j.s, opts, &blocks)
+				for k := b.lo; k < b.hi; k++ {
+					decodeAhead(ctx, inputs[order[k]], &results[k], opts, &blocks)
 				}
-				close(b[0].s.done)
+				close(results[b.lo].done)
 			}
 		}()
 	}
