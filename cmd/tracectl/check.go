@@ -248,6 +248,7 @@ func runCheck(opts *checkOptions) error {
 	run := &checkRun{checks: checks, keep: opts.junit != "", stats: make([]checkStatsJSON, len(checks))}
 	if opts.output == outputJSON {
 		run.json = &checkResultsJSON{}
+		defer run.json.discard()
 	}
 	var tp *checkPrinter
 	if opts.output == outputText {

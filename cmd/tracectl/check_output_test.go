@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"tracectl/internal/query"
@@ -38,8 +40,15 @@ func TestCheckResultsJSONIsEncodingJSONs(t *testing.T) {
 			agg:    &aggregateJSON{Expression: "sum(total_tokens)", Value: "nil", Want: "<= 20000"}},
 		{check: 1, trace: traceLabelJSON{TraceID: "tr-3", TraceName: "x", Source: "a.json"}, passed: true},
 	}
-	// 10,000 results fill several chunks of resultsChunk.
-	for _, n := range []int{0, 1, len(outcomes), 10_000} {
+	// 10,000 results fill several chunks of resultsChunk, spooled to a
+	// file; with no temporary directory to spool to they stay in memory.
+	tmp := t.TempDir()
+	for _, c := range []struct {
+		n      int
+		tmpdir string
+	}{{0, tmp}, {1, tmp}, {len(outcomes), tmp}, {10_000, tmp}, {10_000, filepath.Join(tmp, "missing")}} {
+		n := c.n
+		t.Setenv("TMPDIR", c.tmpdir)
 		run := &checkRun{checks: checks, json: &checkResultsJSON{}, stats: []checkStatsJSON{{Passed: 1, Failed: 1}, {Passed: 1, Failed: 1, Skipped: 3}},
 			traces: 7, passed: 2, failed: 2, skipped: 3}
 		want := checkReportJSON{Results: []checkResultJSON{}}
@@ -58,8 +67,11 @@ func TestCheckResultsJSONIsEncodingJSONs(t *testing.T) {
 				Detail: o.detail, Aggregate: o.agg, SpanCount: o.nSpans, Spans: o.spans,
 			})
 		}
-		if n == 10_000 && len(run.json.chunks) < 2 {
-			t.Errorf("%d results in %d chunk(s): the test does not cross a chunk", n, len(run.json.chunks))
+		switch {
+		case n == 10_000 && c.tmpdir == tmp && run.json.spooled < 2*resultsChunk:
+			t.Errorf("%d results spooled %d bytes: the test does not cross two chunks", n, run.json.spooled)
+		case n == 10_000 && c.tmpdir != tmp && len(run.json.kept) < 2:
+			t.Errorf("%d results with no spool: %d chunks kept: the test does not cross two chunks", n, len(run.json.kept))
 		}
 		want.Summary = checkSummaryJSON{Checks: 2, Traces: 7, Passed: 2, Failed: 2, Skipped: 3}
 		var wantText bytes.Buffer
@@ -74,7 +86,11 @@ func TestCheckResultsJSONIsEncodingJSONs(t *testing.T) {
 			t.Fatal(err)
 		}
 		if got.String() != wantText.String() {
-			t.Errorf("%d results: check wrote\n%s\nencoding/json writes\n%s", n, got.String(), wantText.String())
+			t.Errorf("%d results (TMPDIR %s): check wrote\n%s\nencoding/json writes\n%s", n, c.tmpdir, got.String(), wantText.String())
+		}
+		run.json.discard()
+		if left, _ := os.ReadDir(tmp); len(left) != 0 {
+			t.Errorf("%d results: the spool was left behind: %v", n, left)
 		}
 	}
 }
