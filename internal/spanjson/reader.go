@@ -26,6 +26,11 @@ type reader struct {
 	cutLine, cutCol  int         // its position in the input
 	postWarnings     []Warning   // warnings after the cut
 	slabs                        // spans, attributes and strings are allocated in blocks
+	// stable: raw is never written over again (its decoder has read all
+	// it will read into it), so a text kept in the model may be a view of
+	// it instead of a copy; the GC keeps raw alive while one is (see
+	// lazyAttributes).
+	stable bool
 	docLine, docCol  int
 	schema           Schema
 	warnings         []Warning

@@ -288,6 +288,7 @@ func (d *Decoder) streamSpans(st *streamed, docLine, docCol int) error {
 		st.n++
 		p := st.r
 		p.setDoc(elem, ends, line, col)
+		p.stable = d.eof
 		if st.n == 1 {
 			st.schema = SchemaMLflowV3
 			if elem[0] == '{' {
@@ -320,6 +321,7 @@ func (d *Decoder) fastElement(st *streamed, line, col int) (end int, sd SpanData
 		avail := d.buf[d.start:d.n]
 		nw := len(p.warnings)
 		p.setDoc(avail, nil, line, col)
+		p.stable = d.eof // no fill after the end: buf is as it stays
 		e, good := p.tryParseSpan(&sd)
 		if good {
 			return d.start + e, sd, true
@@ -480,6 +482,7 @@ func (d *Decoder) skeletonError(st *streamed, raw []byte, line, col, suffixStart
 // setDoc points the reader at another document (a streamed span).
 func (p *reader) setDoc(raw []byte, ends map[int]int, line, col int) {
 	p.json, p.raw, p.ends = bytesString(raw), raw, ends
+	p.stable = false // the caller says when it is
 	p.docLine, p.docCol = line, col
 	p.locIdx, p.locLine, p.locCol = 0, line, col
 }
