@@ -16,21 +16,21 @@ import (
 // (for warnings), the schema being read, and a small intern table so the
 // many repeated keys and short values of a large trace share one string.
 type reader struct {
-	file             string
-	json             string      // the document; strings kept in the model are copied out of it
-	raw              []byte      // the same bytes
-	ends             map[int]int // where large containers end (validJSON)
-	cuts             *docCuts    // where long lists may be cut, when they may be decoded in pieces at once
-	stream           *streamed   // the span list cut out while reading, if any
-	cut              int         // offset of the list's ']' in json when streamed
-	cutLine, cutCol  int         // its position in the input
-	postWarnings     []Warning   // warnings after the cut
-	slabs                        // spans, attributes and strings are allocated in blocks
+	file            string
+	json            string      // the document; strings kept in the model are copied out of it (but see stable)
+	raw             []byte      // the same bytes
+	ends            map[int]int // where large containers end (validJSON)
+	cuts            *docCuts    // where long lists may be cut, when they may be decoded in pieces at once
+	stream          *streamed   // the span list cut out while reading, if any
+	cut             int         // offset of the list's ']' in json when streamed
+	cutLine, cutCol int         // its position in the input
+	postWarnings    []Warning   // warnings after the cut
+	slabs                       // spans, attributes and strings are allocated in blocks
 	// stable: raw is never written over again (its decoder has read all
 	// it will read into it), so a text kept in the model may be a view of
 	// it instead of a copy; the GC keeps raw alive while one is (see
 	// lazyAttributes).
-	stable bool
+	stable           bool
 	docLine, docCol  int
 	schema           Schema
 	warnings         []Warning
