@@ -36,7 +36,6 @@ func decodeDocument(raw []byte, ends map[int]int, file string, line, col int, st
 	if st != nil {
 		p.stream = st
 		p.cut, p.cutLine, p.cutCol = len(st.prefix), st.cutLine, st.cutCol
-		p.intern = st.r.intern
 		p.slabs = st.r.slabs
 	}
 	defer func() { *carry = p.slabs }()
