@@ -14,15 +14,21 @@ import (
 // (a stat, an open, an fcntl, three reads, a close). Never for a file
 // that may be a pipe: Ctrl-C ends a read from one through the poller.
 func openFile(path string) (*os.File, error) {
+	fd, err := openFD(path)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	return os.NewFile(uintptr(fd), path), nil
+}
+
+// openFD opens a file for reading: its descriptor, the open retried when
+// a signal interrupted it.
+func openFD(path string) (int, error) {
 	for {
 		fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
-		if err == syscall.EINTR {
-			continue
+		if err != syscall.EINTR {
+			return fd, err
 		}
-		if err != nil {
-			return nil, &os.PathError{Op: "open", Path: path, Err: err}
-		}
-		return os.NewFile(uintptr(fd), path), nil
 	}
 }
 
@@ -35,10 +41,7 @@ func openFile(path string) (*os.File, error) {
 // the end took seven. ok is false when the file cannot be opened or read:
 // the caller reads it the usual way, whose errors say what went wrong.
 func readWhole(path string, size int64) (data []byte, ok bool) {
-	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
-	for err == syscall.EINTR {
-		fd, err = syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
-	}
+	fd, err := openFD(path)
 	if err != nil {
 		return nil, false
 	}
