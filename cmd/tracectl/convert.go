@@ -178,7 +178,6 @@ func runConvert(ctx context.Context, opts *convertOptions) error {
 	if c.stats == nil {
 		c.stats = &convertStats{}
 	}
-	c.losses.c = c
 	w := &warner{streams: opts.streams}
 	defer w.finish()
 	ro := ingest.Options{Warn: w.warn, NewDecoder: opts.newDecoder, Workers: decodeWorkers}
@@ -191,7 +190,7 @@ func runConvert(ctx context.Context, opts *convertOptions) error {
 	stopProgress := startProgress(opts.streams, ins)
 	err = ingest.Read(ctx, ins, ro, func(t *ingest.Trace) error { return c.write(t) })
 	stopProgress()
-	c.losses.finish()
+	c.finishLosses()
 	var failed *ingest.FailedInputs
 	if err != nil && !errors.As(err, &failed) {
 		sink.Abort()
@@ -293,7 +292,7 @@ func (c *converter) write(t *ingest.Trace) error {
 	c.stats.Traces++
 	if len(losses) > 0 {
 		c.stats.Lossy++
-		c.losses.add(id, losses)
+		c.noteLosses(id, losses)
 	}
 	return nil
 }
@@ -314,10 +313,10 @@ func (c *converter) warn(format string, args ...any) {
 // 120,000 lines, six per trace.
 const maxLossTraces = 10
 
-// lossTally lists the losses of the first maxLossTraces traces that lost
-// something as they are written, and adds up the others per field.
+// lossTally is what convert has reported of the losses: the traces
+// listed one by one, and the losses of those after them added up per
+// field (noteLosses, finishLosses).
 type lossTally struct {
-	c      *converter
 	listed int       // traces listed
 	more   int       // traces added up
 	fields []lossSum // in order of first sight
@@ -329,11 +328,14 @@ type lossSum struct {
 	traces, count int
 }
 
-func (t *lossTally) add(id string, losses []spanjson.Loss) {
+// noteLosses lists the losses of trace id when fewer than maxLossTraces
+// were listed, else adds them up.
+func (c *converter) noteLosses(id string, losses []spanjson.Loss) {
+	t := &c.losses
 	if t.listed < maxLossTraces {
 		t.listed++
 		for _, l := range losses {
-			t.c.warn("trace %s: dropped %s (%d)", id, l.Field, l.Count)
+			c.warn("trace %s: dropped %s (%d)", id, l.Field, l.Count)
 		}
 		return
 	}
@@ -353,14 +355,15 @@ func (t *lossTally) add(id string, losses []spanjson.Loss) {
 	}
 }
 
-// finish prints the losses added up: a line per field, with the number
-// of traces that lost it when not all of them did.
-func (t *lossTally) finish() {
+// finishLosses prints the losses added up: a line per field, with the
+// number of traces that lost it when not all of them did.
+func (c *converter) finishLosses() {
+	t := &c.losses
 	for _, f := range t.fields {
 		if f.traces == t.more {
-			t.c.warn("%d more traces: dropped %s (%d)", f.traces, f.field, f.count)
+			c.warn("%d more traces: dropped %s (%d)", f.traces, f.field, f.count)
 		} else {
-			t.c.warn("%d of %d more traces: dropped %s (%d)", f.traces, t.more, f.field, f.count)
+			c.warn("%d of %d more traces: dropped %s (%d)", f.traces, t.more, f.field, f.count)
 		}
 	}
 	t.fields, t.index, t.more = nil, nil, 0
