@@ -54,7 +54,7 @@ func TestStringAt(t *testing.T) {
 	p := newReader(nil, "t", 1, 1)
 	for _, c := range cases {
 		doc := []byte(`[` + c + `]`)
-		p.setDoc(doc, nil, 1, 1)
+		p.setDoc(doc, nil, 1, 1, false)
 		got, end := p.stringAt(1)
 		var want string
 		if err := json.Unmarshal([]byte(c), &want); err != nil {
@@ -68,10 +68,10 @@ func TestStringAt(t *testing.T) {
 		}
 	}
 	// Strings handed out earlier stay intact while the arena fills up.
-	p.setDoc([]byte(`["first \" string"]`), nil, 1, 1)
+	p.setDoc([]byte(`["first \" string"]`), nil, 1, 1, false)
 	first, _ := p.stringAt(1)
 	for range 5000 {
-		p.setDoc([]byte(`["filler \" filler filler filler"]`), nil, 1, 1)
+		p.setDoc([]byte(`["filler \" filler filler filler"]`), nil, 1, 1, false)
 		p.stringAt(1)
 	}
 	if first != `first " string` {
@@ -97,7 +97,7 @@ func FuzzValidJSON(f *testing.F) {
 		i := skipWS(b, 0)
 		if b[i] == '"' {
 			p := newReader(nil, "f", 1, 1)
-			p.setDoc(b, nil, 1, 1)
+			p.setDoc(b, nil, 1, 1, false)
 			got, end := p.stringAt(i)
 			var want string
 			if err := json.Unmarshal(b, &want); err == nil {

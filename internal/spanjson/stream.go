@@ -287,8 +287,7 @@ func (d *Decoder) streamSpans(st *streamed, docLine, docCol int) error {
 		}
 		st.n++
 		p := st.r
-		p.setDoc(elem, ends, line, col)
-		p.stable = d.eof
+		p.setDoc(elem, ends, line, col, d.eof)
 		if st.n == 1 {
 			st.schema = SchemaMLflowV3
 			if elem[0] == '{' {
@@ -320,8 +319,7 @@ func (d *Decoder) fastElement(st *streamed, line, col int) (end int, sd SpanData
 	for {
 		avail := d.buf[d.start:d.n]
 		nw := len(p.warnings)
-		p.setDoc(avail, nil, line, col)
-		p.stable = d.eof // no fill after the end: buf is as it stays
+		p.setDoc(avail, nil, line, col, d.eof)
 		e, good := p.tryParseSpan(&sd)
 		if good {
 			return d.start + e, sd, true
@@ -480,9 +478,11 @@ func (d *Decoder) skeletonError(st *streamed, raw []byte, line, col, suffixStart
 }
 
 // setDoc points the reader at another document (a streamed span).
-func (p *reader) setDoc(raw []byte, ends map[int]int, line, col int) {
-	p.json, p.raw, p.ends = bytesString(raw), raw, ends
-	p.stable = false // the caller says when it is
+// stable says raw is never written over again (see reader.stable): the
+// decoder's buffer once it has read all it will read (eof), as no fill
+// comes after that.
+func (p *reader) setDoc(raw []byte, ends map[int]int, line, col int, stable bool) {
+	p.json, p.raw, p.ends, p.stable = bytesString(raw), raw, ends, stable
 	p.docLine, p.docCol = line, col
 	p.locIdx, p.locLine, p.locCol = 0, line, col
 }
