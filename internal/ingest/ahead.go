@@ -163,24 +163,24 @@ func decodeAhead(ctx context.Context, in Input, s *decodedInput, opts Options, b
 		return
 	}
 	var dec *spanjson.Decoder
-	var r io.Reader
-	var size int64
-	if data, ok := in.readWhole(); ok {
-		if compressionOf(data) == Uncompressed {
-			dec = opts.decoderBytes(data, in.Name)
-		}
-		r = bytes.NewReader(data) // compressed: decompressed below
+	data, whole := in.readWhole()
+	if whole && compressionOf(data) == Uncompressed {
+		dec = opts.decoderBytes(data, in.Name)
 	} else {
-		rc, err := in.Open()
-		if err != nil {
-			s.openErr = err
-			return
+		var r io.Reader
+		var size int64
+		if whole {
+			r = bytes.NewReader(data) // compressed: decompressed by sniff
+		} else {
+			rc, err := in.Open()
+			if err != nil {
+				s.openErr = err
+				return
+			}
+			defer rc.Close()
+			size, _ = in.Size()
+			r = &ctxReader{ctx: ctx, r: rc}
 		}
-		defer rc.Close()
-		size, _ = in.Size()
-		r = &ctxReader{ctx: ctx, r: rc}
-	}
-	if dec == nil {
 		r, err := sniff(r, in.Name, size)
 		if err != nil {
 			if ctx.Err() != nil {
