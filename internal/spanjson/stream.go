@@ -20,9 +20,10 @@ type streamed struct {
 	spans   []Span   // the last part of the list (see add)
 	full    [][]Span // earlier parts, full
 	schema  Schema
-	r       *reader // decodes one span at a time (shares its intern table)
-	prefix  []byte  // the document up to and including the list's '['
-	cutLine int     // position of the list's ']' in the input
+	r       *reader       // decodes one span at a time (shares its intern table)
+	pieces  *pieceReaders // decodes the list in pieces on several goroutines, when the decoder has workers (spansInPieces)
+	prefix  []byte        // the document up to and including the list's '['
+	cutLine int           // position of the list's ']' in the input
 	cutCol  int
 	n       int // elements seen
 }
@@ -266,6 +267,12 @@ func (d *Decoder) streamSpans(st *streamed, docLine, docCol int) error {
 			return d.badByte(c, "looking for the beginning of a span")
 		}
 		line, col := d.line, d.col
+		if c == '{' && st.pieces != nil {
+			if end, ok := d.spansInPieces(st, line, col); ok {
+				d.advance(end)
+				continue
+			}
+		}
 		if c == '{' && st.n > 0 {
 			end, sd, ok := d.fastElement(st, line, col)
 			if ok {
@@ -293,6 +300,7 @@ func (d *Decoder) streamSpans(st *streamed, docLine, docCol int) error {
 			if elem[0] == '{' {
 				st.schema = spanSchema(gjson.Parse(p.json))
 			}
+			d.startPieces(st, elem)
 		}
 		p.schema = st.schema
 		if elem[0] != '{' {
