@@ -260,7 +260,7 @@ func TestDecodeInfo(t *testing.T) {
 		t.Errorf("links = %+v", s.Links())
 	}
 	wantExtra := []Field{{Key: "vendor_extra", Value: jsonRaw(`[1,2]`)}, {Key: markEmpty, Value: jsonRaw(`["trace_state"]`)}}
-	if diff := cmp.Diff(wantExtra, s.d.Extra.Fields); diff != "" {
+	if diff := cmp.Diff(wantExtra, s.Data().Extra.Fields); diff != "" {
 		t.Errorf("span extras (-want +got):\n%s", diff)
 	}
 	if u, ok := s.TokenUsage(); !ok || u.TotalTokens != 668 {
@@ -557,8 +557,8 @@ func TestDecodeDatabricksEnvelope(t *testing.T) {
 	if len(d.Warnings) != 3 || !strings.HasPrefix(d.Warnings[0].Where, "databricks_envelope.json:1:") {
 		t.Errorf("warnings: %v", d.Warnings)
 	}
-	if tr.Spans[0].d.Opaque == nil || tr.Spans[0].d.Opaque.SpanID != "<redacted>" {
-		t.Errorf("opaque ids not kept: %+v", tr.Spans[0].d.Opaque)
+	if tr.Spans[0].d.opaque() == nil || tr.Spans[0].d.opaque().SpanID != "<redacted>" {
+		t.Errorf("opaque ids not kept: %+v", tr.Spans[0].d.opaque())
 	}
 }
 

@@ -42,15 +42,16 @@ var (
 // feeding a decoded span through the manager copies nothing.
 type LiveSpan struct {
 	mu sync.Mutex
-	// base is the span as made. Its identity (ids, name, start time) never
-	// changes and is read without the lock. Nothing in *base is written
-	// after construction except through own when own == base (NewLiveSpan).
-	base *SpanData
-	// own is the data the live span may write, guarded by mu: base itself
-	// for NewLiveSpan, nil while a LiveSpanFrom span still shares its
-	// source, then a private copy. Its attributes are kept in attrs. (Kept
-	// apart from the shared fields, a live span that never changes is 24
-	// bytes: the manager holds one per span of every trace it registers.)
+	// src is the span a LiveSpanFrom span was made from, shared until the
+	// live span first changes; for NewLiveSpan, the span's identity alone.
+	// Nothing in it is ever written, and its identity (ids, name, start
+	// time), which never changes, is read without the lock.
+	src *spanData
+	// own is the data the live span may write, guarded by mu: made by
+	// NewLiveSpan, nil while a LiveSpanFrom span still shares its source,
+	// then a private copy. Its attributes are kept in attrs. (Kept apart
+	// from the shared fields, a live span that never changes is 24 bytes:
+	// the manager holds one per span of every trace it registers.)
 	own *liveData
 }
 
@@ -70,7 +71,8 @@ func NewLiveSpan(otelTraceID TraceID, spanID SpanID, parentID SpanID, name strin
 		StartTime: start.UnixNano(),
 		Kind:      SpanKindInternal,
 	}}
-	return &LiveSpan{base: &o.SpanData, own: o}
+	src := &spanData{TraceID: otelTraceID, SpanID: spanID, ParentID: parentID, Name: name, StartTime: o.StartTime}
+	return &LiveSpan{src: src, own: o}
 }
 
 // LiveSpanFrom makes a live span holding everything s holds, for feeding a
@@ -79,9 +81,9 @@ func NewLiveSpan(otelTraceID TraceID, spanID SpanID, parentID SpanID, name strin
 // span with zero ids.
 func LiveSpanFrom(s Span) *LiveSpan {
 	if s.d == nil {
-		return &LiveSpan{base: &SpanData{}}
+		return &LiveSpan{src: &spanData{}}
 	}
-	return &LiveSpan{base: s.d}
+	return &LiveSpan{src: s.d}
 }
 
 // ownLocked returns the data the live span may write, making the private
@@ -93,7 +95,7 @@ func (l *LiveSpan) ownLocked() *SpanData {
 	if l.own != nil {
 		return &l.own.SpanData
 	}
-	d := *l.base
+	d := l.src.data()
 	attrs := d.Attributes.List()
 	d.Attributes = Attributes{} // kept in attrs
 	if len(d.Events) > 0 {
@@ -122,33 +124,35 @@ func (l *LiveSpan) curLocked() *SpanData {
 	if l.own != nil {
 		return &l.own.SpanData
 	}
-	return l.base
+	d := l.src.data()
+	return &d
 }
 
-func (l *LiveSpan) SpanID() string  { return l.base.SpanID.String() }
-func (l *LiveSpan) TraceID() string { return l.base.TraceID.MLflowID() }
+
+func (l *LiveSpan) SpanID() string  { return l.src.SpanID.String() }
+func (l *LiveSpan) TraceID() string { return l.src.TraceID.MLflowID() }
 
 // ParentID returns the parent's 16 hex digits, or "" for a root.
 func (l *LiveSpan) ParentID() string {
-	if l.base.ParentID.IsZero() {
+	if l.src.ParentID.IsZero() {
 		return ""
 	}
-	return l.base.ParentID.String()
+	return l.src.ParentID.String()
 }
 
-func (l *LiveSpan) Name() string { return l.base.Name }
+func (l *LiveSpan) Name() string { return l.src.Name }
 
 // OTelTraceID returns the OpenTelemetry trace id.
-func (l *LiveSpan) OTelTraceID() TraceID { return l.base.TraceID }
+func (l *LiveSpan) OTelTraceID() TraceID { return l.src.TraceID }
 
 // OTelSpanID returns the span id.
-func (l *LiveSpan) OTelSpanID() SpanID { return l.base.SpanID }
+func (l *LiveSpan) OTelSpanID() SpanID { return l.src.SpanID }
 
 // OTelParentID returns the parent span id (zero for a root).
-func (l *LiveSpan) OTelParentID() SpanID { return l.base.ParentID }
+func (l *LiveSpan) OTelParentID() SpanID { return l.src.ParentID }
 
 // StartTime returns the start in unix nanoseconds.
-func (l *LiveSpan) StartTime() int64 { return l.base.StartTime }
+func (l *LiveSpan) StartTime() int64 { return l.src.StartTime }
 
 // EndTime returns the end in unix nanoseconds, 0 while running.
 func (l *LiveSpan) EndTime() int64 {
@@ -172,7 +176,7 @@ func (l *LiveSpan) Attribute(key string) (any, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.own == nil {
-		raw, ok := l.base.Attributes.Raw(key)
+		raw, ok := l.src.Attributes.Raw(key)
 		if !ok {
 			return nil, false
 		}
@@ -294,7 +298,7 @@ func (l *LiveSpan) ToImmutable() Span {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.own == nil {
-		return Span{d: l.base}
+		return Span{d: l.src}
 	}
 	d := l.own.SpanData
 	d.Attributes = NewAttributes(append([]Attribute(nil), l.own.attrs...))

@@ -194,7 +194,7 @@ func plainExperimentLocation(in *TraceInfo) bool {
 // (with a decodable id), else the one its MLflow trace id names.
 func otelTraceID(t *Trace) (TraceID, bool) {
 	for _, s := range t.Spans {
-		if s.d.Opaque == nil || s.d.Opaque.TraceID == "" {
+		if o := s.d.opaque(); o == nil || o.TraceID == "" {
 			return s.TraceID(), true
 		}
 	}
@@ -320,10 +320,11 @@ func (w *mlflowWriter) spanList(t *Trace) {
 		if i > 0 {
 			w.comma()
 		}
+		d := s.Data()
 		if w.schema == SchemaMLflowV2 {
-			w.spanV2(s.d)
+			w.spanV2(&d)
 		} else {
-			w.spanV3(s.d)
+			w.spanV3(&d)
 		}
 	}
 }

@@ -684,7 +684,8 @@ func appendOTLPWith(dst []byte, out streamOut, t *Trace, standIns bool) ([]byte,
 				if k > 0 {
 					w.byte(',')
 				}
-				w.span(t.Spans[i].d)
+				d := t.Spans[i].Data()
+				w.span(&d)
 			}
 			w.byte(']')
 			w.scopeTail(sg.scope)

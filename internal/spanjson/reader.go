@@ -62,7 +62,8 @@ const (
 // blocks begun afresh for each document were half empty at its end, 600 MB
 // of the 2.5 GB `tracectl status` allocated on 20,000 traces.
 type slabs struct {
-	slab     []SpanData
+	slab     []spanData
+	rareSlab []spanRare
 	attrSlab []attrKV
 	setSlab  []attrSet
 	arena    []byte // string storage, see arenaString
@@ -144,17 +145,27 @@ const slabSize = 256
 
 // spanSlabSize fills a span block's 64 KiB (a block of 256 spans of 248
 // bytes would be rounded up to 64 KiB, wasting 2 KiB each).
-const spanSlabSize = 64 << 10 / int(unsafe.Sizeof(SpanData{}))
+const spanSlabSize = 64 << 10 / int(unsafe.Sizeof(spanData{}))
 
 // newSpan makes an immutable span whose data lives in a block shared with
 // its neighbours: one allocation per slabSize spans instead of one each.
 func (p *reader) newSpan(d SpanData) Span {
 	if len(p.slab) == cap(p.slab) {
-		p.slab = newBlock[SpanData](p, nextBlock(cap(p.slab), spanSlabSize))
+		p.slab = newBlock[spanData](p, nextBlock(cap(p.slab), spanSlabSize))
 	}
 	p.spansMade++
-	p.slab = append(p.slab, d)
-	return Span{d: &p.slab[len(p.slab)-1]}
+	var rare *spanRare
+	if hasRare(&d) {
+		if len(p.rareSlab) == cap(p.rareSlab) {
+			p.rareSlab = make([]spanRare, 0, nextBlock(cap(p.rareSlab), slabSize))
+		}
+		p.rareSlab = p.rareSlab[:len(p.rareSlab)+1]
+		rare = &p.rareSlab[len(p.rareSlab)-1]
+	}
+	p.slab = p.slab[:len(p.slab)+1]
+	s := &p.slab[len(p.slab)-1]
+	s.fill(&d, rare)
+	return Span{d: s}
 }
 
 // newAttributes copies list into a block-allocated immutable attribute list.

@@ -63,13 +63,11 @@ func rootBefore(a, b Span) bool {
 
 // RootState is the state a trace's root span implies: IN_PROGRESS while it
 // runs, ERROR if it failed, OK otherwise.
-func RootState(root Span) TraceState { return rootSpanState(root.d) }
-
-func rootSpanState(d *SpanData) TraceState {
+func RootState(root Span) TraceState {
 	switch {
-	case d.EndTime == 0:
+	case root.d.EndTime == 0:
 		return StateInProgress
-	case d.Status.Code == StatusError:
+	case root.d.statusCode == StatusError:
 		return StateError
 	default:
 		return StateOK
@@ -93,20 +91,20 @@ func boundsOf(spans []Span) (spanBounds, bool) {
 		return spanBounds{}, false
 	}
 	b := spanBounds{root: root, start: root.d.StartTime}
-	add := func(d *SpanData) {
-		if d.EndTime == 0 {
+	add := func(s Span) {
+		if s.d.EndTime == 0 {
 			b.running = true
 		}
-		b.end = max(b.end, d.EndTime)
-		b.failed = b.failed || d.Status.Code == StatusError
+		b.end = max(b.end, s.d.EndTime)
+		b.failed = b.failed || s.d.statusCode == StatusError
 	}
 	if !root.IsRoot() {
-		add(root.d)
+		add(root)
 		return b, true
 	}
 	for _, s := range spans {
 		if s.IsRoot() {
-			add(s.d)
+			add(s)
 		}
 	}
 	return b, true
@@ -146,8 +144,8 @@ func DeriveInfo(spans []Span, schema Schema) TraceInfo {
 	}
 	d := b.root.d
 	switch {
-	case d.Opaque != nil && d.Opaque.TraceID != "":
-		info.TraceID = d.Opaque.TraceID
+	case d.opaque() != nil && d.opaque().TraceID != "":
+		info.TraceID = d.opaque().TraceID
 	case schema == SchemaMLflowV2:
 		info.TraceID = d.TraceID.String()
 	default:

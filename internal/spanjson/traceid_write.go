@@ -111,7 +111,8 @@ func repairStandInIDs(spans []Span, forSend bool) []Span {
 			seen = make(map[SpanID]bool, len(spans))
 		}
 		id := s.d.SpanID
-		standIn := s.d.Opaque != nil && s.d.Opaque.SpanID != "" && (forSend || s.d.Resource == nil && s.d.Scope == nil)
+		o := s.d.opaque()
+		standIn := o != nil && o.SpanID != "" && (forSend || s.d.Resource == nil && s.d.Scope == nil)
 		if prev, dup := seen[id]; dup && (prev || standIn || forSend) || forSend && id.IsZero() {
 			collide = true
 			break

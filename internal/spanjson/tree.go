@@ -46,7 +46,7 @@ type treeBuild struct {
 func (b *treeBuild) warn(i int, format string, args ...any) {
 	s := b.spans[i]
 	tid := s.TraceID().MLflowID()
-	if o := s.d.Opaque; o != nil && o.TraceID != "" {
+	if o := s.d.opaque(); o != nil && o.TraceID != "" {
 		tid = o.TraceID // as the trace is shown ("<redacted>")
 	}
 	where := fmt.Sprintf("trace %s/span %s", tid, s.SpanID())

@@ -41,7 +41,7 @@ func (b *treeBuild) dedupeIDs() {
 			b.warn(i, "span %q has no span id: given id %s", s.Name(), fresh)
 		} else {
 			shown := id.String()
-			if o := s.d.Opaque; o != nil && o.SpanID != "" {
+			if o := s.d.opaque(); o != nil && o.SpanID != "" {
 				shown = strconv.Quote(o.SpanID) // the text it was read as
 			}
 			b.warn(i, "span %q repeats span id %s: given id %s", s.Name(), shown, fresh)
