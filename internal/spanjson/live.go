@@ -128,7 +128,6 @@ func (l *LiveSpan) curLocked() *SpanData {
 	return &d
 }
 
-
 func (l *LiveSpan) SpanID() string  { return l.src.SpanID.String() }
 func (l *LiveSpan) TraceID() string { return l.src.TraceID.MLflowID() }
 
