@@ -345,10 +345,29 @@ func (p *Printer) CleanTraces(n int) {
 
 // Show writes the trace's header, previews and span tree.
 func (p *Printer) Show(v *TraceView, o ShowOptions) {
+	// The header's GenAI summary reads every span's view, and the tree's
+	// columns take a walk of the tree: in a big trace they are made at
+	// once, on two goroutines (nothing in the walk reads the summary).
+	var genai chan struct{}
+	if len(v.Tree.Spans) >= concurrentSpans {
+		genai = make(chan struct{})
+		go func() {
+			defer close(genai)
+			v.GenAI()
+		}()
+	}
+	lay := p.layTree(v, o)
+	if genai != nil {
+		<-genai
+	}
 	p.showHeader(v, o)
 	p.showAssessments(v)
-	p.showTree(v, o)
+	p.showTree(v, o, lay)
 }
+
+// concurrentSpans is the size from which a trace's view does parts of its
+// work on another goroutine.
+const concurrentSpans = 1 << 14
 
 func (p *Printer) showHeader(v *TraceView, o ShowOptions) {
 	th := p.th
@@ -495,20 +514,27 @@ func groupDigits(n int64) string {
 	return b.String()
 }
 
-func (p *Printer) showTree(v *TraceView, o ShowOptions) {
+// treeLayout is how a span tree prints: its walker and column widths
+// (layTree).
+type treeLayout struct {
+	w                                  *treeWalker
+	nameW, typeW, statusW, durW, selfW int
+	barW                               int
+	empty                              string // the line printed instead of a tree, if any
+}
+
+// layTree walks the tree once for the widths of its columns.
+func (p *Printer) layTree(v *TraceView, o ShowOptions) *treeLayout {
 	th := p.th
 	if len(v.Tree.Spans) == 0 {
-		p.w.WriteString(th.paint(th.dim, "(no spans)") + "\n\n")
-		return
+		return &treeLayout{empty: th.paint(th.dim, "(no spans)")}
 	}
 	w := newTreeWalker(v, o)
 	if o.ErrorsOnly && !anyTrue(w.hasErr) {
-		p.w.WriteString(th.paint(th.ok, "no failing spans") + "\n\n")
-		return
+		return &treeLayout{empty: th.paint(th.ok, "no failing spans")}
 	}
 
 	scratch := make([]byte, 0, 32)
-	var nameBuf []byte
 	// First pass: column widths. The tree's width is that of its drawing
 	// with the pipe's elision; a terminal redraws it to fit (below).
 	nameW, typeW, statusW, durW, selfW := len("SPAN"), len("TYPE"), len("STATUS"), len("DURATION"), len("SELF")
@@ -540,6 +566,20 @@ func (p *Printer) showTree(v *TraceView, o ShowOptions) {
 		barW = min(barW, 60)
 		w.setKeep(max((nameW-minNameRoom)/3, 1))
 	}
+	return &treeLayout{w: w, nameW: nameW, typeW: typeW, statusW: statusW, durW: durW, selfW: selfW, barW: barW}
+}
+
+// showTree prints the tree as lay says.
+func (p *Printer) showTree(v *TraceView, o ShowOptions, lay *treeLayout) {
+	th := p.th
+	if lay.empty != "" {
+		p.w.WriteString(lay.empty + "\n\n")
+		return
+	}
+	w := lay.w
+	nameW, typeW, statusW, durW, selfW, barW := lay.nameW, lay.typeW, lay.statusW, lay.durW, lay.selfW, lay.barW
+	scratch := make([]byte, 0, 32)
+	var nameBuf []byte
 	t0, t1 := v.Bounds()
 
 	// Header row.
