@@ -188,7 +188,6 @@ func (w *treeWalker) hasVisibleKids(i int) bool {
 // before the span name, valid during the call only.
 func (w *treeWalker) walk(fn func(l *treeLine, prefix []byte)) {
 	type frame struct{ lo, hi, pos, levels int }
-	spans := w.v.Tree.Spans
 	lo, hi := w.pushGroups(w.v.Tree.Roots)
 	stack := []frame{{lo: lo, hi: hi, pos: lo}}
 	w.levels = w.levels[:0]
@@ -208,34 +207,10 @@ func (w *treeWalker) walk(fn func(l *treeLine, prefix []byte)) {
 		last := f.pos == f.hi
 		first := g[0]
 
-		line = treeLine{members: g, depth: depth, last: last}
-		line.start, line.end = spans[first].StartTime(), spans[first].EndTime()
-		for _, m := range g {
-			line.dur += spans[m].Duration()
-			line.self += w.v.self[m]
-			line.start = min(line.start, spans[m].StartTime())
-			line.end = max(line.end, spans[m].EndTime())
-		}
-		if w.o.CriticalPath {
-			onPath := w.v.onCriticalPath()
-			for _, m := range g {
-				line.critical = line.critical || onPath[m]
-			}
-		}
 		depthOK := w.o.Depth <= 0 || depth+1 < w.o.Depth
+		line = treeLine{members: g, depth: depth, last: last}
 		line.kidsNext = len(g) == 1 && depthOK && w.hasVisibleKids(first)
-		if !line.kidsNext {
-			for _, m := range g {
-				line.hidden += int(w.v.size[m]) - 1
-			}
-		} else if w.hasErr != nil {
-			// --errors-only: the healthy children are not printed.
-			for _, k := range w.v.childrenOf(first) {
-				if !w.hasErr[k] {
-					line.hidden += int(w.v.size[k])
-				}
-			}
-		}
+		w.measure(&line)
 
 		linePrefix = w.appendPrefix(linePrefix[:0], depth, last)
 		fn(&line, linePrefix)
@@ -243,14 +218,52 @@ func (w *treeWalker) walk(fn func(l *treeLine, prefix []byte)) {
 		if line.kidsNext {
 			n := len(w.levels)
 			if depth > 0 {
-				if last {
-					w.levels = append(w.levels, "   ")
-				} else {
-					w.levels = append(w.levels, "│  ")
-				}
+				w.levels = append(w.levels, levelGlyph(last))
 			}
 			lo, hi := w.pushGroups(w.v.childrenOf(first))
 			stack = append(stack, frame{lo: lo, hi: hi, pos: lo, levels: n})
+		}
+	}
+}
+
+// levelGlyph is the drawing under a span whose children follow: the line
+// on to its next sibling, or space after the last.
+func levelGlyph(last bool) string {
+	if last {
+		return "   "
+	}
+	return "│  "
+}
+
+// measure fills in a line's times, critical mark and hidden count from its
+// members, depth and kidsNext.
+func (w *treeWalker) measure(line *treeLine) {
+	spans := w.v.Tree.Spans
+	g := line.members
+	first := g[0]
+	line.start, line.end = spans[first].StartTime(), spans[first].EndTime()
+	for _, m := range g {
+		line.dur += spans[m].Duration()
+		line.self += w.v.self[m]
+		line.start = min(line.start, spans[m].StartTime())
+		line.end = max(line.end, spans[m].EndTime())
+	}
+	if w.o.CriticalPath {
+		onPath := w.v.onCriticalPath()
+		for _, m := range g {
+			line.critical = line.critical || onPath[m]
+		}
+	}
+	if !line.kidsNext {
+		for _, m := range g {
+			line.hidden += int(w.v.size[m]) - 1
+		}
+	} else if w.hasErr != nil {
+		// --errors-only: the healthy children are not printed.
+		for _, k := range w.v.childrenOf(first) {
+			if !w.hasErr[k] {
+				line.hidden += int(w.v.size[k])
+			}
 		}
 	}
 }
@@ -355,6 +368,9 @@ func (p *Printer) Show(v *TraceView, o ShowOptions) {
 			defer close(genai)
 			v.GenAI()
 		}()
+		// The span types too: a walk that records its lines measures
+		// their column after it (layTree).
+		go v.types()
 	}
 	lay := p.layTree(v, o)
 	if genai != nil {
@@ -521,6 +537,20 @@ type treeLayout struct {
 	nameW, typeW, statusW, durW, selfW int
 	barW                               int
 	empty                              string // the line printed instead of a tree, if any
+	// lines are the lines of a big tree, as the walk met them, when they
+	// are printed in chunks on several goroutines (printLines); groups
+	// are the members of the folded ones, by line.
+	lines  []lineRec
+	groups map[int32][]int
+}
+
+// lineRec is a treeLine as layTree records it: what measure does not
+// make again.
+type lineRec struct {
+	first, depth int32
+	last         bool
+	kidsNext     bool
+	folded       bool // more than one member: see treeLayout.groups
 }
 
 // layTree walks the tree once for the widths of its columns.
@@ -538,14 +568,30 @@ func (p *Printer) layTree(v *TraceView, o ShowOptions) *treeLayout {
 	// First pass: column widths. The tree's width is that of its drawing
 	// with the pipe's elision; a terminal redraws it to fit (below).
 	nameW, typeW, statusW, durW, selfW := len("SPAN"), len("TYPE"), len("STATUS"), len("DURATION"), len("SELF")
+	var lines []lineRec
+	var groups map[int32][]int
+	if p.inChunks(v, o) {
+		lines, groups = make([]lineRec, 0, len(v.Tree.Spans)), map[int32][]int{}
+	}
 	w.walk(func(l *treeLine, _ []byte) {
+		if lines != nil {
+			if len(l.members) > 1 {
+				groups[int32(len(lines))] = l.members
+			}
+			lines = append(lines, lineRec{first: int32(l.members[0]), depth: int32(l.depth), last: l.last, kidsNext: l.kidsNext, folded: len(l.members) > 1})
+		}
 		s := v.Tree.Spans[l.members[0]]
 		nameW = max(nameW, w.prefixWidth(l.depth)+nameWidth(v, l))
-		typeW = max(typeW, width(v.typeAt(l.members[0])))
+		if lines == nil {
+			typeW = max(typeW, width(v.typeAt(l.members[0])))
+		}
 		statusW = max(statusW, width(th.statusText(s.Status().Code)))
 		durW = max(durW, utf8.RuneCount(appendDurText(scratch[:0], l.dur, s)))
 		selfW = max(selfW, utf8.RuneCount(appendDurText(scratch[:0], l.self, s)))
 	})
+	if lines != nil {
+		typeW = max(typeW, v.typesWidth(lines))
+	}
 	barW := 0
 	// One long name must not pad every other line: past the cap a name
 	// pushes only its own row's columns to the right.
@@ -566,7 +612,7 @@ func (p *Printer) layTree(v *TraceView, o ShowOptions) *treeLayout {
 		barW = min(barW, 60)
 		w.setKeep(max((nameW-minNameRoom)/3, 1))
 	}
-	return &treeLayout{w: w, nameW: nameW, typeW: typeW, statusW: statusW, durW: durW, selfW: selfW, barW: barW}
+	return &treeLayout{w: w, nameW: nameW, typeW: typeW, statusW: statusW, durW: durW, selfW: selfW, barW: barW, lines: lines, groups: groups}
 }
 
 // showTree prints the tree as lay says.
@@ -578,8 +624,6 @@ func (p *Printer) showTree(v *TraceView, o ShowOptions, lay *treeLayout) {
 	}
 	w := lay.w
 	nameW, typeW, statusW, durW, selfW, barW := lay.nameW, lay.typeW, lay.statusW, lay.durW, lay.selfW, lay.barW
-	scratch := make([]byte, 0, 32)
-	var nameBuf []byte
 	t0, t1 := v.Bounds()
 
 	// Header row.
@@ -609,60 +653,12 @@ func (p *Printer) showTree(v *TraceView, o ShowOptions, lay *treeLayout) {
 	}
 	p.w.WriteByte('\n')
 
-	w.walk(func(l *treeLine, prefix []byte) {
-		first := v.Tree.Spans[l.members[0]]
-		code := first.Status().Code
-		preW := utf8.RuneCount(prefix) // box-drawing characters, the depth mark and spaces: one cell each
-		if !p.tty && !th.color {
-			// A pipe: no clipping, no styles; the cell goes out as built.
-			nameBuf = appendNameCell(nameBuf[:0], v, l, nestedFull)
-			p.w.Write(prefix)
-			p.w.Write(nameBuf)
-			writeSpaces(p.w, nameW-(preW+nameWidth(v, l)))
-		} else {
-			name, suffix := p.fitName(v, l, nameW-preW)
-			if th.color {
-				p.w.WriteString(th.paint(th.dim, string(prefix)))
-			} else {
-				p.w.Write(prefix)
-			}
-			nameStyled := name
-			switch {
-			case code == spanjson.StatusError:
-				nameStyled = th.paint(th.fail, name)
-			case len(l.members) > 1:
-				nameStyled = th.paint(th.folded, name)
-			}
-			if l.critical && th.color {
-				suffix = strings.Replace(suffix, criticalMark, th.paint(th.critical, criticalMark), 1)
-			}
-			pad(p.w, nameStyled+suffix, preW+width(name)+suffixWidthOf(suffix), nameW)
-		}
-		p.w.WriteString("  ")
-		typ := v.typeAt(l.members[0])
-		pad(p.w, th.paint(th.label, typ), width(typ), typeW)
-		p.w.WriteString("  ")
-		st := th.statusText(code)
-		pad(p.w, th.paint(th.statusStyle(code), st), width(st), statusW)
-		p.w.WriteString("  ")
-		scratch = appendDurText(scratch[:0], l.dur, first)
-		writeSpaces(p.w, durW-utf8.RuneCount(scratch))
-		p.w.Write(scratch)
-		p.w.WriteString("  ")
-		scratch = appendDurText(scratch[:0], l.self, first)
-		writeSpaces(p.w, selfW-utf8.RuneCount(scratch))
-		if th.color {
-			p.w.WriteString(th.paint(th.dim, string(scratch)))
-		} else {
-			p.w.Write(scratch)
-		}
-		if barW > 0 {
-			p.w.WriteString("  ")
-			p.writeBar(l, t0, t1, barW, code == spanjson.StatusError)
-		}
-		p.w.WriteByte('\n')
-		p.showDetails(v, l, prefix, o)
-	})
+	if lay.lines != nil {
+		p.printLines(v, o, lay, t0, t1)
+	} else {
+		var sc rowScratch
+		w.walk(func(l *treeLine, prefix []byte) { p.treeRow(v, o, lay, l, prefix, t0, t1, &sc) })
+	}
 	p.w.WriteByte('\n')
 	if o.CriticalPath {
 		p.showCriticalPath(v)
@@ -670,6 +666,67 @@ func (p *Printer) showTree(v *TraceView, o ShowOptions, lay *treeLayout) {
 	if o.ErrorsOnly {
 		p.showFailures(v)
 	}
+}
+
+// rowScratch is the scratch space of treeRow.
+type rowScratch struct{ name, dur []byte }
+
+// treeRow writes one line of the tree (and the details under it).
+func (p *Printer) treeRow(v *TraceView, o ShowOptions, lay *treeLayout, l *treeLine, prefix []byte, t0, t1 int64, sc *rowScratch) {
+	th := p.th
+	nameW, typeW, statusW, durW, selfW, barW := lay.nameW, lay.typeW, lay.statusW, lay.durW, lay.selfW, lay.barW
+	first := v.Tree.Spans[l.members[0]]
+	code := first.Status().Code
+	preW := utf8.RuneCount(prefix) // box-drawing characters, the depth mark and spaces: one cell each
+	if !p.tty && !th.color {
+		// A pipe: no clipping, no styles; the cell goes out as built.
+		sc.name = appendNameCell(sc.name[:0], v, l, nestedFull)
+		p.w.Write(prefix)
+		p.w.Write(sc.name)
+		writeSpaces(p.w, nameW-(preW+nameWidth(v, l)))
+	} else {
+		name, suffix := p.fitName(v, l, nameW-preW)
+		if th.color {
+			p.w.WriteString(th.paint(th.dim, string(prefix)))
+		} else {
+			p.w.Write(prefix)
+		}
+		nameStyled := name
+		switch {
+		case code == spanjson.StatusError:
+			nameStyled = th.paint(th.fail, name)
+		case len(l.members) > 1:
+			nameStyled = th.paint(th.folded, name)
+		}
+		if l.critical && th.color {
+			suffix = strings.Replace(suffix, criticalMark, th.paint(th.critical, criticalMark), 1)
+		}
+		pad(p.w, nameStyled+suffix, preW+width(name)+suffixWidthOf(suffix), nameW)
+	}
+	p.w.WriteString("  ")
+	typ := v.typeAt(l.members[0])
+	pad(p.w, th.paint(th.label, typ), width(typ), typeW)
+	p.w.WriteString("  ")
+	st := th.statusText(code)
+	pad(p.w, th.paint(th.statusStyle(code), st), width(st), statusW)
+	p.w.WriteString("  ")
+	sc.dur = appendDurText(sc.dur[:0], l.dur, first)
+	writeSpaces(p.w, durW-utf8.RuneCount(sc.dur))
+	p.w.Write(sc.dur)
+	p.w.WriteString("  ")
+	sc.dur = appendDurText(sc.dur[:0], l.self, first)
+	writeSpaces(p.w, selfW-utf8.RuneCount(sc.dur))
+	if th.color {
+		p.w.WriteString(th.paint(th.dim, string(sc.dur)))
+	} else {
+		p.w.Write(sc.dur)
+	}
+	if barW > 0 {
+		p.w.WriteString("  ")
+		p.writeBar(l, t0, t1, barW, code == spanjson.StatusError)
+	}
+	p.w.WriteByte('\n')
+	p.showDetails(v, l, prefix, o)
 }
 
 // fitName is a line's name clipped to room cells on a terminal and the

@@ -1,0 +1,94 @@
+package render
+
+import (
+	"bytes"
+	"fmt"
+	"runtime"
+	"testing"
+
+	"tracectl/internal/spanjson"
+	"tracectl/internal/spanjson/spanjsontest"
+)
+
+// A tree printed in chunks on several goroutines (printLines) must be the
+// tree printed by one walk, byte for byte, whatever the chunks' size: the
+// drawing of each chunk's first line comes from its ancestors.
+
+func shapedView(t *testing.T, n int, shape spanjsontest.Shape) *TraceView {
+	t.Helper()
+	var b bytes.Buffer
+	if err := spanjsontest.WriteV3TraceShaped(&b, n, 3, shape); err != nil {
+		t.Fatal(err)
+	}
+	docs, err := spanjson.DecodeAll(&b, "gen.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := &docs[0].Traces[0]
+	tree, _ := spanjson.BuildTree(tr.Spans)
+	return NewTraceView("gen.json", docs[0].Schema, docs[0].Shape, tr, tree)
+}
+
+// showText is Show's text on a pipe, or on a terminal without colors.
+func showText(t *testing.T, v *TraceView, o ShowOptions, tty bool) string {
+	t.Helper()
+	streams, _, out, _ := Test()
+	streams.OutTTY = tty
+	streams.Width = 100
+	if err := streams.SetColorMode("never"); err != nil {
+		t.Fatal(err)
+	}
+	p := NewPrinter(streams)
+	p.Show(v, o)
+	if err := p.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	return out.String()
+}
+
+func TestShowInChunksEqualsOneWalk(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	oldMin, oldLines := treeChunksMin, treeChunkLines
+	defer func() { treeChunksMin, treeChunkLines = oldMin, oldLines }()
+
+	views := map[string]*TraceView{"agent": agentTrace(t)}
+	for _, sh := range spanjsontest.Shapes {
+		views[sh.Name] = shapedView(t, 2500, sh.Shape)
+	}
+	opts := map[string]ShowOptions{
+		"default":       {},
+		"no-fold":       {NoFold: true},
+		"errors-only":   {ErrorsOnly: true},
+		"depth-3":       {Depth: 3},
+		"critical-path": {CriticalPath: true},
+	}
+	before := treesInChunks.Load()
+	for vn, v := range views {
+		for on, o := range opts {
+			for _, tty := range []bool{false, true} {
+				treeChunksMin = 1 << 30
+				want := showText(t, v, o, tty)
+				for _, lines := range []int{1, 7, 500} {
+					treeChunksMin, treeChunkLines = 1, lines
+					if got := showText(t, v, o, tty); got != want {
+						t.Fatalf("%s %s tty=%v: chunks of %d lines differ from one walk:\n%s", vn, on, tty, lines, firstDiff(want, got))
+					}
+				}
+			}
+		}
+	}
+	if n := treesInChunks.Load() - before; n != int64(len(views)*len(opts)*2*3) {
+		t.Fatalf("%d trees printed in chunks, want every one", n)
+	}
+}
+
+// firstDiff shows the first line where a and b differ.
+func firstDiff(a, b string) string {
+	al, bl := bytes.Split([]byte(a), []byte("\n")), bytes.Split([]byte(b), []byte("\n"))
+	for i := 0; i < min(len(al), len(bl)); i++ {
+		if !bytes.Equal(al[i], bl[i]) {
+			return fmt.Sprintf("line %d:\n  walk:   %q\n  chunks: %q", i+1, al[i], bl[i])
+		}
+	}
+	return fmt.Sprintf("%d lines, want %d", len(bl), len(al))
+}
