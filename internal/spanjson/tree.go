@@ -39,7 +39,7 @@ type treeBuild struct {
 	spans    []Span
 	parent   []int  // -1 root; valid once linked[i]
 	linked   []bool // parent[i] decided by an earlier pass
-	index    map[SpanID]int
+	index    *idIndex // first holder of each id
 	warnings []Warning
 }
 

@@ -7,36 +7,24 @@ import "strconv"
 // its old id and position, so the result is the same on every run. Parent
 // references to a duplicated id resolve to its first holder.
 func (b *treeBuild) dedupeIDs() {
-	// One map serves as both the index (first holder of each id) and the
-	// set of ids a fresh one must avoid: every original id is in it before
-	// the first fresh id is drawn, and each fresh id joins it.
-	b.index = make(map[SpanID]int, len(b.spans))
+	// One index serves as both the first holder of each id and the set of
+	// ids a fresh one must avoid (with the zero id): every original id is
+	// in it before the first fresh id is drawn, and each fresh id joins it.
+	b.index = newIDIndex(len(b.spans))
 	var repeats []int
 	for i, s := range b.spans {
-		id := s.SpanID()
-		if _, dup := b.index[id]; !dup && !id.IsZero() {
-			b.index[id] = i
-			continue
+		if id := s.SpanID(); id.IsZero() || !b.index.add(id, i) {
+			repeats = append(repeats, i)
 		}
-		repeats = append(repeats, i)
 	}
-	if len(repeats) == 0 {
-		return
-	}
-	taken := make(map[SpanID]struct{}, len(b.index)+len(repeats)+1)
-	for id := range b.index {
-		taken[id] = struct{}{}
-	}
-	taken[SpanID{}] = struct{}{}
 	for _, i := range repeats {
 		s := b.spans[i]
 		id := s.SpanID()
-		fresh := freshSpanID(id, i, taken)
-		taken[fresh] = struct{}{}
+		fresh := freshSpanID(id, i, b.index)
 		d := s.Data()
 		d.SpanID = fresh
 		b.spans[i] = NewSpan(d)
-		b.index[fresh] = i
+		b.index.add(fresh, i)
 		if id.IsZero() {
 			b.warn(i, "span %q has no span id: given id %s", s.Name(), fresh)
 		} else {
@@ -50,7 +38,7 @@ func (b *treeBuild) dedupeIDs() {
 }
 
 // freshSpanID derives an unused id from (id, position) by hashing.
-func freshSpanID(id SpanID, pos int, taken map[SpanID]struct{}) SpanID {
+func freshSpanID(id SpanID, pos int, taken *idIndex) SpanID {
 	var seed [8 + 8 + 8]byte
 	copy(seed[:8], id[:])
 	for k := range 8 {
@@ -61,7 +49,7 @@ func freshSpanID(id SpanID, pos int, taken map[SpanID]struct{}) SpanID {
 			seed[16+k] = byte(attempt >> (8 * k))
 		}
 		fresh := OpaqueSpanID(string(seed[:]))
-		if _, used := taken[fresh]; !used && !fresh.IsZero() {
+		if _, used := taken.get(fresh); !used && !fresh.IsZero() {
 			return fresh
 		}
 	}

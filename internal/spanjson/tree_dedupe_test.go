@@ -21,8 +21,8 @@ func TestDedupeIDs(t *testing.T) {
 	if b.spans[1].SpanID() != sid(2) {
 		t.Errorf("the first holder of an id keeps it")
 	}
-	if b.index[sid(2)] != 1 {
-		t.Errorf("id 2 resolves to %d, want the first holder", b.index[sid(2)])
+	if at, _ := b.index.get(sid(2)); at != 1 {
+		t.Errorf("id 2 resolves to %d, want the first holder", at)
 	}
 	if len(b.warnings) != 2 || !strings.Contains(b.warnings[0].Msg, `"second" repeats span id 0000000000000002`) ||
 		!strings.Contains(b.warnings[1].Msg, `"no-id" has no span id`) {
@@ -41,9 +41,9 @@ func TestDedupeIDs(t *testing.T) {
 }
 
 func TestFreshSpanIDAvoidsTaken(t *testing.T) {
-	taken := map[SpanID]struct{}{}
+	taken := newIDIndex(0)
 	first := freshSpanID(sid(7), 3, taken)
-	taken[first] = struct{}{}
+	taken.add(first, 0)
 	second := freshSpanID(sid(7), 3, taken)
 	if first == second || second.IsZero() {
 		t.Errorf("fresh ids %s, %s", first, second)

@@ -14,7 +14,7 @@ func (b *treeBuild) linkParents() {
 			b.parent[i] = -1
 			continue
 		}
-		j, ok := b.index[p]
+		j, ok := b.index.get(p)
 		if !ok {
 			b.parent[i] = -1
 			b.warn(i, "span %q has parent %s, which is not in the trace: made a root", s.Name(), p)
