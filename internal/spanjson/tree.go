@@ -37,8 +37,8 @@ func BuildTree(spans []Span) (*Tree, []Warning) {
 // treeBuild is the state the passes share.
 type treeBuild struct {
 	spans    []Span
-	parent   []int  // -1 root; valid once linked[i]
-	linked   []bool // parent[i] decided by an earlier pass
+	parent   []int    // -1 root; valid once linked[i]
+	linked   []bool   // parent[i] decided by an earlier pass
 	index    *idIndex // first holder of each id
 	warnings []Warning
 }
