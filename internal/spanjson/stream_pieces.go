@@ -48,6 +48,10 @@ type spanPiece struct {
 type pieceReaders struct {
 	key     []byte    // the first span's first key, quoted, as read (spanStart)
 	readers []*reader // one per helper
+	// spans are the pieces' span lists, reused from window to window
+	// (st.add copies them): made afresh, they were 33 MB of the
+	// 1,000,000-span trace's allocations.
+	spans [][]Span
 }
 
 // startPieces sets up decoding in pieces for the list being streamed,
@@ -71,6 +75,7 @@ func (d *Decoder) startPieces(st *streamed, elem []byte) {
 		r.lazyAttrs, r.spansMade = st.r.lazyAttrs, st.r.spansMade
 		pr.readers = append(pr.readers, r)
 	}
+	pr.spans = make([][]Span, d.workers)
 	st.pieces = pr
 }
 
@@ -88,7 +93,7 @@ func (d *Decoder) spansInPieces(st *streamed, line, col int) (end int, ok bool) 
 	}
 	// The first span in order first: when the fast parser does not take
 	// it, the helpers are not started (the decoding in order reads it).
-	first := decodePiece(st.r, st.schema, win, 0, 1, line, col, d.eof, false)
+	first := decodePiece(pr.spans[0][:0], st.r, st.schema, win, 0, 1, line, col, d.eof, false)
 	if len(first.spans) == 0 {
 		return 0, false
 	}
@@ -112,15 +117,14 @@ func (d *Decoder) spansInPieces(st *streamed, line, col int) (end int, ok bool) 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			pieces[k] = decodePiece(pr.readers[k-1], st.schema, win, starts[k], bound(k), 0, 0, d.eof, true)
+			pieces[k] = decodePiece(pr.spans[k][:0], pr.readers[k-1], st.schema, win, starts[k], bound(k), 0, 0, d.eof, true)
 		}()
 	}
 	pieces[0] = first
 	if first.next > 0 && first.next < bound(0) {
 		l, c := positionAfter(win[:first.next], line, col)
-		rest := decodePiece(st.r, st.schema, win, first.next, bound(0), l, c, d.eof, false)
-		if len(rest.spans) > 0 {
-			pieces[0] = spanPiece{spans: append(first.spans, rest.spans...), end: rest.end, next: rest.next}
+		if rest := decodePiece(first.spans, st.r, st.schema, win, first.next, bound(0), l, c, d.eof, false); len(rest.spans) > len(first.spans) {
+			pieces[0] = rest
 		}
 	}
 	wg.Wait()
@@ -142,15 +146,19 @@ func (d *Decoder) spansInPieces(st *streamed, line, col int) (end int, ok bool) 
 		st.n += len(pieces[k].spans)
 		end = pieces[k].end
 	}
+	for k := range pieces {
+		pr.spans[k] = pieces[k].spans[:0]
+	}
 	return d.start + end, true
 }
 
 // decodePiece decodes the span list elements of win from its element at
-// from until one begins at or after bound, with p; line and col are
+// from until one begins at or after bound, with p, and appends them to
+// dst; line and col are
 // from's place in the input (helper: not known, so it stops before a span
 // that warns and leaves it to the decoding in order).
-func decodePiece(p *reader, schema Schema, win []byte, from, bound, line, col int, stable, helper bool) spanPiece {
-	piece := spanPiece{end: from, next: -1}
+func decodePiece(dst []Span, p *reader, schema Schema, win []byte, from, bound, line, col int, stable, helper bool) spanPiece {
+	piece := spanPiece{spans: dst, end: from, next: -1}
 	p.schema = schema
 	i := from
 	for i < bound && i < len(win) && win[i] == '{' {
