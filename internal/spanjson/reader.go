@@ -143,8 +143,8 @@ func (p *reader) warn(index int, msg string) {
 
 const slabSize = 256
 
-// spanSlabSize fills a span block's 64 KiB (a block of 256 spans of 248
-// bytes would be rounded up to 64 KiB, wasting 2 KiB each).
+// spanSlabSize fills a span block's 64 KiB (a block of a round number of
+// spans would be rounded up to a size class, wasting the rest).
 const spanSlabSize = 64 << 10 / int(unsafe.Sizeof(spanData{}))
 
 // newSpan makes an immutable span whose data lives in a block shared with

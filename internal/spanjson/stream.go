@@ -13,7 +13,8 @@ import (
 // validates and decodes it, and drops its bytes; what remains of the
 // document (info, the empty list and the rest) is decoded at the end. So a
 // trace file of any size is decoded in memory bounded by the model plus one
-// span and one read buffer.
+// span and one read buffer (with workers, a window of the list that they
+// decode in pieces: stream_pieces.go).
 
 // streamed is the span list cut out of the current document.
 type streamed struct {
