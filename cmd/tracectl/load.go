@@ -53,13 +53,17 @@ var decodeWorkers = 0
 // complete. Decode and tree warnings go to warn; an input that cannot be
 // read goes to inputError (when not nil) and the others go on.
 func streamTraces(ctx context.Context, ins []ingest.Input, warn func(spanjson.Warning), inputError func(error), emit func(*render.TraceView) error) error {
-	return streamTracesLazy(ctx, ins, warn, inputError, false, emit)
+	return streamTracesLazy(ctx, ins, warn, inputError, readSetup{}, emit)
 }
 
 // streamTracesLazy is streamTraces, with MLflow attribute maps kept as text
-// until read when lazy is set (ingest.Options.LazyAttributes).
-func streamTracesLazy(ctx context.Context, ins []ingest.Input, warn func(spanjson.Warning), inputError func(error), lazy bool, emit func(*render.TraceView) error) error {
+// until read when setup.lazyAttributes is set (ingest.Options.LazyAttributes),
+// and span types read ahead when setup.spanTypes is.
+func streamTracesLazy(ctx context.Context, ins []ingest.Input, warn func(spanjson.Warning), inputError func(error), setup readSetup, emit func(*render.TraceView) error) error {
 	newView := func(t *ingest.Trace) *render.TraceView {
+		if setup.spanTypes {
+			return render.NewTraceViewWithTypes(t.Source, t.Schema, t.Shape, t.Trace, t.Tree)
+		}
 		return render.NewTraceView(t.Source, t.Schema, t.Shape, t.Trace, t.Tree)
 	}
 	opts := ingest.Options{
@@ -71,7 +75,7 @@ func streamTracesLazy(ctx context.Context, ins []ingest.Input, warn func(spanjso
 		Ahead:          func(t *ingest.Trace) any { return newView(t) },
 		AheadMinSpans:  specMinSpans,
 		Workers:        decodeWorkers,
-		LazyAttributes: lazy,
+		LazyAttributes: setup.lazyAttributes,
 	}
 	return ingest.Read(ctx, ins, opts, func(t *ingest.Trace) error {
 		v, _ := t.Ahead.(*render.TraceView)
@@ -227,11 +231,13 @@ func streamArgs(ctx context.Context, streams *render.IOStreams, args []string, e
 // its input errors and warnings besides their printing on stderr (the
 // report lists them; nil members are not called), and whether attributes
 // are decoded only when read (lazyAttributes: status and roots, which
-// seldom read them).
+// seldom read them), and whether every span's type is read (spanTypes:
+// show's tree; see render.NewTraceViewWithTypes).
 type readSetup struct {
 	inputError     func(error)
 	warning        func(spanjson.Warning)
 	lazyAttributes bool
+	spanTypes      bool
 }
 
 // streamArgsWith is streamArgs as obs says.
@@ -262,7 +268,7 @@ func streamArgsWith(ctx context.Context, streams *render.IOStreams, args []strin
 			obs.inputError(err)
 		}
 	}
-	return streamTracesLazy(ctx, ins, warn, inputError, obs.lazyAttributes, func(v *render.TraceView) error {
+	return streamTracesLazy(ctx, ins, warn, inputError, obs, func(v *render.TraceView) error {
 		if n++; n == 2 {
 			// Traces are streamed, not loaded whole (see tuneGCForStream).
 			tuneGCForStream()

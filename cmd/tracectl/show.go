@@ -129,7 +129,7 @@ func runShow(opts *showOptions) error {
 	}
 	p := render.NewPrinter(opts.streams)
 	clean := 0
-	err = streamArgs(opts.ctx, opts.streams, opts.inputs, func(v *render.TraceView) error {
+	err = streamArgsWith(opts.ctx, opts.streams, opts.inputs, readSetup{spanTypes: true}, func(v *render.TraceView) error {
 		if !whereKeeps(where, v) {
 			return nil
 		}

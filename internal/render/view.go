@@ -35,7 +35,23 @@ type TraceView struct {
 
 // NewTraceView prepares t, arranged as tree, for rendering.
 func NewTraceView(source string, schema spanjson.Schema, shape string, t *spanjson.Trace, tree *spanjson.Tree) *TraceView {
+	return newTraceView(source, schema, shape, t, tree, false)
+}
+
+// NewTraceViewWithTypes is NewTraceView for a reader of every span's type
+// (show's tree): in a big trace they are read on another goroutine while
+// the view is made, as the tree's walk needs them from its first line.
+// (Not for every reader: status and roots keep attributes as text, and
+// reading every span's type would decode them all.)
+func NewTraceViewWithTypes(source string, schema spanjson.Schema, shape string, t *spanjson.Trace, tree *spanjson.Tree) *TraceView {
+	return newTraceView(source, schema, shape, t, tree, true)
+}
+
+func newTraceView(source string, schema spanjson.Schema, shape string, t *spanjson.Trace, tree *spanjson.Tree, types bool) *TraceView {
 	v := &TraceView{Source: source, Schema: schema, Shape: shape, Trace: t, Tree: tree}
+	if types && len(tree.Spans) >= concurrentSpans {
+		go v.types()
+	}
 	v.analyse()
 	v.otelID = otelTraceIDText(t, tree)
 	return v
