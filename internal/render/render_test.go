@@ -81,16 +81,25 @@ func agentTrace(t testing.TB) *TraceView {
 	return viewOf(t, spanjson.TraceInfo{TraceID: "tr-abcd", State: spanjson.StateError, Tags: map[string]string{spanjson.TagTraceName: "qa-agent"}}, spans...)
 }
 
+// renderShow is Show's text on a pipe, or on a 120-column terminal with
+// colors.
 func renderShow(t *testing.T, v *TraceView, o ShowOptions, tty bool) string {
 	t.Helper()
-	streams, _, out, _ := Test()
-	streams.OutTTY = tty
-	streams.Width = 120
 	mode := "never"
 	if tty {
 		mode = "always"
 	}
-	if err := streams.SetColorMode(mode); err != nil {
+	return renderShowIn(t, v, o, tty, mode, 120)
+}
+
+// renderShowIn is Show's text on a terminal (tty) or pipe of width
+// columns, with the color mode given.
+func renderShowIn(t *testing.T, v *TraceView, o ShowOptions, tty bool, colorMode string, width int) string {
+	t.Helper()
+	streams, _, out, _ := Test()
+	streams.OutTTY = tty
+	streams.Width = width
+	if err := streams.SetColorMode(colorMode); err != nil {
 		t.Fatal(err)
 	}
 	p := NewPrinter(streams)

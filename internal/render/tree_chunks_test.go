@@ -32,18 +32,7 @@ func shapedView(t *testing.T, n int, shape spanjsontest.Shape) *TraceView {
 // showText is Show's text on a pipe, or on a terminal without colors.
 func showText(t *testing.T, v *TraceView, o ShowOptions, tty bool) string {
 	t.Helper()
-	streams, _, out, _ := Test()
-	streams.OutTTY = tty
-	streams.Width = 100
-	if err := streams.SetColorMode("never"); err != nil {
-		t.Fatal(err)
-	}
-	p := NewPrinter(streams)
-	p.Show(v, o)
-	if err := p.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	return out.String()
+	return renderShowIn(t, v, o, tty, "never", 100)
 }
 
 func TestShowInChunksEqualsOneWalk(t *testing.T) {

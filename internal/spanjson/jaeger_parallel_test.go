@@ -25,25 +25,33 @@ func jaegerListDoc(n int, processes string, quirk func(i int) string) []byte {
 	const tid = "4bf92f3577b34da6a3ce929d0e0e4736"
 	var b bytes.Buffer
 	fmt.Fprintf(&b, `{"traceID":%q,"spans":[`, tid)
-	for i := range n {
-		if i > 0 {
-			b.WriteString(",\n  ")
-		}
-		if q := quirk(i); q != "" {
-			b.WriteString(q)
-			continue
-		}
+	writeListItems(&b, n, ",\n  ", quirk, func(i int) string {
 		refs := "[]"
 		if i > 0 {
 			refs = fmt.Sprintf(`[{"refType":"CHILD_OF","traceID":%q,"spanID":"%016x"}]`, tid, (i-1)/4+1)
 		}
-		fmt.Fprintf(&b, `{"traceID":%q,"spanID":"%016x","operationName":"op-%d","references":%s,"startTime":%d,"duration":%d,`+
+		return fmt.Sprintf(`{"traceID":%q,"spanID":"%016x","operationName":"op-%d","references":%s,"startTime":%d,"duration":%d,`+
 			`"tags":[{"key":"span.kind","type":"string","value":"client"},{"key":"gen_ai.usage.input_tokens","type":"int64","value":%d},`+
 			`{"key":"note","type":"string","value":"%s"}],"logs":[],"processID":"p%d"}`,
 			tid, i+1, i%7, refs, 1738404000000000+i, 100+i%50, i%900, strings.Repeat("x", 400), i%3+1)
-	}
+	})
 	fmt.Fprintf(&b, "],\n"+`"processes":%s}`, processes)
 	return b.Bytes()
+}
+
+// writeListItems writes n list items to b, sep between them: quirk(i)
+// when it is not "", else item(i).
+func writeListItems(b *bytes.Buffer, n int, sep string, quirk, item func(i int) string) {
+	for i := range n {
+		if i > 0 {
+			b.WriteString(sep)
+		}
+		if q := quirk(i); q != "" {
+			b.WriteString(q)
+		} else {
+			b.WriteString(item(i))
+		}
+	}
 }
 
 const jaegerTestProcesses = `{"p1":{"serviceName":"a","tags":[{"key":"host.name","type":"string","value":"h1"}]},` +

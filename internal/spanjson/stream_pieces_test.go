@@ -27,22 +27,15 @@ func v3ListDoc(n int, sep string, quirk func(i int) string) []byte {
 	}
 	var b bytes.Buffer
 	b.WriteString(`{"info":{"trace_id":"tr-12a62ea03babf2311527684e59cddf95","request_time":"2025-06-01T12:00:00.000Z","execution_duration_ms":5,"state":"OK"},"data":{"spans":[`)
-	for i := range n {
-		if i > 0 {
-			b.WriteString("," + sep)
-		}
-		if q := quirk(i); q != "" {
-			b.WriteString(q)
-			continue
-		}
+	writeListItems(&b, n, ","+sep, quirk, func(i int) string {
 		parent := ""
 		if i > 0 {
 			parent = id((i - 1) / 3)
 		}
-		fmt.Fprintf(&b, `{"trace_id":%q,"span_id":%q,"parent_span_id":%q,"name":"op-%d","start_time_unix_nano":%d,"end_time_unix_nano":%d,`+
+		return fmt.Sprintf(`{"trace_id":%q,"span_id":%q,"parent_span_id":%q,"name":"op-%d","start_time_unix_nano":%d,"end_time_unix_nano":%d,`+
 			`"events":[],"status":{"code":"STATUS_CODE_OK","message":""},"attributes":{"mlflow.spanType":"\"LLM\"","note":"\"%s\""}}`,
 			tid, id(i), parent, i%7, 1748779200000000000+i, 1748779200000005000+i, strings.Repeat("x", 200+i%50))
-	}
+	})
 	b.WriteString("]}}\n")
 	return b.Bytes()
 }
