@@ -81,3 +81,38 @@ func firstDiff(a, b string) string {
 	}
 	return fmt.Sprintf("%d lines, want %d", len(bl), len(al))
 }
+
+// A trace big enough for everything Show does on other goroutines (types
+// read while the view is made, the GenAI summary during the column walk,
+// the lines in chunks) prints what one goroutine prints; under -race this
+// is also the test that they share nothing unguarded.
+func TestShowBigTraceOnSeveralGoroutines(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a trace of more than 16,384 spans")
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	oldMin := treeChunksMin
+	defer func() { treeChunksMin = oldMin }()
+	n := concurrentSpans + 100
+	var b bytes.Buffer
+	if err := spanjsontest.WriteV3TraceShaped(&b, n, 5, spanjsontest.RandomParents); err != nil {
+		t.Fatal(err)
+	}
+	docs, err := spanjson.DecodeAll(&b, "big.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := &docs[0].Traces[0]
+	tree, _ := spanjson.BuildTree(tr.Spans)
+	treeChunksMin = 1
+	before := treesInChunks.Load()
+	got := showText(t, NewTraceViewWithTypes("big.json", docs[0].Schema, docs[0].Shape, tr, tree), ShowOptions{}, false)
+	if treesInChunks.Load() == before {
+		t.Fatal("the tree was not printed in chunks")
+	}
+	treeChunksMin = 1 << 30
+	want := showText(t, NewTraceView("big.json", docs[0].Schema, docs[0].Shape, tr, tree), ShowOptions{}, false)
+	if got != want {
+		t.Fatalf("on several goroutines, show differs from one:\n%s", firstDiff(want, got))
+	}
+}
