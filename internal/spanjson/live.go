@@ -118,14 +118,12 @@ func (l *LiveSpan) ownLocked() *SpanData {
 	return &l.own.SpanData
 }
 
-// curLocked returns the current data: the private copy, else the shared
-// source; l.mu is held and the result is only read.
-func (l *LiveSpan) curLocked() *SpanData {
+// endLocked is the current end time; l.mu is held.
+func (l *LiveSpan) endLocked() int64 {
 	if l.own != nil {
-		return &l.own.SpanData
+		return l.own.EndTime
 	}
-	d := l.src.data()
-	return &d
+	return l.src.EndTime
 }
 
 func (l *LiveSpan) SpanID() string  { return l.src.SpanID.String() }
@@ -157,7 +155,7 @@ func (l *LiveSpan) StartTime() int64 { return l.src.StartTime }
 func (l *LiveSpan) EndTime() int64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.curLocked().EndTime
+	return l.endLocked()
 }
 
 // Ended reports whether End has been called.
@@ -167,7 +165,10 @@ func (l *LiveSpan) Ended() bool { return l.EndTime() != 0 }
 func (l *LiveSpan) Status() Status {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.curLocked().Status
+	if l.own != nil {
+		return l.own.Status
+	}
+	return Status{Code: l.src.statusCode, Message: l.src.statusMsg}
 }
 
 // Attribute returns the decoded current value of key.
@@ -285,7 +286,7 @@ func (l *LiveSpan) End() { l.EndAt(time.Now()) }
 func (l *LiveSpan) EndAt(t time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.curLocked().EndTime == 0 {
+	if l.endLocked() == 0 {
 		d := l.ownLocked()
 		d.EndTime = max(t.UnixNano(), d.StartTime)
 	}
