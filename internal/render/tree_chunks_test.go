@@ -14,7 +14,9 @@ import (
 // tree printed by one walk, byte for byte, whatever the chunks' size: the
 // drawing of each chunk's first line comes from its ancestors.
 
-func shapedView(t *testing.T, n int, shape spanjsontest.Shape) *TraceView {
+// shapedView is the view of a generated trace of n spans of the shape,
+// made by newView (NewTraceView or NewTraceViewWithTypes).
+func shapedView(t *testing.T, n int, shape spanjsontest.Shape, newView func(string, spanjson.Schema, string, *spanjson.Trace, *spanjson.Tree) *TraceView) *TraceView {
 	t.Helper()
 	var b bytes.Buffer
 	if err := spanjsontest.WriteV3TraceShaped(&b, n, 3, shape); err != nil {
@@ -26,7 +28,7 @@ func shapedView(t *testing.T, n int, shape spanjsontest.Shape) *TraceView {
 	}
 	tr := &docs[0].Traces[0]
 	tree, _ := spanjson.BuildTree(tr.Spans)
-	return NewTraceView("gen.json", docs[0].Schema, docs[0].Shape, tr, tree)
+	return newView("gen.json", docs[0].Schema, docs[0].Shape, tr, tree)
 }
 
 // showText is Show's text on a pipe, or on a terminal without colors.
@@ -42,7 +44,7 @@ func TestShowInChunksEqualsOneWalk(t *testing.T) {
 
 	views := map[string]*TraceView{"agent": agentTrace(t)}
 	for _, sh := range spanjsontest.Shapes {
-		views[sh.Name] = shapedView(t, 2500, sh.Shape)
+		views[sh.Name] = shapedView(t, 2500, sh.Shape, NewTraceView)
 	}
 	opts := map[string]ShowOptions{
 		"default":       {},
@@ -94,24 +96,14 @@ func TestShowBigTraceOnSeveralGoroutines(t *testing.T) {
 	oldMin := treeChunksMin
 	defer func() { treeChunksMin = oldMin }()
 	n := concurrentSpans + 100
-	var b bytes.Buffer
-	if err := spanjsontest.WriteV3TraceShaped(&b, n, 5, spanjsontest.RandomParents); err != nil {
-		t.Fatal(err)
-	}
-	docs, err := spanjson.DecodeAll(&b, "big.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := &docs[0].Traces[0]
-	tree, _ := spanjson.BuildTree(tr.Spans)
 	treeChunksMin = 1
 	before := treesInChunks.Load()
-	got := showText(t, NewTraceViewWithTypes("big.json", docs[0].Schema, docs[0].Shape, tr, tree), ShowOptions{}, false)
+	got := showText(t, shapedView(t, n, spanjsontest.RandomParents, NewTraceViewWithTypes), ShowOptions{}, false)
 	if treesInChunks.Load() == before {
 		t.Fatal("the tree was not printed in chunks")
 	}
 	treeChunksMin = 1 << 30
-	want := showText(t, NewTraceView("big.json", docs[0].Schema, docs[0].Shape, tr, tree), ShowOptions{}, false)
+	want := showText(t, shapedView(t, n, spanjsontest.RandomParents, NewTraceView), ShowOptions{}, false)
 	if got != want {
 		t.Fatalf("on several goroutines, show differs from one:\n%s", firstDiff(want, got))
 	}
