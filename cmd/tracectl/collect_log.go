@@ -52,7 +52,7 @@ func (l *collectLog) written(ct *collect.CollectedTrace) {
 	t := ct.Trace
 	t.Spans = append([]spanjson.Span(nil), ct.Trace.Spans...)
 	tree, _ := spanjson.BuildTree(t.Spans)
-	v := render.NewTraceView("collect", spanjson.SchemaOTLP, "OTLP export", &t, tree)
+	v := render.NewTraceViewWithTypes("collect", spanjson.SchemaOTLP, "OTLP export", &t, tree)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.printer.Show(v, render.ShowOptions{})

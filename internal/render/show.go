@@ -368,9 +368,6 @@ func (p *Printer) Show(v *TraceView, o ShowOptions) {
 			defer close(genai)
 			v.GenAI()
 		}()
-		// The span types too: a walk that records its lines measures
-		// their column after it (layTree).
-		go v.types()
 	}
 	lay := p.layTree(v, o)
 	if genai != nil {
