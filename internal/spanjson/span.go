@@ -162,8 +162,8 @@ func hasRare(d *SpanData) bool {
 		d.Opaque != nil || d.Extra.Schema != "" || len(d.Extra.Fields) > 0
 }
 
-// fill sets s from d; rare is where d's rare fields go when it has any
-// (nil: allocated here).
+// fill sets s from d; rare is where d's rare fields go, nil when it has
+// none (hasRare).
 func (s *spanData) fill(d *SpanData, rare *spanRare) {
 	*s = spanData{
 		TraceID: d.TraceID, SpanID: d.SpanID, ParentID: d.ParentID, Name: d.Name,
@@ -171,11 +171,8 @@ func (s *spanData) fill(d *SpanData, rare *spanRare) {
 		Attributes: d.Attributes, Resource: d.Resource, Scope: d.Scope,
 		Flags: d.Flags, statusCode: d.Status.Code, Kind: d.Kind,
 	}
-	if !hasRare(d) {
-		return
-	}
 	if rare == nil {
-		rare = new(spanRare)
+		return
 	}
 	*rare = spanRare{
 		TraceState: d.TraceState, Events: d.Events, Links: d.Links,
@@ -216,8 +213,12 @@ func (s *spanData) opaque() *OpaqueIDs {
 
 // NewSpan builds an immutable span from d (copied).
 func NewSpan(d SpanData) Span {
+	var rare *spanRare
+	if hasRare(&d) {
+		rare = new(spanRare)
+	}
 	s := new(spanData)
-	s.fill(&d, nil)
+	s.fill(&d, rare)
 	return Span{d: s}
 }
 
