@@ -360,9 +360,18 @@ func (p *reader) idBytes(i int) ([]byte, int) {
 // hex digits) without allocating; anything else goes the general way.
 func (p *reader) fastTraceID(i int, opaque **OpaqueIDs) (TraceID, int) {
 	raw, end := p.idBytes(i)
+	last := &p.lastTraceID
+	if last.n != 0 && string(raw) == string(last.raw[:last.n]) {
+		decodedTraceID(opaque)
+		return last.id, end
+	}
 	var id TraceID
 	if fastDecodeID(id[:], raw) {
 		decodedTraceID(opaque)
+		if len(raw) <= len(last.raw) {
+			last.n = copy(last.raw[:], raw)
+			last.id = id
+		}
 		return id, end
 	}
 	return p.traceID(p.sub(i, end), opaque), end
