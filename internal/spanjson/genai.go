@@ -412,13 +412,19 @@ func genaiOfAttributes(attrs Attributes, name string, cache *rowCache, read gena
 	for i := range rank {
 		rank[i] = math.MaxInt
 	}
+	var members valueMembers // of a, for the rows that name members of it
 	for i := 0; i < attrs.Len(); i++ {
 		a := attrs.At(i)
-		for _, r := range cache.lookup(a.Key) {
+		rows := cache.lookup(a.Key)
+		if len(rows) == 0 {
+			continue
+		}
+		members.reset(a)
+		for _, r := range rows {
 			if r.rank >= rank[r.field] || read&(1<<r.field) == 0 {
 				continue
 			}
-			if !g.take(r, a, i) {
+			if !g.take(r, a, i, &members) {
 				continue
 			}
 			rank[r.field] = r.rank
@@ -444,7 +450,7 @@ func genaiOfAttributes(attrs Attributes, name string, cache *rowCache, read gena
 
 // take reads attribute a (at index i) for row r; false when its value
 // says nothing (empty, not a number, a span type no table maps).
-func (g *GenAI) take(r genaiRow, a Attribute, i int) bool {
+func (g *GenAI) take(r genaiRow, a Attribute, i int, m *valueMembers) bool {
 	switch r.field {
 	case fType:
 		t, ok := typeFromRow(r, a)
@@ -464,7 +470,7 @@ func (g *GenAI) take(r genaiRow, a Attribute, i int) bool {
 		}
 		return true
 	case fInputTokens, fOutputTokens, fTotalTokens, fCachedTokens:
-		n, ok := intValue(a, r.member)
+		n, ok := intValue(a, r.member, m)
 		if !ok {
 			return false
 		}
@@ -481,13 +487,13 @@ func (g *GenAI) take(r genaiRow, a Attribute, i int) bool {
 		}
 		return true
 	case fCost:
-		f, ok := floatValue(a, r.member)
+		f, ok := floatValue(a, r.member, m)
 		if ok {
 			g.Cost = Cost{USD: f, Known: true}
 		}
 		return ok
 	}
-	t := textValue(a, r.member)
+	t := textValue(a, r.member, m)
 	if t == "" {
 		return false
 	}
@@ -511,7 +517,7 @@ func (g *GenAI) take(r genaiRow, a Attribute, i int) bool {
 // typeFromRow maps a span type row's value; UNKNOWN and unmapped values
 // are no hit, so a lower source may still say.
 func typeFromRow(r genaiRow, a Attribute) (string, bool) {
-	v := textValue(a, "")
+	v := textValue(a, "", nil)
 	if r.types == nil { // mlflow.spanType: the MLflow vocabulary itself
 		return v, v != "" && v != SpanTypeUnknown
 	}
@@ -588,9 +594,9 @@ func NativeSpanType(key, value string) (typ string, known bool) {
 
 // textValue is an attribute's value (or a member of it) as text: a JSON
 // string unquoted, anything else as stored.
-func textValue(a Attribute, member string) string {
+func textValue(a Attribute, member string, m *valueMembers) string {
 	if member != "" {
-		r := jsonMember(a, member)
+		r := memberOf(a, member, m)
 		if r.Type == gjson.String {
 			return r.Str
 		}
@@ -617,23 +623,91 @@ func textValue(a Attribute, member string) string {
 // jsonMember finds member in an object value (also one stored as a JSON
 // string holding the object).
 func jsonMember(a Attribute, member string) gjson.Result {
-	r := gjson.Parse(a.Value)
-	if r.Type == gjson.String {
-		r = gjson.Parse(r.Str)
-	}
+	r := objectValue(a)
 	if !r.IsObject() {
 		return gjson.Result{}
 	}
 	return r.Get(member)
 }
 
+// objectValue is the value of a as JSON, a string holding JSON unwrapped.
+func objectValue(a Attribute) gjson.Result {
+	r := gjson.Parse(a.Value)
+	if r.Type == gjson.String {
+		r = gjson.Parse(r.Str)
+	}
+	return r
+}
+
+// valueMembers reads the members of one attribute's object value once for
+// every member asked of it: a token-usage object is asked for three or
+// four counts, and finding each with its own gjson.Get was most of the
+// cost of summing tokens in `tracectl check` (0.2 s over 880,000 spans).
+// A member that is a gjson path (with '.', '*', '?', ...) goes through
+// jsonMember. The zero value, with a set, is ready.
+type valueMembers struct {
+	a    Attribute
+	read bool
+	obj  gjson.Result
+	n    int
+	keys [8]string
+	vals [8]gjson.Result
+	more bool // the object has more members than fit: ask gjson
+}
+
+// reset makes m read a's members.
+func (m *valueMembers) reset(a Attribute) {
+	m.a, m.read, m.n, m.more = a, false, 0, false
+}
+
+// memberOf is jsonMember(a, member), read through m when m is a's.
+func memberOf(a Attribute, member string, m *valueMembers) gjson.Result {
+	if m == nil {
+		return jsonMember(a, member)
+	}
+	return m.get(member)
+}
+
+func (m *valueMembers) get(member string) gjson.Result {
+	if strings.ContainsAny(member, `.*?|#@\!`) {
+		return jsonMember(m.a, member)
+	}
+	if !m.read {
+		m.read = true
+		m.obj = objectValue(m.a)
+		if m.obj.IsObject() {
+			m.obj.ForEach(func(k, v gjson.Result) bool {
+				if m.n == len(m.keys) {
+					m.more = true
+					return false
+				}
+				m.keys[m.n], m.vals[m.n] = k.Str, v
+				m.n++
+				return true
+			})
+		}
+	}
+	if !m.obj.IsObject() {
+		return gjson.Result{}
+	}
+	for i := range m.n {
+		if m.keys[i] == member {
+			return m.vals[i]
+		}
+	}
+	if m.more {
+		return m.obj.Get(member)
+	}
+	return gjson.Result{}
+}
+
 // numberText is the text of a numeric value (or member): a JSON number's
 // digits, a string's content; ok is false for anything else.
-func numberText(a Attribute, member string) (string, bool) {
+func numberText(a Attribute, member string, m *valueMembers) (string, bool) {
 	if member == "" {
-		return strings.TrimSpace(textValue(a, "")), true
+		return strings.TrimSpace(textValue(a, "", nil)), true
 	}
-	r := jsonMember(a, member)
+	r := memberOf(a, member, m)
 	switch r.Type {
 	case gjson.Number:
 		return r.Raw, true
@@ -645,8 +719,8 @@ func numberText(a Attribute, member string) (string, bool) {
 
 // intValue reads a count: a JSON number or a decimal text; an integral
 // float is taken, a negative or fractional count is not.
-func intValue(a Attribute, member string) (int64, bool) {
-	s, ok := numberText(a, member)
+func intValue(a Attribute, member string, m *valueMembers) (int64, bool) {
+	s, ok := numberText(a, member, m)
 	if !ok {
 		return 0, false
 	}
@@ -661,8 +735,8 @@ func intValue(a Attribute, member string) (int64, bool) {
 }
 
 // floatValue reads an amount: a JSON number or a decimal text.
-func floatValue(a Attribute, member string) (float64, bool) {
-	s, ok := numberText(a, member)
+func floatValue(a Attribute, member string, m *valueMembers) (float64, bool) {
+	s, ok := numberText(a, member, m)
 	if !ok {
 		return 0, false
 	}

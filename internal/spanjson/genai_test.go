@@ -355,3 +355,56 @@ func TestGenAIUsageIsTheViewsCounts(t *testing.T) {
 		t.Fatalf("only %d of %d spans have counts: the test compares little", counted, len(spans))
 	}
 }
+
+// TestValueMembersAsJSONMember: members read once for several rows
+// (valueMembers) are what jsonMember finds for each, on hand-made values
+// and on objects made at random from a small alphabet of keys (repeated
+// keys, escaped keys, more members than the memo holds, paths, values that
+// are no object, broken JSON).
+func TestValueMembersAsJSONMember(t *testing.T) {
+	values := []string{
+		`{"input_tokens": 249, "output_tokens": 276, "total_tokens": 525}`,
+		`"{\"input_tokens\": 3, \"total_tokens\": 9}"`,
+		`{"a": 1, "a": 2}`,
+		`{"input\u005ftokens": 7}`,
+		`{"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8,"i":9,"j":10}`,
+		`{"prompt_details": {"cache_read": 4}, "prompt_details.cache_read": 5}`,
+		`[1, 2]`, `12`, `"text"`, `null`, ``, `{"a": 1,`, `{"a" 1}`, `{`,
+	}
+	keys := []string{"a", "b", "c", "input_tokens", `in\"put`, "total", "x.y", "d", "e", "f", "g", "h", "i"}
+	seed := uint64(1)
+	rnd := func(n int) int { seed = seed*6364136223846793005 + 1442695040888963407; return int(seed>>33) % n }
+	for range 2000 {
+		var b strings.Builder
+		b.WriteByte('{')
+		for k := range rnd(12) {
+			if k > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, `"%s": %d`, keys[rnd(len(keys))], rnd(100))
+		}
+		if rnd(10) > 0 {
+			b.WriteByte('}')
+		}
+		v := b.String()
+		if rnd(4) == 0 {
+			q, _ := json.Marshal(v)
+			v = string(q)
+		}
+		values = append(values, v)
+	}
+	members := append(keys, "", "missing", `prompt_details\.cache_read`, "prompt_details.cache_read", "*", "a|b")
+	for _, v := range values {
+		a := Attribute{Key: "k", Value: v}
+		var m valueMembers
+		m.reset(a)
+		for range 3 { // asked again: read once
+			for _, member := range members {
+				got, want := memberOf(a, member, &m), jsonMember(a, member)
+				if got.Type != want.Type || got.Raw != want.Raw || got.Str != want.Str {
+					t.Fatalf("value %s, member %q: got %v %q, jsonMember %v %q", v, member, got.Type, got.Raw, want.Type, want.Raw)
+				}
+			}
+		}
+	}
+}

@@ -520,8 +520,10 @@ func metaTokenUsage(info TraceInfo) (tokenCounts, bool) {
 	}
 	a := Attribute{Key: MetaTokenUsage, Value: raw}
 	var u tokenCounts
+	var m valueMembers
+	m.reset(a)
 	read := func(member string) Count {
-		n, ok := intValue(a, member)
+		n, ok := intValue(a, member, &m)
 		return Count{N: n, Known: ok}
 	}
 	u.in, u.out, u.total = read("input_tokens"), read("output_tokens"), read("total_tokens")
