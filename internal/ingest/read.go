@@ -179,6 +179,9 @@ func (a *assembler) readInput(ctx context.Context, in Input, last bool, ahead *d
 		}
 		dec = &sliceDecoder{docs: ahead.docs, err: ahead.err}
 		ahead.docs = nil
+	} else if d := a.mappedDecoder(ctx, in); d != nil {
+		dec = d
+		defer func() { closeDecoder(dec) }()
 	} else {
 		rc, err := in.Open()
 		if err != nil {
@@ -242,6 +245,39 @@ func (a *assembler) readInput(ctx context.Context, in Input, last bool, ahead *d
 		}
 		doc, err = next, nextErr
 	}
+}
+
+// mappedDecoder is the decoder of a big uncompressed regular file mapped
+// into memory (mapFile), nil when in is not one. Its reads are views of
+// the mapping, not copies: a 600 MB trace file was copied into 600 MB of
+// fresh buffers, whose first touch page by page cost 0.6 to 3.8 s of
+// kernel time (show of a 1,000,000-span trace: 3.0-4.6 s -> 2.5-2.7 s).
+// A progress counter is told of each read as a reader's would be, and
+// Ctrl-C ends the input at the next read.
+func (a *assembler) mappedDecoder(ctx context.Context, in Input) *spanjson.Decoder {
+	if !a.opts.plainDecoder || in.Path == "" || in.IsStream() {
+		return nil
+	}
+	if size, _ := in.Size(); size < mapMin {
+		return nil
+	}
+	data, ok := mapFile(in.Path)
+	if !ok {
+		return nil
+	}
+	if compressionOf(data[:4]) != Uncompressed {
+		unmapFile(data)
+		return nil // read the usual way: sniff decompresses it
+	}
+	took := func(n int) error {
+		if in.Counter != nil {
+			in.Counter.Add(int64(n))
+		}
+		return ctx.Err()
+	}
+	d := a.opts.setUp(spanjson.NewDecoderMapped(spanjson.Mapped{Data: data, Took: took, Release: releaseMapped}, in.Name))
+	d.SetWorkers(a.opts.Workers)
+	return d
 }
 
 // closeDecoder stops the workers of a decoder that has them.

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"tracectl/internal/spanjson/spanjsontest"
@@ -73,7 +74,56 @@ func checkWorkersEqualOne(t testing.TB, data []byte, name string, chunk, minBuf 
 			t.Fatalf("%s: lazy attributes on %d workers: error %s, eager: %s", name, workers, errorText(gotErr), errorText(wantErr))
 		}
 	}
+	// Mapped input (NewDecoderMapped) gives the same: eager on one
+	// worker, lazy on two.
+	for _, workers := range []int{1, 2} {
+		lazy := workers > 1
+		got, gotErr := decodeMapped(t, data, name, minBuf, workers, lazy)
+		if diff := docsDiff(t, want, got); diff != "" {
+			t.Fatalf("%s: mapped on %d workers (lazy %v) differs (-read +mapped):\n%s", name, workers, lazy, diff)
+		}
+		if errorText(wantErr) != errorText(gotErr) {
+			t.Fatalf("%s: mapped on %d workers (lazy %v): error %s, read: %s", name, workers, lazy, errorText(gotErr), errorText(wantErr))
+		}
+	}
 }
+
+// decodeMapped decodes data as a mapped input (a copy of it: the model
+// may point into it). What the decoder gives back (Mapped.Release) must
+// come in order, from the start, each part at least releaseMargin behind
+// what it had read then, and it is counted in mapReleased.
+func decodeMapped(t testing.TB, data []byte, name string, minBuf, workers int, lazy bool) ([]*Document, error) {
+	t.Helper()
+	mem := bytes.Clone(data)
+	took, released := 0, 0
+	var d *Decoder
+	d = NewDecoderMapped(Mapped{
+		Data: mem,
+		Took: func(n int) error { took += n; return nil },
+		Release: func(b []byte) {
+			at := cap(mem) - cap(b) // where b begins in mem
+			if at != released || at+len(b) > took-releaseMargin {
+				t.Errorf("%s: released [%d, %d) after [0, %d) released and %d read", name, at, at+len(b), released, took)
+			}
+			released = at + len(b)
+			mapReleased.Add(int64(len(b)))
+		},
+	}, name)
+	d.minBuf = minBuf
+	d.SetWorkers(workers)
+	if lazy {
+		d.SetLazyAttributes()
+	}
+	defer d.Close()
+	docs, err := d.all()
+	if err == nil && took != len(data) {
+		t.Errorf("%s: the reads of a mapped input took %d bytes of %d", name, took, len(data))
+	}
+	return docs, err
+}
+
+// mapReleased counts what mapped decoders gave back in tests.
+var mapReleased atomic.Int64
 
 // decodeLazily is decodeWithWorkers with SetLazyAttributes.
 func decodeLazily(data []byte, name string, chunk, minBuf, workers int) ([]*Document, error) {

@@ -295,7 +295,7 @@ func (d *Decoder) streamSpans(st *streamed, docLine, docCol int) error {
 		}
 		st.n++
 		p := st.r
-		p.setDoc(elem, ends, line, col, d.eof)
+		p.setDoc(elem, ends, line, col, d.textStable())
 		if st.n == 1 {
 			st.schema = SchemaMLflowV3
 			if elem[0] == '{' {
@@ -328,7 +328,7 @@ func (d *Decoder) fastElement(st *streamed, line, col int) (end int, sd SpanData
 	for {
 		avail := d.buf[d.start:d.n]
 		nw := len(p.warnings)
-		p.setDoc(avail, nil, line, col, d.eof)
+		p.setDoc(avail, nil, line, col, d.textStable())
 		e, good := p.tryParseSpan(&sd)
 		if good {
 			return d.start + e, sd, true

@@ -93,7 +93,7 @@ func (d *Decoder) spansInPieces(st *streamed, line, col int) (end int, ok bool) 
 	}
 	// The first span in order first: when the fast parser does not take
 	// it, the helpers are not started (the decoding in order reads it).
-	first := decodePiece(pr.spans[0][:0], st.r, st.schema, win, 0, 1, line, col, d.eof, false)
+	first := decodePiece(pr.spans[0][:0], st.r, st.schema, win, 0, 1, line, col, d.textStable(), false)
 	if len(first.spans) == 0 {
 		return 0, false
 	}
@@ -117,13 +117,13 @@ func (d *Decoder) spansInPieces(st *streamed, line, col int) (end int, ok bool) 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			pieces[k] = decodePiece(pr.spans[k][:0], pr.readers[k-1], st.schema, win, starts[k], bound(k), 0, 0, d.eof, true)
+			pieces[k] = decodePiece(pr.spans[k][:0], pr.readers[k-1], st.schema, win, starts[k], bound(k), 0, 0, d.textStable(), true)
 		}()
 	}
 	pieces[0] = first
 	if first.next > 0 && first.next < bound(0) {
 		l, c := positionAfter(win[:first.next], line, col)
-		if rest := decodePiece(first.spans, st.r, st.schema, win, first.next, bound(0), l, c, d.eof, false); len(rest.spans) > len(first.spans) {
+		if rest := decodePiece(first.spans, st.r, st.schema, win, first.next, bound(0), l, c, d.textStable(), false); len(rest.spans) > len(first.spans) {
 			pieces[0] = rest
 		}
 	}
