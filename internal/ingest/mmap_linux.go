@@ -2,11 +2,6 @@ package ingest
 
 import "syscall"
 
-// mapMin is the least size of a file Read maps instead of reading it:
-// below it a read is as cheap, and a mapping's pages stay counted in the
-// process's memory until the decoder has passed them by a margin.
-const mapMin = 4 << 20
-
 // mapFile maps the regular file at path read-only, whole. ok is false
 // when it cannot be mapped (it is then read the usual way, whose errors
 // say what went wrong), or is smaller than mapMin.

@@ -247,6 +247,11 @@ func (a *assembler) readInput(ctx context.Context, in Input, last bool, ahead *d
 	}
 }
 
+// mapMin is the least size of a file Read maps instead of reading it:
+// below it a read is as cheap, and a mapping's pages stay counted in the
+// process's memory until the decoder has passed them by a margin.
+const mapMin = 4 << 20
+
 // mappedDecoder is the decoder of a big uncompressed regular file mapped
 // into memory (mapFile), nil when in is not one. Its reads are views of
 // the mapping, not copies: a 600 MB trace file was copied into 600 MB of
