@@ -254,7 +254,9 @@ func runCheck(opts *checkOptions) error {
 	if opts.output == outputText {
 		tp = newCheckPrinter(opts.streams, checks)
 	}
-	err = streamArgs(opts.ctx, opts.streams, opts.inputs, func(v *render.TraceView) error {
+	// Checks read a few attributes of each span (types, token counts):
+	// inputs and outputs stay escaped (readSetup.lazyValues).
+	err = streamArgsWith(opts.ctx, opts.streams, opts.inputs, readSetup{lazyValues: true}, func(v *render.TraceView) error {
 		out := run.evaluate(v)
 		if tp != nil {
 			tp.trace(v, out)

@@ -58,7 +58,9 @@ func streamTraces(ctx context.Context, ins []ingest.Input, warn func(spanjson.Wa
 
 // streamTracesLazy is streamTraces, with MLflow attribute maps kept as text
 // until read when setup.lazyAttributes is set (ingest.Options.LazyAttributes),
-// and span types read ahead when setup.spanTypes is.
+// spans' inputs and outputs kept escaped until read when setup.lazyValues
+// is (ingest.Options.LazyValues), and span types read ahead when
+// setup.spanTypes is.
 func streamTracesLazy(ctx context.Context, ins []ingest.Input, warn func(spanjson.Warning), inputError func(error), setup readSetup, emit func(*render.TraceView) error) error {
 	newView := func(t *ingest.Trace) *render.TraceView {
 		if setup.spanTypes {
@@ -76,6 +78,7 @@ func streamTracesLazy(ctx context.Context, ins []ingest.Input, warn func(spanjso
 		AheadMinSpans:  specMinSpans,
 		Workers:        decodeWorkers,
 		LazyAttributes: setup.lazyAttributes,
+		LazyValues:     setup.lazyValues,
 	}
 	return ingest.Read(ctx, ins, opts, func(t *ingest.Trace) error {
 		v, _ := t.Ahead.(*render.TraceView)
@@ -231,12 +234,15 @@ func streamArgs(ctx context.Context, streams *render.IOStreams, args []string, e
 // its input errors and warnings besides their printing on stderr (the
 // report lists them; nil members are not called), and whether attributes
 // are decoded only when read (lazyAttributes: status and roots, which
-// seldom read them), and whether every span's type is read (spanTypes:
-// show's tree; see render.NewTraceViewWithTypes).
+// seldom read them; lazyValues: inputs and outputs, for commands that read
+// a few others of each span: show's tree, check, --where), and whether every span's
+// type is read (spanTypes: show's tree; see
+// render.NewTraceViewWithTypes).
 type readSetup struct {
 	inputError     func(error)
 	warning        func(spanjson.Warning)
 	lazyAttributes bool
+	lazyValues     bool
 	spanTypes      bool
 }
 

@@ -129,7 +129,11 @@ func runShow(opts *showOptions) error {
 	}
 	p := render.NewPrinter(opts.streams)
 	clean := 0
-	err = streamArgsWith(opts.ctx, opts.streams, opts.inputs, readSetup{spanTypes: true}, func(v *render.TraceView) error {
+	// The tree reads a few attributes of each span: inputs and outputs
+	// stay escaped, unless every attribute is printed
+	// (readSetup.lazyValues).
+	setup := readSetup{spanTypes: true, lazyValues: !opts.Attributes && !opts.Events}
+	err = streamArgsWith(opts.ctx, opts.streams, opts.inputs, setup, func(v *render.TraceView) error {
 		if !whereKeeps(where, v) {
 			return nil
 		}

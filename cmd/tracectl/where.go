@@ -72,7 +72,8 @@ func whereSpans(q *query.Query, v *render.TraceView) []bool {
 }
 
 // seldomAttributes is the read setup of a command that reads no attribute
-// but through where: attributes are decoded lazily unless where is set.
+// but through where: attribute maps are kept as text until read, or, when
+// where is set (it reads a few of each span), inputs and outputs escaped.
 func seldomAttributes(where *query.Query) readSetup {
-	return readSetup{lazyAttributes: where == nil}
+	return readSetup{lazyAttributes: where == nil, lazyValues: where != nil}
 }

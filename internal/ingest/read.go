@@ -62,6 +62,10 @@ type Options struct {
 	// read (spanjson.Decoder.SetLazyAttributes): for readers that seldom
 	// read attributes. The traces handed on are the same.
 	LazyAttributes bool
+	// LazyValues keeps MLflow spans' inputs and outputs escaped until they
+	// are read (spanjson.Decoder.SetLazyValues): for readers that read a
+	// few other attributes of each span. The traces handed on are the same.
+	LazyValues bool
 	// Idle is how long a trace without MLflow info whose root span has
 	// arrived waits for more spans on a stream (a pipe) before it is handed
 	// on; 0 means DefaultIdle, a negative value the end of the input.
@@ -79,6 +83,9 @@ func (o Options) decoder(r io.Reader, name string) *spanjson.Decoder {
 func (o Options) setUp(d *spanjson.Decoder) *spanjson.Decoder {
 	if o.LazyAttributes {
 		d.SetLazyAttributes()
+	}
+	if o.LazyValues {
+		d.SetLazyValues()
 	}
 	return d
 }

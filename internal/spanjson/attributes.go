@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // ValueType records how an attribute value was typed where it came from.
@@ -55,6 +56,11 @@ type attrSet struct {
 	lazy *lazyAttrs
 }
 
+// valueEscaped marks, in attrSet.types, a value kept as the content of the
+// JSON string it was written as, escapes and all (Decoder.SetLazyValues):
+// it is unescaped when read, and its type is ValueJSON.
+const valueEscaped ValueType = 0xff
+
 // lazyAttrs is an MLflow attribute map kept as its JSON text: valid, every
 // value a string, n members. A command that never reads attributes
 // (status, roots) then never pays for unescaping and storing them: that
@@ -78,12 +84,20 @@ func (s *attrSet) kv() []attrKV {
 type attrKV struct{ Key, Value string }
 
 func (s *attrSet) at(i int) Attribute {
-	kv := s.kv()[i]
-	a := Attribute{Key: kv.Key, Value: kv.Value}
-	if s.types != "" {
+	a := Attribute{Key: s.kv()[i].Key, Value: s.value(i)}
+	if s.types != "" && ValueType(s.types[i]) != valueEscaped {
 		a.Type = ValueType(s.types[i])
 	}
 	return a
+}
+
+// value is the i-th value's text, unescaped now when it was kept escaped.
+func (s *attrSet) value(i int) string {
+	v := s.kv()[i].Value
+	if s.types != "" && ValueType(s.types[i]) == valueEscaped && strings.IndexByte(v, '\\') >= 0 {
+		return unescapeJSON(unsafe.Slice(unsafe.StringData(v), len(v)))
+	}
+	return v
 }
 
 // packAttrs appends list's keys and values to dst and returns the types
@@ -131,6 +145,10 @@ func (a Attributes) Len() int {
 
 // At returns the i-th attribute in input order.
 func (a Attributes) At(i int) Attribute { return a.s.at(i) }
+
+// KeyAt returns the i-th attribute's key: At(i).Key without its value,
+// which a set decoded with Decoder.SetLazyValues would unescape.
+func (a Attributes) KeyAt(i int) string { return a.s.kv()[i].Key }
 
 // All yields the attributes in input order.
 func (a Attributes) All() iter.Seq[Attribute] {
@@ -212,7 +230,7 @@ func (a Attributes) decodedAt(i int) any {
 		}
 	}
 	d := &(*cache)[i]
-	d.once.Do(func() { d.v = DecodeValue(s.kv()[i].Value) })
+	d.once.Do(func() { d.v = DecodeValue(s.value(i)) })
 	return d.v
 }
 

@@ -614,15 +614,24 @@ func (p *reader) fastAttributes(v int) (Attributes, []string, int) {
 	at := len(p.attrSlab)
 	list := p.attrSlab
 	var rawKeys []string
+	// With lazyValues, an MLflow span's inputs and outputs, most of its
+	// text and read only for previews or when every attribute is printed,
+	// stay views of a stable document, escaped (valueEscaped).
+	escape := p.lazyValues && p.stable
+	var escaped uint64 // bit k: list[at+k] is kept escaped
 	end := p.members(v, func(key []byte, ks, av int) int {
 		a := attrKV{Key: p.keyString(key)} // every type is ValueJSON
 		var e int
-		if p.raw[av] == '"' {
-			a.Value, e = p.stringAt(av)
-		} else {
+		switch {
+		case p.raw[av] != '"':
 			e = p.vskip(av)
 			a.Value = string(compactJSON(p.json[av:e]))
 			rawKeys = append(rawKeys, a.Key)
+		case escape && (a.Key == AttrInputs || a.Key == AttrOutputs) && len(list)-at < 64:
+			e, a.Value = p.escapedView(av)
+			escaped |= 1 << (len(list) - at)
+		default:
+			a.Value, e = p.stringAt(av)
 		}
 		list = append(list, a)
 		return e
@@ -634,7 +643,38 @@ func (p *reader) fastAttributes(v int) (Attributes, []string, int) {
 	p.attrSlab = list[len(list):] // when append moved the list, continue after it
 	set := p.newAttrSet()
 	set.list = attrs
+	if escaped != 0 {
+		set.types = p.escapedTypes(len(attrs), escaped)
+	}
 	return Attributes{s: set}, rawKeys, end
+}
+
+// escapedView returns the index after the JSON string at b[i] == '"' and
+// its content as written, escapes and all: a view of the document, which
+// must be stable.
+func (p *reader) escapedView(i int) (int, string) {
+	e, ok := validString(p.raw, i)
+	if !ok {
+		panic(errBadJSON)
+	}
+	return e, bytesString(p.raw[i+1 : e-1])
+}
+
+// escapedTypes is the types string (attrSet.types) of n values, those of
+// the bits of escaped kept escaped and the others ValueJSON; interned,
+// the spans of a trace mostly share a few.
+func (p *reader) escapedTypes(n int, escaped uint64) string {
+	var buf [64]byte
+	t := buf[:n]
+	for k := range t {
+		if escaped&(1<<k) != 0 {
+			t[k] = byte(valueEscaped)
+		}
+	}
+	if n <= maxInternSize {
+		return p.interned(bytesString(t))
+	}
+	return string(t)
 }
 
 // lazyAttributes is fastAttributes for a reader with lazyAttrs: the map at

@@ -83,7 +83,7 @@ func (g GenAI) ioKey(w ioWinner) string {
 	case w.prefix != "":
 		return w.prefix
 	}
-	return g.attrs.At(w.index).Key
+	return g.attrs.KeyAt(w.index)
 }
 
 func (g GenAI) ioValue(w ioWinner) (any, bool) {
@@ -414,15 +414,21 @@ func genaiOfAttributes(attrs Attributes, name string, cache *rowCache, read gena
 	}
 	var members valueMembers // of a, for the rows that name members of it
 	for i := 0; i < attrs.Len(); i++ {
-		a := attrs.At(i)
-		rows := cache.lookup(a.Key)
+		rows := cache.lookup(attrs.KeyAt(i))
 		if len(rows) == 0 {
 			continue
 		}
-		members.reset(a)
+		var a Attribute
+		valued := false
 		for _, r := range rows {
 			if r.rank >= rank[r.field] || read&(1<<r.field) == 0 {
 				continue
+			}
+			// Inputs and outputs are read when asked for (ioValue): their
+			// values, an MLflow span's biggest, are not read here.
+			if !valued && r.field != fInputs && r.field != fOutputs {
+				a, valued = attrs.At(i), true
+				members.reset(a)
 			}
 			if !g.take(r, a, i, &members) {
 				continue
@@ -535,15 +541,15 @@ func GenAITypeOf(s Span) string { return genaiTypeOfAttributes(s.d.Attributes) }
 func genaiTypeOfAttributes(attrs Attributes) string {
 	best, bestRank := "", math.MaxInt
 	for i := 0; i < attrs.Len(); i++ {
-		a := attrs.At(i)
-		if !maybeTypeKey(a.Key) {
+		key := attrs.KeyAt(i)
+		if !maybeTypeKey(key) {
 			continue
 		}
-		r, ok := genaiTypeRows[a.Key]
+		r, ok := genaiTypeRows[key]
 		if !ok || r.rank >= bestRank {
 			continue
 		}
-		if t, ok := typeFromRow(r, a); ok {
+		if t, ok := typeFromRow(r, attrs.At(i)); ok {
 			best, bestRank = t, r.rank
 			if r.source == srcMLflow {
 				break
@@ -758,10 +764,10 @@ var openInferenceWrappers = map[string]bool{"message": true, "tool_call": true, 
 func rebuildIndexed(attrs Attributes, prefix string) []any {
 	var root any
 	for i := 0; i < attrs.Len(); i++ {
-		a := attrs.At(i)
-		if !strings.HasPrefix(a.Key, prefix) {
+		if !strings.HasPrefix(attrs.KeyAt(i), prefix) {
 			continue
 		}
+		a := attrs.At(i)
 		path := strings.Split(a.Key[len(prefix):], ".")
 		if len(path) > maxRebuiltDepth {
 			continue

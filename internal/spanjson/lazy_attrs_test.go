@@ -18,8 +18,10 @@ func v3WithAttributes(attrs string) string {
 	return `{"info": {"trace_id": "tr-1", "state": "OK"}, "data": {"spans": [{"trace_id": "AAAAAAAAAAAAAAAAAAAAAQ==", "span_id": "AAAAAAAAAAE=", "parent_span_id": "", "name": "s", "start_time_unix_nano": 1, "end_time_unix_nano": 2, "status": {"code": "STATUS_CODE_OK", "message": ""}, "attributes": ` + attrs + `}]}}`
 }
 
-// TestLazyAttributesEqualEager decodes attribute maps of every form both
-// ways: the lists, the documents and the errors must be the same.
+// TestLazyAttributesEqualEager decodes attribute maps of every form
+// eagerly and kept until read (maps as text, values escaped): the lists,
+// each key and value (KeyAt, At, Get), the documents and the errors must
+// be the same.
 func TestLazyAttributesEqualEager(t *testing.T) {
 	cases := map[string]string{
 		"plain":             `{"mlflow.spanType": "\"LLM\"", "k": "v"}`,
@@ -44,34 +46,43 @@ func TestLazyAttributesEqualEager(t *testing.T) {
 		"cut short":         `{"a": "1"`,
 	}
 	for name, attrs := range cases {
-		t.Run(name, func(t *testing.T) {
-			data := []byte(v3WithAttributes(attrs))
-			want, wantErr := decodeWithWorkers(data, "t.json", 1<<20, readChunk, 1)
-			got, gotErr := decodeLazily(data, "t.json", 1<<20, readChunk, 1)
-			if errorText(wantErr) != errorText(gotErr) {
-				t.Fatalf("lazy error %s, eager %s", errorText(gotErr), errorText(wantErr))
-			}
-			if diff := docsDiff(t, want, got); diff != "" {
-				t.Fatalf("(-eager +lazy):\n%s", diff)
-			}
-			if wantErr != nil {
-				return
-			}
-			w, g := want[0].Traces[0].Spans[0].Attributes(), got[0].Traces[0].Spans[0].Attributes()
-			if g.Len() != w.Len() {
-				t.Fatalf("lazy Len %d, eager %d", g.Len(), w.Len())
-			}
-			if diff := cmp.Diff(w.List(), g.List()); diff != "" {
-				t.Fatalf("(-eager +lazy):\n%s", diff)
-			}
-			for a := range w.All() {
-				wv, _ := w.Get(a.Key)
-				gv, ok := g.Get(a.Key)
-				if !ok || !cmp.Equal(wv, gv) {
-					t.Fatalf("Get(%q): lazy %v, eager %v", a.Key, gv, wv)
-				}
-			}
-		})
+		for _, mode := range []attrMode{lazyText, lazyValues} {
+			t.Run(name+"/"+mode.String(), func(t *testing.T) { checkLazyEqualsEager(t, attrs, mode) })
+		}
+	}
+}
+
+func checkLazyEqualsEager(t *testing.T, attrs string, mode attrMode) {
+	data := []byte(v3WithAttributes(attrs))
+	want, wantErr := decodeWithWorkers(data, "t.json", 1<<20, readChunk, 1)
+	got, gotErr := decodeLazily(data, "t.json", 1<<20, readChunk, 1, mode)
+	if errorText(wantErr) != errorText(gotErr) {
+		t.Fatalf("lazy error %s, eager %s", errorText(gotErr), errorText(wantErr))
+	}
+	if diff := docsDiff(t, want, got); diff != "" {
+		t.Fatalf("(-eager +lazy):\n%s", diff)
+	}
+	if wantErr != nil {
+		return
+	}
+	w, g := want[0].Traces[0].Spans[0].Attributes(), got[0].Traces[0].Spans[0].Attributes()
+	if g.Len() != w.Len() {
+		t.Fatalf("lazy Len %d, eager %d", g.Len(), w.Len())
+	}
+	if diff := cmp.Diff(w.List(), g.List()); diff != "" {
+		t.Fatalf("(-eager +lazy):\n%s", diff)
+	}
+	for i := range w.Len() {
+		if g.KeyAt(i) != w.KeyAt(i) || g.At(i) != w.At(i) {
+			t.Fatalf("attribute %d: lazy %q %v, eager %q %v", i, g.KeyAt(i), g.At(i), w.KeyAt(i), w.At(i))
+		}
+	}
+	for a := range w.All() {
+		wv, _ := w.Get(a.Key)
+		gv, ok := g.Get(a.Key)
+		if !ok || !cmp.Equal(wv, gv) {
+			t.Fatalf("Get(%q): lazy %v, eager %v", a.Key, gv, wv)
+		}
 	}
 }
 
@@ -101,7 +112,7 @@ func TestLazyAttributesStayText(t *testing.T) {
 	for name, data := range map[string][]byte{"dump": dump.Bytes(), "big trace": big.Bytes()} {
 		for _, workers := range []int{1, 2} {
 			t.Run(fmt.Sprintf("%s/%d workers", name, workers), func(t *testing.T) {
-				docs, err := decodeLazily(data, "t.json", 4<<10, 4<<10, workers)
+				docs, err := decodeLazily(data, "t.json", 4<<10, 4<<10, workers, lazyText)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -137,9 +148,16 @@ func TestLazyAttributesStayText(t *testing.T) {
 	}
 }
 
-// TestLazyAttributesReadConcurrently: the first reads of lazy maps may come
-// from several goroutines at once (run with -race).
+// TestLazyAttributesReadConcurrently: the first reads of lazy maps, or of
+// escaped values, may come from several goroutines at once (run with
+// -race).
 func TestLazyAttributesReadConcurrently(t *testing.T) {
+	for _, mode := range []attrMode{lazyText, lazyValues} {
+		t.Run(mode.String(), func(t *testing.T) { checkLazyReadConcurrently(t, mode) })
+	}
+}
+
+func checkLazyReadConcurrently(t *testing.T, mode attrMode) {
 	var b bytes.Buffer
 	if err := spanjsontest.WriteV3Trace(&b, 200, 3); err != nil {
 		t.Fatal(err)
@@ -148,7 +166,7 @@ func TestLazyAttributesReadConcurrently(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := decodeLazily(b.Bytes(), "t.json", 1<<20, readChunk, 1)
+	got, err := decodeLazily(b.Bytes(), "t.json", 1<<20, readChunk, 1, mode)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,5 +197,63 @@ func TestLazyAttributesReadConcurrently(t *testing.T) {
 	close(errs)
 	for e := range errs {
 		t.Fatal(e)
+	}
+}
+
+// TestLazyValuesStayEscaped: with SetLazyValues every path of the decoder
+// (one worker or several, a span list streamed in pieces, a mapped input)
+// keeps each span's inputs and outputs escaped, views of its document,
+// where the document is stable, and the other values unescaped; only a
+// read unescapes one, and the stored text still has its escapes after.
+func TestLazyValuesStayEscaped(t *testing.T) {
+	withPieceBytes(t, 8<<10)
+	dump := v3Lines(t, 30, 20)
+	var big bytes.Buffer
+	if err := spanjsontest.WriteV3Trace(&big, 3000, 7); err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range map[string][]byte{"dump": dump.Bytes(), "big trace": big.Bytes()} {
+		for _, workers := range []int{1, 2} {
+			t.Run(fmt.Sprintf("%s/%d workers", name, workers), func(t *testing.T) {
+				mapped, err := decodeMapped(t, data, "t.json", 4<<10, workers, lazyValues)
+				if err != nil {
+					t.Fatal(err)
+				}
+				spans := 0
+				for _, d := range mapped {
+					for _, tr := range d.Traces {
+						for _, s := range tr.Spans {
+							checkEscapedValues(t, s)
+							spans++
+						}
+					}
+				}
+				if spans == 0 {
+					t.Fatal("no spans")
+				}
+			})
+		}
+	}
+}
+
+// checkEscapedValues checks that s keeps its inputs (which every generated
+// span has) escaped and its span type unescaped, and that At unescapes.
+func checkEscapedValues(t *testing.T, s Span) {
+	t.Helper()
+	attrs := s.Attributes()
+	in, typ := attrs.index(AttrInputs), attrs.index(AttrSpanType)
+	if in < 0 || typ < 0 {
+		t.Fatalf("span %s: no inputs or no type", s.SpanID())
+	}
+	set := attrs.s
+	stored, read := set.list[in].Value, attrs.At(in)
+	if ValueType(set.types[in]) != valueEscaped || !strings.Contains(stored, `\"`) {
+		t.Fatalf("span %s: inputs stored as %q, not escaped", s.SpanID(), stored)
+	}
+	if strings.Contains(read.Value, `\"`) || read.Type != ValueJSON {
+		t.Fatalf("span %s: inputs read as %q (%v)", s.SpanID(), read.Value, read.Type)
+	}
+	if ValueType(set.types[typ]) == valueEscaped || strings.Contains(set.list[typ].Value, `\`) {
+		t.Fatalf("span %s: type stored as %q, escaped", s.SpanID(), set.list[typ].Value)
 	}
 }

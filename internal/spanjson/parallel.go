@@ -30,6 +30,16 @@ func (d *Decoder) SetWorkers(n int) { d.workers = n }
 // readers that seldom read attributes. Call it before the first Next.
 func (d *Decoder) SetLazyAttributes() { d.carry.lazyAttrs = true }
 
+// SetLazyValues keeps an MLflow span's inputs and outputs (most of its
+// text) as views of the JSON strings they were written as, escapes and
+// all, where the text read is never written over (a mapped file, a small
+// file read whole): they are unescaped when read (Attributes.At; KeyAt
+// reads a key alone). The model is the same; a reader that reads a few
+// other attributes of each span (the tree of show, check) neither copies
+// nor unescapes them. With SetLazyAttributes, that wins. Call it before
+// the first Next.
+func (d *Decoder) SetLazyValues() { d.carry.lazyValues = true }
+
 // pipeline is the running framer and workers of a decoder with workers.
 type pipeline struct {
 	order chan *slot // one per frame, in input order
@@ -76,13 +86,14 @@ func (d *Decoder) startPipeline() {
 	p := &pipeline{order: make(chan *slot, 2*d.workers+2), stop: make(chan struct{}), end: errClosed,
 		halt: make(chan struct{}), framerDone: make(chan struct{})}
 	d.pipe = p
-	jobs := make(chan *slot)  // the frames to decode, each with where its result goes
-	lazy := d.carry.lazyAttrs // read here: the framer goes on with d.carry
+	jobs := make(chan *slot) // the frames to decode, each with where its result goes
+	// Read here: the framer goes on with d.carry.
+	lazy, values := d.carry.lazyAttrs, d.carry.lazyValues
 	for range d.workers {
 		p.wg.Add(1)
 		go func() {
 			defer p.wg.Done()
-			carry := slabs{lazyAttrs: lazy} // this worker's blocks, filled by its documents in turn
+			carry := slabs{lazyAttrs: lazy, lazyValues: values} // this worker's blocks, filled by its documents in turn
 			for {
 				select {
 				case <-p.stop:

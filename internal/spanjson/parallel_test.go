@@ -64,35 +64,73 @@ func checkWorkersEqualOne(t testing.TB, data []byte, name string, chunk, minBuf 
 			t.Fatalf("%s: %d workers: error %s, one worker: %s", name, workers, errorText(gotErr), errorText(wantErr))
 		}
 	}
-	// Attributes kept as text until read (SetLazyAttributes) give the same.
-	for _, workers := range []int{1, 2} {
-		got, gotErr := decodeLazily(data, name, chunk, minBuf, workers)
+	// Attributes kept as text until read (SetLazyAttributes), or their
+	// values escaped until read (SetLazyValues), give the same.
+	for _, c := range []struct {
+		workers int
+		mode    attrMode
+	}{{1, lazyText}, {2, lazyText}, {2, lazyValues}} {
+		got, gotErr := decodeLazily(data, name, chunk, minBuf, c.workers, c.mode)
 		if diff := docsDiff(t, want, got); diff != "" {
-			t.Fatalf("%s: lazy attributes on %d workers differ (-eager +lazy):\n%s", name, workers, diff)
+			t.Fatalf("%s: %s on %d workers differ (-eager +lazy):\n%s", name, c.mode, c.workers, diff)
 		}
 		if errorText(wantErr) != errorText(gotErr) {
-			t.Fatalf("%s: lazy attributes on %d workers: error %s, eager: %s", name, workers, errorText(gotErr), errorText(wantErr))
+			t.Fatalf("%s: %s on %d workers: error %s, eager: %s", name, c.mode, c.workers, errorText(gotErr), errorText(wantErr))
 		}
 	}
-	// Mapped input (NewDecoderMapped) gives the same: eager on one
-	// worker, lazy on two.
-	for _, workers := range []int{1, 2} {
-		lazy := workers > 1
-		got, gotErr := decodeMapped(t, data, name, minBuf, workers, lazy)
+	// Mapped input (NewDecoderMapped) gives the same: values escaped on
+	// one worker (views of the input), maps kept as text on two.
+	for _, c := range []struct {
+		workers int
+		mode    attrMode
+	}{{1, lazyValues}, {2, lazyText}} {
+		got, gotErr := decodeMapped(t, data, name, minBuf, c.workers, c.mode)
 		if diff := docsDiff(t, want, got); diff != "" {
-			t.Fatalf("%s: mapped on %d workers (lazy %v) differs (-read +mapped):\n%s", name, workers, lazy, diff)
+			t.Fatalf("%s: mapped, %s on %d workers differs (-read +mapped):\n%s", name, c.mode, c.workers, diff)
 		}
 		if errorText(wantErr) != errorText(gotErr) {
-			t.Fatalf("%s: mapped on %d workers (lazy %v): error %s, read: %s", name, workers, lazy, errorText(gotErr), errorText(wantErr))
+			t.Fatalf("%s: mapped, %s on %d workers: error %s, read: %s", name, c.mode, c.workers, errorText(gotErr), errorText(wantErr))
 		}
 	}
+}
+
+// attrMode is how a test decoder keeps attributes until they are read.
+type attrMode int
+
+const (
+	eagerAttrs attrMode = iota
+	lazyText            // SetLazyAttributes
+	lazyValues          // SetLazyValues
+)
+
+func (m attrMode) String() string {
+	return [...]string{"eager attributes", "attribute maps as text", "escaped values"}[m]
+}
+
+func (m attrMode) setUp(d *Decoder) {
+	switch m {
+	case lazyText:
+		d.SetLazyAttributes()
+	case lazyValues:
+		d.SetLazyValues()
+	}
+}
+
+// decodeLazily is decodeWithWorkers with attributes kept as mode says.
+func decodeLazily(data []byte, name string, chunk, minBuf, workers int, mode attrMode) ([]*Document, error) {
+	d := NewDecoder(&chunkReader{data: data, chunk: chunk}, name)
+	d.minBuf = minBuf
+	d.SetWorkers(workers)
+	mode.setUp(d)
+	defer d.Close()
+	return d.all()
 }
 
 // decodeMapped decodes data as a mapped input (a copy of it: the model
 // may point into it). What the decoder gives back (Mapped.Release) must
 // come in order, from the start, each part at least releaseMargin behind
 // what it had read then, and it is counted in mapReleased.
-func decodeMapped(t testing.TB, data []byte, name string, minBuf, workers int, lazy bool) ([]*Document, error) {
+func decodeMapped(t testing.TB, data []byte, name string, minBuf, workers int, mode attrMode) ([]*Document, error) {
 	t.Helper()
 	mem := bytes.Clone(data)
 	took, released := 0, 0
@@ -111,9 +149,7 @@ func decodeMapped(t testing.TB, data []byte, name string, minBuf, workers int, l
 	}, name)
 	d.minBuf = minBuf
 	d.SetWorkers(workers)
-	if lazy {
-		d.SetLazyAttributes()
-	}
+	mode.setUp(d)
 	defer d.Close()
 	docs, err := d.all()
 	if err == nil && took != len(data) {
@@ -124,16 +160,6 @@ func decodeMapped(t testing.TB, data []byte, name string, minBuf, workers int, l
 
 // mapReleased counts what mapped decoders gave back in tests.
 var mapReleased atomic.Int64
-
-// decodeLazily is decodeWithWorkers with SetLazyAttributes.
-func decodeLazily(data []byte, name string, chunk, minBuf, workers int) ([]*Document, error) {
-	d := NewDecoder(&chunkReader{data: data, chunk: chunk}, name)
-	d.minBuf = minBuf
-	d.SetWorkers(workers)
-	d.SetLazyAttributes()
-	defer d.Close()
-	return d.all()
-}
 
 // v3Lines is a JSON Lines dump of n generated MLflow 3 traces of spans
 // spans each (seeds 1 to n), one compact line a trace.

@@ -81,6 +81,9 @@ type slabs struct {
 	// are read (Decoder.SetLazyAttributes), in lazySlab.
 	lazyAttrs bool
 	lazySlab  []lazyAttrs
+	// lazyValues: MLflow attribute values are kept escaped until read
+	// (Decoder.SetLazyValues, valueEscaped).
+	lazyValues bool
 	// intern is the intern table (see interned), carried from document
 	// to document like the blocks: a table made for each document was 92
 	// MB of the 1.5 GB `status` allocated over 20,000 traces, and the
@@ -100,7 +103,7 @@ func newReader(raw []byte, file string, line, col int) *reader {
 // it makes (intern table, allocation blocks, warnings) is its own.
 func (p *reader) piece() *reader {
 	c := newReader(p.raw, p.file, p.docLine, p.docCol)
-	c.ends, c.schema, c.spansMade, c.lazyAttrs = p.ends, p.schema, p.spansMade, p.lazyAttrs
+	c.ends, c.schema, c.spansMade, c.lazyAttrs, c.lazyValues = p.ends, p.schema, p.spansMade, p.lazyAttrs, p.lazyValues
 	c.cut, c.cutLine, c.cutCol = p.cut, p.cutLine, p.cutCol
 	return c
 }
