@@ -41,15 +41,15 @@ func openFD(path string) (int, error) {
 // the end took seven. ok is false when the file cannot be opened or read:
 // the caller reads it the usual way, whose errors say what went wrong.
 func readWhole(path string, size int64) (data []byte, ok bool) {
-	fd, err := openFD(path)
+	fd, err := openQuick(path)
 	if err != nil {
 		return nil, false
 	}
-	defer syscall.Close(fd)
+	defer closeQuick(fd)
 	buf := make([]byte, size+1) // +1: a file that grew since is read on, not cut
 	n := 0
 	for {
-		m, err := syscall.Read(fd, buf[n:])
+		m, err := readQuick(fd, buf[n:])
 		if err == syscall.EINTR {
 			continue
 		}
