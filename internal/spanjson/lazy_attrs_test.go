@@ -99,17 +99,23 @@ func lazyState(s Span) string {
 	return "list"
 }
 
+// lazyInputs are the inputs of the tests of attributes kept until read: a
+// dump of small traces, and one trace big enough to be streamed.
+func lazyInputs(t *testing.T, dump *bytes.Buffer) map[string][]byte {
+	var big bytes.Buffer
+	if err := spanjsontest.WriteV3Trace(&big, 3000, 7); err != nil {
+		t.Fatal(err)
+	}
+	return map[string][]byte{"dump": dump.Bytes(), "big trace": big.Bytes()}
+}
+
 // TestLazyAttributesStayText: with SetLazyAttributes every path of the
 // decoder (one worker or several, a document framed whole or a span list
 // streamed, a dump cut in blocks) keeps the maps as text until one is
 // read, and reading one span's makes that span's alone.
 func TestLazyAttributesStayText(t *testing.T) {
 	dump := v3Lines(t, 30, 20)
-	var big bytes.Buffer
-	if err := spanjsontest.WriteV3Trace(&big, 3000, 7); err != nil {
-		t.Fatal(err)
-	}
-	for name, data := range map[string][]byte{"dump": dump.Bytes(), "big trace": big.Bytes()} {
+	for name, data := range lazyInputs(t, dump) {
 		for _, workers := range []int{1, 2} {
 			t.Run(fmt.Sprintf("%s/%d workers", name, workers), func(t *testing.T) {
 				docs, err := decodeLazily(data, "t.json", 4<<10, 4<<10, workers, lazyText)
@@ -207,12 +213,7 @@ func checkLazyReadConcurrently(t *testing.T, mode attrMode) {
 // read unescapes one, and the stored text still has its escapes after.
 func TestLazyValuesStayEscaped(t *testing.T) {
 	withPieceBytes(t, 8<<10)
-	dump := v3Lines(t, 30, 20)
-	var big bytes.Buffer
-	if err := spanjsontest.WriteV3Trace(&big, 3000, 7); err != nil {
-		t.Fatal(err)
-	}
-	for name, data := range map[string][]byte{"dump": dump.Bytes(), "big trace": big.Bytes()} {
+	for name, data := range lazyInputs(t, v3Lines(t, 30, 20)) {
 		for _, workers := range []int{1, 2} {
 			t.Run(fmt.Sprintf("%s/%d workers", name, workers), func(t *testing.T) {
 				mapped, err := decodeMapped(t, data, "t.json", 4<<10, workers, lazyValues)
