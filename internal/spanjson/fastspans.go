@@ -665,8 +665,12 @@ func (p *reader) escapedView(i int) (int, string) {
 // the spans of a trace mostly share a few.
 func (p *reader) escapedTypes(n int, escaped uint64) string {
 	var buf [64]byte
-	t := buf[:n]
-	for k := range t {
+	t := buf[:]
+	if n > len(buf) {
+		t = make([]byte, n) // a long map: only its first 64 are kept escaped
+	}
+	t = t[:n]
+	for k := range min(n, 64) {
 		if escaped&(1<<k) != 0 {
 			t[k] = byte(valueEscaped)
 		}

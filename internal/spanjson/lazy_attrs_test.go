@@ -35,6 +35,7 @@ func TestLazyAttributesEqualEager(t *testing.T) {
 		"duplicate keys":    `{"a": "1", "a": "2"}`,
 		"only escapes":      `{"a": "\\\\", "b": "\"\\\"\""}`,
 		"long value":        `{"a": "` + strings.Repeat(`x\"`, 5000) + `"}`,
+		"many attributes":   manyAttributes(100),
 		"raw values":        `{"a": "1", "n": 42, "o": {"x": [1, true, null]}, "z": "2"}`,
 		"null value":        `{"a": null}`,
 		"bad escape":        `{"a": "\x"}`,
@@ -84,6 +85,18 @@ func checkLazyEqualsEager(t *testing.T, attrs string, mode attrMode) {
 			t.Fatalf("Get(%q): lazy %v, eager %v", a.Key, gv, wv)
 		}
 	}
+}
+
+// manyAttributes is an attribute map of the span's inputs and outputs
+// and n more members.
+func manyAttributes(n int) string {
+	var b strings.Builder
+	b.WriteString(`{"mlflow.spanInputs": "{\"q\": \"why\"}", "mlflow.spanOutputs": "\"because\"", "mlflow.spanType": "\"LLM\""`)
+	for i := range n {
+		fmt.Fprintf(&b, `, "k%d": "\"v%d\""`, i, i)
+	}
+	b.WriteString("}")
+	return b.String()
 }
 
 // lazyState says how a span's attributes are held: "text" while the map is
