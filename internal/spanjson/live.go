@@ -168,7 +168,7 @@ func (l *LiveSpan) Status() Status {
 	if l.own != nil {
 		return l.own.Status
 	}
-	return Status{Code: l.src.statusCode, Message: l.src.statusMsg}
+	return l.src.status()
 }
 
 // Attribute returns the decoded current value of key.

@@ -192,7 +192,7 @@ func (s *spanData) fill(d *SpanData, rare *spanRare) {
 func (s *spanData) data() SpanData {
 	d := SpanData{
 		TraceID: s.TraceID, SpanID: s.SpanID, ParentID: s.ParentID, Name: s.Name,
-		StartTime: s.StartTime, EndTime: s.EndTime, Status: Status{Code: s.statusCode, Message: s.statusMsg},
+		StartTime: s.StartTime, EndTime: s.EndTime, Status: s.status(),
 		Attributes: s.Attributes, Resource: s.Resource, Scope: s.Scope, Flags: s.Flags, Kind: s.Kind,
 	}
 	if r := s.rare; r != nil {
@@ -210,6 +210,9 @@ func (s *spanData) opaque() *OpaqueIDs {
 	}
 	return s.rare.Opaque
 }
+
+// status is the span's status, from the code and message kept apart.
+func (s *spanData) status() Status { return Status{Code: s.statusCode, Message: s.statusMsg} }
 
 // NewSpan builds an immutable span from d (copied).
 func NewSpan(d SpanData) Span {
@@ -236,7 +239,7 @@ func (s Span) IsRoot() bool           { return s.d.ParentID.IsZero() }
 func (s Span) Name() string           { return s.d.Name }
 func (s Span) StartTime() int64       { return s.d.StartTime }
 func (s Span) EndTime() int64         { return s.d.EndTime }
-func (s Span) Status() Status         { return Status{Code: s.d.statusCode, Message: s.d.statusMsg} }
+func (s Span) Status() Status         { return s.d.status() }
 func (s Span) Kind() SpanKind         { return s.d.Kind }
 func (s Span) Attributes() Attributes { return s.d.Attributes }
 
