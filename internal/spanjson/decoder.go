@@ -203,9 +203,9 @@ type Blocks struct{ s slabs }
 // earlier documents hold stays theirs. Call it before the first Next, on
 // a decoder without workers, and give b to one decoder at a time.
 func (d *Decoder) ShareBlocks(b *Blocks) {
-	lazy, values := d.carry.lazyAttrs, d.carry.lazyValues
+	keep := d.carry.untilRead
 	d.carry, d.shared = b.s, b
-	d.carry.lazyAttrs, d.carry.lazyValues = lazy, values
+	d.carry.untilRead = keep
 }
 
 func (d *Decoder) next() (*Document, error) {

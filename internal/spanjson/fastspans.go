@@ -601,7 +601,7 @@ func (p *reader) fastStatusV3(v int, d *SpanData) int {
 // fastAttributes reads an MLflow span attribute map at b[v] == '{',
 // building the list straight in the attribute block.
 func (p *reader) fastAttributes(v int) (Attributes, []string, int) {
-	if p.lazyAttrs {
+	if p.untilRead.maps {
 		if a, end, ok := p.lazyAttributes(v); ok {
 			return a, nil, end
 		}
@@ -614,10 +614,10 @@ func (p *reader) fastAttributes(v int) (Attributes, []string, int) {
 	at := len(p.attrSlab)
 	list := p.attrSlab
 	var rawKeys []string
-	// With lazyValues, an MLflow span's inputs and outputs, most of its
+	// With untilRead.values, an MLflow span's inputs and outputs, most of its
 	// text and read only for previews or when every attribute is printed,
 	// stay views of a stable document, escaped (valueEscaped).
-	escape := p.lazyValues && p.stable
+	escape := p.untilRead.values && p.stable
 	var escaped uint64 // bit k: list[at+k] is kept escaped
 	end := p.members(v, func(key []byte, ks, av int) int {
 		a := attrKV{Key: p.keyString(key)} // every type is ValueJSON
@@ -681,7 +681,7 @@ func (p *reader) escapedTypes(n int, escaped uint64) string {
 	return string(t)
 }
 
-// lazyAttributes is fastAttributes for a reader with lazyAttrs: the map at
+// lazyAttributes is fastAttributes for a reader with untilRead.maps: the map at
 // b[v] == '{' is validated as it is walked and kept as its text (lazyAttrs),
 // made into the list when it is first read. ok is false when a value is
 // not a string (a producer's raw value, which fastAttributes records): the

@@ -28,7 +28,7 @@ func (d *Decoder) SetWorkers(n int) { d.workers = n }
 // attribute (show, convert) does that work on its own goroutine rather
 // than on the decoder's workers, and keeps the text too. Set it for
 // readers that seldom read attributes. Call it before the first Next.
-func (d *Decoder) SetLazyAttributes() { d.carry.lazyAttrs = true }
+func (d *Decoder) SetLazyAttributes() { d.carry.untilRead.maps = true }
 
 // SetLazyValues keeps an MLflow span's inputs and outputs (most of its
 // text) as views of the JSON strings they were written as, escapes and
@@ -38,7 +38,7 @@ func (d *Decoder) SetLazyAttributes() { d.carry.lazyAttrs = true }
 // other attributes of each span (the tree of show, check) neither copies
 // nor unescapes them. With SetLazyAttributes, that wins. Call it before
 // the first Next.
-func (d *Decoder) SetLazyValues() { d.carry.lazyValues = true }
+func (d *Decoder) SetLazyValues() { d.carry.untilRead.values = true }
 
 // pipeline is the running framer and workers of a decoder with workers.
 type pipeline struct {
@@ -86,14 +86,13 @@ func (d *Decoder) startPipeline() {
 	p := &pipeline{order: make(chan *slot, 2*d.workers+2), stop: make(chan struct{}), end: errClosed,
 		halt: make(chan struct{}), framerDone: make(chan struct{})}
 	d.pipe = p
-	jobs := make(chan *slot) // the frames to decode, each with where its result goes
-	// Read here: the framer goes on with d.carry.
-	lazy, values := d.carry.lazyAttrs, d.carry.lazyValues
+	jobs := make(chan *slot)  // the frames to decode, each with where its result goes
+	keep := d.carry.untilRead // read here: the framer goes on with d.carry
 	for range d.workers {
 		p.wg.Add(1)
 		go func() {
 			defer p.wg.Done()
-			carry := slabs{lazyAttrs: lazy, lazyValues: values} // this worker's blocks, filled by its documents in turn
+			carry := slabs{untilRead: keep} // this worker's blocks, filled by its documents in turn
 			for {
 				select {
 				case <-p.stop:

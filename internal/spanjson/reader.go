@@ -66,6 +66,14 @@ const (
 	maxInternSize = 40
 )
 
+// untilRead is what a decoder keeps of MLflow attribute maps as it read
+// them, until they are read: the settings its workers, pieces and shared
+// blocks carry together.
+type untilRead struct {
+	maps   bool // each map as its text (Decoder.SetLazyAttributes)
+	values bool // inputs and outputs escaped (Decoder.SetLazyValues, valueEscaped)
+}
+
 // slabs are the blocks a reader allocates spans, attributes and strings
 // in. A decoder hands them on from one document to the next (see
 // Decoder.carry), so that the documents of a dump fill blocks together:
@@ -77,13 +85,10 @@ type slabs struct {
 	attrSlab []attrKV
 	setSlab  []attrSet
 	arena    []byte // string storage, see arenaString
-	// lazyAttrs: MLflow attribute maps are kept as their text until they
-	// are read (Decoder.SetLazyAttributes), in lazySlab.
-	lazyAttrs bool
+	// untilRead is what of MLflow attribute maps is kept as read until
+	// it is read (the lazy maps in lazySlab).
+	untilRead untilRead
 	lazySlab  []lazyAttrs
-	// lazyValues: MLflow attribute values are kept escaped until read
-	// (Decoder.SetLazyValues, valueEscaped).
-	lazyValues bool
 	// intern is the intern table (see interned), carried from document
 	// to document like the blocks: a table made for each document was 92
 	// MB of the 1.5 GB `status` allocated over 20,000 traces, and the
@@ -103,7 +108,7 @@ func newReader(raw []byte, file string, line, col int) *reader {
 // it makes (intern table, allocation blocks, warnings) is its own.
 func (p *reader) piece() *reader {
 	c := newReader(p.raw, p.file, p.docLine, p.docCol)
-	c.ends, c.schema, c.spansMade, c.lazyAttrs, c.lazyValues = p.ends, p.schema, p.spansMade, p.lazyAttrs, p.lazyValues
+	c.ends, c.schema, c.spansMade, c.untilRead = p.ends, p.schema, p.spansMade, p.untilRead
 	c.cut, c.cutLine, c.cutCol = p.cut, p.cutLine, p.cutCol
 	return c
 }

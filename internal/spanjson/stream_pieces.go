@@ -72,7 +72,7 @@ func (d *Decoder) startPieces(st *streamed, elem []byte) {
 	pr := &pieceReaders{key: append([]byte(nil), elem[i:i+end+2]...)}
 	for range d.workers - 1 {
 		r := newReader(nil, d.name, 0, 0)
-		r.lazyAttrs, r.lazyValues, r.spansMade = st.r.lazyAttrs, st.r.lazyValues, st.r.spansMade
+		r.untilRead, r.spansMade = st.r.untilRead, st.r.spansMade
 		pr.readers = append(pr.readers, r)
 	}
 	pr.spans = make([][]Span, d.workers)
