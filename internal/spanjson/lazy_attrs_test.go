@@ -112,14 +112,19 @@ func lazyState(s Span) string {
 	return "list"
 }
 
-// lazyInputs are the inputs of the tests of attributes kept until read: a
-// dump of small traces, and one trace big enough to be streamed.
-func lazyInputs(t *testing.T, dump *bytes.Buffer) map[string][]byte {
+// eachLazyCase runs f as a subtest on each input of the tests of
+// attributes kept until read, a dump of small traces and one trace big
+// enough to be streamed, with one worker and with two.
+func eachLazyCase(t *testing.T, dump *bytes.Buffer, f func(t *testing.T, data []byte, workers int)) {
 	var big bytes.Buffer
 	if err := spanjsontest.WriteV3Trace(&big, 3000, 7); err != nil {
 		t.Fatal(err)
 	}
-	return map[string][]byte{"dump": dump.Bytes(), "big trace": big.Bytes()}
+	for name, data := range map[string][]byte{"dump": dump.Bytes(), "big trace": big.Bytes()} {
+		for _, workers := range []int{1, 2} {
+			t.Run(fmt.Sprintf("%s/%d workers", name, workers), func(t *testing.T) { f(t, data, workers) })
+		}
+	}
 }
 
 // TestLazyAttributesStayText: with SetLazyAttributes every path of the
@@ -128,35 +133,31 @@ func lazyInputs(t *testing.T, dump *bytes.Buffer) map[string][]byte {
 // read, and reading one span's makes that span's alone.
 func TestLazyAttributesStayText(t *testing.T) {
 	dump := v3Lines(t, 30, 20)
-	for name, data := range lazyInputs(t, dump) {
-		for _, workers := range []int{1, 2} {
-			t.Run(fmt.Sprintf("%s/%d workers", name, workers), func(t *testing.T) {
-				docs, err := decodeLazily(data, "t.json", 4<<10, 4<<10, workers, lazyText)
-				if err != nil {
-					t.Fatal(err)
-				}
-				spans := 0
-				for _, d := range docs {
-					for _, tr := range d.Traces {
-						for _, s := range tr.Spans {
-							if st := lazyState(s); st != "text" {
-								t.Fatalf("span %s of %s: attributes held as %s before any read", s.SpanID(), tr.ID(), st)
-							}
-							spans++
-						}
-					}
-				}
-				first := docs[0].Traces[0].Spans
-				if _, ok := first[0].Attributes().Get(AttrSpanType); !ok {
-					t.Fatalf("no %s", AttrSpanType)
-				}
-				if lazyState(first[0]) != "list" || lazyState(first[1]) != "text" {
-					t.Fatalf("after reading the first span's attributes: %s, %s; want list, text", lazyState(first[0]), lazyState(first[1]))
-				}
-				t.Logf("%d spans", spans)
-			})
+	eachLazyCase(t, dump, func(t *testing.T, data []byte, workers int) {
+		docs, err := decodeLazily(data, "t.json", 4<<10, 4<<10, workers, lazyText)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
+		spans := 0
+		for _, d := range docs {
+			for _, tr := range d.Traces {
+				for _, s := range tr.Spans {
+					if st := lazyState(s); st != "text" {
+						t.Fatalf("span %s of %s: attributes held as %s before any read", s.SpanID(), tr.ID(), st)
+					}
+					spans++
+				}
+			}
+		}
+		first := docs[0].Traces[0].Spans
+		if _, ok := first[0].Attributes().Get(AttrSpanType); !ok {
+			t.Fatalf("no %s", AttrSpanType)
+		}
+		if lazyState(first[0]) != "list" || lazyState(first[1]) != "text" {
+			t.Fatalf("after reading the first span's attributes: %s, %s; want list, text", lazyState(first[0]), lazyState(first[1]))
+		}
+		t.Logf("%d spans", spans)
+	})
 	// Without the setting the maps are lists at once.
 	docs, err := decodeWithWorkers(dump.Bytes(), "t.json", 4<<10, 4<<10, 2)
 	if err != nil {
@@ -226,28 +227,19 @@ func checkLazyReadConcurrently(t *testing.T, mode attrMode) {
 // read unescapes one, and the stored text still has its escapes after.
 func TestLazyValuesStayEscaped(t *testing.T) {
 	withPieceBytes(t, 8<<10)
-	for name, data := range lazyInputs(t, v3Lines(t, 30, 20)) {
-		for _, workers := range []int{1, 2} {
-			t.Run(fmt.Sprintf("%s/%d workers", name, workers), func(t *testing.T) {
-				mapped, err := decodeMapped(t, data, "t.json", 4<<10, workers, lazyValues)
-				if err != nil {
-					t.Fatal(err)
-				}
-				spans := 0
-				for _, d := range mapped {
-					for _, tr := range d.Traces {
-						for _, s := range tr.Spans {
-							checkEscapedValues(t, s)
-							spans++
-						}
-					}
-				}
-				if spans == 0 {
-					t.Fatal("no spans")
-				}
-			})
+	eachLazyCase(t, v3Lines(t, 30, 20), func(t *testing.T, data []byte, workers int) {
+		mapped, err := decodeMapped(t, data, "t.json", 4<<10, workers, lazyValues)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
+		spans := allSpans(mapped)
+		if len(spans) == 0 {
+			t.Fatal("no spans")
+		}
+		for _, s := range spans {
+			checkEscapedValues(t, s)
+		}
+	})
 }
 
 // checkEscapedValues checks that s keeps its inputs (which every generated
