@@ -42,55 +42,44 @@ func errorText(err error) string {
 func checkWorkersEqualOne(t testing.TB, data []byte, name string, chunk, minBuf int) {
 	t.Helper()
 	want, wantErr := decodeWithWorkers(data, name, chunk, minBuf, 1)
+	same := func(how string, got []*Document, gotErr error) {
+		t.Helper()
+		if diff := docsDiff(t, want, got); diff != "" {
+			t.Fatalf("%s: %s differs from one worker framing by documents (-one +%s):\n%s", name, how, how, diff)
+		}
+		if errorText(wantErr) != errorText(gotErr) {
+			t.Fatalf("%s: %s: error %s, one worker framing by documents: %s", name, how, errorText(gotErr), errorText(wantErr))
+		}
+	}
 	if len(data) <= wholeMax+1 {
 		// A small file read whole (SetSmall) gives the same.
 		d := NewDecoder(&chunkReader{data: data, chunk: chunk}, name)
 		d.minBuf = minBuf
 		d.SetSmall()
 		got, gotErr := d.all()
-		if diff := docsDiff(t, want, got); diff != "" {
-			t.Fatalf("%s: read whole (SetSmall) differs from framing by documents (-documents +whole):\n%s", name, diff)
-		}
-		if errorText(wantErr) != errorText(gotErr) {
-			t.Fatalf("%s: read whole (SetSmall): error %s, framing by documents: %s", name, errorText(gotErr), errorText(wantErr))
-		}
+		same("read whole (SetSmall)", got, gotErr)
 	}
 	for _, workers := range []int{2, 3, 8} {
 		got, gotErr := decodeWithWorkers(data, name, chunk, minBuf, workers)
-		if diff := docsDiff(t, want, got); diff != "" {
-			t.Fatalf("%s: %d workers differ from one (-one +workers):\n%s", name, workers, diff)
-		}
-		if errorText(wantErr) != errorText(gotErr) {
-			t.Fatalf("%s: %d workers: error %s, one worker: %s", name, workers, errorText(gotErr), errorText(wantErr))
-		}
+		same(fmt.Sprintf("%d workers", workers), got, gotErr)
 	}
 	// Attributes kept as text until read (SetLazyAttributes), or their
-	// values escaped until read (SetLazyValues), give the same.
+	// inputs and outputs escaped until read (SetLazyValues), give the
+	// same; so does mapped input (NewDecoderMapped): values escaped on one
+	// worker (views of the input), maps kept as text on two.
 	for _, c := range []struct {
 		workers int
 		mode    attrMode
-	}{{1, lazyText}, {2, lazyText}, {2, lazyValues}} {
+		mapped  bool
+	}{{1, lazyText, false}, {2, lazyText, false}, {2, lazyValues, false}, {1, lazyValues, true}, {2, lazyText, true}} {
+		how := fmt.Sprintf("%s on %d workers", c.mode, c.workers)
+		if c.mapped {
+			got, gotErr := decodeMapped(t, data, name, minBuf, c.workers, c.mode)
+			same("mapped, "+how, got, gotErr)
+			continue
+		}
 		got, gotErr := decodeLazily(data, name, chunk, minBuf, c.workers, c.mode)
-		if diff := docsDiff(t, want, got); diff != "" {
-			t.Fatalf("%s: %s on %d workers differ (-eager +lazy):\n%s", name, c.mode, c.workers, diff)
-		}
-		if errorText(wantErr) != errorText(gotErr) {
-			t.Fatalf("%s: %s on %d workers: error %s, eager: %s", name, c.mode, c.workers, errorText(gotErr), errorText(wantErr))
-		}
-	}
-	// Mapped input (NewDecoderMapped) gives the same: values escaped on
-	// one worker (views of the input), maps kept as text on two.
-	for _, c := range []struct {
-		workers int
-		mode    attrMode
-	}{{1, lazyValues}, {2, lazyText}} {
-		got, gotErr := decodeMapped(t, data, name, minBuf, c.workers, c.mode)
-		if diff := docsDiff(t, want, got); diff != "" {
-			t.Fatalf("%s: mapped, %s on %d workers differs (-read +mapped):\n%s", name, c.mode, c.workers, diff)
-		}
-		if errorText(wantErr) != errorText(gotErr) {
-			t.Fatalf("%s: mapped, %s on %d workers: error %s, read: %s", name, c.mode, c.workers, errorText(gotErr), errorText(wantErr))
-		}
+		same(how, got, gotErr)
 	}
 }
 
@@ -134,8 +123,7 @@ func decodeMapped(t testing.TB, data []byte, name string, minBuf, workers int, m
 	t.Helper()
 	mem := bytes.Clone(data)
 	took, released := 0, 0
-	var d *Decoder
-	d = NewDecoderMapped(Mapped{
+	d := NewDecoderMapped(Mapped{
 		Data: mem,
 		Took: func(n int) error { took += n; return nil },
 		Release: func(b []byte) {
