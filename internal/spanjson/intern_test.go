@@ -2,6 +2,8 @@ package spanjson
 
 import (
 	"bytes"
+	"fmt"
+	"strings"
 	"testing"
 	"unsafe"
 )
@@ -50,5 +52,51 @@ func TestInternTableCarriedAcrossDocuments(t *testing.T) {
 	}
 	if kept != "kept" {
 		t.Errorf("a string interned before the table began afresh changed: %q", kept)
+	}
+}
+
+// A short attribute value with escapes (MLflow writes every value as JSON
+// text, so its quotes come escaped) is interned like an unescaped one: the
+// spans of a trace share one copy of their trace request id and type. The
+// arena's bytes it took back serve the next string: a long escaped value
+// after it, and a short one cut off by the end of the arena, read whole.
+func TestShortEscapedValuesInterned(t *testing.T) {
+	long := strings.Repeat(`a\"b`, 30)
+	var doc strings.Builder
+	doc.WriteString(`{"info":{"trace_id":"tr-1"},"data":{"spans":[`)
+	for k := range 50 {
+		if k > 0 {
+			doc.WriteString(",")
+		}
+		fmt.Fprintf(&doc, `{"trace_id":"AAAAAAAAAAAAAAAAAAAAAQ==","span_id":"AAAAAAAAAA%s=","parent_span_id":null,"name":"s","start_time_unix_nano":1,"end_time_unix_nano":2,`+
+			`"attributes":{"mlflow.traceRequestId":"\"tr-1\"","mlflow.spanType":"\"LLM\"","long":"%s","k%d":"\"v%d\""}}`,
+			string(rune('A'+k%26))+string(rune('A'+k/26)), long, k, k)
+	}
+	doc.WriteString(`]}}`)
+	d := NewDecoder(strings.NewReader(doc.String()), "t.json")
+	docs, err := d.all()
+	d.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	spans := docs[0].Traces[0].Spans
+	if len(spans) != 50 {
+		t.Fatalf("%d spans", len(spans))
+	}
+	wantLong := strings.ReplaceAll(long, `\"`, `"`)
+	raw := func(a Attributes, key string) string { v, _ := a.Raw(key); return v }
+	firstID := raw(spans[0].Attributes(), "mlflow.traceRequestId")
+	for k, s := range spans {
+		a := s.Attributes()
+		id := raw(a, "mlflow.traceRequestId")
+		if id != `"tr-1"` || unsafe.StringData(id) != unsafe.StringData(firstID) {
+			t.Errorf("span %d: request id %q, a copy of its own: %v", k, id, unsafe.StringData(id) != unsafe.StringData(firstID))
+		}
+		if got := raw(a, "long"); got != wantLong {
+			t.Errorf("span %d: long value %q", k, got)
+		}
+		if got, want := raw(a, fmt.Sprintf("k%d", k)), fmt.Sprintf(`"v%d"`, k); got != want {
+			t.Errorf("span %d: k%d = %q, want %q", k, k, got, want)
+		}
 	}
 }
