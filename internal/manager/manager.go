@@ -435,22 +435,32 @@ func (m *Manager) AddSpans(spans []spanjson.Span) (repeated []spanjson.Span, err
 		set.spans = slices.Grow(set.spans, len(run))
 		if len(set.spans) == 0 && len(run) >= sortedBatchMin && distinctIDs(run) {
 			// A fresh trace and ids that do not repeat: no index needed.
-			for _, s := range run {
-				set.spans = append(set.spans, spanjson.LiveSpanFrom(s))
-			}
+			set.spans = spanjson.LiveSpansFrom(set.spans, run)
 			sh.mu.Unlock()
 			continue
 		}
 		index := set.indexLocked()
-		for _, s := range run {
+		next := len(set.spans)
+		var kept []spanjson.Span // nil while no span of run repeats an id
+		for i, s := range run {
 			sid := s.SpanID()
 			if _, held := index[sid]; held {
+				if kept == nil {
+					kept = append(make([]spanjson.Span, 0, len(run)), run[:i]...)
+				}
 				repeated = append(repeated, s)
 				continue
 			}
-			index[sid] = len(set.spans)
-			set.spans = append(set.spans, spanjson.LiveSpanFrom(s))
+			index[sid] = next
+			next++
+			if kept != nil {
+				kept = append(kept, s)
+			}
 		}
+		if kept == nil {
+			kept = run
+		}
+		set.spans = spanjson.LiveSpansFrom(set.spans, kept)
 		set.indexed = len(set.spans)
 		sh.mu.Unlock()
 	}

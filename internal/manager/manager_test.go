@@ -936,6 +936,12 @@ func TestAddSpansKeepsTheFirstOfRepeatedIDs(t *testing.T) {
 	if diff := cmp.Diff([]string{"b again"}, spanNames(rep)); diff != "" {
 		t.Errorf("repeated (-want +got):\n%s", diff)
 	}
+	// The index points at the spans kept, past the ones left out.
+	for sid, want := range map[int]string{1: "root", 2: "a", 3: "b", 4: "c"} {
+		if l := m.spanByOTel(traceID(1), spanID(sid)); l == nil || l.Name() != want {
+			t.Errorf("span %d by id: %v, want %q", sid, l, want)
+		}
+	}
 	mt := m.PopTrace(traceID(1))
 	if diff := cmp.Diff([]string{"root", "a", "b", "c"}, spanNames(mt.Trace.Spans)); diff != "" {
 		t.Errorf("trace 1 spans (-want +got):\n%s", diff)

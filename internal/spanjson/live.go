@@ -80,10 +80,31 @@ func NewLiveSpan(otelTraceID TraceID, spanID SpanID, parentID SpanID, name strin
 // until the live span first changes (see LiveSpan). A zero s gives a live
 // span with zero ids.
 func LiveSpanFrom(s Span) *LiveSpan {
-	if s.d == nil {
-		return &LiveSpan{src: &spanData{}}
+	return &LiveSpan{src: s.liveSource()}
+}
+
+// LiveSpansFrom appends to dst a live span made from each of spans, as
+// LiveSpanFrom makes it, all in one allocation: the manager holds a live
+// span for every span of every trace it loads, and one allocation each
+// was a third of the objects `tracectl status` allocated over 20,000
+// traces (876,000 of 2.6 million). The block lives as long as any of its
+// spans.
+func LiveSpansFrom(dst []*LiveSpan, spans []Span) []*LiveSpan {
+	block := make([]LiveSpan, len(spans))
+	for i, s := range spans {
+		block[i].src = s.liveSource()
+		dst = append(dst, &block[i])
 	}
-	return &LiveSpan{src: s.d}
+	return dst
+}
+
+// liveSource is the data a live span made from s reads until it changes:
+// s's own, or empty data (zero ids) for a zero s.
+func (s Span) liveSource() *spanData {
+	if s.d == nil {
+		return &spanData{}
+	}
+	return s.d
 }
 
 // ownLocked returns the data the live span may write, making the private
