@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	gocmp "github.com/google/go-cmp/cmp"
 
@@ -460,6 +461,22 @@ func TestWriteShowStreamsTheSameJSON(t *testing.T) {
 			if diff := gocmp.Diff(want.String(), got.String()); diff != "" {
 				t.Errorf("lines=%v %+v: streamed JSON differs (-want +got):\n%s", lines, o, diff)
 			}
+		}
+	}
+}
+
+// prefixCells counts what utf8.RuneCount counts, one cell per character,
+// on the prefixes a tree draws: ASCII, box drawing, the depth mark, and
+// prefixes longer than the 32 bytes from which RuneCount allocates.
+func TestPrefixCells(t *testing.T) {
+	for _, p := range []string{
+		"", "  ", "│ ", "├─ ", "└─ ", "│  │  ├─ ",
+		strings.Repeat("│  ", 40) + "└─ ",
+		strings.Repeat(" ", 70) + "[+12] ├─ ",
+		"⋮ " + strings.Repeat("│ ", 20),
+	} {
+		if got, want := prefixCells([]byte(p)), utf8.RuneCountInString(p); got != want {
+			t.Errorf("prefixCells(%q) = %d, want %d", p, got, want)
 		}
 	}
 }
