@@ -52,11 +52,20 @@ func (in Input) facts() *fileFacts {
 		return nil
 	}
 	in.file.once.Do(func() {
-		if st, err := os.Stat(in.Path); err == nil && st.Mode().IsRegular() {
-			in.file.regular, in.file.size = true, st.Size()
+		if st, err := os.Stat(in.Path); err == nil {
+			in.file.set(st)
 		}
 	})
 	return in.file
+}
+
+// know takes the facts of a file from st, which the caller has looked up.
+func (ff *fileFacts) know(st os.FileInfo) { ff.once.Do(func() { ff.set(st) }) }
+
+func (ff *fileFacts) set(st os.FileInfo) {
+	if st.Mode().IsRegular() {
+		ff.regular, ff.size = true, st.Size()
+	}
 }
 
 // readWhole reads all of a regular file input of known size that has
@@ -98,11 +107,16 @@ func Inputs(args []string, stdin io.Reader) ([]Input, error) {
 			ins = append(ins, Input{Name: "<stdin>", Reader: stdin})
 			continue
 		}
-		if fi, err := os.Stat(a); err == nil && fi.IsDir() {
+		fi, err := os.Stat(a)
+		if err == nil && fi.IsDir() {
 			ins = append(ins, dirInputs(a)...)
 			continue
 		}
-		ins = append(ins, fileInputAt(a))
+		in := fileInputAt(a)
+		if err == nil {
+			in.file.know(fi) // not a second stat when read
+		}
+		ins = append(ins, in)
 	}
 	return ins, nil
 }
